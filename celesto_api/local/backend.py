@@ -1,0 +1,105 @@
+"""The local backend's parts wired together, independent of how it is served."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+from .computers import ComputerManager
+from .deploy import ROUTE_PREFIX, Deployments
+from .faults import FaultInjector, FaultSpec
+from .metrics import MetricsSampler
+from .ports import PortBridge
+from .published_ports import PublishedPorts
+from .sandbox import IsolationChoice, Sandbox, make_driver
+from .store import Store
+from .terminals import TerminalManager
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("celesto-tui")) / "local"
+
+
+class DataDirBusyError(RuntimeError):
+    pass
+
+
+@dataclass
+class LocalConfig:
+    host: str = "127.0.0.1"
+    port: int = 0
+    data_dir: Path = field(default_factory=default_data_dir)
+    token: str | None = None
+    isolation: IsolationChoice = "auto"
+    faults: FaultSpec = field(default_factory=FaultSpec)
+
+
+class LocalBackend:
+    def __init__(self, config: LocalConfig) -> None:
+        self.config = config
+        self.api_key = config.token or f"sk_local_{secrets.token_urlsafe(24)}"
+        self.data_dir = config.data_dir.expanduser().resolve()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.data_dir, 0o700)
+        self._lock_file = self._lock_data_dir()
+        self.runtime_dir = Path(tempfile.mkdtemp(prefix="celesto-"))
+        self.driver = make_driver(config.isolation, self.runtime_dir)
+        self.store = Store(self.data_dir / "state.db")
+        self.metrics = MetricsSampler()
+        self.faults = FaultInjector(config.faults)
+        self.computers = ComputerManager(self.store, self.driver, self.data_dir, self.metrics)
+        self.bridge = PortBridge(self._route_sandbox, self._route_name, config.host)
+        self.deployments = Deployments(self.store, self.driver, self.data_dir, self.bridge)
+        self.ports = PublishedPorts(self.store, self.computers, self.bridge)
+        self.terminals = TerminalManager(self.computers)
+        self.base_url = ""
+
+    @property
+    def isolation(self) -> str:
+        return self.driver.capability.level
+
+    def _route_sandbox(self, key: str) -> Sandbox | None:
+        if key.startswith(ROUTE_PREFIX):
+            return self.deployments.sandbox_for_route(key)
+        return self.computers.sandbox(key)
+
+    def _route_name(self, key: str) -> str:
+        if key.startswith(ROUTE_PREFIX):
+            return f"deployment {key.removeprefix(ROUTE_PREFIX)}"
+        row = self.store.get_computer(key)
+        return f"computer {row['name']}" if row else key
+
+    def _lock_data_dir(self) -> int:
+        fd = os.open(self.data_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise DataDirBusyError(
+                f"Another local Celesto server is using {self.data_dir}. "
+                "Stop it or pass another --data-dir."
+            ) from None
+        return fd
+
+    async def startup(self) -> None:
+        self.computers.recover()
+        await self.ports.restore()
+        self.metrics.start()
+
+    async def shutdown(self) -> None:
+        await self.terminals.shutdown()
+        await self.deployments.shutdown()
+        await self.computers.shutdown()
+        await self.bridge.shutdown()
+        await self.metrics.stop()
+        self.store.close()
+        fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+        os.close(self._lock_file)
+        shutil.rmtree(self.runtime_dir, ignore_errors=True)

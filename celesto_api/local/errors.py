@@ -1,0 +1,39 @@
+"""Errors the local server answers with, in the contract's body shapes (§6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    """An HTTP error answered as ``{"detail": ...}``."""
+
+    def __init__(
+        self, status_code: int, detail: Any, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(detail if isinstance(detail, str) else repr(detail))
+        self.status_code = status_code
+        self.detail = detail
+        self.headers = headers or {}
+
+
+def not_found(id_or_name: str) -> ApiError:
+    return ApiError(404, f"Computer '{id_or_name}' not found")
+
+
+def not_running(name: str, status: str, action: str) -> ApiError:
+    if status in ("stopped", "stopping"):
+        hint = "Start it first (celesto-tui computer start " + name + ")."
+        return ApiError(409, f"Computer '{name}' is {status}. {hint} Cannot {action}.")
+    return ApiError(409, f"Computer '{name}' is {status}; cannot {action}.")
+
+
+def validation_envelope(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """The computers endpoints' 422 body (``ComputerValidationErrorResponse``)."""
+    return {"detail": "Validation error", "errors": errors, "status_code": 422}
+
+
+def field_error(
+    location: str, field: str, error_type: str, message: str, value: Any
+) -> dict[str, Any]:
+    return {"loc": [location, field], "msg": message, "type": error_type, "input": value}

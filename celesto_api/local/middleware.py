@@ -1,0 +1,175 @@
+"""ASGI middlewares of the local server: request ids, a redacting access log, bearer
+auth, body size limits and the fault-injection switch."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .faults import FaultInjector
+
+log = logging.getLogger("celesto_api.local.access")
+
+PUBLIC_PATHS = ("/health", "/v1/health")
+# The terminal gateway authenticates by its own short-lived token, not the API key.
+GATEWAY_PREFIX = "/gateway/"
+MAX_JSON_BODY = 1024 * 1024
+MAX_UPLOAD_BODY = 100 * 1024 * 1024
+
+
+async def _send_json(send: Send, status: int, body: Any, headers: dict[str, str]) -> None:
+    payload = json.dumps(body).encode()
+    raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    raw_headers += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+class RequestIdMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        started = time.perf_counter()
+        status_holder = {"status": 0}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            # Path only: query strings may carry terminal tokens.
+            log.info(
+                "%s %s %s %.1fms",
+                scope["method"],
+                scope["path"],
+                status_holder["status"],
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp, api_key: str) -> None:
+        self.app = app
+        self._expected = f"Bearer {api_key}".encode()
+
+    def authorized(self, scope: Scope) -> bool:
+        given = (_header(scope, b"authorization") or "").encode()
+        return hmac.compare_digest(given, self._expected)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+            await self.app(scope, receive, send)
+            return
+        if not self.authorized(scope):
+            given = _header(scope, b"authorization")
+            detail = (
+                "Missing API key: send 'Authorization: Bearer <key>'."
+                if not given
+                else "Invalid API key."
+            )
+            await _send_json(send, 401, {"detail": detail}, {"www-authenticate": "Bearer"})
+            return
+        await self.app(scope, receive, send)
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = MAX_UPLOAD_BODY if scope["path"].startswith("/v1/deploy/") else MAX_JSON_BODY
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _send_json(
+                send, 413, {"detail": f"Request body is larger than {limit} bytes."}, {}
+            )
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await _send_json(
+                send, 413, {"detail": f"Request body is larger than {limit} bytes."}, {}
+            )
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class FaultMiddleware:
+    """Injected latency, 5xx and 429 (with Retry-After) on the API routes."""
+
+    def __init__(self, app: ASGIApp, faults: FaultInjector) -> None:
+        self.app = app
+        self.faults = faults
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        eligible = (
+            scope["type"] == "http"
+            and path.startswith("/v1/")
+            and not path.startswith("/v1/local/")
+            and path not in PUBLIC_PATHS
+        )
+        if not eligible:
+            await self.app(scope, receive, send)
+            return
+        decision = self.faults.draw_http()
+        if decision.latency_s:
+            await asyncio.sleep(decision.latency_s)
+        if decision.error_status == 429:
+            await _send_json(
+                send,
+                429,
+                {"detail": "Rate limit exceeded (injected fault)."},
+                {"retry-after": str(decision.retry_after)},
+            )
+            return
+        if decision.error_status is not None:
+            await _send_json(
+                send,
+                decision.error_status,
+                {"detail": "Service unavailable (injected fault)."},
+                {},
+            )
+            return
+        await self.app(scope, receive, send)

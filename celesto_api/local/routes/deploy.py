@@ -1,0 +1,59 @@
+"""``/v1/deploy``: upload an agent bundle, list deployments, read one's status."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+
+from ..backend import LocalBackend
+from ..errors import ApiError
+from .deps import get_backend
+
+router = APIRouter(prefix="/v1/deploy")
+Backend = Annotated[LocalBackend, Depends(get_backend)]
+
+
+def _form_error(field: str, message: str, value: Any = None) -> ApiError:
+    return ApiError(
+        422,
+        [{"loc": ["body", field], "msg": message, "type": "value_error", "input": value}],
+    )
+
+
+@router.post("/agent", status_code=201)
+async def deploy_agent(
+    backend: Backend,
+    code_bundle: Annotated[UploadFile, File()],
+    name: Annotated[str, Form()],
+    project_id: Annotated[str, Form()],
+    description: Annotated[str, Form()] = "",
+    config: Annotated[str, Form()] = "",
+) -> dict[str, Any]:
+    if not name.strip():
+        raise _form_error("name", "name must not be empty", name)
+    try:
+        parsed_config = json.loads(config) if config.strip() else {}
+    except ValueError:
+        raise _form_error("config", "config must be a JSON object", config) from None
+    if not isinstance(parsed_config, dict):
+        raise _form_error("config", "config must be a JSON object", config)
+    if backend.store.get_project(project_id) is None:
+        raise ApiError(404, f"Project '{project_id}' not found.")
+    bundle = await code_bundle.read()
+    return await backend.deployments.deploy(
+        name.strip(), description or None, project_id, parsed_config, bundle
+    )
+
+
+@router.get("/apps")
+async def list_apps(
+    backend: Backend, limit: Annotated[int | None, Query(ge=1, le=1000)] = None
+) -> list[dict[str, Any]]:
+    return [backend.deployments.list_item(row) for row in backend.store.list_deployments(limit)]
+
+
+@router.get("/apps/{app_name}/status")
+async def app_status(app_name: str, backend: Backend) -> dict[str, Any]:
+    return backend.deployments.read(app_name)

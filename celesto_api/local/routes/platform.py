@@ -1,0 +1,77 @@
+"""Projects, the signed-in user and the local server's own info/health/faults routes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from celesto_api import __version__
+
+from ..backend import LocalBackend
+from ..errors import ApiError
+from ..faults import FaultSpecError, parse_fault_spec
+from ..schemas import FaultsRequest
+from ..store import LOCAL_USER_ID
+from .deps import get_backend
+
+router = APIRouter()
+Backend = Annotated[LocalBackend, Depends(get_backend)]
+
+
+@router.get("/health")
+@router.get("/v1/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/v1/projects/")
+@router.get("/v1/projects")
+async def projects(
+    backend: Backend,
+    skip: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> dict[str, Any]:
+    rows, total = backend.store.list_projects(skip, limit)
+    return {"data": rows, "total": total, "limit": limit, "offset": skip}
+
+
+@router.get("/v1/projects/default")
+async def default_project(backend: Backend) -> dict[str, Any]:
+    return backend.store.default_project()
+
+
+@router.get("/v1/users/info")
+async def user_info() -> dict[str, Any]:
+    return {
+        "id": LOCAL_USER_ID,
+        "first_name": "Local",
+        "last_name": "User",
+        "email": "local@127.0.0.1",
+        "access_suspended": False,
+        "onboarding_completed": True,
+        "user_type": "local",
+    }
+
+
+@router.get("/v1/local/info")
+async def info(backend: Backend) -> dict[str, Any]:
+    capability = backend.driver.capability
+    return {
+        "version": __version__,
+        "isolation": capability.level,
+        "isolation_reason": capability.reason,
+        "cgroups": capability.cgroups,
+        "data_dir": str(backend.data_dir),
+        "faults": backend.faults.spec.describe(),
+    }
+
+
+@router.put("/v1/local/faults")
+async def set_faults(body: FaultsRequest, backend: Backend) -> dict[str, Any]:
+    try:
+        spec = parse_fault_spec(body.spec)
+    except FaultSpecError as exc:
+        raise ApiError(400, str(exc)) from exc
+    backend.faults.set(spec)
+    return {"faults": spec.describe()}

@@ -1,0 +1,690 @@
+"""In-sandbox agent: PID 1 of a bubblewrap sandbox (or a plain process in fallback mode).
+
+Stdlib only; started as ``python3 -I -S agent.py`` (Python >= 3.9). It inherits a listening
+AF_UNIX socket as fd ``$AGENT_FD`` and serves one JSON-line request per connection. File
+descriptors travel with SCM_RIGHTS:
+
+* ``{"op": "ping"}`` -> ``{"ok": true, "pid": N}``
+* ``{"op": "exec", "command": str, "timeout": float, "env": {}}`` + fds [stdin, stdout, stderr]
+  -> ``{"pid": N}`` then ``{"exit": code, "signal": sig, "timed_out": bool}``. Closing the
+  connection before the exit message kills the process group.
+* ``{"op": "pty", "cols": int, "rows": int, "env": {}}`` -> ``{"pid": N}`` + [master fd], then
+  ``{"exit": code}``. EOF from the host hangs the session up (SIGHUP, SIGKILL after 1 s).
+* ``{"op": "connect", "port": int}`` -> ``{"ok": true}`` + [tcp socket] or
+  ``{"error": "refused", "errno": 111}``
+* ``{"op": "stats"}`` -> cpu seconds, RSS, process count and home disk usage.
+
+Errors are replied as ``{"error": str, ...}``; no request may bring the agent down.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import heapq
+import itertools
+import json
+import os
+import resource
+import selectors
+import signal
+import socket
+import stat
+import struct
+import sys
+import termios
+import time
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+MAX_REQUEST = 65536
+MAX_FDS = 8
+HANGUP_GRACE = 1.0
+CONNECT_TIMEOUT = 5.0
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+ReadyCallback = Callable[[int], None]
+ExitCallback = Callable[[int], None]
+
+
+def log(message: str) -> None:
+    try:
+        sys.stderr.write("celesto-agent[%d]: %s\n" % (os.getpid(), message))
+        sys.stderr.flush()
+    except Exception:
+        pass
+
+
+def close_quietly(fds: List[int]) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def exit_code(status: int) -> Tuple[int, int]:
+    """(shell-style exit code, terminating signal or 0)."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        return 128 + sig, sig
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status), 0
+    return 255, 0
+
+
+def read_stat(pid: str) -> Optional[List[str]]:
+    """Fields of /proc/<pid>/stat after the command name (index 0 is the state)."""
+    try:
+        with open("/proc/%s/stat" % pid, "rb") as f:
+            raw = f.read()
+    except OSError:
+        return None
+    return raw[raw.rfind(b")") + 2 :].decode("ascii", "replace").split()
+
+
+def all_pids() -> List[str]:
+    try:
+        return [name for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return []
+
+
+def session_members(sid: int) -> List[int]:
+    members = []
+    for pid in all_pids():
+        fields = read_stat(pid)
+        if fields is not None and len(fields) > 3 and fields[3] == str(sid):
+            members.append(int(pid))
+    return members
+
+
+def signal_session(sid: int, sig: int) -> None:
+    for pid in session_members(sid):
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+
+
+def kill_group(pgid: int) -> None:
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pgid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def disk_usage(root: str) -> int:
+    total = 0
+    try:
+        root_dev = os.lstat(root).st_dev
+    except OSError:
+        return 0
+    stack = [root]
+    while stack:
+        try:
+            it = os.scandir(stack.pop())
+        except OSError:
+            continue
+        with it:
+            for entry in it:
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                total += st.st_blocks * 512
+                if stat.S_ISDIR(st.st_mode) and st.st_dev == root_dev:
+                    stack.append(entry.path)
+    return total
+
+
+class Loop:
+    """A tiny selector loop with timers and a child-exit registry (we are the reaper)."""
+
+    def __init__(self) -> None:
+        self.selector = selectors.DefaultSelector()
+        self.timers: List[Tuple[float, int]] = []
+        self.timer_callbacks: Dict[int, Callable[[], None]] = {}
+        self.timer_ids = itertools.count(1)
+        self.exit_callbacks: Dict[int, ExitCallback] = {}
+
+    def watch(self, fd: int, events: int, callback: ReadyCallback) -> None:
+        self.selector.register(fd, events, callback)
+
+    def unwatch(self, fd: int) -> None:
+        try:
+            self.selector.unregister(fd)
+        except (KeyError, ValueError):
+            pass
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> int:
+        timer_id = next(self.timer_ids)
+        self.timer_callbacks[timer_id] = callback
+        heapq.heappush(self.timers, (time.monotonic() + delay, timer_id))
+        return timer_id
+
+    def cancel(self, timer_id: int) -> None:
+        self.timer_callbacks.pop(timer_id, None)
+
+    def on_exit(self, pid: int, callback: ExitCallback) -> None:
+        self.exit_callbacks[pid] = callback
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            callback = self.exit_callbacks.pop(pid, None)
+            if callback is not None:
+                guarded(callback, status)
+
+    def run_timers(self) -> None:
+        now = time.monotonic()
+        while self.timers and self.timers[0][0] <= now:
+            _, timer_id = heapq.heappop(self.timers)
+            callback = self.timer_callbacks.pop(timer_id, None)
+            if callback is not None:
+                guarded(callback)
+
+    def run_forever(self) -> None:
+        while True:
+            timeout = None
+            while self.timers and self.timers[0][1] not in self.timer_callbacks:
+                heapq.heappop(self.timers)
+            if self.timers:
+                timeout = max(0.0, self.timers[0][0] - time.monotonic())
+            try:
+                events = self.selector.select(timeout)
+            except Exception as exc:
+                log("select failed: %r" % (exc,))
+                time.sleep(0.05)
+                events = []
+            for key, mask in events:
+                guarded(key.data, mask)
+            self.reap()
+            self.run_timers()
+
+
+def guarded(callback: Callable[..., None], *args: Any) -> None:
+    try:
+        callback(*args)
+    except Exception as exc:
+        log("callback %r failed: %r" % (getattr(callback, "__name__", callback), exc))
+
+
+class Conn:
+    """One host connection: a request line (+fds), then replies; EOF triggers ``on_eof``."""
+
+    def __init__(self, agent: Agent, sock: socket.socket) -> None:
+        self.agent = agent
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.buf = b""
+        self.fds: List[int] = []
+        self.handled = False
+        self.closed = False
+        self.on_eof: Optional[Callable[[], None]] = None
+        agent.loop.watch(self.fd, selectors.EVENT_READ, self.readable)
+
+    def readable(self, mask: int) -> None:
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(self.sock, MAX_REQUEST, MAX_FDS)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data, fds = b"", []
+        if self.handled:
+            close_quietly(fds)
+            if not data:
+                callback, self.on_eof = self.on_eof, None
+                self.close()
+                if callback is not None:
+                    callback()
+            return
+        self.fds.extend(fds)
+        if not data:
+            self.close()
+            return
+        self.buf += data
+        if b"\n" in self.buf:
+            line = self.buf.split(b"\n", 1)[0]
+            fds, self.fds = self.fds, []
+            self.handled = True
+            self.agent.dispatch(self, line, fds)
+        elif len(self.buf) > MAX_REQUEST:
+            self.close()
+
+    def send(self, message: Dict[str, Any], fds: Optional[List[int]] = None) -> bool:
+        if self.closed:
+            return False
+        data = (json.dumps(message, separators=(",", ":")) + "\n").encode()
+        try:
+            if fds:
+                sent = socket.send_fds(self.sock, [data], fds)
+                if sent < len(data):
+                    self.sock.sendall(data[sent:])
+            else:
+                self.sock.sendall(data)
+        except OSError:
+            return False
+        return True
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.agent.loop.unwatch(self.fd)
+        close_quietly(self.fds)
+        self.fds = []
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class Agent:
+    def __init__(self, listener: socket.socket) -> None:
+        self.loop = Loop()
+        self.listener = listener
+        self.is_init = os.getpid() == 1
+        self.home = os.environ.get("HOME") or os.getcwd()
+        self.as_bytes = int(os.environ.get("AGENT_AS_BYTES") or 0)
+        self.base_env = {k: v for k, v in os.environ.items() if not k.startswith("AGENT_")}
+        self.base_env.setdefault("PATH", DEFAULT_PATH)
+        self.base_env.setdefault("HOME", self.home)
+        self.base_env.setdefault("LANG", "C.UTF-8")
+        self.sessions: Dict[int, str] = {}
+        wake_r, self.wake_w = socket.socketpair()
+        wake_r.setblocking(False)
+        self.wake_w.setblocking(False)
+        self.wake_r = wake_r
+        signal.set_wakeup_fd(self.wake_w.fileno(), warn_on_full_buffer=False)
+        signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+        signal.signal(signal.SIGTERM, self.terminate)
+        for ignored in (signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
+            signal.signal(ignored, signal.SIG_IGN)
+        self.loop.watch(wake_r.fileno(), selectors.EVENT_READ, self.drain_wakeups)
+        self.loop.watch(listener.fileno(), selectors.EVENT_READ, self.accept)
+        self.handlers: Dict[str, Callable[[Conn, Dict[str, Any], List[int]], None]] = {
+            "ping": self.op_ping,
+            "exec": self.op_exec,
+            "pty": self.op_pty,
+            "connect": self.op_connect,
+            "stats": self.op_stats,
+        }
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def terminate(self, signum: int, frame: Any) -> None:
+        if self.is_init:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except OSError:
+                pass
+        else:
+            for sid in list(self.sessions):
+                signal_session(sid, signal.SIGKILL)
+        os._exit(0)
+
+    def drain_wakeups(self, mask: int) -> None:
+        try:
+            while self.wake_r.recv(4096):
+                pass
+        except OSError:
+            pass
+
+    def accept(self, mask: int) -> None:
+        for _ in range(64):
+            try:
+                sock, _addr = self.listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                # EMFILE and friends: back off instead of spinning on a readable listener.
+                log("accept failed: %r" % (exc,))
+                self.loop.unwatch(self.listener.fileno())
+                self.loop.call_later(0.1, self.rewatch_listener)
+                return
+            sock.setblocking(False)
+            Conn(self, sock)
+
+    def rewatch_listener(self) -> None:
+        self.loop.watch(self.listener.fileno(), selectors.EVENT_READ, self.accept)
+
+    def dispatch(self, conn: Conn, line: bytes, fds: List[int]) -> None:
+        try:
+            request = json.loads(line)
+            if not isinstance(request, dict):
+                raise ValueError("request must be a JSON object")
+            handler = self.handlers.get(str(request.get("op")))
+            if handler is None:
+                raise ValueError("unknown op %r" % (request.get("op"),))
+        except ValueError as exc:
+            close_quietly(fds)
+            conn.send({"error": "bad-request", "message": str(exc)})
+            conn.close()
+            return
+        try:
+            handler(conn, request, fds)
+        except Exception as exc:
+            log("%s failed: %r" % (request.get("op"), exc))
+            close_quietly(fds)
+            reply: Dict[str, Any] = {"error": "failed", "message": str(exc)}
+            if isinstance(exc, OSError) and exc.errno:
+                reply["errno"] = exc.errno
+            conn.send(reply)
+            conn.close()
+
+    def child_env(self, extra: Any, term: str) -> Dict[str, str]:
+        env = dict(self.base_env)
+        env["TERM"] = term
+        if isinstance(extra, dict):
+            for key, value in extra.items():
+                if not isinstance(key, str) or not isinstance(value, str):
+                    raise ValueError("env must map strings to strings")
+                if not key or "=" in key or "\0" in key or "\0" in value:
+                    raise ValueError("invalid env entry %r" % (key,))
+                env[key] = value
+        return env
+
+    def spawn(
+        self,
+        argv: List[str],
+        env: Dict[str, str],
+        stdio: List[int],
+        controlling_tty: Optional[int] = None,
+    ) -> int:
+        pid = os.fork()
+        if pid != 0:
+            return pid
+        try:
+            self.become_child(argv, env, stdio, controlling_tty)
+        except BaseException as exc:
+            try:
+                os.write(2, ("celesto-agent: cannot run %s: %s\n" % (argv[0], exc)).encode())
+            finally:
+                os._exit(127)
+        os._exit(127)
+
+    def become_child(
+        self,
+        argv: List[str],
+        env: Dict[str, str],
+        stdio: List[int],
+        controlling_tty: Optional[int],
+    ) -> None:
+        signal.set_wakeup_fd(-1)
+        for sig in signal.valid_signals():
+            if sig not in (signal.SIGKILL, signal.SIGSTOP):
+                try:
+                    signal.signal(sig, signal.SIG_DFL)
+                except (OSError, ValueError):
+                    pass
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        os.setsid()
+        if controlling_tty is not None:
+            fcntl.ioctl(controlling_tty, termios.TIOCSCTTY, 0)
+        # Move the fds out of the 0..2 range first so the dup2s below cannot clobber them.
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in stdio]
+        for target, fd in enumerate(high):
+            os.dup2(fd, target)
+        for name in os.listdir("/proc/self/fd"):
+            if int(name) > 2:
+                try:
+                    os.close(int(name))
+                except OSError:
+                    pass
+        if self.as_bytes > 0:
+            hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+            limit = self.as_bytes if hard == resource.RLIM_INFINITY else min(self.as_bytes, hard)
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        try:
+            os.chdir(env.get("HOME", self.home))
+        except OSError:
+            pass
+        os.execve(argv[0], argv, env)
+
+    # -- operations -----------------------------------------------------------------------
+
+    def op_ping(self, conn: Conn, request: Dict[str, Any], fds: List[int]) -> None:
+        close_quietly(fds)
+        conn.send({"ok": True, "pid": os.getpid()})
+        conn.close()
+
+    def op_exec(self, conn: Conn, request: Dict[str, Any], fds: List[int]) -> None:
+        command = request.get("command")
+        if not isinstance(command, str):
+            raise ValueError("command must be a string")
+        timeout = float(request.get("timeout") or 0)
+        env = self.child_env(request.get("env"), "dumb")
+        stdio = list(fds[:3])
+        opened = []
+        while len(stdio) < 3:
+            fd = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+            opened.append(fd)
+            stdio.append(fd)
+        try:
+            pid = self.spawn(["/bin/sh", "-c", command], env, stdio)
+        finally:
+            close_quietly(fds + opened)
+        state = {"timed_out": False, "done": False}
+        self.sessions[pid] = "exec"
+
+        def on_timeout() -> None:
+            state["timed_out"] = True
+            kill_group(pid)
+
+        timer = self.loop.call_later(timeout, on_timeout) if timeout > 0 else 0
+
+        def on_exit(status: int) -> None:
+            state["done"] = True
+            self.sessions.pop(pid, None)
+            self.loop.cancel(timer)
+            code, sig = exit_code(status)
+            conn.send({"exit": code, "signal": sig, "timed_out": state["timed_out"]})
+            conn.close()
+
+        def on_eof() -> None:
+            if not state["done"]:
+                kill_group(pid)
+
+        self.loop.on_exit(pid, on_exit)
+        conn.on_eof = on_eof
+        conn.send({"pid": pid})
+
+    def op_pty(self, conn: Conn, request: Dict[str, Any], fds: List[int]) -> None:
+        close_quietly(fds)
+        cols = int(request.get("cols") or 80)
+        rows = int(request.get("rows") or 24)
+        env = self.child_env(request.get("env"), "xterm-256color")
+        env.setdefault("COLORTERM", "truecolor")
+        if os.access("/bin/bash", os.X_OK):
+            argv = ["/bin/bash", "-l"]
+        else:
+            argv = ["/bin/sh", "-l"]
+        env["SHELL"] = argv[0]
+        master, slave = os.openpty()
+        try:
+            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+            pid = self.spawn(argv, env, [slave, slave, slave], controlling_tty=slave)
+        except BaseException:
+            close_quietly([master, slave])
+            raise
+        os.close(slave)
+        self.sessions[pid] = "pty"
+
+        def on_exit(status: int) -> None:
+            self.sessions.pop(pid, None)
+            conn.send({"exit": exit_code(status)[0]})
+            conn.close()
+
+        def on_eof() -> None:
+            signal_session(pid, signal.SIGHUP)
+            signal_session(pid, signal.SIGCONT)
+            self.loop.call_later(HANGUP_GRACE, lambda: signal_session(pid, signal.SIGKILL))
+
+        self.loop.on_exit(pid, on_exit)
+        conn.on_eof = on_eof
+        try:
+            conn.send({"pid": pid}, [master])
+        finally:
+            os.close(master)
+
+    def op_connect(self, conn: Conn, request: Dict[str, Any], fds: List[int]) -> None:
+        close_quietly(fds)
+        port = int(request.get("port") or 0)
+        if not 0 < port < 65536:
+            raise ValueError("port out of range")
+        # Try IPv4 first, then ::1 (dev servers often listen on "localhost" = ::1 only).
+        candidates = [(socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")]
+        done = {"value": False}
+        timer = 0
+
+        def finish(reply: Dict[str, Any], sock: Optional[socket.socket]) -> None:
+            done["value"] = True
+            self.loop.cancel(timer)
+            if sock is not None:
+                self.loop.unwatch(sock.fileno())
+            if sock is not None and "ok" in reply:
+                conn.send(reply, [sock.fileno()])
+            else:
+                conn.send(reply)
+            if sock is not None:
+                sock.close()
+            conn.close()
+
+        def attempt() -> None:
+            err = errno.ECONNREFUSED
+            while candidates:
+                family, address = candidates.pop(0)
+                try:
+                    sock = socket.socket(family, socket.SOCK_STREAM)
+                except OSError as exc:
+                    err = exc.errno or err
+                    continue
+                sock.setblocking(False)
+                err = sock.connect_ex((address, port))
+                if err == 0:
+                    finish({"ok": True}, sock)
+                    return
+                if err == errno.EINPROGRESS:
+                    self.loop.watch(sock.fileno(), selectors.EVENT_WRITE, lambda m: settle(sock))
+                    return
+                sock.close()
+            finish(error_reply(err), None)
+
+        def settle(sock: socket.socket) -> None:
+            if done["value"]:
+                return
+            err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err == 0:
+                finish({"ok": True}, sock)
+                return
+            self.loop.unwatch(sock.fileno())
+            sock.close()
+            if candidates and err == errno.ECONNREFUSED:
+                attempt()
+            else:
+                finish(error_reply(err), None)
+
+        def on_timeout() -> None:
+            if not done["value"]:
+                finish(error_reply(errno.ETIMEDOUT), None)
+
+        timer = self.loop.call_later(CONNECT_TIMEOUT, on_timeout)
+        attempt()
+
+    def op_stats(self, conn: Conn, request: Dict[str, Any], fds: List[int]) -> None:
+        close_quietly(fds)
+        reply = self.process_stats()
+        # The home walk can take a while; do it in a forked child so the loop stays responsive.
+        pid = os.fork()
+        if pid == 0:
+            try:
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                reply["home_used_bytes"] = disk_usage(self.home)
+                conn.sock.setblocking(True)
+                conn.send(reply)
+            finally:
+                os._exit(0)
+        self.loop.on_exit(pid, lambda status: None)
+        conn.close()
+
+    def process_stats(self) -> Dict[str, Any]:
+        ticks = float(os.sysconf("SC_CLK_TCK"))
+        page = os.sysconf("SC_PAGE_SIZE")
+        table: Dict[int, List[str]] = {}
+        for pid in all_pids():
+            fields = read_stat(pid)
+            if fields is not None and len(fields) > 21:
+                table[int(pid)] = fields
+        if not self.is_init:
+            table = descendants(table, os.getpid())
+        cpu = 0
+        rss = 0
+        for fields in table.values():
+            # utime, stime, cutime, cstime: reaped children's time accumulates in their reaper,
+            # ultimately in us, so the sum over live processes only grows.
+            cpu += sum(int(v) for v in fields[11:15])
+            rss += int(fields[21]) * page
+        return {"cpu_seconds": cpu / ticks, "rss_bytes": rss, "process_count": len(table)}
+
+
+def descendants(table: Dict[int, List[str]], root: int) -> Dict[int, List[str]]:
+    children: Dict[int, List[int]] = {}
+    for pid, fields in table.items():
+        children.setdefault(int(fields[1]), []).append(pid)
+    result: Dict[int, List[str]] = {}
+    stack = [root]
+    while stack:
+        pid = stack.pop()
+        if pid in table and pid not in result:
+            result[pid] = table[pid]
+            stack.extend(children.get(pid, []))
+    return result
+
+
+def error_reply(err: int) -> Dict[str, Any]:
+    name = "refused" if err == errno.ECONNREFUSED else errno.errorcode.get(err, "error").lower()
+    return {"error": name, "errno": err, "message": os.strerror(err)}
+
+
+def apply_startup_limits() -> None:
+    nproc = int(os.environ.get("AGENT_NPROC") or 0)
+    if nproc > 0:
+        hard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+        limit = nproc if hard == resource.RLIM_INFINITY else min(nproc, hard)
+        resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
+
+
+def become_subreaper() -> None:
+    """Outside a PID namespace, adopt orphans so they are reaped and counted by us."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except Exception as exc:
+        log("cannot become subreaper: %r" % (exc,))
+
+
+def main() -> None:
+    fd = int(os.environ["AGENT_FD"])
+    os.set_inheritable(fd, False)
+    listener = socket.socket(fileno=fd)
+    listener.setblocking(False)
+    try:
+        apply_startup_limits()
+    except (OSError, ValueError) as exc:
+        log("cannot apply limits: %r" % (exc,))
+    if os.getpid() != 1:
+        become_subreaper()
+    Agent(listener).loop.run_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,350 @@
+"""Host side of the agent protocol (see agent.py), shared by every driver.
+
+All functions must run on the event loop that owns the sandbox: readiness is awaited with
+``loop.add_reader`` because asyncio's ``sock_*`` helpers cannot carry SCM_RIGHTS fds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import fcntl
+import json
+import os
+import socket
+import struct
+import termios
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Literal
+
+from .base import ExecEvent, ExecExit, ExecOutput, ExecStarted, SandboxError, SandboxStats
+
+REPLY_TIMEOUT = 30.0
+STATS_TIMEOUT = 120.0
+READ_CHUNK = 65536
+# After the exit message only what is already buffered is read; this bounds a chatty
+# background child that keeps the pipe full.
+MAX_DRAIN = 4 << 20
+
+Stream = Literal["stdout", "stderr"]
+
+
+async def wait_readable(fds: Sequence[int]) -> list[int]:
+    """Wait until at least one of ``fds`` is readable; return the ready ones."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+    ready: list[int] = []
+
+    def on_ready(fd: int) -> None:
+        ready.append(fd)
+        if not done.done():
+            done.set_result(None)
+
+    for fd in fds:
+        loop.add_reader(fd, on_ready, fd)
+    try:
+        await done
+    finally:
+        for fd in fds:
+            loop.remove_reader(fd)
+    return ready
+
+
+class AgentChannel:
+    """One connection to the agent: JSON lines out and in, fds attached via SCM_RIGHTS."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._buf = b""
+        self._fds: list[int] = []
+        self._eof = False
+
+    @classmethod
+    async def open(cls, path: str) -> AgentChannel:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            await asyncio.get_running_loop().sock_connect(sock, path)
+        except OSError as exc:
+            sock.close()
+            raise SandboxError(f"sandbox agent is not reachable: {exc}") from exc
+        return cls(sock)
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    async def send(self, message: dict[str, Any], fds: Sequence[int] = ()) -> None:
+        data = (json.dumps(message, separators=(",", ":")) + "\n").encode()
+        try:
+            sent = socket.send_fds(self.sock, [data], list(fds)) if fds else self.sock.send(data)
+            if sent < len(data):
+                await asyncio.get_running_loop().sock_sendall(self.sock, data[sent:])
+        except OSError as exc:
+            raise SandboxError(f"sandbox agent connection failed: {exc}") from exc
+
+    def _fill(self) -> None:
+        """Read whatever is available without blocking."""
+        while not self._eof:
+            try:
+                data, fds, _flags, _addr = socket.recv_fds(self.sock, READ_CHUNK, 8)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                data, fds = b"", []
+            self._fds.extend(fds)
+            if not data:
+                self._eof = True
+                return
+            self._buf += data
+
+    def poll(self) -> dict[str, Any] | None:
+        """The next complete message if one is buffered (reading what is available)."""
+        if b"\n" not in self._buf:
+            self._fill()
+        if b"\n" not in self._buf:
+            return None
+        line, self._buf = self._buf.split(b"\n", 1)
+        message = json.loads(line)
+        if not isinstance(message, dict):
+            raise SandboxError("malformed reply from sandbox agent")
+        return message
+
+    @property
+    def at_eof(self) -> bool:
+        return self._eof and b"\n" not in self._buf
+
+    async def recv(self, timeout: float | None = REPLY_TIMEOUT) -> dict[str, Any] | None:
+        """The next message, or None once the agent closed the connection."""
+        async with asyncio.timeout(timeout):
+            while True:
+                message = self.poll()
+                if message is not None:
+                    return message
+                if self._eof:
+                    return None
+                await wait_readable([self.fileno()])
+
+    def take_fds(self) -> list[int]:
+        fds, self._fds = self._fds, []
+        return fds
+
+    def close(self) -> None:
+        for fd in self.take_fds():
+            os.close(fd)
+        self.sock.close()
+
+
+def _raise_for_error(message: dict[str, Any] | None, what: str) -> dict[str, Any]:
+    if message is None:
+        raise SandboxError(f"sandbox agent closed the connection during {what}")
+    if "error" in message:
+        raise SandboxError(f"{what} failed in sandbox: {message.get('message') or message['error']}")
+    return message
+
+
+class AgentPty:
+    """A shell on a PTY inside the sandbox. ``master_fd`` is non-blocking and owned by the
+    caller (close it yourself); this object owns only the control connection."""
+
+    def __init__(self, master_fd: int, pid: int, channel: AgentChannel) -> None:
+        self.master_fd = master_fd
+        self.pid = pid
+        self._channel = channel
+        self._code: int | None = None
+        self._lock = asyncio.Lock()
+        self._waiting = False
+
+    async def wait(self) -> int:
+        """The shell's exit code (128+signal when killed); -1 if the sandbox went away."""
+        async with self._lock:
+            if self._code is None:
+                self._waiting = True
+                try:
+                    message = await self._channel.recv(timeout=None)
+                except (OSError, ValueError, SandboxError):
+                    message = None
+                finally:
+                    self._waiting = False
+                self._code = int(message["exit"]) if message and "exit" in message else -1
+                self._channel.close()
+            return self._code
+
+    def kill(self) -> None:
+        """Hang the session up: SIGHUP now, SIGKILL after 1 s. ``wait()`` still reports."""
+        if self._code is None:
+            try:
+                self._channel.sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    def resize(self, cols: int, rows: int) -> None:
+        fcntl.ioctl(self.master_fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+    def close(self) -> None:
+        """Release the control connection (hangs the session up if it still runs)."""
+        if self._code is not None:
+            return
+        if self._waiting:
+            try:
+                self._channel.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        else:
+            self._code = -1
+            self._channel.close()
+
+
+class AgentClient:
+    """Talks to one sandbox's agent through its AF_UNIX socket path."""
+
+    def __init__(self, socket_path: str) -> None:
+        self.socket_path = socket_path
+
+    async def _request(
+        self, message: dict[str, Any], fds: Sequence[int] = ()
+    ) -> AgentChannel:
+        channel = await AgentChannel.open(self.socket_path)
+        try:
+            await channel.send(message, fds)
+        except BaseException:
+            channel.close()
+            raise
+        return channel
+
+    async def ping(self, timeout: float = REPLY_TIMEOUT) -> int:
+        """The agent's pid (1 inside a PID namespace)."""
+        channel = await self._request({"op": "ping"})
+        try:
+            reply = _raise_for_error(await channel.recv(timeout), "ping")
+            return int(reply["pid"])
+        finally:
+            channel.close()
+
+    async def exec(
+        self, command: str, timeout: float, env: dict[str, str] | None = None
+    ) -> AsyncIterator[ExecEvent]:
+        """Run ``/bin/sh -c command``; ``timeout <= 0`` means none. Closing the iterator
+        early kills the command's process group."""
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+        pipes: dict[int, Stream] = {out_r: "stdout", err_r: "stderr"}
+        channel: AgentChannel | None = None
+        try:
+            try:
+                request = {"op": "exec", "command": command, "timeout": timeout, "env": env or {}}
+                channel = await self._request(request, [null, out_w, err_w])
+            finally:
+                for fd in (null, out_w, err_w):
+                    os.close(fd)
+            for fd in pipes:
+                os.set_blocking(fd, False)
+            started = _raise_for_error(await channel.recv(), "exec")
+            yield ExecStarted(pid=int(started["pid"]))
+            while True:
+                # The exit message may already be buffered (it can arrive with the pid).
+                message = channel.poll()
+                if message is None and channel.at_eof:
+                    raise SandboxError("sandbox stopped while the command was running")
+                if message is not None:
+                    for fd, stream in pipes.items():
+                        for data in _drain(fd):
+                            yield ExecOutput(stream=stream, data=data)
+                    yield ExecExit(
+                        exit_code=int(message["exit"]), timed_out=bool(message["timed_out"])
+                    )
+                    return
+                ready = await wait_readable([*pipes, channel.fileno()])
+                for fd in [fd for fd in pipes if fd in ready]:
+                    data = _read_some(fd)
+                    if data is None:
+                        continue
+                    if not data:
+                        os.close(fd)
+                        del pipes[fd]
+                        continue
+                    yield ExecOutput(stream=pipes[fd], data=data)
+        finally:
+            for fd in pipes:
+                os.close(fd)
+            if channel is not None:
+                channel.close()
+
+    async def open_pty(
+        self, cols: int, rows: int, env: dict[str, str] | None = None
+    ) -> AgentPty:
+        channel = await self._request({"op": "pty", "cols": cols, "rows": rows, "env": env or {}})
+        try:
+            reply = _raise_for_error(await channel.recv(), "pty")
+            fds = channel.take_fds()
+            if not fds:
+                raise SandboxError("sandbox agent sent no pty")
+            for extra in fds[1:]:
+                os.close(extra)
+        except BaseException:
+            channel.close()
+            raise
+        os.set_blocking(fds[0], False)
+        return AgentPty(fds[0], int(reply["pid"]), channel)
+
+    async def connect(self, port: int) -> socket.socket:
+        """A non-blocking TCP socket connected to 127.0.0.1:port (or [::1]:port) inside the
+        sandbox. Raises ConnectionRefusedError (or another OSError) like a local connect."""
+        if not 0 < port < 65536:
+            raise ValueError(f"invalid port {port}")
+        channel = await self._request({"op": "connect", "port": port})
+        try:
+            reply = await channel.recv()
+            fds = channel.take_fds()
+        finally:
+            channel.close()
+        if reply is not None and "errno" in reply and "ok" not in reply:
+            for fd in fds:
+                os.close(fd)
+            code = int(reply["errno"])
+            raise OSError(code, os.strerror(code))
+        _raise_for_error(reply, "connect")
+        if not fds:
+            raise SandboxError("sandbox agent sent no socket")
+        for extra in fds[1:]:
+            os.close(extra)
+        sock = socket.socket(fileno=fds[0])
+        sock.setblocking(False)
+        return sock
+
+    async def stats(self) -> SandboxStats:
+        channel = await self._request({"op": "stats"})
+        try:
+            reply = _raise_for_error(await channel.recv(STATS_TIMEOUT), "stats")
+        finally:
+            channel.close()
+        return SandboxStats(
+            cpu_seconds=float(reply["cpu_seconds"]),
+            rss_bytes=int(reply["rss_bytes"]),
+            home_used_bytes=int(reply["home_used_bytes"]),
+            process_count=int(reply["process_count"]),
+        )
+
+
+def _read_some(fd: int) -> bytes | None:
+    """One read; None when nothing is available right now."""
+    try:
+        return os.read(fd, READ_CHUNK)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError as exc:
+        if exc.errno == errno.EIO:
+            return b""
+        raise
+
+
+def _drain(fd: int) -> list[bytes]:
+    chunks: list[bytes] = []
+    total = 0
+    while total < MAX_DRAIN:
+        data = _read_some(fd)
+        if not data:
+            break
+        chunks.append(data)
+        total += len(data)
+    return chunks

@@ -1,0 +1,193 @@
+"""Serving the local backend: ``serve()`` for ``celesto-tui local serve`` and
+:class:`LocalServer`, the same server in a background thread (TUI, tests, benchmarks)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import sys
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import uvicorn
+
+from .app import create_app
+from .backend import LocalBackend, LocalConfig
+from .faults import parse_fault_spec
+from .sandbox import IsolationChoice
+
+log = logging.getLogger("celesto_api.local")
+
+WS_MAX_MESSAGE = 1024 * 1024
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(512)
+    sock.setblocking(False)
+    return sock
+
+
+def _uvicorn_server(backend: LocalBackend) -> uvicorn.Server:
+    config = uvicorn.Config(
+        create_app(backend),
+        log_level="warning",
+        access_log=False,
+        ws_max_size=WS_MAX_MESSAGE,
+        ws_per_message_deflate=False,
+        timeout_graceful_shutdown=5,
+        lifespan="on",
+    )
+    return uvicorn.Server(config)
+
+
+def _base_url(host: str, sock: socket.socket) -> str:
+    port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+class LocalServer:
+    """The local backend on a free loopback port, in a background thread.
+
+    >>> with LocalServer(data_dir=tmp) as server:
+    ...     client = Celesto(api_key=server.api_key, base_url=server.base_url)
+    """
+
+    def __init__(
+        self,
+        data_dir: str | Path | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str | None = None,
+        isolation: IsolationChoice = "auto",
+        faults: str | None = None,
+    ) -> None:
+        config = LocalConfig(host=host, port=port, token=token, isolation=isolation)
+        if data_dir is not None:
+            config.data_dir = Path(data_dir)
+        config.faults = parse_fault_spec(faults)
+        self._config = config
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._server: uvicorn.Server | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.backend: LocalBackend | None = None
+        self.base_url = ""
+
+    def __repr__(self) -> str:
+        return f"LocalServer(base_url={self.base_url!r}, isolation={self.isolation!r})"
+
+    @property
+    def api_key(self) -> str:
+        return self._require().api_key
+
+    @property
+    def isolation(self) -> str:
+        return self.backend.isolation if self.backend else "unknown"
+
+    @property
+    def data_dir(self) -> Path:
+        return self._require().data_dir
+
+    def _require(self) -> LocalBackend:
+        if self.backend is None:
+            raise RuntimeError("the local server is not running")
+        return self.backend
+
+    def set_faults(self, spec: str | None) -> None:
+        self._require().faults.set(parse_fault_spec(spec))
+
+    def start(self, timeout: float = 30) -> Self:
+        self._thread = threading.Thread(target=self._run, name="celesto-local", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError("the local server did not start in time")
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        backend = LocalBackend(self._config)
+        sock = _bind(self._config.host, self._config.port)
+        backend.base_url = _base_url(self._config.host, sock)
+        self.backend = backend
+        self.base_url = backend.base_url
+        self._server = server = _uvicorn_server(backend)
+        serving = asyncio.ensure_future(server.serve(sockets=[sock]))
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.005)
+        self._ready.set()
+        await serving
+
+    def run_coroutine(self, coro: Any, timeout: float = 30) -> Any:
+        """Run a coroutine on the server's loop (tests use it to reach the backend)."""
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def stop(self, timeout: float = 30) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def serve(config: LocalConfig, ready_stream: Any = None) -> None:
+    """Serve until SIGINT/SIGTERM; print one JSON line once ready."""
+    out = ready_stream or sys.stdout
+    if config.host not in LOOPBACK_HOSTS:
+        print(
+            f"warning: serving on {config.host}, reachable beyond this machine; "
+            "anyone who can reach it and has the token controls your computers",
+            file=sys.stderr,
+        )
+
+    async def main() -> None:
+        backend = LocalBackend(config)
+        sock = _bind(config.host, config.port)
+        backend.base_url = _base_url(config.host, sock)
+        server = _uvicorn_server(backend)
+        serving = asyncio.ensure_future(server.serve(sockets=[sock]))
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.005)
+        if server.started:
+            line = {
+                "base_url": backend.base_url,
+                "api_key": backend.api_key,
+                "isolation": backend.isolation,
+                "data_dir": str(backend.data_dir),
+            }
+            print(json.dumps(line), file=out, flush=True)
+        await serving
+
+    asyncio.run(main())

@@ -1,0 +1,475 @@
+"""Interactive terminal sessions over WebSocket (contract §4).
+
+Two ways in:
+
+* the durable **gateway** flow: ``POST …/terminals`` gives ``gateway_url`` + ``token``; the
+  token goes in the ``token`` query parameter, nothing else is sent. Detaching keeps the
+  shell; attach again with the same ``terminal_id``.
+* the **legacy** direct socket (the seed's ``get_terminal_connection``): ``Authorization``
+  handshake header, then ``{"token": key}`` as the first message.
+
+Keystrokes go out as binary frames, resizes as JSON text frames; output arrives as bytes
+(text frames are UTF-8 encoded). :class:`TerminalSession` is the asyncio client,
+:class:`SyncTerminalSession` the blocking one. Tokens and keys never appear in a repr or an
+exception: URLs are shown with ``token=***``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import SplitResult, parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+import httpx
+
+from . import _validation as check
+from . import limits
+from ._transport import error_from_response
+from .exceptions import (
+    CelestoError,
+    CelestoNetworkError,
+    CelestoValidationError,
+    redact_url,
+    scrub_secrets,
+)
+from .types import TerminalConnection
+
+if TYPE_CHECKING:
+    from websockets.asyncio.client import ClientConnection as AsyncConnection
+    from websockets.sync.client import ClientConnection as BlockingConnection
+
+    pass
+
+__all__ = [
+    "SyncTerminalSession",
+    "TerminalSession",
+    "gateway_socket_url",
+    "legacy_socket_url",
+]
+
+OPEN_TIMEOUT = 10.0
+CLOSE_TIMEOUT = 5.0
+_CLEAN_CLOSE_CODES = (1000, 1001)
+_WS_SCHEMES = {"https": "wss", "http": "ws", "wss": "wss", "ws": "ws"}
+
+
+# --- pure helpers shared by both sessions --------------------------------------------------
+
+
+def _to_ws_scheme(url: str, field: str) -> tuple[str, SplitResult]:
+    parts = urlsplit(url)
+    scheme = _WS_SCHEMES.get(parts.scheme)
+    if scheme is None or not parts.hostname:
+        raise CelestoValidationError(
+            f"{field} must be a ws(s) or http(s) URL (got {redact_url(url)!r})", field=field
+        )
+    return scheme, parts
+
+
+def gateway_socket_url(gateway_url: str, token: str) -> str:
+    """``gateway_url`` with ``token=<token>`` replacing any token it already carries."""
+    if not token:
+        raise CelestoValidationError("the terminal token is empty", field="token")
+    scheme, parts = _to_ws_scheme(gateway_url, "gateway_url")
+    query = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if key != "token"
+    ]
+    query.append(("token", token))
+    return urlunsplit((scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def legacy_socket_url(base_url: str, computer_id: str) -> str:
+    """The direct socket ``/v1/computers/{id}/terminal`` (ids only, names are not resolved)."""
+    scheme, parts = _to_ws_scheme(base_url, "base_url")
+    path = f"{parts.path.rstrip('/')}/v1/computers/{quote(computer_id, safe='')}/terminal"
+    return urlunsplit((scheme, parts.netloc, path, "", ""))
+
+
+def resize_frame(cols: int, rows: int) -> str:
+    cols, rows = check.terminal_size(cols, rows)
+    return json.dumps({"type": "resize", "cols": cols, "rows": rows})
+
+
+def input_frame(data: bytes | str) -> bytes:
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data)
+    raise CelestoValidationError(
+        f"terminal input must be bytes or str (got {type(data).__name__})", field="data"
+    )
+
+
+def output_bytes(message: str | bytes) -> bytes:
+    return message.encode("utf-8") if isinstance(message, str) else bytes(message)
+
+
+def _handshake_error(exc: Exception, url: str, secrets: tuple[str | None, ...]) -> CelestoError:
+    from websockets.exceptions import InvalidStatus
+
+    shown = redact_url(url)
+    if isinstance(exc, InvalidStatus):
+        reply = exc.response
+        response = httpx.Response(
+            reply.status_code,
+            headers=list(reply.headers.raw_items()),
+            content=bytes(reply.body or b""),
+        )
+        return error_from_response(
+            response, secrets, context=f"Could not attach to the terminal at {shown}: "
+        )
+    detail = scrub_secrets(str(exc), secrets) if str(exc) else ""
+    return CelestoNetworkError(
+        f"Could not connect to the terminal at {shown}: {type(exc).__name__}"
+        + (f": {detail}" if detail else "")
+    )
+
+
+def _closed_error(
+    code: int | None, reason: str | None, secrets: tuple[str | None, ...] = ()
+) -> CelestoNetworkError:
+    shown = scrub_secrets(reason or "", secrets)
+    return CelestoNetworkError(
+        f"The terminal connection ended unexpectedly (code={code}, reason={shown!r})"
+    )
+
+
+class _CloseInfo(Protocol):
+    @property
+    def close_code(self) -> int | None: ...
+
+    @property
+    def close_reason(self) -> str | None: ...
+
+
+class _SessionBase:
+    _connection: _CloseInfo
+
+    def __init__(
+        self,
+        connection: _CloseInfo,
+        *,
+        url: str,
+        terminal_id: str | None,
+        secrets: tuple[str | None, ...],
+    ) -> None:
+        self._connection = connection
+        self._url = url
+        self._terminal_id = terminal_id
+        self._secrets = secrets
+
+    @property
+    def terminal_id(self) -> str | None:
+        """The durable session id (``term_…``); None on the legacy socket."""
+        return self._terminal_id
+
+    @property
+    def url(self) -> str:
+        """The socket URL with its token hidden."""
+        return redact_url(self._url)
+
+    @property
+    def close_code(self) -> int | None:
+        return self._connection.close_code
+
+    @property
+    def close_reason(self) -> str | None:
+        return self._connection.close_reason
+
+    @property
+    def closed(self) -> bool:
+        return self._connection.close_code is not None
+
+    def _closed(self) -> CelestoNetworkError:
+        return _closed_error(self.close_code, self.close_reason, self._secrets)
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return (
+            f"{type(self).__name__}(terminal_id={self._terminal_id!r}, "
+            f"url={self.url!r}, state={state!r})"
+        )
+
+
+def _connect_options(headers: Mapping[str, str] | None, open_timeout: float) -> dict[str, Any]:
+    return {
+        "additional_headers": dict(headers) if headers else None,
+        "max_size": limits.TERMINAL_MAX_MESSAGE_BYTES,
+        "compression": None,
+        "open_timeout": open_timeout,
+        "close_timeout": CLOSE_TIMEOUT,
+    }
+
+
+def _secrets_of(token: str | None, headers: Mapping[str, str] | None) -> tuple[str | None, ...]:
+    found: list[str | None] = [token]
+    for name, value in (headers or {}).items():
+        if name.lower() == "authorization":
+            found.append(value.removeprefix("Bearer ").strip())
+    return tuple(found)
+
+
+# --- asyncio ------------------------------------------------------------------------------
+
+
+class TerminalSession(_SessionBase):
+    """An attached terminal (asyncio). Iterate it for output; ``detach()`` keeps the shell."""
+
+    _connection: AsyncConnection
+
+    @classmethod
+    async def connect(
+        cls,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        first_message: str | None = None,
+        terminal_id: str | None = None,
+        cols: int = limits.TERMINAL_DEFAULT_COLS,
+        rows: int = limits.TERMINAL_DEFAULT_ROWS,
+        open_timeout: float = OPEN_TIMEOUT,
+        _token: str | None = None,
+    ) -> TerminalSession:
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import WebSocketException
+
+        first_resize = resize_frame(cols, rows)
+        secrets = _secrets_of(_token, headers)
+        try:
+            connection = await connect(url, **_connect_options(headers, open_timeout))
+        except (WebSocketException, OSError, TimeoutError) as exc:
+            raise _handshake_error(exc, url, secrets) from None
+        session = cls(connection, url=url, terminal_id=terminal_id, secrets=secrets)
+        try:
+            if first_message:
+                await connection.send(first_message)
+            await connection.send(first_resize)
+        except WebSocketException:
+            await connection.close()
+            raise session._closed() from None
+        return session
+
+    @classmethod
+    async def connect_gateway(
+        cls,
+        gateway_url: str,
+        token: str,
+        *,
+        terminal_id: str | None = None,
+        cols: int = limits.TERMINAL_DEFAULT_COLS,
+        rows: int = limits.TERMINAL_DEFAULT_ROWS,
+        open_timeout: float = OPEN_TIMEOUT,
+    ) -> TerminalSession:
+        return await cls.connect(
+            gateway_socket_url(gateway_url, token),
+            terminal_id=terminal_id,
+            cols=cols,
+            rows=rows,
+            open_timeout=open_timeout,
+            _token=token,
+        )
+
+    @classmethod
+    async def connect_legacy(
+        cls,
+        connection: TerminalConnection,
+        *,
+        cols: int = limits.TERMINAL_DEFAULT_COLS,
+        rows: int = limits.TERMINAL_DEFAULT_ROWS,
+        open_timeout: float = OPEN_TIMEOUT,
+    ) -> TerminalSession:
+        return await cls.connect(
+            connection["url"],
+            headers=connection["headers"],
+            first_message=connection["first_message"],
+            cols=cols,
+            rows=rows,
+            open_timeout=open_timeout,
+        )
+
+    async def send(self, data: bytes | str) -> None:
+        """Keystrokes, sent as one binary frame."""
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            await self._connection.send(input_frame(data))
+        except ConnectionClosed:
+            raise self._closed() from None
+
+    async def resize(self, cols: int, rows: int) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            await self._connection.send(resize_frame(cols, rows))
+        except ConnectionClosed:
+            raise self._closed() from None
+
+    async def recv(self) -> bytes:
+        """The next output chunk; ``b""`` once the session ended normally.
+
+        Raises :class:`CelestoNetworkError` when the connection broke off.
+        """
+        from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK
+
+        try:
+            return output_bytes(await self._connection.recv())
+        except ConnectionClosedOK:
+            return b""
+        except ConnectionClosedError:
+            raise self._closed() from None
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while chunk := await self.recv():
+            yield chunk
+
+    async def detach(self) -> None:
+        """Close with 1000 "client detached"; the remote shell keeps running."""
+        await self._connection.close(
+            limits.TERMINAL_DETACH_CLOSE_CODE, limits.TERMINAL_DETACH_REASON
+        )
+
+    close = detach
+
+    async def __aenter__(self) -> TerminalSession:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.detach()
+
+
+# --- blocking -----------------------------------------------------------------------------
+
+
+class SyncTerminalSession(_SessionBase):
+    """The blocking twin of :class:`TerminalSession` (websockets' threaded client)."""
+
+    _connection: BlockingConnection
+
+    @classmethod
+    def connect(
+        cls,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        first_message: str | None = None,
+        terminal_id: str | None = None,
+        cols: int = limits.TERMINAL_DEFAULT_COLS,
+        rows: int = limits.TERMINAL_DEFAULT_ROWS,
+        open_timeout: float = OPEN_TIMEOUT,
+        _token: str | None = None,
+    ) -> SyncTerminalSession:
+        from websockets.exceptions import WebSocketException
+        from websockets.sync.client import connect
+
+        first_resize = resize_frame(cols, rows)
+        secrets = _secrets_of(_token, headers)
+        try:
+            connection = connect(url, **_connect_options(headers, open_timeout))
+        except (WebSocketException, OSError, TimeoutError) as exc:
+            raise _handshake_error(exc, url, secrets) from None
+        session = cls(connection, url=url, terminal_id=terminal_id, secrets=secrets)
+        try:
+            if first_message:
+                connection.send(first_message)
+            connection.send(first_resize)
+        except WebSocketException:
+            connection.close()
+            raise session._closed() from None
+        return session
+
+    @classmethod
+    def connect_gateway(
+        cls,
+        gateway_url: str,
+        token: str,
+        *,
+        terminal_id: str | None = None,
+        cols: int = limits.TERMINAL_DEFAULT_COLS,
+        rows: int = limits.TERMINAL_DEFAULT_ROWS,
+        open_timeout: float = OPEN_TIMEOUT,
+    ) -> SyncTerminalSession:
+        return cls.connect(
+            gateway_socket_url(gateway_url, token),
+            terminal_id=terminal_id,
+            cols=cols,
+            rows=rows,
+            open_timeout=open_timeout,
+            _token=token,
+        )
+
+    @classmethod
+    def connect_legacy(
+        cls,
+        connection: TerminalConnection,
+        *,
+        cols: int = limits.TERMINAL_DEFAULT_COLS,
+        rows: int = limits.TERMINAL_DEFAULT_ROWS,
+        open_timeout: float = OPEN_TIMEOUT,
+    ) -> SyncTerminalSession:
+        return cls.connect(
+            connection["url"],
+            headers=connection["headers"],
+            first_message=connection["first_message"],
+            cols=cols,
+            rows=rows,
+            open_timeout=open_timeout,
+        )
+
+    def send(self, data: bytes | str) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            self._connection.send(input_frame(data))
+        except ConnectionClosed:
+            raise self._closed() from None
+
+    def resize(self, cols: int, rows: int) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            self._connection.send(resize_frame(cols, rows))
+        except ConnectionClosed:
+            raise self._closed() from None
+
+    def recv(self, timeout: float | None = None) -> bytes:
+        """The next output chunk; ``b""`` once the session ended normally.
+
+        Raises ``TimeoutError`` when ``timeout`` seconds pass without output.
+        """
+        from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK
+
+        try:
+            return output_bytes(self._connection.recv(timeout))
+        except ConnectionClosedOK:
+            return b""
+        except ConnectionClosedError:
+            raise self._closed() from None
+
+    def __iter__(self) -> Iterator[bytes]:
+        while chunk := self.recv():
+            yield chunk
+
+    def detach(self) -> None:
+        self._connection.close(limits.TERMINAL_DETACH_CLOSE_CODE, limits.TERMINAL_DETACH_REASON)
+
+    close = detach
+
+    def __enter__(self) -> SyncTerminalSession:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.detach()

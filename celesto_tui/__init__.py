@@ -1,0 +1,1 @@
+"""celesto-tui: a keyboard-driven dashboard for Celesto computers."""

@@ -1,0 +1,84 @@
+"""Shared fixtures: one real local backend per test session, on loopback."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from celesto_api import AsyncCelesto, Celesto
+from celesto_api.local import LocalServer
+
+_ISOLATED_ENV = (
+    "CELESTO_API_KEY",
+    "CELESTO_BASE_URL",
+    "CELESTO_PROFILE",
+    "CELESTO_ORGANIZATION_ID",
+    "CELESTO_PROJECT_NAME",
+    "CELESTO_LOCAL_FAULTS",
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Tests never read or write the developer's real config."""
+    saved = {name: os.environ.pop(name, None) for name in _ISOLATED_ENV}
+    config_dir = tmp_path_factory.mktemp("config")
+    os.environ["CELESTO_CONFIG_DIR"] = str(config_dir)
+    yield config_dir
+    os.environ.pop("CELESTO_CONFIG_DIR", None)
+    for name, value in saved.items():
+        if value is not None:
+            os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    with LocalServer(data_dir=tmp_path_factory.mktemp("local-backend")) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _no_faults_left(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "local_server" in request.fixturenames:
+        request.getfixturevalue("local_server").set_faults(None)
+
+
+@pytest.fixture
+def client(local_server: LocalServer) -> Iterator[Celesto]:
+    with Celesto(api_key=local_server.api_key, base_url=local_server.base_url) as celesto:
+        yield celesto
+
+
+@pytest.fixture
+async def aclient(local_server: LocalServer) -> AsyncIterator[AsyncCelesto]:
+    async with AsyncCelesto(
+        api_key=local_server.api_key, base_url=local_server.base_url
+    ) as celesto:
+        yield celesto
+
+
+def wait_for_status(client: Celesto, computer_id: str, wanted: str, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        computer = client.computers.get(computer_id)
+        if computer["status"] == wanted or time.monotonic() > deadline:
+            return computer
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def computer(client: Celesto) -> Iterator[dict[str, Any]]:
+    created = client.computers.create()
+    running = wait_for_status(client, created["id"], "running")
+    assert running["status"] == "running", running
+    yield dict(running)
+    try:
+        client.computers.delete(created["id"])
+    except Exception:
+        pass

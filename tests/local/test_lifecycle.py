@@ -1,0 +1,140 @@
+"""Lifecycle, exec and isolation of real sandboxed computers."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from celesto_api.local import LocalServer
+
+from .conftest import wait_status
+
+
+def run(http: httpx.Client, computer_id: str, command: str, timeout: int = 30) -> dict[str, Any]:
+    response = http.post(
+        f"/v1/computers/{computer_id}/exec", json={"command": command, "timeout": timeout}
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_stop_start_delete_pass_through_transitional_states(http: httpx.Client) -> None:
+    computer = http.post("/v1/computers", json={}).json()
+    computer_id = computer["id"]
+    assert wait_status(http, computer_id, "running")["status"] == "running"
+    run(http, computer_id, "echo kept > ~/state.txt; echo lost > /tmp/t.txt")
+
+    stopping = http.post(f"/v1/computers/{computer_id}/stop").json()
+    assert stopping["status"] in ("stopping", "stopped")
+    stopped = wait_status(http, computer_id, "stopped")
+    assert stopped["status"] == "stopped" and stopped["stopped_at"]
+
+    refused = http.post(f"/v1/computers/{computer_id}/exec", json={"command": "true"})
+    assert refused.status_code == 409
+    assert "stopped" in refused.json()["detail"]
+    assert http.post(f"/v1/computers/{computer_id}/terminals").status_code == 409
+
+    starting = http.post(f"/v1/computers/{computer_id}/start").json()
+    assert starting["status"] in ("starting", "running")
+    assert wait_status(http, computer_id, "running")["status"] == "running"
+    result = run(http, computer_id, "cat ~/state.txt; cat /tmp/t.txt 2>/dev/null || echo gone")
+    assert result["stdout"] == "kept\ngone\n"
+
+    deleting = http.delete(f"/v1/computers/{computer_id}").json()
+    assert deleting["status"] in ("deleting", "deleted")
+    assert wait_status(http, computer_id, 404)["status"] == 404
+
+
+def test_exec_right_after_create_waits_for_the_computer(http: httpx.Client) -> None:
+    computer = http.post("/v1/computers", json={}).json()
+    result = run(http, computer["id"], "echo ready")
+    assert result["stdout"] == "ready\n"
+    http.delete(f"/v1/computers/{computer['id']}")
+
+
+def test_timeout_kills_the_whole_process_group(
+    http: httpx.Client, running: dict[str, Any]
+) -> None:
+    started = time.monotonic()
+    result = run(http, running["id"], "sleep 100 & sleep 101 & sleep 102", timeout=1)
+    assert time.monotonic() - started < 10
+    assert result["timed_out"] is True
+    assert result["exit_code"] != 0
+    left = run(http, running["id"], "ps -eo comm | grep -c '^sleep$' || true")
+    assert left["stdout"].strip() == "0"
+
+
+def test_background_daemon_does_not_block_exec(
+    http: httpx.Client, running: dict[str, Any]
+) -> None:
+    started = time.monotonic()
+    result = run(http, running["id"], "sleep 1000 & echo started")
+    assert result["stdout"] == "started\n"
+    assert time.monotonic() - started < 5
+
+
+def test_exec_output_is_utf8_and_binary_safe(http: httpx.Client, running: dict[str, Any]) -> None:
+    result = run(http, running["id"], "printf 'h\\303\\251llo \\360\\237\\232\\200\\n\\377\\n'")
+    assert result["stdout"] == "héllo 🚀\n\ufffd\n"
+
+
+def test_large_output_arrives_whole(http: httpx.Client, running: dict[str, Any]) -> None:
+    result = run(http, running["id"], "seq 1 200000")
+    assert result["stdout"].count("\n") == 200000
+    assert result["stdout"].endswith("199999\n200000\n")
+
+
+def test_command_history_newest_first(http: httpx.Client, running: dict[str, Any]) -> None:
+    ids = [run(http, running["id"], f"echo {i}")["command_id"] for i in range(3)]
+    history = http.get(f"/v1/computers/{running['id']}/commands").json()["commands"]
+    assert [entry["command_id"] for entry in history[:3]] == ids[::-1]
+    assert all(entry["status"] == "completed" for entry in history[:3])
+
+
+def test_observability_has_real_samples(http: httpx.Client, running: dict[str, Any]) -> None:
+    run(http, running["id"], "head -c 3000000 /dev/urandom > ~/blob")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        body = http.get(f"/v1/computers/{running['id']}/observability").json()
+        if body["latest"] is not None:
+            break
+        time.sleep(0.2)
+    latest = body["latest"]
+    assert latest is not None
+    assert latest["ram_total_mb"] == running["ram_mb"]
+    assert latest["ram_used_mb"] >= 1
+    assert latest["disk_total_mb"] == running["disk_size_mb"]
+    assert body["samples"][-1]["observed_at"]
+
+
+class TestIsolation:
+    @pytest.fixture(autouse=True)
+    def _bwrap_only(self, local_server: LocalServer) -> None:
+        if local_server.isolation != "bwrap":
+            pytest.skip(f"isolation is {local_server.isolation}: bubblewrap unavailable here")
+
+    def test_only_its_own_processes(self, http: httpx.Client, running: dict[str, Any]) -> None:
+        result = run(http, running["id"], "ps -e --no-headers | wc -l")
+        assert int(result["stdout"]) < 10
+
+    def test_usr_is_read_only_and_hostname_is_the_name(
+        self, http: httpx.Client, running: dict[str, Any]
+    ) -> None:
+        result = run(http, running["id"], "touch /usr/x 2>&1; hostname; id -u; echo $HOME")
+        lines = result["stdout"].splitlines()
+        assert "Read-only file system" in lines[0]
+        assert lines[1:] == [running["name"], "1000", "/home/user"]
+
+    def test_no_network_but_loopback(self, http: httpx.Client, running: dict[str, Any]) -> None:
+        result = run(http, running["id"], "ls /sys/class/net 2>/dev/null || cat /proc/net/dev")
+        assert "eth" not in result["stdout"]
+        interfaces = run(http, running["id"], "tail -n +3 /proc/net/dev | cut -d: -f1")
+        assert [name.strip() for name in interfaces["stdout"].split()] == ["lo"]
+
+    def test_reports_enforced_limits(self, http: httpx.Client, running: dict[str, Any]) -> None:
+        local = http.get(f"/v1/computers/{running['id']}").json()["local"]
+        assert local["isolation"] == "bwrap"
+        assert local["enforced_limits"], "the computer says which limits hold"

@@ -1,0 +1,114 @@
+"""``celesto-tui local serve`` as its own process: the ready line, SIGTERM, kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+@contextmanager
+def serve(data_dir: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celesto_tui", "local", "serve", "--data-dir", str(data_dir),
+         *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line, process.stderr.read() if process.stderr else "no output"
+        yield process, json.loads(line)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+
+
+def _wait_running(client: httpx.Client, computer_id: str) -> None:
+    deadline = time.monotonic() + 30
+    while client.get(f"/v1/computers/{computer_id}").json()["status"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+
+def test_ready_line_and_graceful_sigterm(tmp_path: Path) -> None:
+    with serve(tmp_path, "--token", "sk_test_fixed") as (process, ready):
+        assert set(ready) == {"base_url", "api_key", "isolation", "data_dir"}
+        assert ready["api_key"] == "sk_test_fixed"
+        assert ready["base_url"].startswith("http://127.0.0.1:")
+        assert ready["data_dir"] == str(tmp_path.resolve())
+        headers = {"Authorization": "Bearer sk_test_fixed"}
+        with httpx.Client(base_url=ready["base_url"], headers=headers) as client:
+            computer = client.post("/v1/computers", json={}).json()
+            _wait_running(client, computer["id"])
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+        assert process.stdout is not None and process.stdout.read() == ""
+        stderr = process.stderr.read() if process.stderr else ""
+        assert "sk_test_fixed" not in stderr
+    with serve(tmp_path) as (_process, ready):
+        headers = {"Authorization": f"Bearer {ready['api_key']}"}
+        with httpx.Client(base_url=ready["base_url"], headers=headers) as client:
+            assert client.get(f"/v1/computers/{computer['id']}").json()["status"] == "stopped"
+
+
+def test_restart_after_kill_9_keeps_everything(tmp_path: Path) -> None:
+    with serve(tmp_path, "--token", "sk_a") as (process, ready):
+        with httpx.Client(base_url=ready["base_url"],
+                          headers={"Authorization": "Bearer sk_a"}, timeout=30) as client:
+            made = [client.post("/v1/computers", json={}).json() for _ in range(2)]
+            for computer in made:
+                _wait_running(client, computer["id"])
+            client.post(f"/v1/computers/{made[0]['id']}/exec",
+                        json={"command": "echo survived > ~/note.txt"})
+            client.post(f"/v1/computers/{made[0]['id']}/published-ports", json={"port": 8000})
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+    with serve(tmp_path, "--token", "sk_a") as (_process, ready):
+        with httpx.Client(base_url=ready["base_url"],
+                          headers={"Authorization": "Bearer sk_a"}, timeout=30) as client:
+            listed = client.get("/v1/computers").json()["computers"]
+            assert sorted(c["id"] for c in listed) == sorted(c["id"] for c in made)
+            assert {c["status"] for c in listed} == {"stopped"}
+            ports = client.get(f"/v1/computers/{made[0]['id']}/published-ports").json()
+            assert [p["port"] for p in ports] == [8000]
+            client.post(f"/v1/computers/{made[0]['id']}/start")
+            _wait_running(client, made[0]["id"])
+            note = client.post(f"/v1/computers/{made[0]['id']}/exec",
+                               json={"command": "cat ~/note.txt"}).json()
+            assert note["stdout"] == "survived\n"
+
+
+def test_second_server_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
+    with serve(tmp_path):
+        second = subprocess.run(
+            [sys.executable, "-m", "celesto_tui", "local", "serve", "--data-dir", str(tmp_path)],
+            capture_output=True, text=True, timeout=30,
+        )
+        assert second.returncode == 1
+        assert "Another local Celesto server" in second.stderr
+        assert "Traceback" not in second.stderr
+
+
+def test_bad_flags_are_usage_errors(tmp_path: Path) -> None:
+    for args in (["--faults", "error_rate=3"], ["--isolation", "vm"], ["--port", "70000"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "celesto_tui", "local", "serve", "--data-dir",
+             str(tmp_path), *args],
+            capture_output=True, text=True, timeout=30,
+        )
+        assert result.returncode == 2, (args, result.stderr)
+        assert "Traceback" not in result.stderr
