@@ -394,7 +394,7 @@ class SyncTransport(_TransportBase):
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.Client | None = None,
     ) -> None:
-        resolved = http_client.timeout if http_client and timeout is None else as_timeout(timeout)
+        resolved = as_timeout(timeout)
         super().__init__(config, timeout=resolved, max_retries=max_retries)
         self._owns_http = http_client is None
         self.http = http_client or httpx.Client(timeout=resolved, follow_redirects=False)
@@ -459,7 +459,7 @@ class AsyncTransport(_TransportBase):
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        resolved = http_client.timeout if http_client and timeout is None else as_timeout(timeout)
+        resolved = as_timeout(timeout)
         super().__init__(config, timeout=resolved, max_retries=max_retries)
         self._owns_http = http_client is None
         self.http = http_client or httpx.AsyncClient(timeout=resolved, follow_redirects=False)

@@ -83,7 +83,10 @@ class ComputerManager:
             home=self.home_dir(row["id"]),
             vcpus=row["vcpus"],
             ram_mb=row["ram_mb"],
-            network=row["network_mode"],
+            # Every computer gets its own loopback-only network namespace whatever its
+            # policy: that is what lets two computers each serve :8000 behind published
+            # ports. Outbound internet for "open" would need slirp4netns/pasta.
+            network="off",
         )
 
     def to_response(self, row: dict[str, Any]) -> dict[str, Any]:

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import signal
 import logging
 import socket
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -36,6 +39,15 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: ``serve()`` installs handlers that exit
+    cleanly (status 0) and a background-thread server must not touch signals at all."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 def _uvicorn_server(backend: LocalBackend) -> uvicorn.Server:
     config = uvicorn.Config(
         create_app(backend),
@@ -46,7 +58,7 @@ def _uvicorn_server(backend: LocalBackend) -> uvicorn.Server:
         timeout_graceful_shutdown=5,
         lifespan="on",
     )
-    return uvicorn.Server(config)
+    return _Server(config)
 
 
 def _base_url(host: str, sock: socket.socket) -> str:
@@ -177,6 +189,9 @@ def serve(config: LocalConfig, ready_stream: Any = None) -> None:
         sock = _bind(config.host, config.port)
         backend.base_url = _base_url(config.host, sock)
         server = _uvicorn_server(backend)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, setattr, server, "should_exit", True)
         serving = asyncio.ensure_future(server.serve(sockets=[sock]))
         while not server.started and not serving.done():
             await asyncio.sleep(0.005)

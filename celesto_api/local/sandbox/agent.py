@@ -19,8 +19,10 @@ Errors are replied as ``{"error": str, ...}``; no request may bring the agent do
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
+import functools
 import heapq
 import itertools
 import json
@@ -34,7 +36,8 @@ import struct
 import sys
 import termios
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from collections.abc import Callable
+from typing import Any
 
 MAX_REQUEST = 65536
 MAX_FDS = 8
@@ -48,21 +51,19 @@ ExitCallback = Callable[[int], None]
 
 def log(message: str) -> None:
     try:
-        sys.stderr.write("celesto-agent[%d]: %s\n" % (os.getpid(), message))
+        sys.stderr.write(f"celesto-agent[{os.getpid()}]: {message}\n")
         sys.stderr.flush()
     except Exception:
         pass
 
 
-def close_quietly(fds: List[int]) -> None:
+def close_quietly(fds: list[int]) -> None:
     for fd in fds:
-        try:
+        with contextlib.suppress(OSError):
             os.close(fd)
-        except OSError:
-            pass
 
 
-def exit_code(status: int) -> Tuple[int, int]:
+def exit_code(status: int) -> tuple[int, int]:
     """(shell-style exit code, terminating signal or 0)."""
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
@@ -72,24 +73,24 @@ def exit_code(status: int) -> Tuple[int, int]:
     return 255, 0
 
 
-def read_stat(pid: str) -> Optional[List[str]]:
+def read_stat(pid: str) -> list[str] | None:
     """Fields of /proc/<pid>/stat after the command name (index 0 is the state)."""
     try:
-        with open("/proc/%s/stat" % pid, "rb") as f:
+        with open(f"/proc/{pid}/stat", "rb") as f:
             raw = f.read()
     except OSError:
         return None
     return raw[raw.rfind(b")") + 2 :].decode("ascii", "replace").split()
 
 
-def all_pids() -> List[str]:
+def all_pids() -> list[str]:
     try:
         return [name for name in os.listdir("/proc") if name.isdigit()]
     except OSError:
         return []
 
 
-def session_members(sid: int) -> List[int]:
+def session_members(sid: int) -> list[int]:
     members = []
     for pid in all_pids():
         fields = read_stat(pid)
@@ -100,18 +101,14 @@ def session_members(sid: int) -> List[int]:
 
 def signal_session(sid: int, sig: int) -> None:
     for pid in session_members(sid):
-        try:
+        with contextlib.suppress(OSError):
             os.kill(pid, sig)
-        except OSError:
-            pass
 
 
 def kill_group(pgid: int) -> None:
     for kill in (os.killpg, os.kill):
-        try:
+        with contextlib.suppress(OSError):
             kill(pgid, signal.SIGKILL)
-        except OSError:
-            pass
 
 
 def disk_usage(root: str) -> int:
@@ -143,19 +140,17 @@ class Loop:
 
     def __init__(self) -> None:
         self.selector = selectors.DefaultSelector()
-        self.timers: List[Tuple[float, int]] = []
-        self.timer_callbacks: Dict[int, Callable[[], None]] = {}
+        self.timers: list[tuple[float, int]] = []
+        self.timer_callbacks: dict[int, Callable[[], None]] = {}
         self.timer_ids = itertools.count(1)
-        self.exit_callbacks: Dict[int, ExitCallback] = {}
+        self.exit_callbacks: dict[int, ExitCallback] = {}
 
     def watch(self, fd: int, events: int, callback: ReadyCallback) -> None:
         self.selector.register(fd, events, callback)
 
     def unwatch(self, fd: int) -> None:
-        try:
+        with contextlib.suppress(KeyError, ValueError):
             self.selector.unregister(fd)
-        except (KeyError, ValueError):
-            pass
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> int:
         timer_id = next(self.timer_ids)
@@ -199,7 +194,7 @@ class Loop:
             try:
                 events = self.selector.select(timeout)
             except Exception as exc:
-                log("select failed: %r" % (exc,))
+                log(f"select failed: {exc!r}")
                 time.sleep(0.05)
                 events = []
             for key, mask in events:
@@ -212,7 +207,7 @@ def guarded(callback: Callable[..., None], *args: Any) -> None:
     try:
         callback(*args)
     except Exception as exc:
-        log("callback %r failed: %r" % (getattr(callback, "__name__", callback), exc))
+        log(f"callback {getattr(callback, '__name__', callback)!r} failed: {exc!r}")
 
 
 class Conn:
@@ -223,10 +218,10 @@ class Conn:
         self.sock = sock
         self.fd = sock.fileno()
         self.buf = b""
-        self.fds: List[int] = []
+        self.fds: list[int] = []
         self.handled = False
         self.closed = False
-        self.on_eof: Optional[Callable[[], None]] = None
+        self.on_eof: Callable[[], None] | None = None
         agent.loop.watch(self.fd, selectors.EVENT_READ, self.readable)
 
     def readable(self, mask: int) -> None:
@@ -239,9 +234,12 @@ class Conn:
         if self.handled:
             close_quietly(fds)
             if not data:
+                # The host hung up (or shut down its side); keep the socket for the exit reply.
                 callback, self.on_eof = self.on_eof, None
-                self.close()
-                if callback is not None:
+                self.agent.loop.unwatch(self.fd)
+                if callback is None:
+                    self.close()
+                else:
                     callback()
             return
         self.fds.extend(fds)
@@ -257,7 +255,7 @@ class Conn:
         elif len(self.buf) > MAX_REQUEST:
             self.close()
 
-    def send(self, message: Dict[str, Any], fds: Optional[List[int]] = None) -> bool:
+    def send(self, message: dict[str, Any], fds: list[int] | None = None) -> bool:
         if self.closed:
             return False
         data = (json.dumps(message, separators=(",", ":")) + "\n").encode()
@@ -279,10 +277,8 @@ class Conn:
         self.agent.loop.unwatch(self.fd)
         close_quietly(self.fds)
         self.fds = []
-        try:
+        with contextlib.suppress(OSError):
             self.sock.close()
-        except OSError:
-            pass
 
 
 class Agent:
@@ -296,7 +292,8 @@ class Agent:
         self.base_env.setdefault("PATH", DEFAULT_PATH)
         self.base_env.setdefault("HOME", self.home)
         self.base_env.setdefault("LANG", "C.UTF-8")
-        self.sessions: Dict[int, str] = {}
+        self.sessions: dict[int, str] = {}
+        self.helpers: set[int] = set()
         wake_r, self.wake_w = socket.socketpair()
         wake_r.setblocking(False)
         self.wake_w.setblocking(False)
@@ -308,7 +305,7 @@ class Agent:
             signal.signal(ignored, signal.SIG_IGN)
         self.loop.watch(wake_r.fileno(), selectors.EVENT_READ, self.drain_wakeups)
         self.loop.watch(listener.fileno(), selectors.EVENT_READ, self.accept)
-        self.handlers: Dict[str, Callable[[Conn, Dict[str, Any], List[int]], None]] = {
+        self.handlers: dict[str, Callable[[Conn, dict[str, Any], list[int]], None]] = {
             "ping": self.op_ping,
             "exec": self.op_exec,
             "pty": self.op_pty,
@@ -320,10 +317,8 @@ class Agent:
 
     def terminate(self, signum: int, frame: Any) -> None:
         if self.is_init:
-            try:
+            with contextlib.suppress(OSError):
                 os.kill(-1, signal.SIGKILL)
-            except OSError:
-                pass
         else:
             for sid in list(self.sessions):
                 signal_session(sid, signal.SIGKILL)
@@ -344,7 +339,7 @@ class Agent:
                 return
             except OSError as exc:
                 # EMFILE and friends: back off instead of spinning on a readable listener.
-                log("accept failed: %r" % (exc,))
+                log(f"accept failed: {exc!r}")
                 self.loop.unwatch(self.listener.fileno())
                 self.loop.call_later(0.1, self.rewatch_listener)
                 return
@@ -354,14 +349,14 @@ class Agent:
     def rewatch_listener(self) -> None:
         self.loop.watch(self.listener.fileno(), selectors.EVENT_READ, self.accept)
 
-    def dispatch(self, conn: Conn, line: bytes, fds: List[int]) -> None:
+    def dispatch(self, conn: Conn, line: bytes, fds: list[int]) -> None:
         try:
             request = json.loads(line)
             if not isinstance(request, dict):
                 raise ValueError("request must be a JSON object")
             handler = self.handlers.get(str(request.get("op")))
             if handler is None:
-                raise ValueError("unknown op %r" % (request.get("op"),))
+                raise ValueError(f"unknown op {request.get('op')!r}")
         except ValueError as exc:
             close_quietly(fds)
             conn.send({"error": "bad-request", "message": str(exc)})
@@ -370,15 +365,15 @@ class Agent:
         try:
             handler(conn, request, fds)
         except Exception as exc:
-            log("%s failed: %r" % (request.get("op"), exc))
+            log(f"{request.get('op')} failed: {exc!r}")
             close_quietly(fds)
-            reply: Dict[str, Any] = {"error": "failed", "message": str(exc)}
+            reply: dict[str, Any] = {"error": "failed", "message": str(exc)}
             if isinstance(exc, OSError) and exc.errno:
                 reply["errno"] = exc.errno
             conn.send(reply)
             conn.close()
 
-    def child_env(self, extra: Any, term: str) -> Dict[str, str]:
+    def child_env(self, extra: Any, term: str) -> dict[str, str]:
         env = dict(self.base_env)
         env["TERM"] = term
         if isinstance(extra, dict):
@@ -386,16 +381,16 @@ class Agent:
                 if not isinstance(key, str) or not isinstance(value, str):
                     raise ValueError("env must map strings to strings")
                 if not key or "=" in key or "\0" in key or "\0" in value:
-                    raise ValueError("invalid env entry %r" % (key,))
+                    raise ValueError(f"invalid env entry {key!r}")
                 env[key] = value
         return env
 
     def spawn(
         self,
-        argv: List[str],
-        env: Dict[str, str],
-        stdio: List[int],
-        controlling_tty: Optional[int] = None,
+        argv: list[str],
+        env: dict[str, str],
+        stdio: list[int],
+        controlling_tty: int | None = None,
     ) -> int:
         pid = os.fork()
         if pid != 0:
@@ -404,25 +399,23 @@ class Agent:
             self.become_child(argv, env, stdio, controlling_tty)
         except BaseException as exc:
             try:
-                os.write(2, ("celesto-agent: cannot run %s: %s\n" % (argv[0], exc)).encode())
+                os.write(2, (f"celesto-agent: cannot run {argv[0]}: {exc}\n").encode())
             finally:
                 os._exit(127)
         os._exit(127)
 
     def become_child(
         self,
-        argv: List[str],
-        env: Dict[str, str],
-        stdio: List[int],
-        controlling_tty: Optional[int],
+        argv: list[str],
+        env: dict[str, str],
+        stdio: list[int],
+        controlling_tty: int | None,
     ) -> None:
         signal.set_wakeup_fd(-1)
         for sig in signal.valid_signals():
             if sig not in (signal.SIGKILL, signal.SIGSTOP):
-                try:
+                with contextlib.suppress(OSError, ValueError):
                     signal.signal(sig, signal.SIG_DFL)
-                except (OSError, ValueError):
-                    pass
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
         os.setsid()
         if controlling_tty is not None:
@@ -433,28 +426,24 @@ class Agent:
             os.dup2(fd, target)
         for name in os.listdir("/proc/self/fd"):
             if int(name) > 2:
-                try:
+                with contextlib.suppress(OSError):
                     os.close(int(name))
-                except OSError:
-                    pass
         if self.as_bytes > 0:
             hard = resource.getrlimit(resource.RLIMIT_AS)[1]
             limit = self.as_bytes if hard == resource.RLIM_INFINITY else min(self.as_bytes, hard)
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        try:
+        with contextlib.suppress(OSError):
             os.chdir(env.get("HOME", self.home))
-        except OSError:
-            pass
         os.execve(argv[0], argv, env)
 
     # -- operations -----------------------------------------------------------------------
 
-    def op_ping(self, conn: Conn, request: Dict[str, Any], fds: List[int]) -> None:
+    def op_ping(self, conn: Conn, request: dict[str, Any], fds: list[int]) -> None:
         close_quietly(fds)
         conn.send({"ok": True, "pid": os.getpid()})
         conn.close()
 
-    def op_exec(self, conn: Conn, request: Dict[str, Any], fds: List[int]) -> None:
+    def op_exec(self, conn: Conn, request: dict[str, Any], fds: list[int]) -> None:
         command = request.get("command")
         if not isinstance(command, str):
             raise ValueError("command must be a string")
@@ -484,8 +473,16 @@ class Agent:
             self.sessions.pop(pid, None)
             self.loop.cancel(timer)
             code, sig = exit_code(status)
-            conn.send({"exit": code, "signal": sig, "timed_out": state["timed_out"]})
-            conn.close()
+
+            def reply() -> None:
+                conn.send({"exit": code, "signal": sig, "timed_out": state["timed_out"]})
+                conn.close()
+
+            if state["timed_out"]:
+                # Report only once the rest of the group is gone too.
+                self.when_group_gone(pid, time.monotonic() + 1.0, reply)
+            else:
+                reply()
 
         def on_eof() -> None:
             if not state["done"]:
@@ -495,16 +492,24 @@ class Agent:
         conn.on_eof = on_eof
         conn.send({"pid": pid})
 
-    def op_pty(self, conn: Conn, request: Dict[str, Any], fds: List[int]) -> None:
+    def when_group_gone(self, pgid: int, deadline: float, then: Callable[[], None]) -> None:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except OSError:
+            then()
+            return
+        if time.monotonic() > deadline:
+            then()
+        else:
+            self.loop.call_later(0.005, lambda: self.when_group_gone(pgid, deadline, then))
+
+    def op_pty(self, conn: Conn, request: dict[str, Any], fds: list[int]) -> None:
         close_quietly(fds)
         cols = int(request.get("cols") or 80)
         rows = int(request.get("rows") or 24)
         env = self.child_env(request.get("env"), "xterm-256color")
         env.setdefault("COLORTERM", "truecolor")
-        if os.access("/bin/bash", os.X_OK):
-            argv = ["/bin/bash", "-l"]
-        else:
-            argv = ["/bin/sh", "-l"]
+        argv = ["/bin/bash", "-l"] if os.access("/bin/bash", os.X_OK) else ["/bin/sh", "-l"]
         env["SHELL"] = argv[0]
         master, slave = os.openpty()
         try:
@@ -533,7 +538,7 @@ class Agent:
         finally:
             os.close(master)
 
-    def op_connect(self, conn: Conn, request: Dict[str, Any], fds: List[int]) -> None:
+    def op_connect(self, conn: Conn, request: dict[str, Any], fds: list[int]) -> None:
         close_quietly(fds)
         port = int(request.get("port") or 0)
         if not 0 < port < 65536:
@@ -543,7 +548,7 @@ class Agent:
         done = {"value": False}
         timer = 0
 
-        def finish(reply: Dict[str, Any], sock: Optional[socket.socket]) -> None:
+        def finish(reply: dict[str, Any], sock: socket.socket | None) -> None:
             done["value"] = True
             self.loop.cancel(timer)
             if sock is not None:
@@ -571,12 +576,13 @@ class Agent:
                     finish({"ok": True}, sock)
                     return
                 if err == errno.EINPROGRESS:
-                    self.loop.watch(sock.fileno(), selectors.EVENT_WRITE, lambda m: settle(sock))
+                    on_ready = functools.partial(settle, sock)
+                    self.loop.watch(sock.fileno(), selectors.EVENT_WRITE, on_ready)
                     return
                 sock.close()
             finish(error_reply(err), None)
 
-        def settle(sock: socket.socket) -> None:
+        def settle(sock: socket.socket, mask: int) -> None:
             if done["value"]:
                 return
             err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
@@ -597,7 +603,7 @@ class Agent:
         timer = self.loop.call_later(CONNECT_TIMEOUT, on_timeout)
         attempt()
 
-    def op_stats(self, conn: Conn, request: Dict[str, Any], fds: List[int]) -> None:
+    def op_stats(self, conn: Conn, request: dict[str, Any], fds: list[int]) -> None:
         close_quietly(fds)
         reply = self.process_stats()
         # The home walk can take a while; do it in a forked child so the loop stays responsive.
@@ -611,16 +617,19 @@ class Agent:
                 conn.send(reply)
             finally:
                 os._exit(0)
-        self.loop.on_exit(pid, lambda status: None)
+        self.helpers.add(pid)
+        self.loop.on_exit(pid, lambda status: self.helpers.discard(pid))
         conn.close()
 
-    def process_stats(self) -> Dict[str, Any]:
+    def process_stats(self) -> dict[str, Any]:
         ticks = float(os.sysconf("SC_CLK_TCK"))
         page = os.sysconf("SC_PAGE_SIZE")
-        table: Dict[int, List[str]] = {}
+        table: dict[int, list[str]] = {}
         for pid in all_pids():
             fields = read_stat(pid)
-            if fields is not None and len(fields) > 21:
+            # Zombies and our own stats helpers are not the computer's processes.
+            usable = fields is not None and len(fields) > 21 and fields[0] != "Z"
+            if usable and fields is not None and int(pid) not in self.helpers:
                 table[int(pid)] = fields
         if not self.is_init:
             table = descendants(table, os.getpid())
@@ -634,11 +643,11 @@ class Agent:
         return {"cpu_seconds": cpu / ticks, "rss_bytes": rss, "process_count": len(table)}
 
 
-def descendants(table: Dict[int, List[str]], root: int) -> Dict[int, List[str]]:
-    children: Dict[int, List[int]] = {}
+def descendants(table: dict[int, list[str]], root: int) -> dict[int, list[str]]:
+    children: dict[int, list[int]] = {}
     for pid, fields in table.items():
         children.setdefault(int(fields[1]), []).append(pid)
-    result: Dict[int, List[str]] = {}
+    result: dict[int, list[str]] = {}
     stack = [root]
     while stack:
         pid = stack.pop()
@@ -648,7 +657,7 @@ def descendants(table: Dict[int, List[str]], root: int) -> Dict[int, List[str]]:
     return result
 
 
-def error_reply(err: int) -> Dict[str, Any]:
+def error_reply(err: int) -> dict[str, Any]:
     name = "refused" if err == errno.ECONNREFUSED else errno.errorcode.get(err, "error").lower()
     return {"error": name, "errno": err, "message": os.strerror(err)}
 
@@ -669,7 +678,7 @@ def become_subreaper() -> None:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
     except Exception as exc:
-        log("cannot become subreaper: %r" % (exc,))
+        log(f"cannot become subreaper: {exc!r}")
 
 
 def main() -> None:
@@ -680,7 +689,7 @@ def main() -> None:
     try:
         apply_startup_limits()
     except (OSError, ValueError) as exc:
-        log("cannot apply limits: %r" % (exc,))
+        log(f"cannot apply limits: {exc!r}")
     if os.getpid() != 1:
         become_subreaper()
     Agent(listener).loop.run_forever()

@@ -7,6 +7,7 @@ has not been exercised there.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from pathlib import Path
@@ -104,10 +105,8 @@ class Cgroups:
         gone = True
         for d in self.dirs:
             if self.mode == "v2" and (d / "cgroup.kill").exists():
-                try:
+                with contextlib.suppress(OSError):
                     _write(d / "cgroup.kill", 1)
-                except OSError:
-                    pass
             try:
                 d.rmdir()
             except FileNotFoundError:
@@ -157,8 +156,5 @@ def _kill_members(d: Path) -> None:
     except OSError:
         return
     for pid in pids:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             os.kill(int(pid), signal.SIGKILL)
-        except (OSError, ValueError):
-            pass
-

@@ -7,6 +7,7 @@ All functions must run on the event loop that owns the sandbox: readiness is awa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import fcntl
 import json
@@ -138,7 +139,9 @@ def _raise_for_error(message: dict[str, Any] | None, what: str) -> dict[str, Any
     if message is None:
         raise SandboxError(f"sandbox agent closed the connection during {what}")
     if "error" in message:
-        raise SandboxError(f"{what} failed in sandbox: {message.get('message') or message['error']}")
+        raise SandboxError(
+            f"{what} failed in sandbox: {message.get('message') or message['error']}"
+        )
     return message
 
 
@@ -172,10 +175,8 @@ class AgentPty:
     def kill(self) -> None:
         """Hang the session up: SIGHUP now, SIGKILL after 1 s. ``wait()`` still reports."""
         if self._code is None:
-            try:
+            with contextlib.suppress(OSError):
                 self._channel.sock.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
 
     def resize(self, cols: int, rows: int) -> None:
         fcntl.ioctl(self.master_fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
@@ -185,10 +186,8 @@ class AgentPty:
         if self._code is not None:
             return
         if self._waiting:
-            try:
+            with contextlib.suppress(OSError):
                 self._channel.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         else:
             self._code = -1
             self._channel.close()
@@ -200,9 +199,7 @@ class AgentClient:
     def __init__(self, socket_path: str) -> None:
         self.socket_path = socket_path
 
-    async def _request(
-        self, message: dict[str, Any], fds: Sequence[int] = ()
-    ) -> AgentChannel:
+    async def _request(self, message: dict[str, Any], fds: Sequence[int] = ()) -> AgentChannel:
         channel = await AgentChannel.open(self.socket_path)
         try:
             await channel.send(message, fds)
@@ -248,8 +245,8 @@ class AgentClient:
                     raise SandboxError("sandbox stopped while the command was running")
                 if message is not None:
                     for fd, stream in pipes.items():
-                        for data in _drain(fd):
-                            yield ExecOutput(stream=stream, data=data)
+                        for chunk in _drain(fd):
+                            yield ExecOutput(stream=stream, data=chunk)
                     yield ExecExit(
                         exit_code=int(message["exit"]), timed_out=bool(message["timed_out"])
                     )
@@ -270,9 +267,7 @@ class AgentClient:
             if channel is not None:
                 channel.close()
 
-    async def open_pty(
-        self, cols: int, rows: int, env: dict[str, str] | None = None
-    ) -> AgentPty:
+    async def open_pty(self, cols: int, rows: int, env: dict[str, str] | None = None) -> AgentPty:
         channel = await self._request({"op": "pty", "cols": cols, "rows": rows, "env": env or {}})
         try:
             reply = _raise_for_error(await channel.recv(), "pty")

@@ -22,6 +22,7 @@ class ProcessWatch:
         except OSError:
             self._pidfd = -1
         self._exited: asyncio.Future[None] | None = None
+        self._poller: asyncio.Task[None] | None = None
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -36,7 +37,7 @@ class ProcessWatch:
             if self._pidfd >= 0:
                 loop.add_reader(self._pidfd, self._on_exit)
             else:
-                loop.create_task(self._poll(self._exited))
+                self._poller = loop.create_task(self._poll(self._exited))
         await asyncio.shield(self._exited)
         return self.proc.wait()
 
@@ -75,9 +76,7 @@ class AgentSandbox:
     ) -> AsyncIterator[ExecEvent]:
         return self.client.exec(command, timeout, env)
 
-    async def open_pty(
-        self, cols: int, rows: int, env: dict[str, str] | None = None
-    ) -> PtyProcess:
+    async def open_pty(self, cols: int, rows: int, env: dict[str, str] | None = None) -> PtyProcess:
         return await self.client.open_pty(cols, rows, env)
 
     async def connect(self, port: int) -> socket.socket:

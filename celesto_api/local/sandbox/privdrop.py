@@ -91,10 +91,3 @@ class RootLauncher:
         if result != 0:
             err = ctypes.get_errno()
             raise OSError(err, f"{what}: {os.strerror(err)}")
-
-
-def drop_privileges(uid: int) -> None:
-    """``preexec_fn`` body for probes: just become ``uid``."""
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)

@@ -36,8 +36,9 @@ class RuntimeDir:
     def log_path(self, computer_id: str) -> Path:
         return self.path / f"{computer_key(computer_id)}.log"
 
-    def listen(self, computer_id: str) -> tuple[socket.socket, Path]:
-        """A fresh listening socket for the computer's agent (inherited by it)."""
+    def listen(self, computer_id: str) -> tuple[socket.socket, Path, tuple[int, int]]:
+        """A fresh listening socket for the computer's agent (inherited by it), its path and
+        the path's identity (so a later cleanup never removes a successor's socket)."""
         self.ensure()
         path = self.socket_path(computer_id)
         if len(os.fsencode(path)) > MAX_SOCKET_PATH:
@@ -48,10 +49,11 @@ class RuntimeDir:
             sock.bind(os.fspath(path))
             os.chmod(path, 0o600)
             sock.listen(128)
+            st = path.stat()
         except OSError:
             sock.close()
             raise
-        return sock, path
+        return sock, path, (st.st_dev, st.st_ino)
 
     def open_log(self, computer_id: str) -> int:
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
@@ -64,8 +66,14 @@ class RuntimeDir:
             return ""
         return data[-limit:].decode(errors="replace").strip()
 
-    def cleanup(self, computer_id: str) -> None:
-        self.socket_path(computer_id).unlink(missing_ok=True)
+    @staticmethod
+    def remove_socket(path: Path, identity: tuple[int, int]) -> None:
+        try:
+            st = path.stat()
+            if (st.st_dev, st.st_ino) == identity:
+                path.unlink()
+        except OSError:
+            pass
 
 
 def agent_source() -> bytes:

@@ -1,0 +1,104 @@
+"""exec through the agent: output, exit codes, timeouts, background children."""
+
+from __future__ import annotations
+
+import asyncio
+
+from celesto_api.local.sandbox import ExecStarted, SandboxError
+
+from .conftest import Harness
+from .helpers import check, run
+
+
+async def test_stdout_stderr_and_exit_code(harness: Harness) -> None:
+    sandbox = await harness.start()
+    result = await run(sandbox, "echo out; echo err >&2; exit 3")
+    assert (result.exit_code, result.stdout, result.stderr) == (3, "out\n", "err\n")
+    assert not result.timed_out
+    assert result.pid > 0
+    assert (await run(sandbox, "true")).exit_code == 0
+    assert (await run(sandbox, "kill -TERM $$")).exit_code == 128 + 15
+    assert (await run(sandbox, "no-such-command-here")).exit_code == 127
+
+
+async def test_env_home_and_cwd(harness: Harness) -> None:
+    sandbox = await harness.start()
+    out = await check(sandbox, 'echo "$HOME|$(pwd)|$FOO|$LANG"', env={"FOO": "bar baz"})
+    home = "/home/user" if harness.kind == "bwrap" else str(sandbox.spec.home)
+    assert out == f"{home}|{home}|bar baz|C.UTF-8\n"
+
+
+async def test_large_output_is_complete(harness: Harness) -> None:
+    sandbox = await harness.start()
+    result = await run(sandbox, "head -c 3000000 /dev/zero | tr '\\0' x; echo; echo done >&2")
+    assert len(result.stdout) == 3_000_001
+    assert result.stderr == "done\n"
+
+
+async def test_timeout_kills_the_whole_process_group(harness: Harness) -> None:
+    sandbox = await harness.start()
+    baseline = (await sandbox.stats()).process_count
+    result = await run(sandbox, "sleep 100 & sleep 101", timeout=1)
+    assert result.timed_out
+    assert result.exit_code == 137
+    assert 0.9 < result.seconds < 3
+    assert (await sandbox.stats()).process_count == baseline
+    if harness.kind == "bwrap":
+        assert "sleep" not in await check(sandbox, "ps -eo args")
+
+
+async def test_background_daemon_does_not_block_exec(harness: Harness) -> None:
+    sandbox = await harness.start()
+    result = await run(sandbox, "sleep 1000 & echo started")
+    assert result.exit_code == 0
+    assert result.stdout == "started\n"
+    assert result.seconds < 1.0
+    # It keeps running, like on a VM.
+    assert (await sandbox.stats()).process_count >= 2
+
+
+async def test_closing_the_stream_early_kills_the_command(harness: Harness) -> None:
+    sandbox = await harness.start()
+    baseline = (await sandbox.stats()).process_count
+    events = sandbox.exec("sleep 77 & sleep 78", 60)
+    assert isinstance(await anext(events), ExecStarted)
+    await events.aclose()  # type: ignore[attr-defined]
+
+    async def settled() -> bool:
+        return (await sandbox.stats()).process_count == baseline
+
+    for _ in range(100):
+        if await settled():
+            break
+        await asyncio.sleep(0.02)
+    assert await settled()
+
+
+async def test_concurrent_commands(harness: Harness) -> None:
+    sandbox = await harness.start()
+    results = await asyncio.gather(*(run(sandbox, f"sleep 0.2; echo {i}") for i in range(8)))
+    assert [r.stdout for r in results] == [f"{i}\n" for i in range(8)]
+
+
+async def test_exec_on_a_stopped_sandbox_raises(harness: Harness) -> None:
+    sandbox = await harness.start()
+    await sandbox.stop()
+    try:
+        await run(sandbox, "true")
+    except SandboxError:
+        pass
+    else:
+        raise AssertionError("exec on a stopped sandbox should fail")
+
+
+async def test_stop_during_exec_ends_the_stream(harness: Harness) -> None:
+    sandbox = await harness.start()
+    task = asyncio.create_task(run(sandbox, "sleep 60"))
+    await asyncio.sleep(0.2)
+    await sandbox.stop()
+    try:
+        await asyncio.wait_for(task, 5)
+    except SandboxError:
+        pass
+    else:
+        raise AssertionError("the stream should report the lost sandbox")

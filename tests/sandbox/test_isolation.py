@@ -1,0 +1,75 @@
+"""What a bubblewrap computer can see and touch."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .conftest import Harness
+from .helpers import check, host_uid_of, run
+
+
+async def test_sees_only_its_own_world(bwrap: Harness) -> None:
+    sandbox = await bwrap.start(hostname="einstein", network="off")
+    assert await check(sandbox, "id -u; id -un; id -g") == "1000\nuser\n1000\n"
+    assert await check(sandbox, "hostname") == "einstein\n"
+    # PID 1 is the agent; besides it only this command's own processes exist.
+    ps = (await check(sandbox, "ps -eo pid=,args=")).splitlines()
+    assert ps[0].split(None, 1) == ["1", "/usr/bin/python3 -I -S /run/celesto/agent.py"] or (
+        ps[0].split()[0] == "1" and "agent.py" in ps[0]
+    )
+    assert len(ps) <= 4, ps
+    interfaces = await check(sandbox, "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '")
+    assert interfaces.split() == ["lo"]
+    assert await check(sandbox, "grep -c . /proc/self/status | head -1") != ""
+    assert "CapEff:\t0000000000000000" in await check(sandbox, "cat /proc/self/status")
+
+
+async def test_filesystem_is_read_only_outside_home_and_tmp(bwrap: Harness) -> None:
+    sandbox = await bwrap.start()
+    for path in ("/usr/x", "/etc/x", "/x", "/bin/x"):
+        result = await run(sandbox, f"touch {path}")
+        assert result.exit_code != 0, path
+        assert "Read-only file system" in result.stderr or "denied" in result.stderr
+    await check(sandbox, "touch ~/ok /tmp/ok /var/tmp/ok /dev/shm/ok")
+    assert await check(sandbox, "test -e /sys && echo yes || echo no") == "no\n"
+    # No nested user namespaces (no fake root inside).
+    assert (await run(sandbox, "unshare -Ur true")).exit_code != 0
+
+
+async def test_tmp_is_size_limited(bwrap: Harness) -> None:
+    sandbox = await bwrap.start(tmp_size_mb=8)
+    result = await run(sandbox, "head -c 20000000 /dev/zero > /tmp/big")
+    assert result.exit_code != 0
+    assert "No space left" in result.stderr
+
+
+async def test_network_open_shares_the_host_network(bwrap: Harness) -> None:
+    sandbox = await bwrap.start(network="open")
+    assert sandbox.limits["network"] == "host"
+    interfaces = await check(sandbox, "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '")
+    lines = Path("/proc/net/dev").read_text().splitlines()[2:]
+    host = [line.split(":")[0].strip() for line in lines]
+    assert sorted(interfaces.split()) == sorted(host)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only a root server drops to another uid")
+async def test_root_server_runs_sandboxes_as_an_unprivileged_host_uid(bwrap: Harness) -> None:
+    sandbox = await bwrap.start()
+    pid1 = sandbox.host_pid  # type: ignore[attr-defined]
+    assert host_uid_of(pid1) != 0
+    assert host_uid_of(pid1) == sandbox.host_uid  # type: ignore[attr-defined]
+    await check(sandbox, "touch ~/mine")
+    assert (sandbox.spec.home / "mine").stat().st_uid == sandbox.host_uid  # type: ignore[attr-defined]
+    # Two computers get different host uids.
+    other = await bwrap.start()
+    assert other.host_uid != sandbox.host_uid  # type: ignore[attr-defined]
+
+
+async def test_agent_survives_kill_all_from_inside(bwrap: Harness) -> None:
+    sandbox = await bwrap.start()
+    await run(sandbox, "sleep 300 & kill -9 -1; kill -9 1")
+    assert await check(sandbox, "echo alive") == "alive\n"
+    assert sandbox.is_alive()

@@ -1,0 +1,107 @@
+"""Start, stop, crash detection, persistence and deletion."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import time
+
+import pytest
+
+from celesto_api.local.sandbox import SandboxError
+
+from .conftest import Harness
+from .helpers import check, eventually, host_processes_with, run
+
+
+async def test_home_persists_across_restarts_and_tmp_does_not(harness: Harness) -> None:
+    spec = harness.spec()
+    sandbox = await harness.start(spec)
+    assert (spec.home / ".bashrc").exists()  # seeded from /etc/skel
+    await check(sandbox, "echo kept > ~/state.txt; echo $$ > /tmp/cst-scratch-$PPID")
+    await sandbox.stop()
+    again = await harness.start(spec)
+    assert await check(again, "cat ~/state.txt") == "kept\n"
+    if harness.kind == "bwrap":
+        assert await check(again, "ls /tmp | wc -l") == "0\n"
+
+
+async def test_stop_kills_everything_including_setsid_daemons(harness: Harness) -> None:
+    sandbox = await harness.start()
+    marker = f"{os.getpid()}{time.monotonic_ns() % 1000}"
+    await check(sandbox, f"setsid sleep 1000.{marker} >/dev/null 2>&1 < /dev/null &")
+    await check(sandbox, f"nohup sleep 1001.{marker} >/dev/null 2>&1 &")
+    await eventually(lambda: len(host_processes_with(marker)) == 2)
+    await sandbox.stop()
+    assert not sandbox.is_alive()
+    await eventually(lambda: not host_processes_with(marker))
+    await sandbox.stop()  # idempotent
+
+
+async def test_wait_reports_an_unexpected_end(harness: Harness) -> None:
+    sandbox = await harness.start()
+    waiter = asyncio.create_task(sandbox.wait())
+    await asyncio.sleep(0.05)
+    assert not waiter.done()
+    os.kill(sandbox.host_pid, signal.SIGKILL)  # type: ignore[attr-defined]
+    code = await asyncio.wait_for(waiter, 5)
+    assert code != 0
+    assert not sandbox.is_alive()
+    await sandbox.stop()
+
+
+async def test_start_twice_is_refused_until_stopped(harness: Harness) -> None:
+    spec = harness.spec()
+    sandbox = await harness.start(spec)
+    with pytest.raises(SandboxError):
+        await harness.driver.start(spec)
+    await sandbox.stop()
+    await harness.start(spec)
+
+
+async def test_destroy_home_removes_even_read_only_trees(harness: Harness) -> None:
+    spec = harness.spec()
+    sandbox = await harness.start(spec)
+    await check(sandbox, "mkdir -p ~/a/b && touch ~/a/b/f && chmod 500 ~/a/b ~/a && chmod 0 ~/a")
+    await sandbox.stop()
+    await harness.driver.destroy_home(spec)
+    assert not spec.home.exists()
+    await harness.driver.destroy_home(spec)  # nothing left: no error
+
+
+async def test_agent_survives_bad_requests(harness: Harness) -> None:
+    sandbox = await harness.start()
+    path = sandbox.client.socket_path  # type: ignore[attr-defined]
+    for payload in (
+        b"garbage\n",
+        b'{"op": "exec"}\n',
+        b'{"op": "exec", "command": "true", "env": {"A": 1}}\n',
+        b'{"op": "nope"}\n',
+        b"[1, 2]\n",
+        b'{"op": "connect", "port": 70000}\n',
+        b'{"op": "pty", "cols": "wide"}\n',
+        b"x" * 70000,
+        b"",
+    ):
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(path)
+            s.sendall(payload)
+            s.shutdown(socket.SHUT_WR)
+            s.settimeout(5)
+            reply = s.recv(4096)
+            assert payload == b"" or b"x" * 10 in payload or b'"error"' in reply, payload
+    assert await check(sandbox, "echo fine") == "fine\n"
+
+
+async def test_stats(harness: Harness) -> None:
+    sandbox = await harness.start()
+    await check(sandbox, "head -c 3000000 /dev/urandom > ~/blob")
+    before = await sandbox.stats()
+    await run(sandbox, "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done")
+    after = await sandbox.stats()
+    assert after.home_used_bytes >= 3_000_000
+    assert after.rss_bytes > 1_000_000
+    assert after.process_count >= 1
+    assert after.cpu_seconds > before.cpu_seconds

@@ -1,0 +1,107 @@
+"""Deployments and projects against the real local backend."""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from celesto_api import AsyncCelesto, Celesto, CelestoNotFoundError, limits
+
+APP = """\
+import http.server, json, os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = {"greeting": os.environ.get("GREETING"), "files": sorted(os.listdir(HERE))}
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(json.dumps(body).encode())
+
+    def log_message(self, *args):
+        pass
+
+
+http.server.HTTPServer(("0.0.0.0", int(os.environ.get("PORT", "8000"))), Handler).serve_forever()
+"""
+
+
+def agent_folder(root: Path) -> Path:
+    folder = root / "agent"
+    folder.mkdir()
+    (folder / "main.py").write_text(APP)
+    (folder / "notes.log").write_text("not bundled\n")
+    (folder / ".celestoignore").write_text("*.log  # logs stay home\n")
+    return folder
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{random.getrandbits(32):08x}"
+
+
+def test_projects_list(client: Celesto) -> None:
+    projects = client.projects.list()
+    assert projects["data"], "the local backend should have a default project"
+    assert "total" in projects
+    assert {"id", "name"} <= set(projects["data"][0])
+
+
+def test_deploy_list_and_status(client: Celesto, tmp_path: Path) -> None:
+    name = unique("sdk-agent")
+    result = client.deployment.deploy(
+        folder=agent_folder(tmp_path),
+        name=name,
+        description="made by the SDK tests",
+        envs={"GREETING": "hi"},
+    )
+    assert result["name"] == name
+    assert result["id"]
+    assert result["status"] in limits.DEPLOYMENT_STATUSES
+
+    assert name in {d["name"] for d in client.deployments.list()}
+    status: Any = client.deployment.get(name)
+    deadline = time.monotonic() + 30
+    while status["status"] not in ("READY", "FAILED") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        status = client.deployment.get(name)
+    assert status["status"] == "READY", status
+    assert status.get("config", {}).get("env") == {"GREETING": "hi"}
+    # The running app lists its own folder: the bundle arrived, filtered by .celestoignore.
+    served = httpx.get(status["url"], timeout=10).json()
+    assert served == {"greeting": "hi", "files": [".celestoignore", "main.py"]}
+
+
+def test_deploy_into_named_project(client: Celesto, tmp_path: Path) -> None:
+    project = client.projects.list()["data"][0]
+    result = client.deployment.deploy(
+        folder=agent_folder(tmp_path), name=unique("named"), project_name=project["name"]
+    )
+    assert result["id"]
+    with pytest.raises(CelestoNotFoundError, match="Project 'no-such-project' not found"):
+        client.deployment.deploy(
+            folder=tmp_path / "agent", name=unique("x"), project_name="no-such-project"
+        )
+
+
+def test_unknown_deployment(client: Celesto) -> None:
+    with pytest.raises(CelestoNotFoundError):
+        client.deployment.get("no-such-deployment")
+
+
+async def test_async_deploy(aclient: AsyncCelesto, tmp_path: Path) -> None:
+    name = unique("async-agent")
+    result = await aclient.deployment.deploy(folder=agent_folder(tmp_path), name=name)
+    assert result["name"] == name
+    listing = await aclient.deployments.list()
+    assert name in {d["name"] for d in listing}
+    status = await aclient.deployment.get(name)
+    assert status["status"] in limits.DEPLOYMENT_STATUSES
+    projects = await aclient.projects.list(limit=1)
+    assert len(projects["data"]) == 1

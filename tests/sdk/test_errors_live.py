@@ -1,0 +1,217 @@
+"""Every error class, retries and Retry-After, produced by the real local backend."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from celesto_api import (
+    AsyncCelesto,
+    Celesto,
+    CelestoAuthenticationError,
+    CelestoConflictError,
+    CelestoNetworkError,
+    CelestoNotFoundError,
+    CelestoRateLimitError,
+    CelestoServerError,
+    CelestoValidationError,
+)
+
+from .helpers import closed_loopback_url
+from .live_helpers import wait_status
+
+
+def test_not_found(client: Celesto) -> None:
+    with pytest.raises(CelestoNotFoundError) as caught:
+        client.computers.get("cmp_does_not_exist")
+    error = caught.value
+    assert error.status_code == 404
+    assert error.request_id
+    assert error.message.startswith("Resource not found: ")
+    assert "cmp_does_not_exist" in error.message
+
+
+def test_conflict_on_stopped_computer(client: Celesto, computer: dict[str, Any]) -> None:
+    client.computers.stop(computer["id"])
+    wait_status(client, computer["id"], "stopped")
+    with pytest.raises(CelestoConflictError) as caught:
+        client.computers.exec(computer["name"], "true")
+    assert caught.value.status_code == 409
+    with pytest.raises(CelestoConflictError):
+        client.computers.terminal(computer["id"])
+
+
+def test_server_side_validation_envelope(client: Celesto) -> None:
+    # client.request skips client-side validation, so the server's 422 comes back.
+    with pytest.raises(CelestoValidationError) as caught:
+        client.request("POST", "/v1/computers", json={"vcpus": 17})
+    error = caught.value
+    assert error.status_code == 422
+    assert error.field == "vcpus"
+    assert error.message == "Validation error: vcpus must be between 1 and 16 (got 17)"
+    assert error.response["detail"] == "Validation error"
+
+
+def test_server_side_validation_of_exec(client: Celesto, computer: dict[str, Any]) -> None:
+    with pytest.raises(CelestoValidationError) as caught:
+        client.request(
+            "POST", f"/v1/computers/{computer['id']}/exec", json={"command": "x", "timeout": 301}
+        )
+    assert caught.value.field == "timeout"
+    assert "between 1 and 300" in caught.value.message
+
+
+def test_server_side_validation_of_query(client: Celesto) -> None:
+    with pytest.raises(CelestoValidationError) as caught:
+        client.request("GET", "/v1/computers", params={"limit": 0})
+    assert caught.value.field == "limit"
+
+
+def test_wrong_key(local_server: Any) -> None:
+    wrong = "definitely-the-wrong-key"
+    with (
+        Celesto(api_key=wrong, base_url=local_server.base_url) as client,
+        pytest.raises(CelestoAuthenticationError) as caught,
+    ):
+        client.computers.list()
+    assert caught.value.status_code == 401
+    assert wrong not in str(caught.value) and wrong not in repr(caught.value)
+
+
+def test_rate_limit_retry_after_is_honoured(client: Celesto, local_server: Any) -> None:
+    local_server.set_faults("rate_limit=1,retry_after=1,count=1")
+    started = time.monotonic()
+    listing = client.computers.list()
+    assert time.monotonic() - started >= 0.95
+    assert "computers" in listing
+
+
+def test_rate_limit_error_when_retries_are_off(local_server: Any) -> None:
+    with Celesto(
+        api_key=local_server.api_key, base_url=local_server.base_url, max_retries=0
+    ) as client:
+        local_server.set_faults("rate_limit=1,retry_after=2,count=1")
+        with pytest.raises(CelestoRateLimitError) as caught:
+            client.computers.list()
+    assert caught.value.retry_after == 2
+    assert caught.value.status_code == 429
+
+
+def test_get_is_retried_on_503(client: Celesto, local_server: Any) -> None:
+    local_server.set_faults("error_rate=1,error_status=503,count=2")
+    assert "computers" in client.computers.list()  # two failures, third attempt succeeds
+
+
+def test_get_gives_up_after_max_retries(client: Celesto, local_server: Any) -> None:
+    local_server.set_faults("error_rate=1,error_status=503,count=3")
+    with pytest.raises(CelestoServerError) as caught:
+        client.computers.list()
+    assert caught.value.status_code == 503
+    assert client.computers.list()  # the three faults are used up: exactly 3 attempts
+
+
+def test_exec_is_never_replayed(
+    client: Celesto, computer: dict[str, Any], local_server: Any
+) -> None:
+    local_server.set_faults("error_rate=1,error_status=503,count=1")
+    with pytest.raises(CelestoServerError):
+        # Had the SDK retried, the second attempt would have succeeded.
+        client.computers.exec(computer["id"], "echo ran >> /tmp/runs")
+    result = client.computers.exec(computer["id"], "cat /tmp/runs 2>/dev/null | wc -l")
+    assert result["stdout"].strip() == "0"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c, cid: c.computers.stop(cid),
+        lambda c, cid: c.computers.publish_port(cid, 8000),
+        lambda c, cid: c.computers.unpublish_port(cid, 8000),
+        lambda c, cid: c.computers.bulk_delete([cid]),
+        lambda c, cid: c.computers.delete(cid),
+    ],
+)
+def test_mutations_are_never_replayed(
+    client: Celesto, computer: dict[str, Any], local_server: Any, call: Any
+) -> None:
+    local_server.set_faults("error_rate=1,error_status=502,count=1")
+    with pytest.raises(CelestoServerError) as caught:
+        call(client, computer["id"])
+    assert caught.value.status_code == 502
+    assert client.computers.get(computer["id"])["status"] == "running"
+
+
+def test_create_is_retried_with_its_key(client: Celesto, local_server: Any) -> None:
+    before = {c["id"] for c in client.computers.list(limit=200)["computers"]}
+    local_server.set_faults("error_rate=1,error_status=503,count=1")
+    created = client.computers.create()
+    try:
+        after = {c["id"] for c in client.computers.list(limit=200)["computers"]}
+        assert after - before == {created["id"]}
+    finally:
+        client.computers.delete(created["id"])
+
+
+def test_network_error_on_closed_port() -> None:
+    with Celesto(api_key="k", base_url=closed_loopback_url(), max_retries=1) as client:
+        started = time.monotonic()
+        with pytest.raises(CelestoNetworkError) as caught:
+            client.computers.list()
+    assert "Failed to connect" in caught.value.message
+    assert time.monotonic() - started < 5
+
+
+# --- the same classes through the async client -------------------------------------------
+
+
+async def test_async_not_found_and_auth(aclient: AsyncCelesto, local_server: Any) -> None:
+    with pytest.raises(CelestoNotFoundError):
+        await aclient.computers.get("cmp_nope")
+    async with AsyncCelesto(api_key="wrong-key", base_url=local_server.base_url) as bad:
+        with pytest.raises(CelestoAuthenticationError):
+            await bad.computers.list()
+
+
+async def test_async_validation_envelope(aclient: AsyncCelesto) -> None:
+    with pytest.raises(CelestoValidationError) as caught:
+        await aclient.request("POST", "/v1/computers", json={"ram_mb": 100})
+    assert caught.value.field == "ram_mb"
+    assert "between 512 and 32768" in caught.value.message
+
+
+async def test_async_conflict(
+    aclient: AsyncCelesto, client: Celesto, computer: dict[str, Any]
+) -> None:
+    await aclient.computers.stop(computer["id"])
+    wait_status(client, computer["id"], "stopped")
+    with pytest.raises(CelestoConflictError):
+        await aclient.computers.exec(computer["id"], "true")
+
+
+async def test_async_retries(aclient: AsyncCelesto, local_server: Any) -> None:
+    local_server.set_faults("rate_limit=1,retry_after=1,count=1")
+    started = time.monotonic()
+    await aclient.computers.list_templates()
+    assert time.monotonic() - started >= 0.95
+    local_server.set_faults("error_rate=1,error_status=504,count=2")
+    await aclient.computers.list()
+
+
+async def test_async_exec_not_replayed(
+    aclient: AsyncCelesto, computer: dict[str, Any], local_server: Any
+) -> None:
+    local_server.set_faults("error_rate=1,error_status=503,count=1")
+    with pytest.raises(CelestoServerError):
+        await aclient.computers.exec(computer["id"], "true")
+    with pytest.raises(CelestoServerError):
+        local_server.set_faults("error_rate=1,error_status=503,count=1")
+        async for _ in aclient.computers.exec_stream(computer["id"], "true"):
+            pass
+
+
+async def test_async_network_error() -> None:
+    async with AsyncCelesto(api_key="k", base_url=closed_loopback_url(), max_retries=0) as c:
+        with pytest.raises(CelestoNetworkError):
+            await c.computers.list()
