@@ -16,6 +16,8 @@ exception: URLs are shown with ``token=***``.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from types import TracebackType
@@ -205,6 +207,15 @@ def _connect_options(headers: Mapping[str, str] | None, open_timeout: float) -> 
     }
 
 
+@functools.cache
+def _blocking_connect_extras() -> dict[str, Any]:
+    """websockets 17 deprecates using the blocking ``connect()`` result without ``with``
+    unless ``legacy=True`` is passed; older versions do not know that argument."""
+    from websockets.sync.client import connect
+
+    return {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
+
+
 def _secrets_of(token: str | None, headers: Mapping[str, str] | None) -> tuple[str | None, ...]:
     found: list[str | None] = [token]
     for name, value in (headers or {}).items():
@@ -373,7 +384,9 @@ class SyncTerminalSession(_SessionBase):
         first_resize = resize_frame(cols, rows)
         secrets = _secrets_of(_token, headers)
         try:
-            connection = connect(url, **_connect_options(headers, open_timeout))
+            connection = connect(
+                url, **_connect_options(headers, open_timeout), **_blocking_connect_extras()
+            )
         except (WebSocketException, OSError, TimeoutError) as exc:
             raise _handshake_error(exc, url, secrets) from None
         session = cls(connection, url=url, terminal_id=terminal_id, secrets=secrets)

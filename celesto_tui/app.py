@@ -20,6 +20,7 @@ from .target import Target
 from .widgets.computers_table import ComputersTable
 
 MAX_BACKOFF_S = 30.0
+MUTATING_ACTIONS = ("create", "start", "stop", "delete", "exec")
 
 
 @dataclass
@@ -85,9 +86,7 @@ class CelestoApp(App[None]):
             await self.api.aclose()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.read_only and action in ("create", "start", "stop", "delete", "exec"):
-            return False
-        return True
+        return not (self.read_only and action in MUTATING_ACTIONS)
 
     # polling -----------------------------------------------------------------------------
 
@@ -121,8 +120,10 @@ class CelestoApp(App[None]):
             if isinstance(retry_after, int | float) and retry_after > 0:
                 delay = min(MAX_BACKOFF_S, float(retry_after))
             table.add_class("stale")
-            age = "never loaded" if self._last_ok is None else (
-                f"data {time.monotonic() - self._last_ok:.0f}s old"
+            age = (
+                "never loaded"
+                if self._last_ok is None
+                else (f"data {time.monotonic() - self._last_ok:.0f}s old")
             )
             state = "offline" if self._last_ok is None else "stale"
             freshness.set_classes(state)

@@ -13,16 +13,28 @@ from .local_cli import local_group
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.option("--local", "use_local", is_flag=True,
-              help="Use the embedded local backend (real sandboxes on this machine).")
+@click.option(
+    "--local",
+    "use_local",
+    is_flag=True,
+    help="Use the embedded local backend (real sandboxes on this machine).",
+)
 @click.option("--base-url", envvar="CELESTO_BASE_URL", help="Celesto API origin.")
 @click.option("--api-key", envvar="CELESTO_API_KEY", help="Celesto API key.")
 @click.option("--profile", envvar="CELESTO_PROFILE", help="Profile from the config file.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Data dir of the embedded backend (with --local).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Data dir of the embedded backend (with --local).",
+)
 @click.option("--read-only", is_flag=True, help="Hide every action that changes anything.")
-@click.option("--refresh", type=click.FloatRange(0, 3600), default=2.0, show_default=True,
-              help="Seconds between refreshes (0 = manual, press r).")
+@click.option(
+    "--refresh",
+    type=click.FloatRange(0, 3600),
+    default=2.0,
+    show_default=True,
+    help="Seconds between refreshes (0 = manual, press r).",
+)
 @click.version_option(package_name="celesto-tui")
 @click.pass_context
 def main(

@@ -77,5 +77,15 @@ def computer_cells(computer: dict[str, Any], now: datetime | None = None) -> tup
 
 
 COMPUTER_COLUMNS = (
-    "Name", "ID", "Status", "CPUs", "Memory", "Disk", "Template", "Ports", "CPU", "RAM", "Age",
+    "Name",
+    "ID",
+    "Status",
+    "CPUs",
+    "Memory",
+    "Disk",
+    "Template",
+    "Ports",
+    "CPU",
+    "RAM",
+    "Age",
 )

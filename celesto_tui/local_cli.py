@@ -14,17 +14,36 @@ def local_group() -> None:
 
 @local_group.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535),
-              help="Port to bind (0 picks a free one).")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Where computers, homes and state live (default: the user data dir).")
-@click.option("--token", envvar="CELESTO_LOCAL_TOKEN",
-              help="API key clients must send (default: a random one, printed once).")
-@click.option("--isolation", type=click.Choice(["auto", "bwrap", "process"]), default="auto",
-              show_default=True, help="Sandbox kind: bubblewrap, a plain process, or detect.")
-@click.option("--faults", envvar="CELESTO_LOCAL_FAULTS",
-              help='Inject faults, e.g. "error_rate=0.2,rate_limit=0.05,retry_after=2,'
-              'latency_ms=50-500,ws_drop=0.01".')
+@click.option(
+    "--port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to bind (0 picks a free one).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where computers, homes and state live (default: the user data dir).",
+)
+@click.option(
+    "--token",
+    envvar="CELESTO_LOCAL_TOKEN",
+    help="API key clients must send (default: a random one, printed once).",
+)
+@click.option(
+    "--isolation",
+    type=click.Choice(["auto", "bwrap", "process"]),
+    default="auto",
+    show_default=True,
+    help="Sandbox kind: bubblewrap, a plain process, or detect.",
+)
+@click.option(
+    "--faults",
+    envvar="CELESTO_LOCAL_FAULTS",
+    help='Inject faults, e.g. "error_rate=0.2,rate_limit=0.05,retry_after=2,'
+    'latency_ms=50-500,ws_drop=0.01".',
+)
 def serve_command(
     host: str,
     port: int,
@@ -45,8 +64,13 @@ def serve_command(
         spec = parse_fault_spec(faults)
     except FaultSpecError as exc:
         raise click.BadParameter(str(exc), param_hint="--faults") from None
-    config = LocalConfig(host=host, port=port, token=token, isolation=isolation,  # type: ignore[arg-type]
-                         faults=spec)
+    config = LocalConfig(
+        host=host,
+        port=port,
+        token=token,
+        isolation=isolation,  # type: ignore[arg-type]
+        faults=spec,
+    )
     if data_dir is not None:
         config.data_dir = data_dir
     try:
@@ -54,4 +78,6 @@ def serve_command(
     except (DataDirBusyError, SandboxError) as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
-        raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+        raise click.ClickException(
+            f"cannot serve on {host}:{port}: {exc.strerror or exc}"
+        ) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -78,7 +79,5 @@ def computer(client: Celesto) -> Iterator[dict[str, Any]]:
     running = wait_for_status(client, created["id"], "running")
     assert running["status"] == "running", running
     yield dict(running)
-    try:
+    with contextlib.suppress(Exception):
         client.computers.delete(created["id"])
-    except Exception:
-        pass

@@ -114,9 +114,7 @@ class ComputerManager:
             "connection": None,
             "metrics": self.metrics.summary(row["id"]) if row["status"] == "running" else None,
             "local": {
-                "isolation": sandbox.isolation
-                if sandbox
-                else self.driver.capability.level,
+                "isolation": sandbox.isolation if sandbox else self.driver.capability.level,
                 "enforced_limits": dict(sandbox.limits) if sandbox else {},
             },
         }
@@ -228,7 +226,9 @@ class ComputerManager:
             self._sandboxes[computer_id] = sandbox
             self._watchers[computer_id] = asyncio.ensure_future(self._watch(computer_id, sandbox))
             self._set_status(computer_id, "running", stopped_at=None, last_error=None)
-            self.metrics.track(computer_id, sandbox, row["vcpus"], row["ram_mb"], row["disk_size_mb"])
+            self.metrics.track(
+                computer_id, sandbox, row["vcpus"], row["ram_mb"], row["disk_size_mb"]
+            )
         for hook in self.after_start:
             await _call(hook, computer_id)
 

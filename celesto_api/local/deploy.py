@@ -102,8 +102,17 @@ class Deployments:
         files = _open_bundle(bundle)
         env = config.get("env") or {}
         if not isinstance(env, dict):
-            raise ApiError(422, [{"loc": ["body", "config"], "msg": "env must be an object",
-                                  "type": "value_error", "input": env}])
+            raise ApiError(
+                422,
+                [
+                    {
+                        "loc": ["body", "config"],
+                        "msg": "env must be an object",
+                        "type": "value_error",
+                        "input": env,
+                    }
+                ],
+            )
         existing = self.store.get_deployment(name)
         deployment_id = str(uuid.uuid4())
         build_dir = self.root / name / deployment_id
@@ -169,13 +178,18 @@ class Deployments:
             command = _start_command(app)
             port = APP_PORT if self.driver.capability.level != "process" else _free_port()
             exports = " ".join(
-                f"export {k}={shlex.quote(v)};" for k, v in {**env, "PORT": str(port)}.items()
+                f"export {k}={shlex.quote(v)};"
+                for k, v in {**env, "PORT": str(port)}.items()
                 if k.isidentifier()
             )
             venv = "[ -d .venv ] && . .venv/bin/activate;"
             runner = asyncio.ensure_future(
-                _run(sandbox, f"cd ~/app && {venv} {exports} exec {command}", FOREVER_S,
-                     build_dir / "app.log")
+                _run(
+                    sandbox,
+                    f"cd ~/app && {venv} {exports} exec {command}",
+                    FOREVER_S,
+                    build_dir / "app.log",
+                )
             )
             await _wait_http(sandbox, port, runner)
             if previous is not None:
@@ -303,6 +317,7 @@ async def _wait_http(sandbox: Sandbox, port: int, runner: asyncio.Future[Any]) -
             raise _BuildFailed(f"The app exited during start (status {code}): {_tail(output)}")
         with contextlib.suppress(OSError):
             sock = await sandbox.connect(port)
+            sock.setblocking(False)
             reader, writer = await asyncio.open_connection(sock=sock)
             writer.write(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
             await writer.drain()
@@ -311,7 +326,9 @@ async def _wait_http(sandbox: Sandbox, port: int, runner: asyncio.Future[Any]) -
             if status.startswith(b"HTTP/"):
                 return
         await asyncio.sleep(0.2)
-    raise _BuildFailed(f"The app did not answer HTTP on port {port} within {READY_TIMEOUT_S:.0f} s.")
+    raise _BuildFailed(
+        f"The app did not answer HTTP on port {port} within {READY_TIMEOUT_S:.0f} s."
+    )
 
 
 def _free_port() -> int:
@@ -323,4 +340,3 @@ def _free_port() -> int:
 def _tail(text: str) -> str:
     text = text.strip()
     return text[-LOG_TAIL_CHARS:] if text else "(no output)"
-

@@ -33,9 +33,9 @@ class FaultSpec:
 
     @property
     def active(self) -> bool:
-        return bool(
-            self.error_rate or self.rate_limit or self.latency_max_ms or self.ws_drop
-        ) and (self.count is None or self.count > 0)
+        return bool(self.error_rate or self.rate_limit or self.latency_max_ms or self.ws_drop) and (
+            self.count is None or self.count > 0
+        )
 
     def describe(self) -> str:
         parts = []
@@ -86,8 +86,12 @@ def parse_fault_spec(text: str | None) -> FaultSpec:
         key, raw = key.strip(), raw.strip()
         if not sep:
             raise FaultSpecError(f"fault {key!r} needs a value, e.g. {key}=0.1")
-        if key in ("error_rate", "rate_limit", "ws_drop"):
-            spec = replace(spec, **{key: _probability(key, raw)})
+        if key == "error_rate":
+            spec = replace(spec, error_rate=_probability(key, raw))
+        elif key == "rate_limit":
+            spec = replace(spec, rate_limit=_probability(key, raw))
+        elif key == "ws_drop":
+            spec = replace(spec, ws_drop=_probability(key, raw))
         elif key == "error_status":
             spec = replace(spec, error_status=_whole(key, raw, 500, 599))
         elif key == "retry_after":

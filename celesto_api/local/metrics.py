@@ -83,7 +83,11 @@ class MetricsSampler:
             return
         now = time.time()
         cpu_percent = 0.0
-        if tracked.last_cpu is not None and tracked.last_time is not None and now > tracked.last_time:
+        if (
+            tracked.last_cpu is not None
+            and tracked.last_time is not None
+            and now > tracked.last_time
+        ):
             used = max(0.0, stats.cpu_seconds - tracked.last_cpu)
             cpu_percent = min(100.0, 100.0 * used / (now - tracked.last_time) / tracked.vcpus)
         tracked.last_cpu, tracked.last_time = stats.cpu_seconds, now
@@ -133,7 +137,5 @@ class MetricsSampler:
 
     def observability(self, computer_id: str, window: str) -> dict[str, Any]:
         since = time.time() - WINDOW_SECONDS[window]
-        samples = [
-            self._public(s) for s in self._samples.get(computer_id, ()) if s["_ts"] >= since
-        ]
+        samples = [self._public(s) for s in self._samples.get(computer_id, ()) if s["_ts"] >= since]
         return {"latest": self.summary(computer_id), "samples": samples}

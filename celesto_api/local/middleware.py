@@ -26,7 +26,10 @@ MAX_UPLOAD_BODY = 100 * 1024 * 1024
 
 async def _send_json(send: Send, status: int, body: Any, headers: dict[str, str]) -> None:
     payload = json.dumps(body).encode()
-    raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    raw_headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
     raw_headers += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": payload})

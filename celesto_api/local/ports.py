@@ -136,9 +136,7 @@ class PortBridge:
         except OSError as exc:
             refused = isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED
             reason = "Nothing is listening on" if refused else f"Could not reach ({exc}) "
-            writer.write(
-                _http_error("502 Bad Gateway", f"{reason} port {port} inside the {name}.")
-            )
+            writer.write(_http_error("502 Bad Gateway", f"{reason} port {port} inside the {name}."))
             await writer.drain()
             return
         await _splice(reader, writer, inner)

@@ -50,13 +50,17 @@ class PublishedPorts:
         record = self.store.get_port(row["id"], port)
         await self.bridge.close(row["id"], port)
         self.store.delete_port(row["id"], port)
-        response = port_response(row["id"], record) if record else {
-            "id": None,
-            "computer_id": row["id"],
-            "port": port,
-            "url": None,
-            "created_at": None,
-        }
+        response = (
+            port_response(row["id"], record)
+            if record
+            else {
+                "id": None,
+                "computer_id": row["id"],
+                "port": port,
+                "url": None,
+                "created_at": None,
+            }
+        )
         response["status"] = "unpublished"
         response["url"] = None
         return response

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
+# Command history kept per computer (the API lists at most 200).
+COMMANDS_KEPT = 1000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,8 +37,7 @@ CREATE TABLE IF NOT EXISTS computers (
     origin TEXT NOT NULL,
     created_at TEXT NOT NULL,
     stopped_at TEXT,
-    last_error TEXT,
-    seq INTEGER NOT NULL
+    last_error TEXT
 );
 CREATE TABLE IF NOT EXISTS published_ports (
     id TEXT PRIMARY KEY,
@@ -59,10 +60,9 @@ CREATE TABLE IF NOT EXISTS commands (
     exit_code INTEGER,
     stdout_bytes INTEGER,
     stderr_bytes INTEGER,
-    error_type TEXT,
-    seq INTEGER NOT NULL
+    error_type TEXT
 );
-CREATE INDEX IF NOT EXISTS commands_by_computer ON commands (computer_id, seq);
+CREATE INDEX IF NOT EXISTS commands_by_computer ON commands (computer_id);
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY,
     body_hash TEXT NOT NULL,
@@ -129,14 +129,10 @@ class Store:
         row = self._db.execute(sql, tuple(args)).fetchone()
         return dict(row) if row is not None else None
 
-    def _next_seq(self, table: str) -> int:
-        row = self._db.execute(f"SELECT COALESCE(MAX(seq), 0) + 1 FROM {table}").fetchone()
-        return int(row[0])
-
     # computers -----------------------------------------------------------------
 
     def insert_computer(self, computer: dict[str, Any]) -> None:
-        row = dict(computer, seq=self._next_seq("computers"))
+        row = dict(computer)
         columns = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         self._db.execute(f"INSERT INTO computers ({columns}) VALUES ({marks})", list(row.values()))
@@ -177,7 +173,7 @@ class Store:
                 args.append(value)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         limit_sql = f"LIMIT {int(limit)}" if limit is not None else ""
-        return self._rows(f"SELECT * FROM computers {where} ORDER BY seq DESC {limit_sql}", args)
+        return self._rows(f"SELECT * FROM computers {where} ORDER BY rowid DESC {limit_sql}", args)
 
     def computer_names(self) -> set[str]:
         return {row["name"] for row in self._rows("SELECT name FROM computers")}
@@ -235,10 +231,20 @@ class Store:
     # command history -----------------------------------------------------------
 
     def insert_command(self, command: dict[str, Any]) -> None:
-        row = dict(command, seq=self._next_seq("commands"))
-        columns = ", ".join(row)
-        marks = ", ".join("?" for _ in row)
-        self._db.execute(f"INSERT INTO commands ({columns}) VALUES ({marks})", list(row.values()))
+        columns = ", ".join(command)
+        marks = ", ".join("?" for _ in command)
+        cursor = self._db.execute(
+            f"INSERT INTO commands ({columns}) VALUES ({marks})", list(command.values())
+        )
+        if cursor.lastrowid is not None and cursor.lastrowid % 100 == 0:
+            self._prune_commands(command["computer_id"])
+
+    def _prune_commands(self, computer_id: str) -> None:
+        self._db.execute(
+            "DELETE FROM commands WHERE computer_id = ? AND rowid NOT IN"
+            " (SELECT rowid FROM commands WHERE computer_id = ? ORDER BY rowid DESC LIMIT ?)",
+            (computer_id, computer_id, COMMANDS_KEPT),
+        )
 
     def finish_command(self, command_id: str, **fields: Any) -> None:
         sets = ", ".join(f"{key} = ?" for key in fields)
@@ -248,11 +254,10 @@ class Store:
 
     def list_commands(self, computer_id: str, limit: int) -> list[dict[str, Any]]:
         rows = self._rows(
-            "SELECT * FROM commands WHERE computer_id = ? ORDER BY seq DESC LIMIT ?",
+            "SELECT * FROM commands WHERE computer_id = ? ORDER BY rowid DESC LIMIT ?",
             (computer_id, limit),
         )
         for row in rows:
-            row.pop("seq", None)
             row.pop("computer_id", None)
         return rows
 

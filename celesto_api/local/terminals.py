@@ -56,6 +56,7 @@ class TerminalSession:
     tokens: dict[str, float] = field(default_factory=dict)
     exit_code: int | None = None
     ended: asyncio.Event = field(default_factory=asyncio.Event)
+    exit_watcher: asyncio.Task[None] | None = None
     _input: bytearray = field(default_factory=bytearray)
     _paused: bool = False
 
@@ -124,7 +125,7 @@ class TerminalManager:
         os.set_blocking(session.pty.master_fd, False)
         loop = asyncio.get_running_loop()
         loop.add_reader(session.pty.master_fd, self._on_readable, session)
-        loop.create_task(self._await_exit(session))
+        session.exit_watcher = loop.create_task(self._await_exit(session))
 
     def _on_readable(self, session: TerminalSession) -> None:
         try:
@@ -226,7 +227,9 @@ class TerminalManager:
 
     # attachments -------------------------------------------------------------------------
 
-    def attach(self, session: TerminalSession, send: Callable[[bytes], Awaitable[None]]) -> Attachment:
+    def attach(
+        self, session: TerminalSession, send: Callable[[bytes], Awaitable[None]]
+    ) -> Attachment:
         attachment = Attachment(send)
         if session.replay:
             attachment.queue.put_nowait(_replay_from_line_start(bytes(session.replay)))

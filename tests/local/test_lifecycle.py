@@ -55,9 +55,7 @@ def test_exec_right_after_create_waits_for_the_computer(http: httpx.Client) -> N
     http.delete(f"/v1/computers/{computer['id']}")
 
 
-def test_timeout_kills_the_whole_process_group(
-    http: httpx.Client, running: dict[str, Any]
-) -> None:
+def test_timeout_kills_the_whole_process_group(http: httpx.Client, running: dict[str, Any]) -> None:
     started = time.monotonic()
     result = run(http, running["id"], "sleep 100 & sleep 101 & sleep 102", timeout=1)
     assert time.monotonic() - started < 10
@@ -67,9 +65,7 @@ def test_timeout_kills_the_whole_process_group(
     assert left["stdout"].strip() == "0"
 
 
-def test_background_daemon_does_not_block_exec(
-    http: httpx.Client, running: dict[str, Any]
-) -> None:
+def test_background_daemon_does_not_block_exec(http: httpx.Client, running: dict[str, Any]) -> None:
     started = time.monotonic()
     result = run(http, running["id"], "sleep 1000 & echo started")
     assert result["stdout"] == "started\n"

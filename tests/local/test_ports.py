@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +19,9 @@ def _serve(http: httpx.Client, computer_id: str, text: str, port: int = 8000) ->
         f"mkdir -p ~/site && echo '{text}' > ~/site/whoami.txt && "
         f"cd ~/site && (python3 -m http.server {port} --bind 127.0.0.1 >/dev/null 2>&1 &)"
     )
-    assert http.post(f"/v1/computers/{computer_id}/exec", json={"command": command}).status_code == 200
+    assert (
+        http.post(f"/v1/computers/{computer_id}/exec", json={"command": command}).status_code == 200
+    )
 
 
 def _get(url: str, timeout: float = 10) -> httpx.Response:
@@ -57,9 +60,7 @@ def test_two_computers_each_publish_port_8000(
 def test_closed_port_answers_502_and_stopped_computer_503(
     http: httpx.Client, running: dict[str, Any]
 ) -> None:
-    record = http.post(
-        f"/v1/computers/{running['id']}/published-ports", json={"port": 8765}
-    ).json()
+    record = http.post(f"/v1/computers/{running['id']}/published-ports", json={"port": 8765}).json()
     response = httpx.get(record["url"])
     assert response.status_code == 502
     assert "8765" in response.text
@@ -74,9 +75,7 @@ def test_closed_port_answers_502_and_stopped_computer_503(
 def test_published_port_survives_restart_of_the_computer(
     http: httpx.Client, running: dict[str, Any]
 ) -> None:
-    record = http.post(
-        f"/v1/computers/{running['id']}/published-ports", json={"port": 8080}
-    ).json()
+    record = http.post(f"/v1/computers/{running['id']}/published-ports", json={"port": 8080}).json()
     http.post(f"/v1/computers/{running['id']}/stop")
     wait_status(http, running["id"], "stopped")
     http.post(f"/v1/computers/{running['id']}/start")
@@ -90,28 +89,11 @@ def test_published_port_survives_restart_of_the_computer(
         httpx.get(record["url"])
 
 
-def test_websocket_traffic_crosses_the_bridge(
-    http: httpx.Client, running: dict[str, Any]
-) -> None:
-    script = (
-        "import asyncio, hashlib, base64\n"
-        "async def handle(r, w):\n"
-        "    head = (await r.readuntil(b'\\r\\n\\r\\n')).decode()\n"
-        "    key = [l.split(': ')[1] for l in head.split('\\r\\n') if l.lower().startswith('sec-websocket-key')][0]\n"
-        "    acc = base64.b64encode(hashlib.sha1((key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').encode()).digest()).decode()\n"
-        "    w.write(('HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Accept: ' + acc + '\\r\\n\\r\\n').encode())\n"
-        "    w.write(bytes([0x81, 5]) + b'hello')\n"
-        "    await w.drain(); await asyncio.sleep(1); w.close()\n"
-        "async def main():\n"
-        "    s = await asyncio.start_server(handle, '127.0.0.1', 8090)\n"
-        "    await s.serve_forever()\n"
-        "asyncio.run(main())\n"
-    )
+def test_websocket_traffic_crosses_the_bridge(http: httpx.Client, running: dict[str, Any]) -> None:
+    script = (Path(__file__).parent / "assets" / "ws_hello.py").read_text()
     command = f"cat > ~/ws.py <<'EOF'\n{script}EOF\n(python3 ~/ws.py >/dev/null 2>&1 &)"
     http.post(f"/v1/computers/{running['id']}/exec", json={"command": command})
-    record = http.post(
-        f"/v1/computers/{running['id']}/published-ports", json={"port": 8090}
-    ).json()
+    record = http.post(f"/v1/computers/{running['id']}/published-ports", json={"port": 8090}).json()
     from websockets.sync.client import connect
 
     url = record["url"].replace("http://", "ws://")

@@ -31,12 +31,15 @@ def test_process_isolation_end_to_end(process_server: LocalServer) -> None:
             time.sleep(0.02)
         detail = http.get(f"/v1/computers/{computer['id']}").json()
         assert detail["local"]["isolation"] == "process"
-        result = http.post(f"/v1/computers/{computer['id']}/exec",
-                           json={"command": "echo $HOME; pwd"}).json()
+        result = http.post(
+            f"/v1/computers/{computer['id']}/exec", json={"command": "echo $HOME; pwd"}
+        ).json()
         home = result["stdout"].splitlines()[0]
         assert home.endswith(f"{computer['id']}/home")
-        http.post(f"/v1/computers/{computer['id']}/exec",
-                  json={"command": "echo kept > ~/f; setsid sleep 1000 >/dev/null 2>&1 &"})
+        http.post(
+            f"/v1/computers/{computer['id']}/exec",
+            json={"command": "echo kept > ~/f; setsid sleep 1000 >/dev/null 2>&1 &"},
+        )
         http.post(f"/v1/computers/{computer['id']}/stop")
         while http.get(f"/v1/computers/{computer['id']}").json()["status"] != "stopped":
             assert time.monotonic() < deadline

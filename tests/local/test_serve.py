@@ -19,8 +19,7 @@ import httpx
 @contextmanager
 def serve(data_dir: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "celesto_tui", "local", "serve", "--data-dir", str(data_dir),
-         *args],
+        [sys.executable, "-m", "celesto_tui", "local", "serve", "--data-dir", str(data_dir), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -66,37 +65,43 @@ def test_ready_line_and_graceful_sigterm(tmp_path: Path) -> None:
 
 def test_restart_after_kill_9_keeps_everything(tmp_path: Path) -> None:
     with serve(tmp_path, "--token", "sk_a") as (process, ready):
-        with httpx.Client(base_url=ready["base_url"],
-                          headers={"Authorization": "Bearer sk_a"}, timeout=30) as client:
+        with httpx.Client(
+            base_url=ready["base_url"], headers={"Authorization": "Bearer sk_a"}, timeout=30
+        ) as client:
             made = [client.post("/v1/computers", json={}).json() for _ in range(2)]
             for computer in made:
                 _wait_running(client, computer["id"])
-            client.post(f"/v1/computers/{made[0]['id']}/exec",
-                        json={"command": "echo survived > ~/note.txt"})
+            client.post(
+                f"/v1/computers/{made[0]['id']}/exec",
+                json={"command": "echo survived > ~/note.txt"},
+            )
             client.post(f"/v1/computers/{made[0]['id']}/published-ports", json={"port": 8000})
         os.kill(process.pid, signal.SIGKILL)
         process.wait(10)
 
-    with serve(tmp_path, "--token", "sk_a") as (_process, ready):
-        with httpx.Client(base_url=ready["base_url"],
-                          headers={"Authorization": "Bearer sk_a"}, timeout=30) as client:
-            listed = client.get("/v1/computers").json()["computers"]
-            assert sorted(c["id"] for c in listed) == sorted(c["id"] for c in made)
-            assert {c["status"] for c in listed} == {"stopped"}
-            ports = client.get(f"/v1/computers/{made[0]['id']}/published-ports").json()
-            assert [p["port"] for p in ports] == [8000]
-            client.post(f"/v1/computers/{made[0]['id']}/start")
-            _wait_running(client, made[0]["id"])
-            note = client.post(f"/v1/computers/{made[0]['id']}/exec",
-                               json={"command": "cat ~/note.txt"}).json()
-            assert note["stdout"] == "survived\n"
+    with serve(tmp_path, "--token", "sk_a") as (_process, ready), httpx.Client(
+        base_url=ready["base_url"], headers={"Authorization": "Bearer sk_a"}, timeout=30
+    ) as client:
+        listed = client.get("/v1/computers").json()["computers"]
+        assert sorted(c["id"] for c in listed) == sorted(c["id"] for c in made)
+        assert {c["status"] for c in listed} == {"stopped"}
+        ports = client.get(f"/v1/computers/{made[0]['id']}/published-ports").json()
+        assert [p["port"] for p in ports] == [8000]
+        client.post(f"/v1/computers/{made[0]['id']}/start")
+        _wait_running(client, made[0]["id"])
+        note = client.post(
+            f"/v1/computers/{made[0]['id']}/exec", json={"command": "cat ~/note.txt"}
+        ).json()
+        assert note["stdout"] == "survived\n"
 
 
 def test_second_server_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
     with serve(tmp_path):
         second = subprocess.run(
             [sys.executable, "-m", "celesto_tui", "local", "serve", "--data-dir", str(tmp_path)],
-            capture_output=True, text=True, timeout=30,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         assert second.returncode == 1
         assert "Another local Celesto server" in second.stderr
@@ -106,9 +111,19 @@ def test_second_server_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:
 def test_bad_flags_are_usage_errors(tmp_path: Path) -> None:
     for args in (["--faults", "error_rate=3"], ["--isolation", "vm"], ["--port", "70000"]):
         result = subprocess.run(
-            [sys.executable, "-m", "celesto_tui", "local", "serve", "--data-dir",
-             str(tmp_path), *args],
-            capture_output=True, text=True, timeout=30,
+            [
+                sys.executable,
+                "-m",
+                "celesto_tui",
+                "local",
+                "serve",
+                "--data-dir",
+                str(tmp_path),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         assert result.returncode == 2, (args, result.stderr)
         assert "Traceback" not in result.stderr

@@ -88,9 +88,7 @@ def test_shell_exit_closes_with_1000(http: httpx.Client, running: dict[str, Any]
     assert reattach.status_code == 404
 
 
-def test_tokens_are_scoped_to_their_terminal(
-    http: httpx.Client, running: dict[str, Any]
-) -> None:
+def test_tokens_are_scoped_to_their_terminal(http: httpx.Client, running: dict[str, Any]) -> None:
     first = open_terminal(http, running["id"])
     second = open_terminal(http, running["id"])
     cross = {**second, "token": first["token"]}
@@ -113,9 +111,7 @@ def test_legacy_socket_with_header_and_first_message(
     url = local_server.base_url.replace("http://", "ws://") + (
         f"/v1/computers/{running['id']}/terminal"
     )
-    with connect(
-        url, additional_headers={"Authorization": f"Bearer {local_server.api_key}"}
-    ) as ws:
+    with connect(url, additional_headers={"Authorization": f"Bearer {local_server.api_key}"}) as ws:
         ws.send(json.dumps({"token": local_server.api_key}))
         ws.send(json.dumps({"type": "resize", "cols": 90, "rows": 30}))
         ws.send("stty size\r")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +98,12 @@ class Screen:
         if needle.encode() not in self.data:
             raise AssertionError(f"{needle!r} not seen in {self.data[-500:]!r}")
         return self.data.decode(errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def host_processes_with(marker: str) -> list[int]:

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from pathlib import Path
 
 import pytest
 
 from celesto_api.local.sandbox import Sandbox
 
 from .conftest import Harness
-from .helpers import check
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from .helpers import check, free_port
 
 
 async def serve(sandbox: Sandbox, port: int, text: str) -> None:
@@ -69,3 +64,16 @@ async def test_closed_port_is_refused(harness: Harness) -> None:
         await sandbox.connect(free_port() if harness.kind == "process" else 8000)
     with pytest.raises(ValueError):
         await sandbox.connect(0)
+
+
+async def test_connect_falls_back_to_ipv6_loopback(harness: Harness) -> None:
+    if not socket.has_ipv6 or not Path("/proc/net/if_inet6").read_text().strip():
+        pytest.skip("no IPv6 on this host")
+    sandbox = await harness.start(network="off")
+    port = 8000 if harness.kind == "bwrap" else free_port()
+    await check(
+        sandbox,
+        f"cd ~ && echo six > six.txt && "
+        f"(python3 -m http.server {port} --bind ::1 >/dev/null 2>&1 &)",
+    )
+    assert (await http_get(sandbox, port, "/six.txt")).endswith(b"six\n")

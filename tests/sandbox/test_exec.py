@@ -7,7 +7,7 @@ import asyncio
 from celesto_api.local.sandbox import ExecStarted, SandboxError
 
 from .conftest import Harness
-from .helpers import check, run
+from .helpers import check, free_port, run
 
 
 async def test_stdout_stderr_and_exit_code(harness: Harness) -> None:
@@ -35,6 +35,13 @@ async def test_large_output_is_complete(harness: Harness) -> None:
     assert result.stderr == "done\n"
 
 
+async def test_long_command(harness: Harness) -> None:
+    sandbox = await harness.start()
+    script = "x=0\n" + "x=$((x+1))\n" * 10000 + "echo $x"
+    assert len(script) > 100_000
+    assert await check(sandbox, script) == "10000\n"
+
+
 async def test_timeout_kills_the_whole_process_group(harness: Harness) -> None:
     sandbox = await harness.start()
     baseline = (await sandbox.stats()).process_count
@@ -55,6 +62,23 @@ async def test_background_daemon_does_not_block_exec(harness: Harness) -> None:
     assert result.seconds < 1.0
     # It keeps running, like on a VM.
     assert (await sandbox.stats()).process_count >= 2
+
+
+async def test_server_started_in_background_returns_at_once(harness: Harness) -> None:
+    sandbox = await harness.start(network="off")
+    port = 8000 if harness.kind == "bwrap" else free_port()
+    # The server inherits the command's stdout pipe and keeps it open.
+    result = await run(sandbox, f"python3 -m http.server {port} --bind 127.0.0.1 &")
+    assert result.exit_code == 0
+    assert result.seconds < 1.0
+    for _ in range(200):
+        try:
+            (await sandbox.connect(port)).close()
+            break
+        except ConnectionRefusedError:
+            await asyncio.sleep(0.02)
+    else:
+        raise AssertionError("the server never came up")
 
 
 async def test_closing_the_stream_early_kills_the_command(harness: Harness) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from celesto_api.local.sandbox import SandboxError
 
-from .conftest import Harness
+from .conftest import Harness, leftover_cgroups
 from .helpers import check, eventually, host_processes_with, run
 
 
@@ -20,12 +20,14 @@ async def test_home_persists_across_restarts_and_tmp_does_not(harness: Harness) 
     spec = harness.spec()
     sandbox = await harness.start(spec)
     assert (spec.home / ".bashrc").exists()  # seeded from /etc/skel
-    await check(sandbox, "echo kept > ~/state.txt; echo $$ > /tmp/cst-scratch-$PPID")
+    await check(sandbox, "echo kept > ~/state.txt")
+    if harness.kind == "bwrap":  # the process driver shares the host's /tmp
+        await check(sandbox, "echo gone > /tmp/scratch")
     await sandbox.stop()
     again = await harness.start(spec)
     assert await check(again, "cat ~/state.txt") == "kept\n"
     if harness.kind == "bwrap":
-        assert await check(again, "ls /tmp | wc -l") == "0\n"
+        assert await check(again, "ls -A /tmp | wc -l") == "0\n"
 
 
 async def test_stop_kills_everything_including_setsid_daemons(harness: Harness) -> None:
@@ -105,3 +107,31 @@ async def test_stats(harness: Harness) -> None:
     assert after.rss_bytes > 1_000_000
     assert after.process_count >= 1
     assert after.cpu_seconds > before.cpu_seconds
+
+
+async def test_failed_start_reports_the_reason_and_leaks_nothing(bwrap: Harness) -> None:
+    spec = bwrap.spec(tmp_size_mb=0)  # bwrap rejects --size 0
+    with pytest.raises(SandboxError, match="size"):
+        await bwrap.driver.start(spec)
+    runtime = bwrap.driver.runtime.path  # type: ignore[attr-defined]
+    assert not list(runtime.glob("*.sock"))
+    assert not leftover_cgroups()
+    file_home = bwrap.spec()
+    file_home.home.parent.mkdir(parents=True, exist_ok=True)
+    file_home.home.write_text("not a directory")
+    with pytest.raises(SandboxError, match="home"):
+        await bwrap.driver.start(file_home)
+    # The driver is still usable.
+    await bwrap.start()
+
+
+async def test_concurrent_start_of_one_computer_is_refused(harness: Harness) -> None:
+    spec = harness.spec()
+    results = await asyncio.gather(
+        harness.driver.start(spec), harness.driver.start(spec), return_exceptions=True
+    )
+    started = [r for r in results if not isinstance(r, BaseException)]
+    assert len(started) == 1
+    assert isinstance(next(r for r in results if isinstance(r, BaseException)), SandboxError)
+    harness.started += started
+    assert await check(started[0], "echo ok") == "ok\n"

@@ -64,3 +64,17 @@ async def test_pty_ends_when_the_sandbox_stops(harness: Harness) -> None:
         assert await pty.wait() in (-1, 137)
     finally:
         os.close(pty.master_fd)
+
+
+async def test_resize_helper_and_close(harness: Harness) -> None:
+    sandbox = await harness.start()
+    pty = await sandbox.open_pty(80, 24)
+    screen = Screen(pty)
+    try:
+        pty.resize(120, 40)  # type: ignore[attr-defined]
+        screen.write(b"stty size\r")
+        await screen.expect("40 120")
+        pty.close()  # type: ignore[attr-defined]
+        assert await pty.wait() == -1
+    finally:
+        os.close(pty.master_fd)

@@ -38,7 +38,8 @@ def test_sync_round_trip_resize_detach_reattach(client: Celesto, computer: dict[
     finally:
         session.detach()
     assert session.close_code == 1000
-    assert session.recv() == b""
+    while session.recv(timeout=5):  # output that arrived before the close is still readable
+        pass
 
     again = client.computers.open_terminal(computer["id"], terminal_id=terminal_id)
     with again:

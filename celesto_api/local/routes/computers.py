@@ -19,12 +19,20 @@ from .deps import get_backend
 router = APIRouter(prefix="/v1/computers")
 Backend = Annotated[LocalBackend, Depends(get_backend)]
 StatusFilter = Literal[
-    "creating", "running", "stopping", "stopped", "starting", "deleting", "deleted", "error",
-    "restoring", "restorable", "lost",
+    "creating",
+    "running",
+    "stopping",
+    "stopped",
+    "starting",
+    "deleting",
+    "deleted",
+    "error",
+    "restoring",
+    "restorable",
+    "lost",
 ]
 # Buffered exec keeps at most this much of each stream; exec/stream has no cap.
 EXEC_OUTPUT_CAP = 8 * 1024 * 1024
-
 
 
 @router.get("/templates")

@@ -65,9 +65,7 @@ async def gateway(websocket: WebSocket, terminal_id: str) -> None:
 async def legacy_terminal(websocket: WebSocket, computer_id: str) -> None:
     backend: LocalBackend = get_backend(websocket)
     expected = f"Bearer {backend.api_key}".encode()
-    header_ok = hmac.compare_digest(
-        websocket.headers.get("authorization", "").encode(), expected
-    )
+    header_ok = hmac.compare_digest(websocket.headers.get("authorization", "").encode(), expected)
     if not header_ok and "authorization" in websocket.headers:
         await websocket.close(code=POLICY_VIOLATION, reason="invalid API key")
         return
@@ -76,9 +74,7 @@ async def legacy_terminal(websocket: WebSocket, computer_id: str) -> None:
         await websocket.close(code=POLICY_VIOLATION, reason="invalid API key")
         return
     try:
-        session, _token, _expires = await backend.terminals.open(
-            computer_id, None, legacy=True
-        )
+        session, _token, _expires = await backend.terminals.open(computer_id, None, legacy=True)
     except ApiError as exc:
         await websocket.send_text(json.dumps({"type": "error", "message": str(exc.detail)}))
         await websocket.close(code=POLICY_VIOLATION, reason=str(exc.detail)[:120])
@@ -103,7 +99,9 @@ def _control(text: str) -> dict[str, Any] | None:
         message = json.loads(text)
     except ValueError:
         return None
-    if isinstance(message, dict) and (message.get("type") in ("resize", "close") or "token" in message):
+    if isinstance(message, dict) and (
+        message.get("type") in ("resize", "close") or "token" in message
+    ):
         return message
     return None
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import functools
 import heapq
 import itertools
 import json
@@ -39,7 +38,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-MAX_REQUEST = 65536
+# A command is one argv string for /bin/sh, which the kernel caps at 128 KiB anyway.
+MAX_REQUEST = 1 << 20
+RECV_CHUNK = 1 << 18
 MAX_FDS = 8
 HANGUP_GRACE = 1.0
 CONNECT_TIMEOUT = 5.0
@@ -58,9 +59,11 @@ def log(message: str) -> None:
 
 
 def close_quietly(fds: list[int]) -> None:
+    """Close and forget the fds (the list is emptied, so a second call is harmless)."""
     for fd in fds:
         with contextlib.suppress(OSError):
             os.close(fd)
+    fds.clear()
 
 
 def exit_code(status: int) -> tuple[int, int]:
@@ -190,7 +193,8 @@ class Loop:
             while self.timers and self.timers[0][1] not in self.timer_callbacks:
                 heapq.heappop(self.timers)
             if self.timers:
-                timeout = max(0.0, self.timers[0][0] - time.monotonic())
+                # epoll cannot wait longer than INT_MAX ms; far timers are re-checked.
+                timeout = min(3600.0, max(0.0, self.timers[0][0] - time.monotonic()))
             try:
                 events = self.selector.select(timeout)
             except Exception as exc:
@@ -217,7 +221,7 @@ class Conn:
         self.agent = agent
         self.sock = sock
         self.fd = sock.fileno()
-        self.buf = b""
+        self.buf = bytearray()
         self.fds: list[int] = []
         self.handled = False
         self.closed = False
@@ -226,7 +230,7 @@ class Conn:
 
     def readable(self, mask: int) -> None:
         try:
-            data, fds, _flags, _addr = socket.recv_fds(self.sock, MAX_REQUEST, MAX_FDS)
+            data, fds, _flags, _addr = socket.recv_fds(self.sock, RECV_CHUNK, MAX_FDS)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
@@ -247,8 +251,8 @@ class Conn:
             self.close()
             return
         self.buf += data
-        if b"\n" in self.buf:
-            line = self.buf.split(b"\n", 1)[0]
+        if b"\n" in data:
+            line = bytes(self.buf.split(b"\n", 1)[0])
             fds, self.fds = self.fds, []
             self.handled = True
             self.agent.dispatch(self, line, fds)
@@ -316,7 +320,8 @@ class Agent:
     # -- plumbing -------------------------------------------------------------------------
 
     def terminate(self, signum: int, frame: Any) -> None:
-        if self.is_init:
+        # getpid(), not is_init: a just-forked child may run this before resetting handlers.
+        if os.getpid() == 1:
             with contextlib.suppress(OSError):
                 os.kill(-1, signal.SIGKILL)
         else:
@@ -458,7 +463,8 @@ class Agent:
         try:
             pid = self.spawn(["/bin/sh", "-c", command], env, stdio)
         finally:
-            close_quietly(fds + opened)
+            close_quietly(fds)
+            close_quietly(opened)
         state = {"timed_out": False, "done": False}
         self.sessions[pid] = "exec"
 
@@ -544,61 +550,70 @@ class Agent:
         if not 0 < port < 65536:
             raise ValueError("port out of range")
         # Try IPv4 first, then ::1 (dev servers often listen on "localhost" = ::1 only).
+        # The IPv4 error is the one reported when both fail.
         candidates = [(socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")]
-        done = {"value": False}
-        timer = 0
+        state: dict[str, Any] = {"done": False, "pending": None, "error": None}
 
-        def finish(reply: dict[str, Any], sock: socket.socket | None) -> None:
-            done["value"] = True
+        def drop_pending() -> None:
+            pending = state["pending"]
+            if pending is not None:
+                state["pending"] = None
+                self.loop.unwatch(pending.fileno())
+                pending.close()
+
+        def finish(reply: dict[str, Any], sock: socket.socket | None = None) -> None:
+            state["done"] = True
             self.loop.cancel(timer)
+            drop_pending()
             if sock is not None:
-                self.loop.unwatch(sock.fileno())
-            if sock is not None and "ok" in reply:
                 conn.send(reply, [sock.fileno()])
+                sock.close()
             else:
                 conn.send(reply)
-            if sock is not None:
-                sock.close()
             conn.close()
 
-        def attempt() -> None:
-            err = errno.ECONNREFUSED
-            while candidates:
-                family, address = candidates.pop(0)
-                try:
-                    sock = socket.socket(family, socket.SOCK_STREAM)
-                except OSError as exc:
-                    err = exc.errno or err
-                    continue
-                sock.setblocking(False)
-                err = sock.connect_ex((address, port))
-                if err == 0:
-                    finish({"ok": True}, sock)
-                    return
-                if err == errno.EINPROGRESS:
-                    on_ready = functools.partial(settle, sock)
-                    self.loop.watch(sock.fileno(), selectors.EVENT_WRITE, on_ready)
-                    return
-                sock.close()
-            finish(error_reply(err), None)
-
-        def settle(sock: socket.socket, mask: int) -> None:
-            if done["value"]:
-                return
-            err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-            if err == 0:
-                finish({"ok": True}, sock)
-                return
-            self.loop.unwatch(sock.fileno())
-            sock.close()
-            if candidates and err == errno.ECONNREFUSED:
+        def failed(err: int) -> None:
+            if state["error"] is None:
+                state["error"] = err
+            if err == errno.ECONNREFUSED and candidates:
                 attempt()
             else:
-                finish(error_reply(err), None)
+                finish(error_reply(state["error"]))
+
+        def attempt() -> None:
+            family, address = candidates.pop(0)
+            try:
+                sock = socket.socket(family, socket.SOCK_STREAM)
+            except OSError as exc:
+                failed(exc.errno or errno.EAFNOSUPPORT)
+                return
+            sock.setblocking(False)
+            err = sock.connect_ex((address, port))
+            if err == 0:
+                finish({"ok": True}, sock)
+            elif err == errno.EINPROGRESS:
+                state["pending"] = sock
+                self.loop.watch(sock.fileno(), selectors.EVENT_WRITE, settle)
+            else:
+                sock.close()
+                failed(err)
+
+        def settle(mask: int) -> None:
+            sock = state["pending"]
+            if state["done"] or sock is None:
+                return
+            err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            self.loop.unwatch(sock.fileno())
+            state["pending"] = None
+            if err == 0:
+                finish({"ok": True}, sock)
+            else:
+                sock.close()
+                failed(err)
 
         def on_timeout() -> None:
-            if not done["value"]:
-                finish(error_reply(errno.ETIMEDOUT), None)
+            if not state["done"]:
+                finish(error_reply(errno.ETIMEDOUT))
 
         timer = self.loop.call_later(CONNECT_TIMEOUT, on_timeout)
         attempt()

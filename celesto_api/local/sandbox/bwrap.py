@@ -18,7 +18,7 @@ from .base import (
     SandboxError,
     SandboxSpec,
 )
-from .cgroups import Cgroups
+from .cgroups import Cgroups, parse_mode, sweep_stale
 from .client import AgentClient, wait_readable
 from .handle import AgentSandbox, ProcessWatch
 from .homedir import prepare_home, remove_home
@@ -73,10 +73,6 @@ class BwrapSandbox(AgentSandbox):
         self._stop_lock = asyncio.Lock()
         self._released = False
         self._cgroups_removed = False
-
-    @property
-    def launcher_pid(self) -> int:
-        return self._watch.proc.pid
 
     def is_alive(self) -> bool:
         return not self._released and self._watch.alive()
@@ -191,11 +187,24 @@ class BwrapDriver:
         self.use_cgroups = use_cgroups
         self.uid_base = uid_base
         self._running: dict[str, BwrapSandbox] = {}
+        self._starting: set[str] = set()
+        mode = parse_mode(self.capability.cgroups)
+        if use_cgroups and os.geteuid() == 0 and mode is not None:
+            sweep_stale(mode)
 
     async def start(self, spec: SandboxSpec) -> BwrapSandbox:
         bwrap = self.capability.bwrap_path
         if self.capability.level != "bwrap" or bwrap is None:
             raise SandboxError(f"bubblewrap is not usable: {self.capability.reason}")
+        if spec.computer_id in self._starting:
+            raise SandboxError(f"computer {spec.computer_id} is already starting")
+        self._starting.add(spec.computer_id)
+        try:
+            return await self._start(bwrap, spec)
+        finally:
+            self._starting.discard(spec.computer_id)
+
+    async def _start(self, bwrap: str, spec: SandboxSpec) -> BwrapSandbox:
         previous = self._running.get(spec.computer_id)
         if previous is not None:
             if previous.is_alive():
@@ -310,11 +319,11 @@ class BwrapDriver:
         return proc, status_r, socket_path, socket_id
 
     def _make_cgroups(self, spec: SandboxSpec) -> Cgroups | None:
-        mode = self.capability.cgroups
-        if not self.use_cgroups or mode not in ("v1", "v2"):
+        mode = parse_mode(self.capability.cgroups)
+        if not self.use_cgroups or mode is None:
             return None
         try:
-            return Cgroups.create(mode, computer_key(spec.computer_id), spec)  # type: ignore[arg-type]
+            return Cgroups.create(mode, computer_key(spec.computer_id), spec)
         except OSError as exc:
             log.warning("cgroups unavailable for %s, using rlimits: %s", spec.computer_id, exc)
             return None

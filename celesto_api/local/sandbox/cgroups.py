@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import time
 from pathlib import Path
 from typing import Literal
 
@@ -35,6 +36,15 @@ def detect_mode() -> CgroupMode | None:
         return "v2" if wanted <= available and _writable(ROOT) else None
     if all(_writable(ROOT / name) for name in V1_CONTROLLERS):
         return "v1"
+    return None
+
+
+def parse_mode(value: str | None) -> CgroupMode | None:
+    """Narrow ``Capability.cgroups`` back to a mode."""
+    if value == "v1":
+        return "v1"
+    if value == "v2":
+        return "v2"
     return None
 
 
@@ -124,6 +134,31 @@ class Cgroups:
                 _kill_members(d)
             await asyncio.sleep(0.01)
         return False
+
+
+def sweep_stale(mode: CgroupMode, older_than: float = 60.0) -> int:
+    """Remove empty per-computer groups left by a server that died (e.g. ``kill -9``).
+
+    A running computer's group is never empty (its agent lives there); the age check keeps
+    us away from a group another server has just created and not yet joined.
+    """
+    parents = [ROOT / PARENT] if mode == "v2" else [ROOT / c / PARENT for c in V1_CONTROLLERS]
+    removed = 0
+    cutoff = time.time() - older_than
+    for parent in parents:
+        try:
+            groups = [d for d in parent.iterdir() if d.is_dir()]
+        except OSError:
+            continue
+        for group in groups:
+            try:
+                if group.stat().st_mtime > cutoff or (group / "cgroup.procs").read_text():
+                    continue
+                group.rmdir()
+                removed += 1
+            except OSError:
+                pass
+    return removed
 
 
 def _write(path: Path, value: object) -> None:

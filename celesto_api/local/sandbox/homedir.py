@@ -7,18 +7,27 @@ import shutil
 import stat
 from pathlib import Path
 
+from .base import SandboxError
+
 SKEL = Path("/etc/skel")
 
 
 def prepare_home(home: Path, owner: int | None) -> None:
     """Create the home (seeded from /etc/skel when new or empty) and, when ``owner`` is
     given (root server), make sure it belongs to that host uid/gid."""
+    try:
+        _prepare_home(home, owner)
+    except OSError as exc:
+        raise SandboxError(f"cannot prepare the home directory {home}: {exc}") from exc
+
+
+def _prepare_home(home: Path, owner: int | None) -> None:
     fresh = not home.exists() or not any(home.iterdir())
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
     if fresh:
-        os.chmod(home, 0o700)
         if SKEL.is_dir():
             shutil.copytree(SKEL, home, symlinks=True, dirs_exist_ok=True)
+        os.chmod(home, 0o700)
     if owner is not None and home.lstat().st_uid != owner:
         chown_tree(home, owner)
 

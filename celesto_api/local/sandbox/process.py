@@ -102,8 +102,10 @@ class ProcessSandbox(AgentSandbox):
                 self.release()
 
     def kill_all(self) -> None:
-        with contextlib.suppress(OSError):
-            os.killpg(self._watch.proc.pid, signal.SIGKILL)
+        # Only while the agent is unreaped: afterwards its pid (= pgid) may be reused.
+        if self._watch.proc.returncode is None:
+            with contextlib.suppress(OSError):
+                os.killpg(self._watch.proc.pid, signal.SIGKILL)
         self._kill_tagged()
 
     def _kill_tagged(self) -> bool:
@@ -128,8 +130,18 @@ class ProcessDriver:
         self.capability = Capability("process", base.bwrap_path, None, reason, base.details)
         self.runtime = RuntimeDir(runtime_dir)
         self._running: dict[str, ProcessSandbox] = {}
+        self._starting: set[str] = set()
 
     async def start(self, spec: SandboxSpec) -> ProcessSandbox:
+        if spec.computer_id in self._starting:
+            raise SandboxError(f"computer {spec.computer_id} is already starting")
+        self._starting.add(spec.computer_id)
+        try:
+            return await self._start(spec)
+        finally:
+            self._starting.discard(spec.computer_id)
+
+    async def _start(self, spec: SandboxSpec) -> ProcessSandbox:
         previous = self._running.get(spec.computer_id)
         if previous is not None:
             if previous.is_alive():

@@ -145,6 +145,12 @@ class TerminalRenderer:
         self._rows = [None] * self.screen.lines
         self._history.clear()
 
+    @property
+    def out_of_date(self) -> bool:
+        """Whether the screen changed wholesale or scrolled since the last `sync`."""
+        screen = self.screen
+        return screen.generation != self._generation or screen.scroll_count != self._scrolls
+
     def sync(self) -> set[int] | None:
         """Take the screen's changes since the last call.
 

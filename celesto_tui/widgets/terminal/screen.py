@@ -32,9 +32,6 @@ import pyte
 from pyte import charsets, graphics, modes
 from pyte.screens import Margins, wcwidth
 
-Line = dict[int, "Cell"]
-"""A screen row as pyte's code sees it; ours are `Row`s."""
-
 
 class Cell(NamedTuple):
     """A styled character cell: pyte's `Char` fields plus `dim` and `conceal`.
@@ -188,7 +185,7 @@ class TerminalScreen(pyte.Screen):
         on_bell: Callable[[], None] | None = None,
         on_title: Callable[[str], None] | None = None,
     ) -> None:
-        self.scrollback: deque[Line] = deque(maxlen=max(0, scrollback))
+        self.scrollback: deque[Row] = deque(maxlen=max(0, scrollback))
         self.scrollback_pushed = 0
         """Rows ever pushed into the scrollback (minus rows pulled back by a resize)."""
         self.scroll_count = 0
@@ -203,6 +200,8 @@ class TerminalScreen(pyte.Screen):
         self._alternate: _SavedMainScreen | None = None
         self._translation: str | None = None
         self._cells: dict[Cell, _CellsOf] = {}
+        self._drawing_attrs: Cell | None = None
+        self._drawing_cells = _CellsOf(BLANK)
         self._sgr_cache: dict[tuple[Cell, tuple[int, ...]], Cell] = {}
         super().__init__(columns, lines)
         self.buffer = defaultdict(self._new_row)
@@ -277,6 +276,7 @@ class TerminalScreen(pyte.Screen):
         self.last_char = ""
         self._alternate = None
         self._translation = None
+        self._sgr_cache.clear()
         self._mark_all_dirty()
 
     def soft_reset(self) -> None:
@@ -371,7 +371,7 @@ class TerminalScreen(pyte.Screen):
             if line is not None and y + by >= 0:
                 buffer[y + by] = line
 
-    def _is_blank(self, line: Line | None) -> bool:
+    def _is_blank(self, line: Row | None) -> bool:
         if not line:
             return True
         blank = self.default_char
@@ -405,9 +405,12 @@ class TerminalScreen(pyte.Screen):
                 self._draw_narrow(data)
             return
         # The hot path: printable ASCII that fits on the cursor's row.
-        cells = self._cells.get(cursor.attrs)
-        if cells is None:
-            cells = self._cells_for(cursor.attrs)
+        attrs = cursor.attrs
+        if attrs is self._drawing_attrs:
+            cells = self._drawing_cells
+        else:
+            cells = self._drawing_cells = self._cells_for(attrs)
+            self._drawing_attrs = attrs
         row = self.buffer[cursor.y]
         row.update(zip(range(x, end), map(cells.__getitem__, data), strict=False))
         cursor.x = end
@@ -578,7 +581,7 @@ class TerminalScreen(pyte.Screen):
 
     # -- scrolling ------------------------------------------------------------------------
 
-    def _push_scrollback(self, line: Line | None) -> None:
+    def _push_scrollback(self, line: Row | None) -> None:
         if self.scrollback.maxlen:
             self.scrollback.append(line if line is not None else self.buffer.default_factory())
         self.scrollback_pushed += 1
@@ -673,6 +676,8 @@ class TerminalScreen(pyte.Screen):
                 elif shifted in MOUSE_ENCODINGS:
                     self.mode.difference_update(MOUSE_ENCODINGS)
         super().set_mode(*modes_, private=private)
+        if private and 5 in modes_:
+            self._sgr_cache.clear()  # SGR 0 now resets to reverse video
         if private:
             if 1049 in modes_:
                 self._enter_alternate_screen(save_cursor=True)
@@ -683,6 +688,8 @@ class TerminalScreen(pyte.Screen):
         if private:
             modes_ = tuple(mode for mode in modes_ if mode != _COLUMN_MODE)
         super().reset_mode(*modes_, private=private)
+        if private and 5 in modes_:
+            self._sgr_cache.clear()
         if private and any(mode in (47, 1047, 1049) for mode in modes_):
             self._leave_alternate_screen()
             self.mode.difference_update(ALTERNATE_SCREENS)
@@ -847,6 +854,7 @@ class TerminalScreen(pyte.Screen):
 
     def insert_characters(self, count: int | None = None, *_: int, **__: Any) -> None:
         super().insert_characters(count)
+        self.buffer[self.cursor.y].pop(self.columns, None)  # pyte shifts one cell past the edge
 
     def delete_characters(self, count: int | None = None, *_: int, **__: Any) -> None:
         super().delete_characters(count)

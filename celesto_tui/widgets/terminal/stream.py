@@ -37,6 +37,7 @@ _ESC_FINAL = r"[\x30-\x4f\x51-\x57\x59\x5a\x5c\x60-\x7e]"
 _TOKEN = re.compile(
     r"(?P<lines>(?:[ -~]*+\r\n)++)"
     r"|(?P<text>[^\x00-\x1f\x7f-\x9f]++)"
+    r"|\x1b\[(?P<sgr>[0-9;]*+)m"
     r"|\x1b\[(?P<simple_params>[0-9;]*+)(?P<simple_final>[\x40-\x7e])"
     r"|(?:\x1b\[|\x9b)(?P<params>[\x30-\x3f\x07-\x0d]*+)(?P<inter>[\x20-\x2f]*+)(?P<final>[\x40-\x7e])"
     r"|(?P<control>[\x00-\x1a\x1c-\x1f\x7f])"
@@ -101,6 +102,9 @@ class TerminalStream:
         self._tail = ""
         self._string_end: re.Pattern[str] | None = None  # set while skipping a long string
         self._params: dict[str, tuple[int, ...]] = {}
+        # SGR results by (attributes before, parameter text). SGR 0 depends on reverse-screen
+        # mode, so the memo is cleared whenever a sequence that may change modes is applied.
+        self._sgr_memo: dict[tuple[Any, str], Any] = {}
         handler = self._handler
         self._controls = {char: handler(name) for char, name in _CONTROLS.items()}
         self._csi = {final: handler(name) for final, name in pyte.Stream.csi.items()}
@@ -122,23 +126,34 @@ class TerminalStream:
             data = self._tail + data
             self._tail = ""
         pos = 0
-        end = len(data)
         if self._string_end is not None:
             pos = self._skip_string(data, 0)
+        while pos < len(data):
+            pos = self._feed_tokens(data, pos)
+            if pos < len(data):
+                pos = self._recover(data, pos)
+
+    def _feed_tokens(self, data: str, pos: int) -> int:
+        """Apply whole tokens from `pos` on; return where the first unmatched text starts."""
         screen = self.screen
         draw = screen.draw
         csi = self._csi
         parse = self._parse_params
-        match = _TOKEN.match
-        while pos < end:
-            token = match(data, pos)
-            if token is None:
-                pos = self._recover(data, pos)
-                continue
-            kind = token.lastgroup
+        sgr_memo = self._sgr_memo
+        for token in _TOKEN.finditer(data, pos):
+            if token.start() != pos:
+                return pos
             pos = token.end()
+            kind = token.lastgroup
             if kind == "text":
                 draw(token.group(kind))
+            elif kind == "sgr":
+                cursor = screen.cursor
+                attrs = sgr_memo.get((cursor.attrs, token.group(kind)))
+                if attrs is None:
+                    self._select_graphic_rendition(token.group(kind))
+                else:
+                    cursor.attrs = attrs
             elif kind == "simple_final":  # most CSIs: no prefix, intermediates or sub-params
                 handler = csi.get(token.group(kind))
                 if handler is not None:
@@ -146,19 +161,29 @@ class TerminalStream:
                         handler(*parse(token.group("simple_params")))
                     except Exception:
                         log.debug("ignored a failing CSI %r", token.group(), exc_info=True)
-            elif kind == "final":
-                self._dispatch_csi(token.group("params"), token.group("inter"), token.group(kind))
             elif kind == "lines":
                 screen.draw_lines(token.group(kind)[:-2].split("\r\n"))
             elif kind == "control":
                 control = self._controls.get(token.group(kind))
                 if control is not None:
                     control()
+            elif kind == "final":
+                self._dispatch_csi(token.group("params"), token.group("inter"), token.group(kind))
             elif kind == "esc_final":
                 self._dispatch_escape(token.group("esc_inter"), token.group(kind))
             elif kind == "osc":
                 self._dispatch_osc(token.group(kind))
             # "string" (DCS, SOS, PM, APC) and stray C1 controls are dropped.
+        return pos
+
+    def _select_graphic_rendition(self, params: str) -> None:
+        """SGR, remembering the result for this (attributes, parameters) pair."""
+        screen = self.screen
+        before = screen.cursor.attrs
+        screen.select_graphic_rendition(*self._parse_params(params))
+        if len(self._sgr_memo) > _CACHE_LIMIT:
+            self._sgr_memo.clear()
+        self._sgr_memo[before, params] = screen.cursor.attrs
 
     def _recover(self, data: str, pos: int) -> int:
         """Handle what no token matches: an unfinished sequence, or a malformed one."""
@@ -203,6 +228,7 @@ class TerminalStream:
         return cached
 
     def _dispatch_csi(self, params: str, inter: str, final: str) -> None:
+        self._sgr_memo.clear()
         if not params.isprintable():  # C0 controls inside a CSI run where they appear
             for char in params:
                 control = self._controls.get(char)
@@ -241,6 +267,7 @@ class TerminalStream:
         # Everything else (XTMODKEYS, kitty keyboard, XTWINOPS, DECSCA...) is ignored.
 
     def _dispatch_escape(self, inter: str, final: str) -> None:
+        self._sgr_memo.clear()
         screen = self.screen
         try:
             if not inter:

@@ -1,0 +1,514 @@
+"""`TerminalView`: a Textual widget showing a terminal emulated by pyte.
+
+The widget is transport-independent: the owner calls `feed()` with the program's output and
+sends every `TerminalView.Input` message's bytes to the program; `TerminalView.Resized` tells
+it the size to give the remote PTY.
+
+Flow. `feed()` only queues. Parsing runs on the event loop in slices of at most
+`parse_budget` seconds (8 ms), each followed by a return to the message loop, so keys, mouse
+and resize events interleave with a flood and Ctrl-C goes out at once. Repaints are coalesced
+to `frame_rate` per second: the first change after an idle frame repaints at once (keystroke
+echo lands on the next frame), later ones wait for the next frame. While a program holds
+synchronized output (`?2026`) repaints wait for it, for at most 150 ms.
+
+Keys and priority bindings. Textual checks the App's *priority* bindings (ctrl+q quit, ctrl+p
+command palette) before the focused widget sees a key, so `event.stop()` in `on_key` alone
+cannot keep them. But `Screen._binding_chain` drops every binding of the focused widget's
+ancestors (App included) for which the focused widget's `check_consume_key()` returns True,
+priority or not. `TerminalView.check_consume_key` claims every key it can encode, except the
+leave key, so while it has focus ctrl+p, ctrl+q, tab and ctrl+c reach the program; `on_key`
+then stops the event and prevents the default handlers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import unicodedata
+from collections import deque
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.geometry import Region
+from textual.keys import KEY_NAME_REPLACEMENTS, format_key
+from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
+
+from .keys import (
+    MOUSE_LEFT,
+    MOUSE_RELEASE,
+    MOUSE_WHEEL_DOWN,
+    MOUSE_WHEEL_UP,
+    encode_focus,
+    encode_key,
+    encode_mouse,
+    encode_paste,
+    split_key,
+)
+from .render import TerminalRenderer, overlay_cursor
+from .screen import TerminalScreen
+from .stream import TerminalStream
+
+log = logging.getLogger(__name__)
+
+_SLICE_BYTES = 4096  # parse granularity inside one time slice (~1-2 ms of work)
+_SYNCHRONIZED_OUTPUT_TIMEOUT = 0.15
+_WHEEL_LINES = 3
+_HISTORY_KEYS = {"shift+pageup": -1, "shift+pagedown": 1}
+
+
+def normalize_key(key: str) -> str:
+    """Textual's name for a key written as a user would: "ctrl+]" -> "ctrl+right_square_bracket"."""
+    modifiers, base = split_key(key)
+    if len(base) == 1 and not base.isalnum():
+        name = unicodedata.name(base, base).lower().replace("-", "_").replace(" ", "_")
+        base = KEY_NAME_REPLACEMENTS.get(name, name)
+    return "+".join([*sorted(modifiers), base])
+
+
+class TerminalView(Widget, can_focus=True):
+    """A terminal pane: shows a `TerminalScreen`, turns input into bytes for the program.
+
+    Args:
+        leave_key: The key that posts `Leave` instead of being sent (default ctrl+]).
+        scrollback: Rows kept after they scroll off the top.
+        parse_budget: Seconds of parsing per turn of the event loop.
+        frame_rate: Maximum repaints per second.
+    """
+
+    ALLOW_SELECT = False  # the mouse belongs to the program or to the scrollback
+
+    DEFAULT_CSS = """
+    TerminalView {
+        width: 1fr;
+        height: 1fr;
+        background: $background;
+        color: $foreground;
+    }
+    """
+
+    class Input(Message):
+        """Bytes for the program: a key, a paste, a mouse or focus report, a query reply."""
+
+        def __init__(self, terminal: TerminalView, data: bytes) -> None:
+            super().__init__()
+            self.terminal = terminal
+            self.data = data
+
+        @property
+        def control(self) -> TerminalView:
+            return self.terminal
+
+    class Resized(Message):
+        """The terminal now has `columns` x `rows` cells; tell the remote PTY."""
+
+        def __init__(self, terminal: TerminalView, columns: int, rows: int) -> None:
+            super().__init__()
+            self.terminal = terminal
+            self.columns = columns
+            self.rows = rows
+
+        @property
+        def control(self) -> TerminalView:
+            return self.terminal
+
+    class TitleChanged(Message):
+        """The program set the window title (OSC 0 / OSC 2)."""
+
+        def __init__(self, terminal: TerminalView, title: str) -> None:
+            super().__init__()
+            self.terminal = terminal
+            self.title = title
+
+        @property
+        def control(self) -> TerminalView:
+            return self.terminal
+
+    class Leave(Message):
+        """The user pressed the leave key."""
+
+        def __init__(self, terminal: TerminalView) -> None:
+            super().__init__()
+            self.terminal = terminal
+
+        @property
+        def control(self) -> TerminalView:
+            return self.terminal
+
+    def __init__(
+        self,
+        *,
+        leave_key: str = "ctrl+]",
+        scrollback: int = 10_000,
+        parse_budget: float = 0.008,
+        frame_rate: float = 60.0,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self.leave_key = normalize_key(leave_key)
+        self.parse_budget = parse_budget
+        self.frame_interval = 1.0 / frame_rate
+        self.terminal = TerminalScreen(
+            80,
+            24,
+            scrollback=scrollback,
+            on_reply=self._reply,
+            on_bell=self._ring,
+            on_title=self._retitle,
+        )
+        """The emulated screen (a pyte `Screen`): state, modes, scrollback."""
+        self._stream = TerminalStream(self.terminal)
+        self._renderer = TerminalRenderer(self.terminal)
+        self._pending: deque[memoryview | str] = deque()
+        self._pending_bytes = 0
+        self._parsing = False
+        self._drained = asyncio.Event()
+        self._drained.set()
+        self._repaint_timer: object | None = None
+        self._last_repaint = 0.0
+        self._synchronized_since: float | None = None
+        self._history_offset = 0
+        self._seen_pushed = 0
+        self._drawn_cursor: tuple[int, int, bool, str] | None = None
+        self._reported_size: tuple[int, int] | None = None
+        self._last_motion: tuple[int, int] | None = None
+
+    # -- public API ------------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        """Queue program output (UTF-8 bytes) for parsing."""
+        if data:
+            self._enqueue(memoryview(data), len(data))
+
+    def feed_text(self, text: str) -> None:
+        """Queue program output that is already decoded (terminado-style text frames)."""
+        if text:
+            self._enqueue(text, len(text))
+
+    @property
+    def pending_bytes(self) -> int:
+        """Output queued but not parsed yet (for backpressure on the transport)."""
+        return self._pending_bytes
+
+    async def drained(self) -> None:
+        """Wait until everything fed so far has been parsed."""
+        await self._drained.wait()
+
+    def send(self, data: bytes) -> None:
+        """Post `Input(data)` as if typed, e.g. to send the leave key itself."""
+        self.scroll_to_live()
+        self.post_message(self.Input(self, data))
+
+    @property
+    def title(self) -> str:
+        """The window title the program set."""
+        return str(self.terminal.title)
+
+    @property
+    def history_offset(self) -> int:
+        """How many rows the view is scrolled back into the scrollback (0: live)."""
+        return self._history_offset
+
+    def scroll_history(self, rows: int) -> None:
+        """Scroll the view `rows` rows back (negative) or forward (positive)."""
+        history = len(self.terminal.scrollback)
+        offset = max(0, min(self._history_offset - rows, history))
+        if offset != self._history_offset:
+            self._history_offset = offset
+            self.refresh()
+
+    def scroll_to_live(self) -> None:
+        """Show the live screen again."""
+        if self._history_offset:
+            self._history_offset = 0
+            self.refresh()
+
+    # -- output ------------------------------------------------------------------------------
+
+    def _enqueue(self, data: memoryview | str, size: int) -> None:
+        self._pending.append(data)
+        self._pending_bytes += size
+        self._drained.clear()
+        if not self._parsing:
+            self._parsing = True
+            self.call_later(self._parse_slice)
+
+    def _parse_slice(self) -> None:
+        deadline = time.perf_counter() + self.parse_budget
+        pending = self._pending
+        while pending:
+            data = pending[0]
+            if len(data) > _SLICE_BYTES:
+                piece, pending[0] = data[:_SLICE_BYTES], data[_SLICE_BYTES:]
+            else:
+                piece = pending.popleft()
+            self._pending_bytes -= len(piece)
+            try:
+                if isinstance(piece, str):
+                    self._stream.feed_text(piece)
+                else:
+                    self._stream.feed(bytes(piece))
+            except Exception:  # a bug in the emulator must not take the app down
+                log.exception("terminal output could not be parsed")
+            if time.perf_counter() >= deadline:
+                break
+        self._request_repaint()
+        if pending:
+            self.call_later(self._parse_slice)  # after the keys and events queued meanwhile
+        else:
+            self._parsing = False
+            self._drained.set()
+
+    def _request_repaint(self) -> None:
+        if self._repaint_timer is not None:
+            return
+        wait = self._last_repaint + self.frame_interval - time.monotonic()
+        if wait <= 0:
+            self._repaint()
+        else:
+            self._repaint_timer = self.set_timer(wait, self._repaint)
+
+    def _repaint(self) -> None:
+        self._repaint_timer = None
+        now = time.monotonic()
+        if self.terminal.synchronized_output:
+            if self._synchronized_since is None:
+                self._synchronized_since = now
+            if now - self._synchronized_since < _SYNCHRONIZED_OUTPUT_TIMEOUT:
+                self._repaint_timer = self.set_timer(self.frame_interval, self._repaint)
+                return
+        else:
+            self._synchronized_since = None
+        self._last_repaint = now
+        self._sync_and_refresh()
+
+    def _sync_and_refresh(self) -> None:
+        """Bring the strip cache up to date and ask Textual to repaint what changed."""
+        terminal = self.terminal
+        changed = self._renderer.sync()
+        pushed = terminal.scrollback_pushed - self._seen_pushed
+        self._seen_pushed = terminal.scrollback_pushed
+        if self._history_offset and pushed > 0:  # keep the rows the user is reading in place
+            self._history_offset = min(self._history_offset + pushed, len(terminal.scrollback))
+            changed = None
+        cursor = self._cursor_state()
+        if cursor != self._drawn_cursor:
+            if changed is not None:
+                changed.add(cursor[1])
+                if self._drawn_cursor is not None:
+                    changed.add(self._drawn_cursor[1])
+            self._drawn_cursor = cursor
+        if not changed and changed is not None:
+            return
+        height = self.size.height
+        if changed is None or len(changed) > height // 2:
+            self.refresh()
+            return
+        width = self.size.width
+        offset = self._history_offset
+        regions = [Region(0, y + offset, width, 1) for y in changed if y + offset < height]
+        if regions:
+            self.refresh(*regions)
+
+    def _reply(self, text: str) -> None:
+        self.post_message(self.Input(self, text.encode("utf-8")))
+
+    def _ring(self) -> None:
+        if self.is_mounted:
+            self.app.bell()
+
+    def _retitle(self, title: str) -> None:
+        self.post_message(self.TitleChanged(self, title))
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def _cursor_state(self) -> tuple[int, int, bool, str]:
+        terminal = self.terminal
+        x = min(terminal.cursor.x, terminal.columns - 1)
+        if self.has_focus:
+            shape = "block" if terminal.cursor_shape == "block" else "underline"
+        else:
+            shape = "underline"
+        return x, terminal.cursor.y, terminal.cursor_visible, shape
+
+    def render_line(self, y: int) -> Strip:
+        terminal = self.terminal
+        renderer = self._renderer
+        base = self.visual_style.rich_style
+        renderer.set_base_style(base)
+        if terminal.dirty or renderer.out_of_date:
+            self._sync_and_refresh()
+        width = self.size.width
+        history = len(terminal.scrollback)
+        offset = min(self._history_offset, history)
+        index = history - offset + y
+        if index < history:
+            strip = renderer.history_row(index)
+        elif index - history < terminal.lines:
+            row = index - history
+            strip = renderer.row(row)
+            x, cursor_y, visible, shape = self._cursor_state()
+            if visible and row == cursor_y:
+                right = terminal.buffer[row][x + 1] if x + 1 < terminal.columns else None
+                cells = 2 if right is not None and right.data == "" else 1
+                strip = overlay_cursor(strip, x, cells, shape)
+        else:
+            return Strip.blank(width, base)
+        if offset and y == 0:
+            strip = _with_marker(strip, f" {offset}/{history} ", base + Style(reverse=True))
+        return strip.adjust_cell_length(width, base)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._renderer.invalidate()
+
+    # -- size --------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if not self.border_subtitle:
+            self.border_subtitle = f"{format_key(self.leave_key)} to leave"
+
+    def on_resize(self, event: events.Resize) -> None:
+        width, height = self.size
+        if width < 1 or height < 1:
+            return
+        terminal = self.terminal
+        if (width, height) != (terminal.columns, terminal.lines):
+            terminal.resize(lines=height, columns=width)
+            self._history_offset = min(self._history_offset, len(terminal.scrollback))
+            self._sync_and_refresh()
+        if self._reported_size != (width, height):
+            self._reported_size = (width, height)
+            self.post_message(self.Resized(self, width, height))
+
+    # -- keyboard, paste, focus ----------------------------------------------------------
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        if normalize_key(key) == self.leave_key:
+            return False
+        return key in _HISTORY_KEYS or encode_key(key, character) is not None
+
+    def on_key(self, event: events.Key) -> None:
+        key = event.key
+        if normalize_key(key) == self.leave_key:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.Leave(self))
+            return
+        terminal = self.terminal
+        if key in _HISTORY_KEYS and not terminal.in_alternate_screen:
+            event.stop()
+            event.prevent_default()
+            self.scroll_history(_HISTORY_KEYS[key] * max(1, self.size.height - 1))
+            return
+        data = encode_key(
+            key,
+            event.character,
+            application_cursor=terminal.application_cursor,
+            newline_mode=terminal.newline_mode,
+        )
+        if data is None:
+            return
+        event.stop()
+        event.prevent_default()
+        self.send(data)
+
+    def on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        event.prevent_default()
+        self.send(encode_paste(event.text, bracketed=self.terminal.bracketed_paste))
+
+    def on_focus(self, event: events.Focus) -> None:
+        if self.terminal.focus_reporting:
+            self.post_message(self.Input(self, encode_focus(True)))
+        self._sync_and_refresh()
+
+    def on_blur(self, event: events.Blur) -> None:
+        if self.terminal.focus_reporting:
+            self.post_message(self.Input(self, encode_focus(False)))
+        self._sync_and_refresh()
+
+    # -- mouse -------------------------------------------------------------------------------
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        if self._report_mouse(event, event.button - 1, release=False, motion=False):
+            self.capture_mouse()
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        if self._report_mouse(event, event.button - 1, release=True, motion=False):
+            self.release_mouse()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        mode = self.terminal.mouse_tracking
+        if mode == 1003 or (mode == 1002 and event.button):
+            button = event.button - 1 if event.button else MOUSE_RELEASE
+            self._report_mouse(event, button, release=False, motion=True)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self._wheel(event, MOUSE_WHEEL_UP, "up", -_WHEEL_LINES)
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        self._wheel(event, MOUSE_WHEEL_DOWN, "down", _WHEEL_LINES)
+
+    def _wheel(self, event: events.MouseEvent, button: int, arrow: str, rows: int) -> None:
+        """Wheel: to a program tracking the mouse, else arrow keys in the alternate screen
+        (less, man, vim scroll as in most terminals), else the scrollback."""
+        event.stop()
+        terminal = self.terminal
+        if terminal.mouse_tracking not in (0, 9):
+            self._report_mouse(event, button, release=False, motion=False)
+        elif terminal.in_alternate_screen:
+            key = encode_key(arrow, application_cursor=terminal.application_cursor)
+            if key is not None:
+                self.send(key * _WHEEL_LINES)
+        else:
+            self.scroll_history(rows)
+
+    def _report_mouse(
+        self, event: events.MouseEvent, button: int, *, release: bool, motion: bool
+    ) -> bool:
+        """Send a mouse report if the program asked for this kind; Shift bypasses reporting."""
+        terminal = self.terminal
+        mode = terminal.mouse_tracking
+        if not mode or event.shift or self._history_offset:
+            return False
+        if mode == 9 and (release or motion or button > MOUSE_LEFT + 2):
+            return False
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return False
+        if motion:
+            if (offset.x, offset.y) == self._last_motion:
+                return True
+            self._last_motion = (offset.x, offset.y)
+        modifiers = mode != 9
+        data = encode_mouse(
+            button,
+            offset.x,
+            offset.y,
+            encoding=terminal.mouse_encoding,
+            release=release,
+            motion=motion,
+            shift=False,
+            alt=modifiers and event.meta,
+            ctrl=modifiers and event.ctrl,
+        )
+        event.stop()
+        if data is not None:
+            self.post_message(self.Input(self, data))
+        return True
+
+
+def _with_marker(strip: Strip, text: str, style: Style) -> Strip:
+    """Overlay `text` at the right end of a strip (the scrollback position)."""
+    width = strip.cell_length
+    if len(text) >= width:
+        return strip
+    left = strip.crop(0, width - len(text))
+    return Strip.join([left, Strip([Segment(text, style)], len(text))])
