@@ -91,6 +91,7 @@ class LocalBackend:
     async def startup(self) -> None:
         self.computers.recover()
         await self.ports.restore()
+        self.deployments.restore()
         self.metrics.start()
 
     async def shutdown(self) -> None:

@@ -1,6 +1,10 @@
 """Local deployments: a bundle is unpacked into its own sandbox, its requirements are
 installed into a virtual environment, the app is started with ``PORT`` set and is
-``READY`` once it answers HTTP there, reachable through a published local port."""
+``READY`` once it answers HTTP there, reachable through a published local port.
+
+A redeploy builds beside the live version and swaps only when the new one answers;
+if it fails, the old one keeps serving and ``last_error`` says so.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,16 @@ import contextlib
 import io
 import logging
 import shlex
+import shutil
 import socket
 import tarfile
 import uuid
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ApiError
+from .errors import ApiError, invalid_field
 from .ports import PortBridge
 from .sandbox import ExecExit, ExecOutput, Sandbox, SandboxDriver, SandboxSpec
 from .store import LOCAL_ORGANIZATION_ID, LOCAL_USER_ID, Store, utc_now
@@ -28,13 +34,27 @@ READY_TIMEOUT_S = 60.0
 BUILD_TIMEOUT_S = 600
 MAX_NAME_CHARS = 100
 LOG_TAIL_CHARS = 2000
+# The app runs as one long exec; the agent caps each wait, so a huge timeout is fine.
 FOREVER_S = 10.0**9
 ROUTE_PREFIX = "deploy:"
+SWAP_GRACE_S = 1.0
+ACTIVE_STATUSES = ("PENDING", "ENQUEUED", "BUILDING", "READY")
 
 
 def route_key(name: str) -> str:
     """Published-port routes of deployments live beside computers' under this key."""
     return ROUTE_PREFIX + name
+
+
+@dataclass
+class _Live:
+    sandbox: Sandbox
+    port: int
+    monitor: asyncio.Task[None] | None = None
+
+
+class _BuildFailed(Exception):
+    pass
 
 
 class Deployments:
@@ -43,17 +63,22 @@ class Deployments:
         self.driver = driver
         self.root = data_dir / "deployments"
         self.bridge = bridge
-        self._sandboxes: dict[str, Sandbox] = {}
-        self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._app_ports: dict[str, int] = {}
+        self._live: dict[str, _Live] = {}
+        self._builds: dict[str, asyncio.Task[None]] = {}
+        self._retiring: set[asyncio.Future[None]] = set()
+        # Inner port of each deployment's route; the route outlives a stop (it answers 503).
+        self._route_ports: dict[str, int] = {}
 
     # wire shapes -------------------------------------------------------------------------
 
-    def read(self, name: str) -> dict[str, Any]:
+    def _row(self, name: str) -> dict[str, Any]:
         row = self.store.get_deployment(name)
         if row is None:
             raise ApiError(404, f"Deployment '{name}' not found.")
-        return self._record(row)
+        return row
+
+    def read(self, name: str) -> dict[str, Any]:
+        return self._record(self._row(name))
 
     def _record(self, row: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -77,6 +102,17 @@ class Deployments:
         record.pop("config")
         return record
 
+    def logs(self, name: str) -> str:
+        build_dir = self._newest_build(name)
+        if build_dir is None:
+            return ""
+        parts = []
+        for label, file in (("build", "build.log"), ("app", "app.log")):
+            path = build_dir / file
+            if path.exists():
+                parts.append(f"==> {label} log <==\n{path.read_text(errors='replace')}")
+        return "\n".join(parts)
+
     # deploy ------------------------------------------------------------------------------
 
     async def deploy(
@@ -87,166 +123,221 @@ class Deployments:
         config: dict[str, Any],
         bundle: bytes,
     ) -> dict[str, Any]:
-        if len(name) > MAX_NAME_CHARS or "/" in name:
-            raise ApiError(
-                422,
-                [
-                    {
-                        "loc": ["body", "name"],
-                        "msg": f"name must be 1-{MAX_NAME_CHARS} characters without '/'",
-                        "type": "value_error",
-                        "input": name,
-                    }
-                ],
+        if len(name) > MAX_NAME_CHARS or "/" in name or name in (".", ".."):
+            raise invalid_field(
+                "name", f"name must be 1-{MAX_NAME_CHARS} characters without '/'", name
             )
-        files = _open_bundle(bundle)
         env = config.get("env") or {}
         if not isinstance(env, dict):
-            raise ApiError(
-                422,
-                [
-                    {
-                        "loc": ["body", "config"],
-                        "msg": "env must be an object",
-                        "type": "value_error",
-                        "input": env,
-                    }
-                ],
-            )
+            raise invalid_field("config", "config.env must be an object of strings", env)
+        bad_keys = [key for key in env if not str(key).isidentifier()]
+        if bad_keys:
+            raise invalid_field("config", f"invalid environment variable names: {bad_keys}", env)
+        archive = _open_bundle(bundle)
+        build_dir = self.root / name / uuid.uuid4().hex
+        try:
+            app_dir = build_dir / "home" / "app"
+            app_dir.mkdir(parents=True)
+            archive.extract_to(app_dir)
+            (build_dir / "bundle.tar.gz").write_bytes(bundle)
+        except BaseException:
+            shutil.rmtree(build_dir, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                build_dir.parent.rmdir()  # only when no other build of this name is there
+            raise
         existing = self.store.get_deployment(name)
-        deployment_id = str(uuid.uuid4())
-        build_dir = self.root / name / deployment_id
-        app_dir = build_dir / "home" / "app"
-        app_dir.mkdir(parents=True)
-        files.extract_to(app_dir)
-        (build_dir / "bundle.tar.gz").write_bytes(bundle)
         now = utc_now()
-        row = {
-            "id": existing["id"] if existing else deployment_id,
-            "name": name,
-            "description": description,
-            "project_id": project_id,
-            "status": "PENDING",
-            "config": config,
-            "last_error": None,
-            "created_at": existing["created_at"] if existing else now,
-            "updated_at": now,
-            "deployed_at": existing["deployed_at"] if existing else None,
-            "url": existing["url"] if existing else None,
-            "host_port": existing["host_port"] if existing else None,
-        }
-        self.store.upsert_deployment(row)
-        previous = self._tasks.get(name)
-        self._tasks[name] = asyncio.ensure_future(
-            self._build(name, build_dir, {str(k): str(v) for k, v in env.items()}, previous)
+        self.store.upsert_deployment(
+            {
+                "id": existing["id"] if existing else str(uuid.uuid4()),
+                "name": name,
+                "description": description,
+                "project_id": project_id,
+                "status": "READY" if name in self._live else "PENDING",
+                "config": config,
+                "last_error": None,
+                "created_at": existing["created_at"] if existing else now,
+                "updated_at": now,
+                "deployed_at": existing["deployed_at"] if existing else None,
+                "url": existing["url"] if existing else None,
+                "host_port": existing["host_port"] if existing else None,
+            }
         )
+        self._start_build(name, build_dir, {str(k): str(v) for k, v in env.items()})
         return self.read(name)
+
+    def _start_build(self, name: str, build_dir: Path, env: dict[str, str]) -> None:
+        in_flight = self._builds.pop(name, None)
+        if in_flight is not None:
+            in_flight.cancel()
+        self._builds[name] = asyncio.ensure_future(self._build(name, build_dir, env))
 
     def _set(self, name: str, **fields: Any) -> None:
         self.store.update_deployment(name, updated_at=utc_now(), **fields)
 
-    async def _build(
-        self,
-        name: str,
-        build_dir: Path,
-        env: dict[str, str],
-        previous: asyncio.Task[None] | None,
-    ) -> None:
+    async def _build(self, name: str, build_dir: Path, env: dict[str, str]) -> None:
+        replacing = name in self._live
         spec = SandboxSpec(
             computer_id=f"dep-{build_dir.name[:12]}",
             hostname=name[:63],
             home=build_dir / "home",
+            network="off",
         )
         sandbox: Sandbox | None = None
+        runner: asyncio.Future[Any] | None = None
         try:
-            self._set(name, status="BUILDING", last_error=None)
+            if not replacing:
+                self._set(name, status="BUILDING", last_error=None)
             sandbox = await self.driver.start(spec)
-            app = build_dir / "home" / "app"
-            if (app / "requirements.txt").exists():
-                code, output = await _run(
-                    sandbox,
-                    "cd ~/app && python3 -m venv --system-site-packages .venv && "
-                    ".venv/bin/pip install --disable-pip-version-check --no-input "
-                    "-r requirements.txt",
-                    BUILD_TIMEOUT_S,
-                )
-                (build_dir / "build.log").write_text(output)
-                if code != 0:
-                    raise _BuildFailed(
-                        f"Installing requirements.txt failed (exit {code}): {_tail(output)}"
-                    )
-            command = _start_command(app)
+            await _install_requirements(sandbox, build_dir)
             port = APP_PORT if self.driver.capability.level != "process" else _free_port()
-            exports = " ".join(
-                f"export {k}={shlex.quote(v)};"
-                for k, v in {**env, "PORT": str(port)}.items()
-                if k.isidentifier()
-            )
-            venv = "[ -d .venv ] && . .venv/bin/activate;"
             runner = asyncio.ensure_future(
                 _run(
                     sandbox,
-                    f"cd ~/app && {venv} {exports} exec {command}",
+                    _launch_command(build_dir / "home" / "app", env, port),
                     FOREVER_S,
                     build_dir / "app.log",
                 )
             )
             await _wait_http(sandbox, port, runner)
-            if previous is not None:
-                previous.cancel()
-            old = self._sandboxes.pop(name, None)
-            self._sandboxes[name] = sandbox
-            if old is not None:
-                await old.stop()
-            row = self.store.get_deployment(name)
-            old_port = self._app_ports.pop(name, None)
-            if old_port is not None:
-                await self.bridge.close(route_key(name), old_port)
-            host_port = await self.bridge.open(
-                route_key(name), port, row["host_port"] if row else None
-            )
-            self._app_ports[name] = port
-            self._set(
-                name,
-                status="READY",
-                url=f"http://127.0.0.1:{host_port}/",
-                host_port=host_port,
-                deployed_at=utc_now(),
-            )
-            code, _ = await runner
-            self._set(
-                name,
-                status="FAILED",
-                last_error=f"The app exited after start (status {code}): "
-                f"{_tail((build_dir / 'app.log').read_text(errors='replace'))}",
-            )
+            await self._go_live(name, _Live(sandbox, port), runner, build_dir)
+            sandbox = None
         except asyncio.CancelledError:
             raise
-        except _BuildFailed as exc:
-            self._set(name, status="FAILED", last_error=str(exc))
         except Exception as exc:
-            log.warning("deployment %s failed: %s", name, exc)
-            self._set(name, status="FAILED", last_error=str(exc))
+            reason = str(exc) if isinstance(exc, _BuildFailed) else f"Build failed: {exc}"
+            if replacing and name in self._live:
+                row = self.store.get_deployment(name)
+                url = row["url"] if row else None
+                self._set(
+                    name,
+                    status="READY",
+                    last_error=f"Redeploy failed: {reason} The previous version keeps serving"
+                    + (f" at {url}." if url else "."),
+                )
+            else:
+                self._set(name, status="FAILED", last_error=reason)
         finally:
-            if sandbox is not None and self._sandboxes.get(name) is not sandbox:
+            if sandbox is not None:
+                if runner is not None:
+                    runner.cancel()
                 await sandbox.stop()
+            if self._builds.get(name) is asyncio.current_task():
+                del self._builds[name]
+
+    async def _go_live(
+        self, name: str, live: _Live, runner: asyncio.Future[Any], build_dir: Path
+    ) -> None:
+        old = self._live.get(name)
+        self._live[name] = live
+        row = self.store.get_deployment(name)
+        if old is not None:
+            if old.monitor is not None:
+                old.monitor.cancel()
+            if old.port == live.port:
+                # The listener stays and new connections reach the new sandbox, so the URL
+                # never stops answering; requests in flight get a moment to finish.
+                retiring = asyncio.ensure_future(self._retire_later(name, old))
+                self._retiring.add(retiring)
+                retiring.add_done_callback(self._retiring.discard)
+            else:  # process isolation picked another port: a brief gap
+                await self._retire(name, old)
+        preferred = row["host_port"] if row else None
+        host_port = await self.bridge.open(route_key(name), live.port, preferred)
+        self._route_ports[name] = live.port
+        self._set(
+            name,
+            status="READY",
+            last_error=None,
+            url=f"http://127.0.0.1:{host_port}/",
+            host_port=host_port,
+            deployed_at=utc_now(),
+        )
+        live.monitor = asyncio.ensure_future(self._watch(name, live, runner, build_dir))
+
+    async def _watch(
+        self, name: str, live: _Live, runner: asyncio.Future[Any], build_dir: Path
+    ) -> None:
+        try:
+            code, _ = await runner
+        except Exception as exc:
+            code = f"unknown ({exc})"
+        if self._live.get(name) is not live:
+            return
+        del self._live[name]
+        await live.sandbox.stop()
+        app_log = (build_dir / "app.log").read_text(errors="replace")
+        self._set(
+            name,
+            status="FAILED",
+            last_error=f"The app exited after start (status {code}): {_tail(app_log)}",
+        )
+
+    async def _retire_later(self, name: str, live: _Live) -> None:
+        await asyncio.sleep(SWAP_GRACE_S)
+        await self._retire(name, live, keep_route=True)
+
+    async def _retire(self, name: str, live: _Live, keep_route: bool = False) -> None:
+        if live.monitor is not None:
+            live.monitor.cancel()
+        if not keep_route:
+            await self.bridge.close(route_key(name), live.port)
+        await live.sandbox.stop()
+
+    # stop / delete / restore ------------------------------------------------------------
+
+    async def stop(self, name: str) -> dict[str, Any]:
+        self._row(name)
+        build = self._builds.pop(name, None)
+        if build is not None:
+            build.cancel()
+        live = self._live.pop(name, None)
+        if live is not None:
+            await self._retire(name, live, keep_route=True)
+        self._set(name, status="STOPPED")
+        return self.read(name)
+
+    async def delete(self, name: str) -> dict[str, Any]:
+        record = await self.stop(name)
+        port = self._route_ports.pop(name, None)
+        if port is not None:
+            await self.bridge.close(route_key(name), port)
+        self.store.delete_deployment(name)
+        await asyncio.to_thread(shutil.rmtree, self.root / name, True)
+        record["status"] = "STOPPED"
+        return record
+
+    def _newest_build(self, name: str) -> Path | None:
+        folder = self.root / name
+        if not folder.is_dir():
+            return None
+        builds = [p for p in folder.iterdir() if (p / "home" / "app").is_dir()]
+        return max(builds, key=lambda p: p.stat().st_mtime, default=None)
+
+    def restore(self) -> None:
+        """After a server restart, bring back what was running (or being built)."""
+        for row in self.store.list_deployments():
+            if row["status"] not in ACTIVE_STATUSES:
+                continue
+            build_dir = self._newest_build(row["name"])
+            if build_dir is None:
+                self._set(row["name"], status="FAILED", last_error="The app's files are gone.")
+                continue
+            self._set(row["name"], status="PENDING")
+            env = {str(k): str(v) for k, v in (row["config"].get("env") or {}).items()}
+            self._start_build(row["name"], build_dir, env)
 
     def sandbox_for_route(self, key: str) -> Sandbox | None:
-        name = key.removeprefix(ROUTE_PREFIX)
-        sandbox = self._sandboxes.get(name)
-        return sandbox if sandbox is not None and sandbox.is_alive() else None
+        live = self._live.get(key.removeprefix(ROUTE_PREFIX))
+        return live.sandbox if live is not None and live.sandbox.is_alive() else None
 
     async def shutdown(self) -> None:
-        for task in self._tasks.values():
+        for task in [*self._builds.values(), *self._retiring]:
             task.cancel()
-        for sandbox in self._sandboxes.values():
+        for name, live in list(self._live.items()):
             with contextlib.suppress(Exception):
-                await sandbox.stop()
-        self._sandboxes.clear()
-
-
-class _BuildFailed(Exception):
-    pass
+                await self._retire(name, live)
+        self._live.clear()
 
 
 class _Bundle:
@@ -255,13 +346,16 @@ class _Bundle:
 
     def extract_to(self, target: Path) -> None:
         if isinstance(self.archive, tarfile.TarFile):
-            self.archive.extractall(target, filter="data")
-        else:
-            for member in self.archive.namelist():
-                resolved = (target / member).resolve()
-                if not resolved.is_relative_to(target.resolve()):
-                    raise ApiError(400, f"Bundle member escapes the app folder: {member}")
-            self.archive.extractall(target)
+            try:
+                self.archive.extractall(target, filter="data")
+            except tarfile.FilterError as exc:
+                raise ApiError(400, f"The code bundle has an unsafe member: {exc}") from exc
+            return
+        root = target.resolve()
+        for member in self.archive.namelist():
+            if not (target / member).resolve().is_relative_to(root):
+                raise ApiError(400, f"The code bundle has an unsafe member: {member}")
+        self.archive.extractall(target)
 
 
 def _open_bundle(data: bytes) -> _Bundle:
@@ -286,25 +380,41 @@ def _start_command(app: Path) -> str:
     raise _BuildFailed("No start command: add a Procfile with a 'web:' line, main.py or app.py.")
 
 
-async def _run(
-    sandbox: Sandbox, command: str, timeout: float, log_path: Path | None = None
-) -> tuple[int, str]:
+def _launch_command(app: Path, env: dict[str, str], port: int) -> str:
+    exports = " ".join(
+        f"export {key}={shlex.quote(value)};" for key, value in {**env, "PORT": str(port)}.items()
+    )
+    venv = "if [ -d .venv ]; then . .venv/bin/activate; fi;"
+    return f"cd ~/app && {venv} {exports} exec {_start_command(app)}"
+
+
+async def _install_requirements(sandbox: Sandbox, build_dir: Path) -> None:
+    if not (build_dir / "home" / "app" / "requirements.txt").exists():
+        return
+    # --system-site-packages: what the host already has satisfies requirements offline.
+    code, output = await _run(
+        sandbox,
+        "cd ~/app && python3 -m venv --system-site-packages .venv && "
+        ".venv/bin/pip install --disable-pip-version-check --no-input "
+        "-r requirements.txt",
+        BUILD_TIMEOUT_S,
+        build_dir / "build.log",
+    )
+    if code != 0:
+        raise _BuildFailed(f"Installing requirements.txt failed (exit {code}): {_tail(output)}")
+
+
+async def _run(sandbox: Sandbox, command: str, timeout: float, log_path: Path) -> tuple[int, str]:
     chunks: list[str] = []
     code = -1
-    sink = log_path.open("ab") if log_path else None
-    try:
+    with log_path.open("ab") as sink:
         async for event in sandbox.exec(command, timeout):
             if isinstance(event, ExecOutput):
-                text = event.data.decode(errors="replace")
-                chunks.append(text)
-                if sink:
-                    sink.write(event.data)
-                    sink.flush()
+                chunks.append(event.data.decode(errors="replace"))
+                sink.write(event.data)
+                sink.flush()
             elif isinstance(event, ExecExit):
                 code = event.exit_code
-    finally:
-        if sink:
-            sink.close()
     return code, "".join(chunks)
 
 
@@ -319,13 +429,16 @@ async def _wait_http(sandbox: Sandbox, port: int, runner: asyncio.Future[Any]) -
             sock = await sandbox.connect(port)
             sock.setblocking(False)
             reader, writer = await asyncio.open_connection(sock=sock)
-            writer.write(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
-            await writer.drain()
-            status = await asyncio.wait_for(reader.readline(), 5)
-            writer.close()
+            try:
+                writer.write(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+                await writer.drain()
+                status = await asyncio.wait_for(reader.readline(), 5)
+            finally:
+                writer.close()
             if status.startswith(b"HTTP/"):
                 return
         await asyncio.sleep(0.2)
+    runner.cancel()
     raise _BuildFailed(
         f"The app did not answer HTTP on port {port} within {READY_TIMEOUT_S:.0f} s."
     )

@@ -33,7 +33,8 @@ def validation_envelope(errors: list[dict[str, Any]]) -> dict[str, Any]:
     return {"detail": "Validation error", "errors": errors, "status_code": 422}
 
 
-def field_error(
-    location: str, field: str, error_type: str, message: str, value: Any
-) -> dict[str, Any]:
-    return {"loc": [location, field], "msg": message, "type": error_type, "input": value}
+def invalid_field(field: str, message: str, value: Any) -> ApiError:
+    """A FastAPI-style 422 (``{"detail": [...]}``) for a form or body field."""
+    return ApiError(
+        422, [{"loc": ["body", field], "msg": message, "type": "value_error", "input": value}]
+    )

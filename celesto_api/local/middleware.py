@@ -116,26 +116,40 @@ class BodyLimitMiddleware:
             )
             return
         received = 0
+        too_large = False
+        response_started = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
+            if too_large:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _BodyTooLarge
+                    # Frameworks turn body errors into a generic 400; stop the app reading
+                    # instead and answer 413 ourselves.
+                    too_large = True
+                    return {"type": "http.disconnect"}
             return message
 
+        async def guarded_send(message: Message) -> None:
+            nonlocal response_started
+            if too_large:
+                return
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
         try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not too_large:
+                raise
+        if too_large and not response_started:
             await _send_json(
                 send, 413, {"detail": f"Request body is larger than {limit} bytes."}, {}
             )
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 class FaultMiddleware:

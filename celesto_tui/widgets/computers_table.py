@@ -23,7 +23,7 @@ class ComputersTable(DataTable[Any]):
         self._cells: dict[str, tuple[str, ...]] = {}
         self.computers: dict[str, dict[str, Any]] = {}
 
-    def _render_cell(self, index: int, value: str) -> str | Text:
+    def _styled_cell(self, index: int, value: str) -> str | Text:
         if index == STATUS_COLUMN:
             status = value.split(" ", 1)[-1]
             return Text(value, style=STATUS_STYLES.get(status, ""))
@@ -43,11 +43,12 @@ class ComputersTable(DataTable[Any]):
                     self.update_cell(
                         key,
                         COMPUTER_COLUMNS[index].lower(),
-                        self._render_cell(index, new_cells[key][index]),
+                        self._styled_cell(index, new_cells[key][index]),
+                        update_width=True,
                     )
             for key in diff.added:
                 cells = new_cells[key]
-                self.add_row(*(self._render_cell(i, v) for i, v in enumerate(cells)), key=key)
+                self.add_row(*(self._styled_cell(i, v) for i, v in enumerate(cells)), key=key)
         self._cells = new_cells
 
     def selected(self) -> dict[str, Any] | None:

@@ -79,9 +79,12 @@ def test_restart_after_kill_9_keeps_everything(tmp_path: Path) -> None:
         os.kill(process.pid, signal.SIGKILL)
         process.wait(10)
 
-    with serve(tmp_path, "--token", "sk_a") as (_process, ready), httpx.Client(
-        base_url=ready["base_url"], headers={"Authorization": "Bearer sk_a"}, timeout=30
-    ) as client:
+    with (
+        serve(tmp_path, "--token", "sk_a") as (_process, ready),
+        httpx.Client(
+            base_url=ready["base_url"], headers={"Authorization": "Bearer sk_a"}, timeout=30
+        ) as client,
+    ):
         listed = client.get("/v1/computers").json()["computers"]
         assert sorted(c["id"] for c in listed) == sorted(c["id"] for c in made)
         assert {c["status"] for c in listed} == {"stopped"}

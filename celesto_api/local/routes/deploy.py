@@ -6,20 +6,14 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi.responses import PlainTextResponse
 
 from ..backend import LocalBackend
-from ..errors import ApiError
+from ..errors import ApiError, invalid_field
 from .deps import get_backend
 
 router = APIRouter(prefix="/v1/deploy")
 Backend = Annotated[LocalBackend, Depends(get_backend)]
-
-
-def _form_error(field: str, message: str, value: Any = None) -> ApiError:
-    return ApiError(
-        422,
-        [{"loc": ["body", field], "msg": message, "type": "value_error", "input": value}],
-    )
 
 
 @router.post("/agent", status_code=201)
@@ -32,13 +26,13 @@ async def deploy_agent(
     config: Annotated[str, Form()] = "",
 ) -> dict[str, Any]:
     if not name.strip():
-        raise _form_error("name", "name must not be empty", name)
+        raise invalid_field("name", "name must not be empty", name)
     try:
         parsed_config = json.loads(config) if config.strip() else {}
     except ValueError:
-        raise _form_error("config", "config must be a JSON object", config) from None
+        raise invalid_field("config", "config must be a JSON object", config) from None
     if not isinstance(parsed_config, dict):
-        raise _form_error("config", "config must be a JSON object", config)
+        raise invalid_field("config", "config must be a JSON object", config)
     if backend.store.get_project(project_id) is None:
         raise ApiError(404, f"Project '{project_id}' not found.")
     bundle = await code_bundle.read()
@@ -57,3 +51,22 @@ async def list_apps(
 @router.get("/apps/{app_name}/status")
 async def app_status(app_name: str, backend: Backend) -> dict[str, Any]:
     return backend.deployments.read(app_name)
+
+
+@router.get("/apps/{app_name}/logs", response_class=PlainTextResponse)
+async def app_logs(app_name: str, backend: Backend) -> str:
+    """Local only: the build log and the app's output."""
+    backend.deployments.read(app_name)
+    return backend.deployments.logs(app_name)
+
+
+@router.post("/apps/{app_name}/stop")
+async def stop_app(app_name: str, backend: Backend) -> dict[str, Any]:
+    """Local only: stop a deployment (its record and files stay)."""
+    return await backend.deployments.stop(app_name)
+
+
+@router.delete("/apps/{app_name}")
+async def delete_app(app_name: str, backend: Backend) -> dict[str, Any]:
+    """Local only: stop a deployment and remove its record and files."""
+    return await backend.deployments.delete(app_name)
