@@ -136,11 +136,7 @@ def _list_spec(
 
 
 def _exec_spec(computer_id: str, command: str, timeout: int, *, stream: bool) -> RequestSpec:
-    path = (
-        _computer_path(computer_id, "exec", "stream")
-        if stream
-        else (_computer_path(computer_id, "exec"))
-    )
+    path = _computer_path(computer_id, *(("exec", "stream") if stream else ("exec",)))
     seconds = check.exec_timeout(timeout)
     return RequestSpec(
         "POST",

@@ -19,6 +19,8 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import logging
+import re
 from collections.abc import AsyncIterator, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -42,8 +44,6 @@ if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection as AsyncConnection
     from websockets.sync.client import ClientConnection as BlockingConnection
 
-    pass
-
 __all__ = [
     "SyncTerminalSession",
     "TerminalSession",
@@ -51,9 +51,29 @@ __all__ = [
     "legacy_socket_url",
 ]
 
+# websockets logs handshake headers and frames at DEBUG level; they carry the gateway token
+# or, on the legacy socket, the API key. Everything goes through this scrubbed logger.
+_SECRET_PATTERNS = (
+    (re.compile(r"(token=)[^&\s'\"]*"), r"\1***"),
+    (re.compile(r"(?i)(authorization: ).*"), r"\1***"),
+    (re.compile(r"(\"token\"\s*:\s*\")[^\"]*\"?"), r'\1***"'),
+)
+
+
+class _RedactSecrets(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        for pattern, replacement in _SECRET_PATTERNS:
+            message = pattern.sub(replacement, message)
+        record.msg, record.args = message, None
+        return True
+
+
+socket_logger = logging.getLogger("celesto_api.websocket")
+socket_logger.addFilter(_RedactSecrets())
+
 OPEN_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 5.0
-_CLEAN_CLOSE_CODES = (1000, 1001)
 _WS_SCHEMES = {"https": "wss", "http": "ws", "wss": "wss", "ws": "ws"}
 
 
@@ -96,7 +116,7 @@ def resize_frame(cols: int, rows: int) -> str:
     return json.dumps({"type": "resize", "cols": cols, "rows": rows})
 
 
-def input_frame(data: bytes | str) -> bytes:
+def input_frame(data: bytes | bytearray | memoryview | str) -> bytes:
     if isinstance(data, str):
         return data.encode("utf-8")
     if isinstance(data, bytes | bytearray | memoryview):
@@ -204,6 +224,7 @@ def _connect_options(headers: Mapping[str, str] | None, open_timeout: float) -> 
         "compression": None,
         "open_timeout": open_timeout,
         "close_timeout": CLOSE_TIMEOUT,
+        "logger": socket_logger,
     }
 
 

@@ -101,8 +101,8 @@ def test_exec_stream(client: Celesto, computer: dict[str, Any]) -> None:
     kinds = [event["type"] for event in events]
     assert kinds[0] == "started"
     assert kinds[-1] == "exit"
-    stdout = "".join(e["data"] for e in events if e["type"] == "stdout")  # type: ignore[typeddict-item]
-    stderr = "".join(e["data"] for e in events if e["type"] == "stderr")  # type: ignore[typeddict-item]
+    stdout = "".join(e["data"] for e in events if e["type"] == "stdout")
+    stderr = "".join(e["data"] for e in events if e["type"] == "stderr")
     assert (stdout, stderr) == ("one\nthree\n", "two\n")
     exit_event: Any = events[-1]
     assert exit_event["exit_code"] == 4

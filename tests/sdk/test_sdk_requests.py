@@ -248,10 +248,11 @@ def test_legacy_terminal_connection_resolves_the_name(client: Celesto, recorder:
 def parse_multipart(request: httpx.Request) -> dict[str, tuple[str | None, str | None, bytes]]:
     header = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
     message = BytesParser(policy=HTTP).parsebytes(header + request.content)
-    parts = {}
+    parts: dict[str, tuple[str | None, str | None, bytes]] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         payload = part.get_payload(decode=True)
+        assert isinstance(payload, bytes)
         parts[str(name)] = (part.get_filename(), part.get_content_type(), payload)
     return parts
 

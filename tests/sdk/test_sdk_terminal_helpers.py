@@ -79,7 +79,7 @@ class _FakeConnection:
 
 def test_session_repr_hides_token() -> None:
     session = TerminalSession(
-        _FakeConnection(),  # type: ignore[arg-type]
+        _FakeConnection(),
         url="ws://127.0.0.1:1/t?token=supersecret",
         terminal_id="term_x",
         secrets=("supersecret",),

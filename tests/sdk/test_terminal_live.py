@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -139,3 +140,22 @@ def test_dropped_socket_is_a_network_error(
     finally:
         local_server.set_faults(None)
         session.detach()
+
+
+def test_debug_logs_hide_credentials(
+    client: Celesto, computer: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    api_key = client._transport.config.api_key
+    with caplog.at_level(logging.DEBUG, logger="celesto_api.websocket"):
+        info = client.computers.terminal(computer["id"])
+        with SyncTerminalSession.connect_gateway(info["gateway_url"], info["token"]) as session:
+            session.send(b"echo logged-$((3+4))\r")
+            read_until(session, b"logged-7")
+        connection = client.computers.get_terminal_connection(computer["id"])
+        with SyncTerminalSession.connect_legacy(connection) as session:
+            session.send(b"true\r")
+    text = caplog.text
+    assert "GET /gateway/terminals/" in text and "token=***" in text
+    assert "Authorization: ***" in text
+    assert info["token"] not in text
+    assert api_key not in text
