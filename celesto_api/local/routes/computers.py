@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query
 from fastapi.responses import StreamingResponse
+from pydantic import AfterValidator
 
 from celesto_api import limits
 
@@ -18,19 +19,15 @@ from .deps import get_backend
 
 router = APIRouter(prefix="/v1/computers")
 Backend = Annotated[LocalBackend, Depends(get_backend)]
-StatusFilter = Literal[
-    "creating",
-    "running",
-    "stopping",
-    "stopped",
-    "starting",
-    "deleting",
-    "deleted",
-    "error",
-    "restoring",
-    "restorable",
-    "lost",
-]
+
+
+def _known_status(value: str) -> str:
+    if value not in limits.COMPUTER_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(limits.COMPUTER_STATUSES)}")
+    return value
+
+
+StatusFilter = Annotated[str, AfterValidator(_known_status)]
 # Buffered exec keeps at most this much of each stream; exec/stream has no cap.
 EXEC_OUTPUT_CAP = 8 * 1024 * 1024
 
