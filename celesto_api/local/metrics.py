@@ -41,14 +41,18 @@ class MetricsSampler:
         self._tracked: dict[str, _Tracked] = {}
         self._samples: dict[str, deque[dict[str, Any]]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._first_samples: set[asyncio.Task[None]] = set()
 
     def track(
         self, computer_id: str, sandbox: Sandbox, vcpus: int, ram_mb: int, disk_mb: int
     ) -> None:
         self._tracked[computer_id] = _Tracked(sandbox, vcpus, ram_mb, disk_mb, time.time())
         self._samples.setdefault(computer_id, deque(maxlen=MAX_SAMPLES))
+        # A first sample right away, so a new computer shows numbers within a moment.
         with contextlib.suppress(RuntimeError):
-            asyncio.get_running_loop().create_task(self._sample_one(computer_id))
+            task = asyncio.get_running_loop().create_task(self._sample_one(computer_id))
+            self._first_samples.add(task)
+            task.add_done_callback(self._first_samples.discard)
 
     def untrack(self, computer_id: str) -> None:
         self._tracked.pop(computer_id, None)
