@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pyte
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,9 +20,8 @@ from celesto_tui.widgets.terminal.stream import TerminalStream
 
 _numbers = st.integers(min_value=0, max_value=12).map(str)
 _sgr_codes = st.sampled_from(
-    [0, 1, 3, 4, 5, 7, 9, 22, 23, 24, 25, 27, 29, *range(30, 38), 39]
-    + [*range(40, 48), 49, *range(90, 98), *range(100, 108)]
-).map(str)
+    [0, 1, 3, 4, 5, 7, 9, 22, 23, 24, 25, 27, 29, *range(30, 38), 39, *range(40, 48), 49]
+).map(str) | st.sampled_from([*range(90, 98), *range(100, 108)]).map(str)
 _extended_colours = st.one_of(
     st.builds(lambda ground, n: f"{ground};5;{n}", st.sampled_from([38, 48]), st.integers(16, 255)),
     st.builds(
@@ -86,7 +87,7 @@ _sizes = st.tuples(st.integers(2, 30), st.integers(2, 10))
 
 def _chunks(data: bytes, cuts: list[int]) -> list[bytes]:
     points = sorted({cut % (len(data) + 1) for cut in cuts} | {0, len(data)})
-    return [data[start:end] for start, end in zip(points, points[1:], strict=False)]
+    return [data[start:end] for start, end in itertools.pairwise(points)]
 
 
 def _ours(columns: int, lines: int, chunks: list[bytes]) -> TerminalScreen:

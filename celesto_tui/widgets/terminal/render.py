@@ -218,7 +218,7 @@ class TerminalRenderer:
         run_key: AttributeKey | None = None
         default_key = row.default[1:]
         x = 0  # the next column to fill
-        for column in sorted(row):
+        for column, cell in sorted(row.items()):
             if column >= columns:
                 break
             if column < x:
@@ -231,7 +231,6 @@ class TerminalRenderer:
                     run_key = default_key
                 texts.append(" " * (column - x))
                 x = column
-            cell = row[column]
             key = cell[1:]
             if key != run_key:
                 if texts:

@@ -180,7 +180,7 @@ class TerminalScreen(pyte.Screen):
         columns: int,
         lines: int,
         *,
-        scrollback: int = 10_000,
+        scrollback: int = 5_000,
         on_reply: Callable[[str], None] | None = None,
         on_bell: Callable[[], None] | None = None,
         on_title: Callable[[str], None] | None = None,
@@ -314,14 +314,14 @@ class TerminalScreen(pyte.Screen):
                 new_y = self._fit_rows(saved.buffer, cursor_y, lines, keep_bottom=True)
                 if saved.cursor is not None:
                     saved.cursor.y = new_y
-        if columns < old_columns:
-            buffers = [self.buffer]
-            if self._alternate is not None:
-                buffers.append(self._alternate.buffer)
-            for buffer in buffers:
-                for line in buffer.values():
-                    for x in [x for x in line if x >= columns]:
-                        del line[x]
+        # Also rows pulled back from the scrollback may be wider than the screen.
+        buffers = [self.buffer]
+        if self._alternate is not None:
+            buffers.append(self._alternate.buffer)
+        for buffer in buffers:
+            for line in buffer.values():
+                for x in [x for x in line if x >= columns]:
+                    del line[x]
         self.lines, self.columns = lines, columns
         self.margins = None
         self.tabstops = {stop for stop in self.tabstops if stop < columns}

@@ -4,9 +4,9 @@ The widget is transport-independent: the owner calls `feed()` with the program's
 sends every `TerminalView.Input` message's bytes to the program; `TerminalView.Resized` tells
 it the size to give the remote PTY.
 
-Flow. `feed()` only queues. Parsing runs on the event loop in slices of at most
-`parse_budget` seconds (8 ms), each followed by a return to the message loop, so keys, mouse
-and resize events interleave with a flood and Ctrl-C goes out at once. Repaints are coalesced
+Flow. `feed()` only queues. Parsing runs on the event loop, in a task of its own, in slices of
+at most `parse_budget` seconds (8 ms) with a yield to the loop after each, so keys, mouse and
+resize events interleave with a flood and Ctrl-C goes out at once. Repaints are coalesced
 to `frame_rate` per second: the first change after an idle frame repaints at once (keystroke
 echo lands on the next frame), later ones wait for the next frame. While a program holds
 synchronized output (`?2026`) repaints wait for it, for at most 150 ms.
@@ -32,9 +32,10 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.geometry import Region
-from textual.keys import KEY_NAME_REPLACEMENTS, format_key
+from textual.keys import KEY_NAME_REPLACEMENTS, key_to_character
 from textual.message import Message
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.widget import Widget
 
 from .keys import (
@@ -67,6 +68,14 @@ def normalize_key(key: str) -> str:
         name = unicodedata.name(base, base).lower().replace("-", "_").replace(" ", "_")
         base = KEY_NAME_REPLACEMENTS.get(name, name)
     return "+".join([*sorted(modifiers), base])
+
+
+def key_display(key: str) -> str:
+    """A short label for a key: "ctrl+right_square_bracket" -> "ctrl+]"."""
+    modifiers, base = split_key(key)
+    character = key_to_character(base)
+    label = character if character and character.isprintable() and character != " " else base
+    return "+".join([*sorted(modifiers), label])
 
 
 class TerminalView(Widget, can_focus=True):
@@ -142,7 +151,7 @@ class TerminalView(Widget, can_focus=True):
         self,
         *,
         leave_key: str = "ctrl+]",
-        scrollback: int = 10_000,
+        scrollback: int = 5_000,
         parse_budget: float = 0.008,
         frame_rate: float = 60.0,
         name: str | None = None,
@@ -167,10 +176,10 @@ class TerminalView(Widget, can_focus=True):
         self._renderer = TerminalRenderer(self.terminal)
         self._pending: deque[memoryview | str] = deque()
         self._pending_bytes = 0
-        self._parsing = False
+        self._parser: asyncio.Task[None] | None = None
         self._drained = asyncio.Event()
         self._drained.set()
-        self._repaint_timer: object | None = None
+        self._repaint_timer: Timer | None = None
         self._last_repaint = 0.0
         self._synchronized_since: float | None = None
         self._history_offset = 0
@@ -235,9 +244,23 @@ class TerminalView(Widget, can_focus=True):
         self._pending.append(data)
         self._pending_bytes += size
         self._drained.clear()
-        if not self._parsing:
-            self._parsing = True
-            self.call_later(self._parse_slice)
+        if self._parser is None:
+            self._parser = asyncio.create_task(self._parse_pending())
+
+    async def _parse_pending(self) -> None:
+        """Parse in slices on a task of its own, yielding to the event loop between slices.
+
+        The widget's message queue stays free, so keys are handled (and sent) while a flood
+        is still being parsed; Textual paints between slices.
+        """
+        try:
+            while self._pending:
+                self._parse_slice()
+                await asyncio.sleep(0)
+        finally:
+            self._parser = None
+            if not self._pending:
+                self._drained.set()
 
     def _parse_slice(self) -> None:
         deadline = time.perf_counter() + self.parse_budget
@@ -259,11 +282,6 @@ class TerminalView(Widget, can_focus=True):
             if time.perf_counter() >= deadline:
                 break
         self._request_repaint()
-        if pending:
-            self.call_later(self._parse_slice)  # after the keys and events queued meanwhile
-        else:
-            self._parsing = False
-            self._drained.set()
 
     def _request_repaint(self) -> None:
         if self._repaint_timer is not None:
@@ -294,7 +312,10 @@ class TerminalView(Widget, can_focus=True):
         changed = self._renderer.sync()
         pushed = terminal.scrollback_pushed - self._seen_pushed
         self._seen_pushed = terminal.scrollback_pushed
-        if self._history_offset and pushed > 0:  # keep the rows the user is reading in place
+        if self._history_offset and terminal.in_alternate_screen:
+            self._history_offset = 0  # a full-screen program took over: show it
+            changed = None
+        elif self._history_offset and pushed > 0:  # keep the rows being read in place
             self._history_offset = min(self._history_offset + pushed, len(terminal.scrollback))
             changed = None
         cursor = self._cursor_state()
@@ -372,7 +393,11 @@ class TerminalView(Widget, can_focus=True):
 
     def on_mount(self) -> None:
         if not self.border_subtitle:
-            self.border_subtitle = f"{format_key(self.leave_key)} to leave"
+            self.border_subtitle = f"{key_display(self.leave_key)} to leave"
+
+    def on_unmount(self) -> None:
+        if self._parser is not None:
+            self._parser.cancel()
 
     def on_resize(self, event: events.Resize) -> None:
         width, height = self.size

@@ -1,0 +1,249 @@
+"""TerminalView in a small App, driven by Pilot."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from textual import events
+from textual.app import App, ComposeResult
+from textual.command import CommandPalette
+from textual.pilot import Pilot
+
+from celesto_tui.widgets.terminal import TerminalView
+
+
+class TerminalApp(App[None]):
+    """An app with the default priority bindings (ctrl+q quit, ctrl+p palette)."""
+
+    CSS = "TerminalView { border: round $accent; }"
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__()
+        self.options = options
+        self.inputs: list[bytes] = []
+        self.resizes: list[tuple[int, int]] = []
+        self.titles: list[str] = []
+        self.leaves = 0
+        self.pending_at_input: list[int] = []
+
+    def compose(self) -> ComposeResult:
+        yield TerminalView(**self.options)
+
+    def on_mount(self) -> None:
+        self.query_one(TerminalView).focus()
+
+    def on_terminal_view_input(self, message: TerminalView.Input) -> None:
+        self.inputs.append(message.data)
+        self.pending_at_input.append(message.terminal.pending_bytes)
+
+    def on_terminal_view_resized(self, message: TerminalView.Resized) -> None:
+        self.resizes.append((message.columns, message.rows))
+
+    def on_terminal_view_title_changed(self, message: TerminalView.TitleChanged) -> None:
+        self.titles.append(message.title)
+
+    def on_terminal_view_leave(self, message: TerminalView.Leave) -> None:
+        self.leaves += 1
+
+
+async def _show(pilot: Pilot[None], view: TerminalView, data: bytes) -> None:
+    view.feed(data)
+    await view.drained()
+    await pilot.pause()
+
+
+async def _wheel(pilot: Pilot[None], view: TerminalView, event: type[events.MouseEvent]) -> None:
+    """Pilot has no wheel helper: post the event as the driver would, over cell (3, 3)."""
+    region = view.region
+    x, y = region.x + 3, region.y + 3
+    view.post_message(event(view, 3, 3, 0, 0, 0, False, False, False, x, y))
+    await pilot.pause()
+
+
+def _text(view: TerminalView) -> list[str]:
+    return [view.render_line(y).text.rstrip() for y in range(view.size.height)]
+
+
+async def test_typed_keys_become_input_bytes() -> None:
+    app = TerminalApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.press("l", "s", "space", "enter", "up", "tab", "ctrl+c", "escape", "f5")
+        assert app.inputs == [
+            b"l",
+            b"s",
+            b" ",
+            b"\r",
+            b"\x1b[A",
+            b"\t",
+            b"\x03",
+            b"\x1b",
+            b"\x1b[15~",
+        ]
+
+
+async def test_application_cursor_mode_changes_the_arrows() -> None:
+    app = TerminalApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(TerminalView)
+        await _show(pilot, view, b"\x1b[?1h")
+        await pilot.press("up", "ctrl+up")
+        assert app.inputs == [b"\x1bOA", b"\x1b[1;5A"]
+
+
+async def test_ctrl_p_and_ctrl_q_reach_the_terminal_not_the_app() -> None:
+    app = TerminalApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.press("ctrl+p", "ctrl+q")
+        await pilot.pause()
+        assert app.inputs == [b"\x10", b"\x11"]
+        assert not isinstance(app.screen, CommandPalette)
+        assert app.is_running
+
+
+async def test_the_leave_key_leaves_instead_of_being_sent() -> None:
+    app = TerminalApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.press("ctrl+right_square_bracket")
+        assert app.leaves == 1
+        assert app.inputs == []
+        assert "to leave" in str(app.query_one(TerminalView).border_subtitle)
+
+
+async def test_a_configured_leave_key() -> None:
+    app = TerminalApp(leave_key="ctrl+g")
+    async with app.run_test(size=(40, 10)) as pilot:
+        await pilot.press("ctrl+g", "ctrl+right_square_bracket")
+        assert app.leaves == 1
+        assert app.inputs == [b"\x1d"]
+
+
+async def test_output_is_rendered() -> None:
+    app = TerminalApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(TerminalView)
+        await _show(pilot, view, b"\x1b[32muser@box\x1b[0m:~$ ls\r\nfile.txt  \xe4\xb8\xad\r\n$ ")
+        assert _text(view)[:3] == ["user@box:~$ ls", "file.txt  中", "$"]
+
+
+async def test_resized_is_posted_with_the_content_size() -> None:
+    app = TerminalApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(TerminalView)
+        assert app.resizes == [(38, 8)]  # inside the round border
+        assert (view.terminal.columns, view.terminal.lines) == (38, 8)
+        await pilot.resize_terminal(50, 12)
+        await pilot.pause()
+        assert app.resizes[-1] == (48, 10)
+        assert (view.terminal.columns, view.terminal.lines) == (48, 10)
+
+
+async def test_device_queries_are_answered_through_input() -> None:
+    app = TerminalApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(TerminalView)
+        await _show(pilot, view, b"ab\x1b[6n")
+        await pilot.pause()
+        assert app.inputs == [b"\x1b[1;3R"]
+
+
+async def test_bracketed_paste_and_focus_reports() -> None:
+    app = TerminalApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(TerminalView)
+        view.post_message(events.Paste("plain\n"))
+        await pilot.pause()
+        await _show(pilot, view, b"\x1b[?2004h\x1b[?1004h")
+        view.post_message(events.Paste("x\x1b[201~y"))
+        await pilot.pause()
+        view.blur()
+        await pilot.pause()
+        view.focus()
+        await pilot.pause()
+        assert app.inputs == [b"plain\r", b"\x1b[200~x[201~y\x1b[201~", b"\x1b[O", b"\x1b[I"]
+
+
+async def test_mouse_reports_when_the_program_asks() -> None:
+    app = TerminalApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(TerminalView)
+        await pilot.click(TerminalView, offset=(5, 3))
+        assert app.inputs == []  # not tracking: clicks stay local
+        await _show(pilot, view, b"\x1b[?1000h\x1b[?1006h")
+        await pilot.click(TerminalView, offset=(5, 3))  # the border is at (0, 0)
+        assert app.inputs == [b"\x1b[<0;5;3M", b"\x1b[<0;5;3m"]
+
+
+async def test_wheel_and_shift_page_keys_scroll_the_history() -> None:
+    app = TerminalApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(TerminalView)
+        await _show(pilot, view, b"".join(b"line %d\r\n" % n for n in range(30)))
+        assert view.history_offset == 0
+        await pilot.press("shift+pageup")
+        assert view.history_offset == 7
+        assert _text(view)[0].startswith("line 16")  # 23 rows of history, 7 shown
+        await pilot.press("shift+pagedown")
+        assert view.history_offset == 0
+        await _wheel(pilot, view, events.MouseScrollUp)
+        assert view.history_offset == 3
+        await pilot.press("x")  # typing returns to the live screen
+        assert view.history_offset == 0
+        assert app.inputs == [b"x"]
+
+
+async def test_wheel_in_the_alternate_screen_sends_arrows() -> None:
+    app = TerminalApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(TerminalView)
+        await _show(pilot, view, b"\x1b[?1049h")
+        await _wheel(pilot, view, events.MouseScrollDown)
+        assert app.inputs == [b"\x1b[B" * 3]
+
+
+async def test_title_and_bell() -> None:
+    app = TerminalApp()
+    bells: list[None] = []
+    app.bell = lambda: bells.append(None)  # type: ignore[method-assign]
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(TerminalView)
+        await _show(pilot, view, b"\x1b]2;vim main.py\x07\x07")
+        await pilot.pause()
+        assert app.titles == ["vim main.py"]
+        assert view.title == "vim main.py"
+        assert bells == [None]
+
+
+async def test_keys_are_handled_while_a_flood_is_parsed() -> None:
+    app = TerminalApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(TerminalView)
+        view.feed(b"".join(b"%d\r\n" % n for n in range(300_000)))  # ~2 MB: many slices
+        await asyncio.sleep(0)
+        await pilot.press("ctrl+c")
+        assert app.inputs[0] == b"\x03"
+        assert app.pending_at_input[0] > 0  # the key went out before the output was parsed
+        await view.drained()
+        await pilot.pause()
+        assert _text(view)[-2] == "299999"
+
+
+def test_snapshot(snap_compare: Any) -> None:
+    async def show_output(pilot: Pilot[None]) -> None:
+        view = pilot.app.query_one(TerminalView)
+        output = (
+            "\x1b]2;demo\x07"
+            "\x1b[1;32muser@box\x1b[0m:\x1b[1;34m~/src\x1b[0m$ ls --color\r\n"
+            "\x1b[01;34mdocs\x1b[0m  \x1b[01;32mrun.sh\x1b[0m  notes.txt  中文.md\r\n"
+            "\x1b[38;5;208m256-colour\x1b[0m \x1b[38;2;255;105;180mtruecolour\x1b[0m "
+            "\x1b[7mreverse\x1b[0m\r\n"
+            "\x1b[1mbold\x1b[0m \x1b[2mdim\x1b[0m \x1b[3mitalic\x1b[0m \x1b[4munder\x1b[0m "
+            "\x1b[9mstrike\x1b[0m\r\n"
+            "\x1b(0lqqqqk\x1b(B\r\n"
+            "\x1b[1;32muser@box\x1b[0m:\x1b[1;34m~/src\x1b[0m$ "
+        )
+        view.feed(output.encode())
+        await view.drained()
+        await pilot.pause()
+
+    assert snap_compare(TerminalApp(), terminal_size=(48, 10), run_before=show_output)
