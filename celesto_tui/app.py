@@ -1,231 +1,464 @@
-"""The dashboard: a live computers table with lifecycle actions and a command runner."""
+"""CelestoApp: the dashboard. Wiring only: pollers, views, keymap, themes, state, errors.
+
+Data flow: a `Poller` per resource kind fetches in a worker and posts `Polled` (rows already
+built off the UI thread) or `PollFailed`; the handlers here hand the rows to the view (which
+applies the diff), update freshness and schedule the next poll. Actions (`actions.py`) post
+`ItemsChanged` and `ActionFinished`. Nothing here waits on the network.
+"""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-from typing import Any
+import asyncio
+import contextlib
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
 
-from textual import work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
-from textual.containers import Vertical
-from textual.message import Message
-from textual.widgets import Footer, Header, Input, RichLog, Static
+from textual.binding import BindingType
+from textual.command import Provider
+from textual.dom import DOMNode
+from textual.theme import Theme
+from textual.widgets import ContentSwitcher, Footer
+from textual.worker import Worker, WorkerState
 
-from celesto_api import AsyncCelesto, CelestoAuthenticationError, CelestoError
+from celesto_api import AsyncCelesto, CelestoError, Template, limits
 
-from .screens.confirm import ConfirmDelete
+from .actions import Actions
+from .bindings import ActionSpec, bindings
+from .clock import Clock, SystemClock
+from .command_log import CommandLog
+from .computers_model import COMPUTERS
+from .deployments_model import DEPLOYMENTS
+from .errors import ErrorLog, explain, is_expected
+from .messages import ActionFinished, ItemsChanged, Navigate, OpenScreen, Polled, PollFailed
+from .palette import DashboardCommands
+from .poller import Poller
+from .screens.help import HelpScreen
+from .settings import Settings, load_settings
+from .table_model import build_rows
 from .target import Target
-from .widgets.computers_table import ComputersTable
+from .ui_state import StateWriter, default_state_path, load_state
+from .widgets.computers_view import ComputersView
+from .widgets.deployments_view import DeploymentsView
+from .widgets.log_views import CommandLogView, ErrorsView
+from .widgets.status_bar import StatusBar
+from .widgets.table_view import TableView
 
-MAX_BACKOFF_S = 30.0
-MUTATING_ACTIONS = ("create", "start", "stop", "delete", "exec")
-
-
-@dataclass
-class Polled(Message):
-    computers: list[dict[str, Any]] | None
-    error: CelestoError | None
+VIEWS = ("computers", "deployments", "commands", "errors")
+HIDDEN_POLL_FACTOR = 5.0
+STATE_SAVE_DELAY_S = 0.3
+METRICS_FILL_EVERY_S = 10.0
+METRICS_FILL_MAX = 16
 
 
 class CelestoApp(App[None]):
     TITLE = "celesto-tui"
     CSS = """
-    #freshness { height: 1; padding: 0 1; background: $panel; }
-    #freshness.stale { color: $warning; }
-    #freshness.offline { color: $error; }
-    ComputersTable { height: 1fr; }
-    ComputersTable.stale { opacity: 60%; }
-    #exec-output { height: 12; border: round $primary; display: none; }
-    #exec-output.shown { display: block; }
-    #exec-input { display: none; }
-    #exec-input.shown { display: block; }
+    Screen { layout: vertical; }
+    #views { height: 1fr; }
     """
-    BINDINGS = [
-        Binding("r", "refresh", "Refresh", id="refresh"),
-        Binding("n", "create", "New", id="create"),
-        Binding("s", "start", "Start", id="start"),
-        Binding("x", "stop", "Stop", id="stop"),
-        Binding("D", "delete", "Delete", id="delete"),
-        Binding("e", "exec", "Run", id="exec"),
-        Binding("escape", "close_exec", "Close", show=False, id="close-exec"),
-        Binding("q", "quit", "Quit", id="quit"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = bindings("app")
+    COMMANDS: ClassVar[set[type[Provider] | Any]] = App.COMMANDS | {DashboardCommands}
 
-    def __init__(self, target: Target, refresh_seconds: float = 2.0, read_only: bool = False):
+    def __init__(
+        self,
+        target: Target,
+        refresh_seconds: float = 2.0,
+        read_only: bool = False,
+        *,
+        clock: Clock | None = None,
+        state_path: Path | None = None,
+        settings: Settings | None = None,
+        theme: str | None = None,
+        terminal: str | None = None,
+    ) -> None:
         super().__init__()
         self.target = target
         self.refresh_seconds = refresh_seconds
-        self.read_only = read_only
-        self.api: AsyncCelesto | None = None
-        self._last_ok: float | None = None
-        self._failures = 0
-        self._next_poll: Any = None
+        self.clock: Clock = clock or SystemClock()
+        self.settings = settings if settings is not None else load_settings(target.profile)
+        self.read_only = read_only or self.settings.read_only
+        self.keymap: dict[str, str] = dict(self.settings.keymap)
+        self.state_path = state_path or default_state_path()
+        self.ui_state = load_state(self.state_path)
+        self._writer = StateWriter(self.state_path)
+        self._state_sequence = 0
+        self._save_timer: Any = None
+        self.command_log = CommandLog()
+        self.error_log = ErrorLog()
+        self.items: dict[str, dict[str, dict[str, Any]]] = {"computers": {}, "deployments": {}}
+        self.templates: list[Template] | None = None
+        # Status of computers whose action is in flight: a poll that started before the
+        # action must not flip the row back (cleared when the API answers).
+        self.pending_status: dict[str, str] = {}
+        # Live metrics from the observability endpoint, for computers the list gives none.
+        self.metrics_overlay: dict[str, dict[str, Any]] = {}
+        self._metrics_at = float("-inf")
+        self.requested_theme = theme
+        self.terminal_on_start = terminal
+        self.actions = Actions(self)
+        self.api: AsyncCelesto = target.client()
+        # Polls retry by themselves (with the backoff the header shows), not inside the SDK.
+        self.poll_api: AsyncCelesto = target.client(max_retries=0)
+        self.pollers: dict[str, Poller] = {}
+        self.status_bar = StatusBar(target, self.read_only)
+        self.views: dict[str, TableView] = {
+            "computers": ComputersView(self.ui_state.view("computers")),
+            "deployments": DeploymentsView(self.ui_state.view("deployments")),
+        }
+        for view in self.views.values():
+            view.on_state_changed = self.save_state
+        self.command_log_view = CommandLogView(self.command_log)
+        self.errors_view = ErrorsView(self.error_log)
+        self.switcher = ContentSwitcher(initial="computers", id="views")
+        self._terminals: Any = None
+        self._clashes_reported: set[str] = set()
+
+    # --- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header()
-        with Vertical():
-            yield Static("connecting…", id="freshness")
-            yield ComputersTable(id="computers")
-            yield RichLog(id="exec-output", markup=False, wrap=True)
-            yield Input(placeholder="command to run (Enter runs, Esc closes)", id="exec-input")
+        # The app keeps its widgets: `query_one` would search whatever screen is on top.
+        yield self.status_bar
+        with self.switcher:
+            yield from self.views.values()
+            yield self.command_log_view
+            yield self.errors_view
         yield Footer()
 
     def on_mount(self) -> None:
-        self.api = self.target.client()
-        where = "embedded local backend" if self.target.local else self.target.label
-        isolation = f", isolation: {self.target.isolation}" if self.target.isolation else ""
-        self.sub_title = f"{where}{isolation}"
-        if self.target.hint:
-            self.notify(self.target.hint, timeout=10)
-        self.poll()
+        self.set_keymap(self.keymap)
+        self._apply_theme()
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        for problem in self.settings.problems:
+            self.report_error("config", problem)
+        if self.settings.problems:
+            self.notify(
+                f"{len(self.settings.problems)} problem(s) in {self.settings.path}; "
+                "see the errors view (4).",
+                severity="warning",
+                timeout=8,
+            )
+        self.pollers = {
+            "computers": Poller(
+                self,
+                COMPUTERS,
+                self._fetch_computers,
+                lambda: self.views["computers"].params,
+                self.clock,
+                self.refresh_seconds,
+            ),
+            "deployments": Poller(
+                self,
+                DEPLOYMENTS,
+                self._fetch_deployments,
+                lambda: self.views["deployments"].params,
+                self.clock,
+                self.refresh_seconds,
+            ),
+        }
+        self.pollers["deployments"].slow_factor = HIDDEN_POLL_FACTOR
+        for poller in self.pollers.values():
+            poller.poll_now()
+        self.run_worker(self._fetch_templates(), group="templates", exit_on_error=False)
+        self.set_interval(1.0, self.update_header)
+        self.update_header()
+        self.focus_table()
 
     async def on_unmount(self) -> None:
-        if self.api is not None:
-            await self.api.aclose()
+        for poller in self.pollers.values():
+            poller.stop()
+        await self._flush_state()
+        for client in (self.api, self.poll_api):
+            await client.aclose()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (self.read_only and action in MUTATING_ACTIONS)
+    # --- fetching (in workers) -------------------------------------------------------------
 
-    # polling -----------------------------------------------------------------------------
+    async def _fetch_computers(self) -> list[dict[str, Any]]:
+        listing = await self.poll_api.computers.list(limit=limits.LIST_LIMIT_MAX)
+        computers = [dict(computer) for computer in listing["computers"]]
+        for computer in computers:
+            computer_id = str(computer["id"])
+            if computer_id in self.pending_status:
+                computer["status"] = self.pending_status[computer_id]
+            if not computer.get("metrics") and computer_id in self.metrics_overlay:
+                computer["metrics"] = self.metrics_overlay[computer_id]
+        self._maybe_fill_metrics(computers)
+        return computers
 
-    @work(exclusive=True, group="poll", exit_on_error=False)
-    async def poll(self) -> None:
-        assert self.api is not None
+    def _maybe_fill_metrics(self, computers: list[dict[str, Any]]) -> None:
+        """Ask the observability endpoint for running computers the list has no metrics for."""
+        now = self.clock.monotonic()
+        if now - self._metrics_at < METRICS_FILL_EVERY_S:
+            return
+        wanted = [
+            str(c["id"]) for c in computers if c.get("status") == "running" and not c.get("metrics")
+        ][:METRICS_FILL_MAX]
+        if wanted:
+            self._metrics_at = now
+            self.run_worker(self._fill_metrics(wanted), group="metrics", exit_on_error=False)
+
+    async def _fill_metrics(self, computer_ids: list[str]) -> None:
+        async def one(computer_id: str) -> None:
+            try:
+                data = await self.poll_api.computers.observability(computer_id)
+            except CelestoError:
+                return  # metrics are a bonus; the poll itself reports connectivity
+            latest = data.get("latest")
+            if isinstance(latest, dict):
+                self.metrics_overlay[computer_id] = dict(latest)
+
+        await asyncio.gather(*(one(computer_id) for computer_id in computer_ids))
+
+    async def _fetch_deployments(self) -> list[dict[str, Any]]:
+        return [dict(deployment) for deployment in await self.poll_api.deployment.list()]
+
+    async def _fetch_templates(self) -> None:
         try:
-            listing = await self.api.computers.list(limit=200)
-        except CelestoError as exc:
-            self.post_message(Polled(None, exc))
-        else:
-            self.post_message(Polled(list(listing["computers"]), None))
+            self.templates = list(await self.api.computers.list_templates())
+        except CelestoError:
+            self.templates = None  # the create dialog falls back to the default template
+
+    # --- poll results ------------------------------------------------------------------------
 
     def on_polled(self, message: Polled) -> None:
-        table = self.query_one(ComputersTable)
-        freshness = self.query_one("#freshness", Static)
-        delay = self.refresh_seconds
-        if message.computers is not None:
-            self._last_ok, self._failures = time.monotonic(), 0
-            table.apply(message.computers)
-            table.remove_class("stale")
-            freshness.set_classes("")
-            count = len(message.computers)
-            running = sum(1 for c in message.computers if c.get("status") == "running")
-            freshness.update(f"live · {count} computers, {running} running")
-        else:
-            self._failures += 1
-            error = message.error
-            retry_after = getattr(error, "retry_after", None)
-            delay = min(MAX_BACKOFF_S, max(self.refresh_seconds, 2.0) * 2 ** min(self._failures, 4))
-            if isinstance(retry_after, int | float) and retry_after > 0:
-                delay = min(MAX_BACKOFF_S, float(retry_after))
-            table.add_class("stale")
-            age = (
-                "never loaded"
-                if self._last_ok is None
-                else (f"data {time.monotonic() - self._last_ok:.0f}s old")
-            )
-            state = "offline" if self._last_ok is None else "stale"
-            freshness.set_classes(state)
-            hint = ""
-            if isinstance(error, CelestoAuthenticationError):
-                hint = " · check the API key (celesto-tui auth login)"
-            freshness.update(f"{state} · {age} · {error} · retry in {delay:.0f}s{hint}")
-        if self.refresh_seconds > 0 or message.computers is None:
-            self._schedule(delay)
+        if not self.is_running:  # shutting down: the widgets are going away
+            return
+        poller, view = self.pollers[message.kind], self.views[message.kind]
+        first = poller.polls == 0
+        self.items[message.kind] = {view.spec.key_of(item): item for item in message.items}
+        poller.freshness.succeeded(self.clock.monotonic(), message.took_ms)
+        view.apply_items(message.items, message.rows)
+        view.show_freshness(poller.freshness, self.clock.monotonic())
+        poller.finished(True, busy=message.rows.busy)
+        self.update_header()
+        if message.kind == "computers" and first and self.terminal_on_start:
+            self._open_terminal_by_name(self.terminal_on_start)
 
-    def _schedule(self, delay: float) -> None:
-        if self._next_poll is not None:
-            self._next_poll.stop()
-        self._next_poll = self.set_timer(delay, self.poll)
+    def on_poll_failed(self, message: PollFailed) -> None:
+        if not self.is_running:  # shutting down: the widgets are going away
+            return
+        poller, view = self.pollers[message.kind], self.views[message.kind]
+        was_auth = poller.freshness.auth_failed
+        poller.finished(False, error=message.error)
+        view.show_freshness(poller.freshness, self.clock.monotonic())
+        self.update_header()
+        if not is_expected(message.error):
+            self.report_error(f"polling {message.kind}", message.error)
+        elif poller.freshness.auth_failed and not was_auth:
+            self.notify(
+                explain(message.error, self.target.where),
+                title="Not authorised",
+                severity="error",
+                timeout=15,
+            )
+
+    def on_items_changed(self, message: ItemsChanged) -> None:
+        """An action's answer: show it now, before the next poll confirms it."""
+        if not self.is_running:  # shutting down: the widgets are going away
+            return
+        view = self.views[message.kind]
+        store = self.items[message.kind]
+        for item in message.items:
+            store[view.spec.key_of(item)] = item
+        for key in message.removed:
+            store.pop(key, None)
+        items = list(store.values())
+        view.apply_items(items, build_rows(view.spec, items, view.params, self.clock.now()))
+
+    def on_action_finished(self, message: ActionFinished) -> None:
+        if not self.is_running:  # shutting down: the widgets are going away
+            return
+        message.entry.status = "ok" if message.ok else "failed"
+        message.entry.detail = message.message
+        self.command_log_changed()
+        self.pollers[message.kind].poll_now()
+
+    def on_navigate(self, message: Navigate) -> None:
+        if self.is_running:
+            self.go_to(message.kind, message.key)
+
+    def on_open_screen(self, message: OpenScreen) -> None:
+        if self.is_running:
+            self.push_screen(message.screen, message.callback)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.report_error(f"worker {event.worker.name or event.worker.group}", error)
+            self.notify(explain(error), title="Something went wrong", severity="error")
+
+    # --- header and views --------------------------------------------------------------------
+
+    @property
+    def current_view(self) -> str:
+        return self.switcher.current or "computers"
+
+    def update_header(self) -> None:
+        if not self.pollers or not self.is_running:
+            return
+        kind = self.current_view if self.current_view in self.pollers else "computers"
+        now = self.clock.monotonic()
+        poller = self.pollers[kind]
+        self.status_bar.show(poller.freshness, now, kind)
+        for name, view in self.views.items():
+            view.show_freshness(self.pollers[name].freshness, now)
+
+    def action_show_view(self, name: str) -> None:
+        if name not in VIEWS:
+            return
+        self.switcher.current = name
+        deployments = self.pollers.get("deployments")
+        if deployments is not None:
+            deployments.slow_factor = 1.0 if name == "deployments" else HIDDEN_POLL_FACTOR
+            if name == "deployments":
+                deployments.poll_now()
+        self.focus_table()
+        self.update_header()
+
+    def focus_table(self) -> None:
+        name = self.current_view
+        if name in self.views:
+            self.views[name].table.focus()
+        elif name == "commands":
+            self.command_log_view.table.focus()
+        else:
+            self.errors_view.table.focus()
 
     def action_refresh(self) -> None:
-        self.poll()
+        for poller in self.pollers.values():
+            poller.poll_now()
 
-    # actions -----------------------------------------------------------------------------
+    def action_help(self) -> None:
+        path = self.settings.path
+        self.push_screen(HelpScreen(self.keymap, self.read_only, str(path) if path else None))
 
-    def _selected(self) -> dict[str, Any] | None:
-        computer = self.query_one(ComputersTable).selected()
-        if computer is None:
-            self.notify("No computer selected.", severity="warning")
-        return computer
+    def action_pick_theme(self) -> None:
+        self.search_themes()
 
-    @work(group="actions", exit_on_error=False)
-    async def _lifecycle(self, verb: str, computer_id: str, name: str) -> None:
-        assert self.api is not None
-        try:
-            await getattr(self.api.computers, verb)(computer_id)
-        except CelestoError as exc:
-            self.notify(f"{verb} {name} failed: {exc}", severity="error")
+    # --- go to / palette -----------------------------------------------------------------------
+
+    def items_of(self, kind: str) -> dict[str, dict[str, Any]]:
+        return self.items.get(kind, {})
+
+    def computer_by_id(self, computer_id: str) -> dict[str, Any] | None:
+        return self.items["computers"].get(computer_id)
+
+    def go_to(self, kind: str, key: str) -> None:
+        self.action_show_view(kind)
+        view = self.views[kind]
+        if isinstance(view, ComputersView):
+            view.go_to(key)
         else:
-            self.notify(f"{verb} {name}: requested")
-        self.poll()
+            view.table.select_key(key)
 
-    def action_start(self) -> None:
-        if computer := self._selected():
-            self._lifecycle("start", computer["id"], computer["name"])
+    async def run_palette_action(self, spec: ActionSpec) -> None:
+        if spec.scope == "app":
+            await self.run_action(spec.action)
+            return
+        view = {"overview": "computers", "exec": "computers", "ports": "computers"}.get(
+            spec.scope, spec.scope
+        )
+        self.action_show_view(view)
+        computers = self.views["computers"]
+        assert isinstance(computers, ComputersView)
+        nodes: dict[str, DOMNode] = {
+            "computers": computers,
+            "overview": computers.overview,
+            "exec": computers.exec_pane,
+            "ports": computers.ports_pane,
+            "deployments": self.views["deployments"],
+            "commands": self.command_log_view,
+            "errors": self.errors_view,
+        }
+        node = nodes.get(spec.scope, self)
+        if spec.scope in ("overview", "exec", "ports"):
+            computers.action_pane(spec.scope)
+        await self.run_action(spec.action, node)
 
-    def action_stop(self) -> None:
-        if computer := self._selected():
-            self._lifecycle("stop", computer["id"], computer["name"])
+    # --- terminal --------------------------------------------------------------------------
 
-    @work(group="actions", exit_on_error=False)
-    async def action_create(self) -> None:
-        assert self.api is not None
+    def open_terminal(self, computer_id: str, name: str) -> None:
         try:
-            computer = await self.api.computers.create()
-        except CelestoError as exc:
-            self.notify(f"create failed: {exc}", severity="error")
-        else:
-            self.notify(f"created {computer['name']} ({computer['id']})")
-        self.poll()
-
-    def action_delete(self) -> None:
-        computer = self._selected()
-        if computer is None:
+            from .screens.terminals import TerminalsScreen
+        except ImportError as exc:  # the terminal pane ships separately
+            self.notify(f"The terminal pane is not available: {exc}", severity="error")
             return
+        if self._terminals is None:
+            self._terminals = TerminalsScreen(self.api)
+            self.install_screen(self._terminals, "terminals")
+        self._terminals.open_terminal(computer_id, name)
+        if self.screen is not self._terminals:
+            self.push_screen("terminals")
 
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self._lifecycle("delete", computer["id"], computer["name"])
+    def _open_terminal_by_name(self, name: str) -> None:
+        for computer in self.items["computers"].values():
+            if name in (computer.get("name"), computer.get("id")):
+                self.actions.terminal(computer)
+                return
+        self.notify(f"No computer named {name!r} here.", severity="error", timeout=10)
 
-        self.push_screen(ConfirmDelete([computer["name"]]), confirmed)
+    # --- themes and state ----------------------------------------------------------------------
 
-    def action_exec(self) -> None:
-        if self._selected() is None:
+    def _apply_theme(self) -> None:
+        for candidate, source in (
+            (self.requested_theme, "--theme"),
+            (self.ui_state.theme, "saved theme"),
+            (self.settings.theme, "config theme"),
+        ):
+            if not candidate:
+                continue
+            if candidate in self.available_themes:
+                self.theme = candidate
+                return
+            known = ", ".join(sorted(self.available_themes))
+            self.report_error("theme", f"{source} {candidate!r} is not a theme ({known})")
+            self.notify(f"Unknown theme {candidate!r}; see the errors view.", severity="warning")
+
+    def _theme_changed(self, theme: Theme) -> None:
+        for view in self.views.values():
+            view.table.restyle()
+        if self.ui_state.theme != theme.name:
+            self.ui_state.theme = theme.name
+            self.save_state()
+
+    def save_state(self) -> None:
+        """Remember the UI state soon, in a thread (coalescing quick successive changes)."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(STATE_SAVE_DELAY_S, self._write_state)
+
+    def _write_state(self) -> None:
+        self._save_timer = None
+        self._state_sequence += 1
+        write = partial(self._writer.write, self.ui_state.to_json(), self._state_sequence)
+        self.run_worker(write, thread=True, group="state", exit_on_error=False)
+
+    async def _flush_state(self) -> None:
+        if self._save_timer is None:
             return
-        for widget_id in ("#exec-output", "#exec-input"):
-            self.query_one(widget_id).add_class("shown")
-        self.query_one("#exec-input", Input).focus()
+        self._save_timer.stop()
+        self._save_timer = None
+        self._state_sequence += 1
+        with contextlib.suppress(OSError):  # nobody to tell once the app is closing
+            await asyncio.to_thread(
+                self._writer.write, self.ui_state.to_json(), self._state_sequence
+            )
 
-    def action_close_exec(self) -> None:
-        for widget_id in ("#exec-output", "#exec-input"):
-            self.query_one(widget_id).remove_class("shown")
-        self.query_one(ComputersTable).focus()
+    # --- logs --------------------------------------------------------------------------------
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id != "exec-input" or not event.value.strip():
-            return
-        computer = self._selected()
-        if computer is not None:
-            self._run(computer["id"], computer["name"], event.value)
-        event.input.value = ""
+    def command_log_changed(self) -> None:
+        if self.command_log_view.is_mounted and self.is_running:
+            self.command_log_view.refresh_entries()
 
-    @work(group="exec", exclusive=True, exit_on_error=False)
-    async def _run(self, computer_id: str, name: str, command: str) -> None:
-        assert self.api is not None
-        log = self.query_one("#exec-output", RichLog)
-        log.write(f"{name}$ {command}")
-        started = time.monotonic()
-        try:
-            async for event in self.api.computers.exec_stream(computer_id, command):
-                kind = event.get("type")
-                if kind in ("stdout", "stderr"):
-                    text = str(event.get("data", "")).rstrip("\n")
-                    if text:
-                        log.write(text if kind == "stdout" else f"[stderr] {text}")
-                elif kind == "exit":
-                    elapsed = (time.monotonic() - started) * 1000
-                    log.write(f"→ exit {event.get('exit_code')} in {elapsed:.0f} ms")
-        except CelestoError as exc:
-            log.write(f"✖ {exc}")
+    def report_error(self, source: str, error: BaseException | str) -> None:
+        self.error_log.add(self.clock.now(), source, error)
+        if self.errors_view.is_mounted and self.is_running:
+            self.errors_view.refresh_entries()
+
+    def handle_bindings_clash(self, clashed_bindings: set[Any], node: Any) -> None:
+        keys = sorted(f"{b.key} ({b.id})" for b in clashed_bindings)
+        report = ", ".join(keys)
+        if report not in self._clashes_reported:
+            self._clashes_reported.add(report)
+            self.report_error("keymap", f"keys bound twice in {type(node).__name__}: {report}")

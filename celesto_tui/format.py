@@ -1,15 +1,23 @@
-"""How API values read in the UI (plain text, readable without colour)."""
+"""How API values read in the UI: plain text, readable without colour.
+
+Every status carries a glyph as well as a word, so it reads the same in monochrome; the
+colour is added by the table from the status *category* (see `status_category`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
+
+Category = Literal["ok", "busy", "idle", "bad", "unknown"]
 
 STATUS_GLYPHS = {
     "running": "●",
     "creating": "◐",
     "starting": "◐",
     "restoring": "◐",
+    "pending": "◐",
     "stopping": "◑",
     "deleting": "◑",
     "stopped": "○",
@@ -17,36 +25,81 @@ STATUS_GLYPHS = {
     "error": "✖",
     "lost": "✖",
     "restorable": "◌",
+    # deployments
+    "READY": "●",
+    "PENDING": "◌",
+    "ENQUEUED": "◌",
+    "BUILDING": "◐",
+    "STOPPED": "○",
+    "FAILED": "✖",
+    # published ports
+    "published": "●",
+    "publishing": "◐",
+    "unpublishing": "◑",
+    "unpublished": "○",
 }
-STATUS_STYLES = {
-    "running": "green",
-    "creating": "yellow",
-    "starting": "yellow",
-    "restoring": "yellow",
-    "stopping": "yellow",
-    "deleting": "yellow",
-    "stopped": "dim",
-    "error": "red",
-    "lost": "red",
+_CATEGORIES: dict[str, Category] = {
+    "running": "ok",
+    "READY": "ok",
+    "published": "ok",
+    "creating": "busy",
+    "starting": "busy",
+    "restoring": "busy",
+    "pending": "busy",
+    "stopping": "busy",
+    "deleting": "busy",
+    "PENDING": "busy",
+    "ENQUEUED": "busy",
+    "BUILDING": "busy",
+    "publishing": "busy",
+    "unpublishing": "busy",
+    "stopped": "idle",
+    "deleted": "idle",
+    "restorable": "idle",
+    "STOPPED": "idle",
+    "unpublished": "idle",
+    "error": "bad",
+    "lost": "bad",
+    "FAILED": "bad",
 }
+# Statuses that will change by themselves soon: poll faster while one is on screen.
+TRANSITIONAL = frozenset(name for name, category in _CATEGORIES.items() if category == "busy")
+# Sort order of statuses: what needs attention first.
+STATUS_RANK = {"bad": 0, "busy": 1, "ok": 2, "idle": 3, "unknown": 4}
+
+
+def status_category(status: str) -> Category:
+    return _CATEGORIES.get(status, "unknown")
 
 
 def status_text(status: str) -> str:
     return f"{STATUS_GLYPHS.get(status, '?')} {status}"
 
 
+def status_of_text(text: str) -> str:
+    """The status word of a `status_text` cell."""
+    return text.split(" ", 1)[-1]
+
+
 def megabytes(value: Any) -> str:
-    if not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, int):
         return "-"
     return f"{value / 1024:g} GB" if value >= 1024 else f"{value} MB"
 
 
-def age(created_at: Any, now: datetime | None = None) -> str:
-    if not isinstance(created_at, str):
-        return "-"
+def parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
     try:
-        then = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+        then = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
+        return None
+    return then if then.tzinfo else then.replace(tzinfo=UTC)
+
+
+def age(created_at: Any, now: datetime | None = None) -> str:
+    then = parse_time(created_at)
+    if then is None:
         return "-"
     seconds = int(((now or datetime.now(UTC)) - then).total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
@@ -56,36 +109,46 @@ def age(created_at: Any, now: datetime | None = None) -> str:
 
 
 def percent(value: Any) -> str:
-    return f"{value:.0f}%" if isinstance(value, int | float) else "-"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "-"
+    return f"{value:.0f}%"
 
 
-def computer_cells(computer: dict[str, Any], now: datetime | None = None) -> tuple[str, ...]:
-    metrics = computer.get("metrics") or {}
-    return (
-        str(computer.get("name", "")),
-        str(computer.get("id", "")),
-        status_text(str(computer.get("status", ""))),
-        str(computer.get("vcpus", "-")),
-        megabytes(computer.get("ram_mb")),
-        megabytes(computer.get("disk_size_mb")),
-        str(computer.get("template_id") or "-"),
-        str(len(computer.get("published_ports") or [])),
-        percent(metrics.get("cpu_used_percent")),
-        megabytes(metrics.get("ram_used_mb")) if metrics else "-",
-        age(computer.get("created_at"), now),
-    )
+def duration_ms(value: float) -> str:
+    if value < 1000:
+        return f"{value:.0f} ms"
+    if value < 60_000:
+        return f"{value / 1000:.1f} s"
+    return f"{value // 60_000:.0f}m{(value % 60_000) / 1000:02.0f}s"
 
 
-COMPUTER_COLUMNS = (
-    "Name",
-    "ID",
-    "Status",
-    "CPUs",
-    "Memory",
-    "Disk",
-    "Template",
-    "Ports",
-    "CPU",
-    "RAM",
-    "Age",
-)
+def one_line(value: Any, limit: int = 60) -> str:
+    if value is None or value == "":
+        return "-"
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """``{"a": {"b": 1}}`` → ``[("a.b", "1")]``; lists of objects are numbered."""
+    if isinstance(value, Mapping):
+        if not value and prefix:
+            return [(prefix, "{}")]
+        rows: list[tuple[str, str]] = []
+        for key, item in value.items():
+            rows.extend(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return rows
+    if isinstance(value, list):
+        if not value:
+            return [(prefix, "[]")]
+        if all(not isinstance(item, Mapping | list) for item in value):
+            return [(prefix, ", ".join(str(item) for item in value))]
+        rows = []
+        for index, item in enumerate(value):
+            rows.extend(flatten(item, f"{prefix}[{index}]"))
+        return rows
+    if value is None:
+        return [(prefix, "-")]
+    if isinstance(value, bool):
+        return [(prefix, "yes" if value else "no")]
+    return [(prefix, str(value))]

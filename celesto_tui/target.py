@@ -6,9 +6,15 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from celesto_api import AsyncCelesto, CelestoAuthenticationError
-from celesto_api._config import ClientConfig, resolve_config
+from celesto_api._config import ClientConfig, config_path, resolve_config
+
+NO_KEY_HINT = (
+    "No API key configured, so this is the embedded local backend. For the Celesto cloud: "
+    "run `celesto-tui auth login`, set CELESTO_API_KEY, or add a profile to {path}"
+)
 
 
 @dataclass(frozen=True)
@@ -19,9 +25,33 @@ class Target:
     local: bool
     isolation: str | None = None
     hint: str = ""
+    profile: str | None = None
+    organization_id: str | None = None
 
-    def client(self) -> AsyncCelesto:
-        return AsyncCelesto(api_key=self.api_key, base_url=self.base_url)
+    def client(self, max_retries: int | None = None) -> AsyncCelesto:
+        if max_retries is None:
+            return AsyncCelesto(
+                api_key=self.api_key,
+                base_url=self.base_url,
+                organization_id=self.organization_id,
+            )
+        return AsyncCelesto(
+            api_key=self.api_key,
+            base_url=self.base_url,
+            organization_id=self.organization_id,
+            max_retries=max_retries,
+        )
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+    @property
+    def where(self) -> str:
+        """How error messages name the target: ``profile 'prod'`` or the host."""
+        if self.local:
+            return "the embedded backend"
+        return f"profile {self.profile!r}" if self.profile else self.host
 
 
 @contextlib.contextmanager
@@ -40,12 +70,19 @@ def open_target(
         except CelestoAuthenticationError:
             settings = None
     if settings is not None:
-        label = settings.profile or settings.base_url
-        yield Target(settings.base_url, settings.api_key, label, local=False)
+        label = settings.profile or urlsplit(settings.base_url).netloc
+        yield Target(
+            settings.base_url,
+            settings.api_key,
+            label,
+            local=False,
+            profile=settings.profile,
+            organization_id=settings.organization_id,
+        )
         return
     from celesto_api.local import LocalServer
 
-    hint = "" if local else "no API key configured: run `celesto-tui auth login` for the cloud"
+    hint = "" if local else NO_KEY_HINT.format(path=config_path())
     with LocalServer(data_dir=data_dir) as server:
         yield Target(
             server.base_url,

@@ -1,52 +1,87 @@
-"""Confirmation for destructive actions: Cancel is focused, and the computer's name
-must be typed before Delete is enabled."""
+"""Confirmation for actions that change or destroy things.
+
+Cancel has the focus, Escape cancels, and every target is listed. With ``typed`` the
+confirm button stays disabled until that text (the computer's name, or ``delete 3`` for
+several) has been typed.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Input, Label, Static
 
 
-class ConfirmDelete(ModalScreen[bool]):
+class ConfirmScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
-    ConfirmDelete { align: center middle; }
-    ConfirmDelete > Vertical {
-        width: 64; height: auto; border: thick $error; background: $surface; padding: 1 2;
+    ConfirmScreen { align: center middle; }
+    ConfirmScreen > Vertical {
+        width: 72; height: auto; max-height: 90%; border: thick $warning;
+        background: $surface; padding: 1 2;
     }
-    ConfirmDelete Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    ConfirmDelete Button { margin-left: 2; }
+    ConfirmScreen.danger > Vertical { border: thick $error; }
+    ConfirmScreen #confirm-targets { height: auto; max-height: 12; margin: 1 0; }
+    ConfirmScreen #confirm-buttons { height: auto; align-horizontal: right; margin-top: 1; }
+    ConfirmScreen Button { margin-left: 2; }
     """
-    BINDINGS = [("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm-cancel")]
 
-    def __init__(self, names: list[str]) -> None:
-        super().__init__()
-        self.names = names
-        self.expected = names[0] if len(names) == 1 else f"delete {len(names)}"
+    def __init__(
+        self,
+        title: str,
+        targets: Sequence[str],
+        *,
+        verb: str,
+        note: str = "",
+        typed: str | None = None,
+        danger: bool = False,
+    ) -> None:
+        super().__init__(classes="danger" if danger else "")
+        self.title_text = title
+        self.targets = list(targets)
+        self.verb = verb
+        self.note = note
+        self.typed = typed
+        self.danger = danger
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            listing = ", ".join(self.names)
-            yield Label(f"Delete {listing} and all its files? This cannot be undone.")
-            yield Label(f"Type [b]{self.expected}[/b] to confirm:")
-            yield Input(placeholder=self.expected, id="confirm-text")
-            with Horizontal():
+            yield Label(Content.assemble((self.title_text, "bold")))
+            with VerticalScroll(id="confirm-targets"):
+                for target in self.targets:
+                    yield Static(Content(f"  • {target}"))
+            if self.note:
+                yield Label(Content(self.note))
+            if self.typed is not None:
+                yield Label(Content.assemble("Type ", (self.typed, "bold"), " to confirm:"))
+                yield Input(placeholder=self.typed, id="confirm-text")
+            with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="cancel")
-                yield Button("Delete", id="delete", variant="error", disabled=True)
+                yield Button(
+                    self.verb,
+                    id="confirm",
+                    variant="error" if self.danger else "warning",
+                    disabled=self.typed is not None,
+                )
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        self.query_one("#delete", Button).disabled = event.value.strip() != self.expected
+        self.query_one("#confirm", Button).disabled = event.value.strip() != self.typed
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.value.strip() == self.expected:
+        if event.value.strip() == self.typed:
             self.dismiss(True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "delete")
+        event.stop()
+        self.dismiss(event.button.id == "confirm")
 
     def action_cancel(self) -> None:
         self.dismiss(False)

@@ -1,0 +1,77 @@
+"""How failures read: one actionable sentence for the user, full details for the errors view."""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from datetime import datetime
+
+from celesto_api import (
+    CelestoAuthenticationError,
+    CelestoConflictError,
+    CelestoError,
+    CelestoNetworkError,
+    CelestoNotFoundError,
+    CelestoPaymentRequiredError,
+    CelestoRateLimitError,
+    CelestoServerError,
+    CelestoValidationError,
+)
+
+MAX_ERRORS = 200
+LOGIN_HINT = "run `celesto-tui auth login`, set CELESTO_API_KEY, or pick another --profile"
+
+
+def explain(error: BaseException, where: str = "") -> str:
+    """What went wrong and, when the user can fix it, how."""
+    text = error.message if isinstance(error, CelestoError) else str(error)
+    text = " ".join(text.split())
+    if isinstance(error, CelestoAuthenticationError):
+        who = f" for {where}" if where else ""
+        if error.status_code == 403:
+            return f"The API key{who} is not allowed to do this ({text}). Use a key with access."
+        return f"The API key{who} was rejected ({text}): {LOGIN_HINT}."
+    if isinstance(error, CelestoPaymentRequiredError):
+        return f"Billing: {text}. Add credit or a subscription in the Celesto dashboard."
+    if isinstance(error, CelestoRateLimitError):
+        wait = f"; retrying in {error.retry_after:g}s" if error.retry_after else ""
+        return f"Rate limited: {text}{wait}."
+    if isinstance(error, CelestoNetworkError):
+        return f"Cannot reach the Celesto API: {text}"
+    if isinstance(error, CelestoConflictError | CelestoNotFoundError | CelestoValidationError):
+        return text
+    if isinstance(error, CelestoServerError):
+        return f"The API failed: {text}"
+    return f"{type(error).__name__}: {text}"
+
+
+def is_expected(error: BaseException) -> bool:
+    """API errors are part of life; anything else is a bug worth the errors view."""
+    return isinstance(error, CelestoError)
+
+
+@dataclass
+class ErrorEntry:
+    at: datetime
+    source: str
+    summary: str
+    details: str
+
+
+class ErrorLog:
+    def __init__(self) -> None:
+        self.entries: list[ErrorEntry] = []
+
+    def add(self, at: datetime, source: str, error: BaseException | str) -> ErrorEntry:
+        if isinstance(error, BaseException):
+            summary = f"{type(error).__name__}: {error}"
+            details = "".join(traceback.format_exception(error)).rstrip()
+        else:
+            summary = details = error
+        entry = ErrorEntry(at, source, " ".join(summary.split()), details)
+        self.entries.append(entry)
+        del self.entries[:-MAX_ERRORS]
+        return entry
+
+    def clear(self) -> None:
+        self.entries.clear()

@@ -1,0 +1,88 @@
+"""The `?` screen, generated from the binding registry and the user's keymap."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.keys import format_key
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from ..bindings import ACTIONS, SCOPE_TITLES, ActionSpec, effective_keys
+
+
+def key_display(keys: str) -> str:
+    return " / ".join(format_key(key.strip()) for key in keys.split(","))
+
+
+HelpRow = tuple[str, str, str]  # keys, what it does, binding id ("" for a heading)
+
+
+def help_rows(keymap: dict[str, str], read_only: bool) -> list[HelpRow]:
+    """One row per binding, grouped by where it works, with the user's keys."""
+    scopes: dict[str, list[ActionSpec]] = {}
+    for spec in ACTIONS:
+        scopes.setdefault(spec.scope, []).append(spec)
+    rows: list[HelpRow] = []
+    for scope, specs in scopes.items():
+        rows.append(("", SCOPE_TITLES[scope], ""))  # type: ignore[index]
+        for spec in specs:
+            does = spec.help
+            if spec.destructive:
+                does += "  (asks first)"
+            if read_only and spec.mutating:
+                does += "  (off: read-only)"
+            keys = effective_keys(spec, keymap)
+            rows.append((key_display(keys) + ("*" if keys != spec.keys else ""), does, spec.id))
+    return rows
+
+
+def help_table(rows: list[HelpRow]) -> Table:
+    table = Table(box=None, expand=True, padding=(0, 1), show_header=True)
+    table.add_column("Key", style="bold", no_wrap=True, min_width=10)
+    table.add_column("Does")
+    table.add_column(Text("Binding id (for [keymap])"), style="dim", no_wrap=True)
+    for keys, does, binding_id in rows:
+        if not binding_id:
+            table.add_row("", Text(does, style="bold underline"), "")
+        else:
+            table.add_row(keys, does, binding_id)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > Vertical {
+        width: 96; height: 90%; border: thick $primary; background: $surface; padding: 0 1;
+    }
+    HelpScreen VerticalScroll { height: 1fr; }
+    HelpScreen .help-hint { color: $text-muted; width: 1fr; height: auto; }
+    """
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help-close")]
+
+    def __init__(self, keymap: dict[str, str], read_only: bool, config_path: str | None) -> None:
+        super().__init__()
+        self.rows = help_rows(keymap, read_only)
+        self.config_path = config_path
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Content.assemble(("Keys", "bold"), "  (* = remapped in your config)"))
+            with VerticalScroll():
+                yield Static(help_table(self.rows), id="help-table")
+            yield Label(
+                Content(
+                    f"Remap any binding in {self.config_path or 'the config file'}: [keymap], then "
+                    'id = "keys", e.g. create = "ctrl+n". Tables: arrows, PgUp/PgDn, '
+                    "Home/End; Enter opens the detail. ctrl+p: every action by name."
+                ),
+                classes="help-hint",
+            )
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,111 @@
+"""What the dashboard remembers between runs: theme, sort and filter per view, exec history.
+
+A JSON file the app owns (``ui-state.json`` in the platformdirs state dir, or
+``$CELESTO_STATE_DIR``), separate from the user's config file, which the app never rewrites.
+Saving happens off the UI thread; the file is replaced atomically and readable by its owner
+only (exec history may hold sensitive commands).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+ENV_STATE_DIR = "CELESTO_STATE_DIR"
+FILE_NAME = "ui-state.json"
+HISTORY_KEPT = 50
+
+
+def default_state_path() -> Path:
+    override = os.environ.get(ENV_STATE_DIR)
+    base = Path(override) if override else Path(platformdirs.user_state_dir("celesto-tui"))
+    return base / FILE_NAME
+
+
+@dataclass
+class ViewState:
+    sort: str = ""
+    reverse: bool = False
+    filter: str = ""
+
+
+@dataclass
+class UiState:
+    theme: str | None = None
+    views: dict[str, ViewState] = field(default_factory=dict)
+    exec_history: dict[str, list[str]] = field(default_factory=dict)
+
+    def view(self, kind: str) -> ViewState:
+        return self.views.setdefault(kind, ViewState())
+
+    def remember_command(self, computer_id: str, command: str) -> None:
+        history = [c for c in self.exec_history.get(computer_id, []) if c != command]
+        history.append(command)
+        self.exec_history[computer_id] = history[-HISTORY_KEPT:]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any) -> UiState:
+        state = cls()
+        if not isinstance(data, dict):
+            return state
+        theme = data.get("theme")
+        state.theme = theme if isinstance(theme, str) else None
+        views = data.get("views")
+        for kind, raw in views.items() if isinstance(views, dict) else ():
+            if isinstance(raw, dict):
+                state.views[str(kind)] = ViewState(
+                    sort=str(raw.get("sort") or ""),
+                    reverse=raw.get("reverse") is True,
+                    filter=str(raw.get("filter") or ""),
+                )
+        history = data.get("exec_history")
+        for computer_id, commands in history.items() if isinstance(history, dict) else ():
+            if isinstance(commands, list):
+                kept = [c for c in commands if isinstance(c, str)]
+                state.exec_history[str(computer_id)] = kept[-HISTORY_KEPT:]
+        return state
+
+
+def load_state(path: Path) -> UiState:
+    """The saved state; a missing or damaged file gives the defaults."""
+    try:
+        return UiState.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return UiState()
+
+
+class StateWriter:
+    """Writes snapshots of the state; a slow older write never overwrites a newer one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._written = 0
+
+    def write(self, snapshot: dict[str, Any], sequence: int) -> None:
+        """Blocking: call it from a thread."""
+        text = json.dumps(snapshot, indent=1, sort_keys=True)
+        with self._lock:
+            if sequence <= self._written:
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(prefix=".ui-state-", dir=self.path.parent)
+            try:
+                os.fchmod(fd, 0o600)
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                os.replace(temp, self.path)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
+            self._written = sequence

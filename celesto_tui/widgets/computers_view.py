@@ -1,0 +1,187 @@
+"""The computers view: the live table, and Overview / Exec / Ports panes for the selection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.widgets import DataTable, TabbedContent, TabPane
+
+from ..bindings import bindings
+from ..computers_model import COMPUTERS
+from ..context import dashboard_app
+from ..ui_state import ViewState
+from .exec_pane import ExecPane
+from .overview_pane import OverviewPane
+from .ports_pane import PortsPane
+from .table_view import TableView
+
+PANES = ("overview", "exec", "ports")
+
+
+class ComputersView(TableView):
+    DEFAULT_CSS = """
+    ComputersView #detail { height: 45%; min-height: 12; }
+    ComputersView #detail TabPane { padding: 0; }
+    """
+    TITLE = "Computers"
+    SCOPE = "computers"
+    BINDINGS = bindings("computers")
+
+    def __init__(self, state: ViewState) -> None:
+        super().__init__(COMPUTERS, state, markable=True, id="computers")
+        self.overview = OverviewPane()
+        self.exec_pane = ExecPane()
+        self.ports_pane = PortsPane()
+        self._shown_key: str | None = None
+        self._pending_key: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield from super().compose()
+        with TabbedContent(id="detail", initial="pane-overview"):
+            with TabPane("Overview", id="pane-overview"):
+                yield self.overview
+            with TabPane("Exec", id="pane-exec"):
+                yield self.exec_pane
+            with TabPane("Ports", id="pane-ports"):
+                yield self.ports_pane
+
+    # --- selection -----------------------------------------------------------------------
+
+    def rows_applied(self) -> None:
+        if self._pending_key is not None and self.table.select_key(self._pending_key):
+            self._pending_key = None
+        self.show_selected(force=True)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table is self.table:
+            self.show_selected()
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a computer goes into the pane shown below the table."""
+        if event.data_table is not self.table:
+            return
+        event.stop()
+        active = self.query_one("#detail", TabbedContent).active.removeprefix("pane-")
+        if active == "exec":
+            self.exec_pane.focus_prompt()
+        else:
+            self.action_pane(active or "overview")
+
+    def show_selected(self, force: bool = False) -> None:
+        key = self.table.selected_key()
+        if key == self._shown_key and not force:
+            return
+        self._shown_key = key
+        computer = self.items.get(key) if key is not None else None
+        self.overview.show_computer(computer)
+        self.exec_pane.show_computer(computer)
+        self.ports_pane.show_computer(computer)
+
+    def targets(self) -> list[dict[str, Any]]:
+        """Marked computers, else the selected one."""
+        if self.table.marks:
+            return [self.items[key] for key in sorted(self.table.marks) if key in self.items]
+        selected = self.selected()
+        return [selected] if selected is not None else []
+
+    def _targets_or_warn(self) -> list[dict[str, Any]]:
+        targets = self.targets()
+        if not targets:
+            self.app.notify("No computer selected.", severity="warning")
+        return targets
+
+    def _selected_or_warn(self) -> dict[str, Any] | None:
+        computer = self.selected()
+        if computer is None:
+            self.app.notify("No computer selected.", severity="warning")
+        return computer
+
+    def extra_title(self) -> list[str | tuple[str, str]]:
+        if not self.table.marks:
+            return []
+        return [" │ ", (f"{len(self.table.marks)} marked", "bold $accent")]
+
+    def go_to(self, key: str) -> None:
+        """Put the cursor on a computer, clearing a filter that hides it."""
+        self.table.focus()
+        if self.table.select_key(key):
+            return
+        self._pending_key = key
+        if self.params.filter:
+            self.filter_bar.value = ""
+
+    # --- panes ---------------------------------------------------------------------------
+
+    def action_pane(self, name: str) -> None:
+        self.query_one("#detail", TabbedContent).active = f"pane-{name}"
+        if name == "ports":
+            self.ports_pane.table.focus()
+            self.ports_pane.show_computer(self.selected())
+            self.call_after_refresh(self.ports_pane.probe_unprobed)
+        elif name == "overview":
+            self.overview.focus()
+
+    def action_cycle_pane(self, step: int) -> None:
+        detail = self.query_one("#detail", TabbedContent)
+        current = detail.active.removeprefix("pane-")
+        index = PANES.index(current) if current in PANES else 0
+        detail.active = f"pane-{PANES[(index + step) % len(PANES)]}"
+
+    # --- actions -------------------------------------------------------------------------
+
+    def action_create(self) -> None:
+        dashboard_app(self).actions.create()
+
+    def action_start(self) -> None:
+        if targets := self._targets_or_warn():
+            dashboard_app(self).actions.start(targets)
+
+    def action_stop(self) -> None:
+        if targets := self._targets_or_warn():
+            dashboard_app(self).actions.stop(targets)
+
+    def action_delete(self) -> None:
+        if targets := self._targets_or_warn():
+            dashboard_app(self).actions.delete(targets)
+
+    def action_exec(self) -> None:
+        self.query_one("#detail", TabbedContent).active = "pane-exec"
+        self.exec_pane.show_computer(self.selected())
+        self.exec_pane.focus_prompt()
+
+    def action_publish(self) -> None:
+        if computer := self._selected_or_warn():
+            self.query_one("#detail", TabbedContent).active = "pane-ports"
+            dashboard_app(self).actions.publish(computer)
+
+    def action_terminal(self) -> None:
+        if computer := self._selected_or_warn():
+            dashboard_app(self).actions.terminal(computer)
+
+    def action_copy_id(self) -> None:
+        if computer := self._selected_or_warn():
+            self.app.copy_to_clipboard(str(computer["id"]))
+            self.app.notify(f"Copied {computer['id']}")
+
+    def action_mark(self) -> None:
+        key = self.table.selected_key()
+        if key is None:
+            return
+        self.table.set_marked(key, key not in self.table.marks)
+        self.update_title()
+        if self.table.cursor_row < self.table.row_count - 1:
+            self.table.move_cursor(row=self.table.cursor_row + 1)
+
+    def action_mark_all(self) -> None:
+        with self.app.batch_update():
+            for key in self.table.keys_in_order():
+                self.table.set_marked(key, True)
+        self.update_title()
+
+    def action_clear_marks(self) -> None:
+        self.table.clear_marks()
+        self.update_title()

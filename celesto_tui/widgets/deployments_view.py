@@ -1,0 +1,147 @@
+"""The deployments view: the live table and the selected deployment's details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.table import Table
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from ..bindings import bindings
+from ..context import dashboard_app
+from ..deployments_model import DEPLOYMENTS
+from ..format import one_line, status_text
+from ..probe import ProbeResult, probe
+from ..ui_state import ViewState
+from .table_view import TableView
+
+DETAIL_FIELDS = (
+    "name",
+    "id",
+    "status",
+    "description",
+    "url",
+    "created_at",
+    "updated_at",
+    "deployed_at",
+    "last_error",
+)
+
+
+@dataclass
+class DeploymentProbed(Message):
+    result: ProbeResult
+
+
+def deployment_url(deployment: dict[str, Any]) -> str | None:
+    url = deployment.get("url")
+    return str(url) if isinstance(url, str) and url else None
+
+
+class DeploymentsView(TableView):
+    DEFAULT_CSS = """
+    DeploymentsView #deployment-detail {
+        height: 40%; min-height: 8; border: round $primary 50%; padding: 0 1;
+    }
+    """
+    TITLE = "Deployments"
+    SCOPE = "deployments"
+    BINDINGS = bindings("deployments")
+
+    def __init__(self, state: ViewState) -> None:
+        super().__init__(DEPLOYMENTS, state, markable=False, id="deployments")
+        self.health: dict[str, ProbeResult] = {}
+        self._shown: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield from super().compose()
+        with VerticalScroll(id="deployment-detail"):
+            yield Static("Select a deployment. n deploys a folder.", id="deployment-fields")
+
+    def rows_applied(self) -> None:
+        self.show_selected()
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table is self.table:
+            self.show_selected()
+
+    def show_selected(self) -> None:
+        deployment = self.selected()
+        fields = self.query_one("#deployment-fields", Static)
+        detail = self.query_one("#deployment-detail", VerticalScroll)
+        if deployment is None:
+            detail.border_title = ""
+            fields.update("No deployment selected. n deploys a folder.")
+            return
+        detail.border_title = f" {deployment.get('name')} "
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column(overflow="fold")
+        for name in DETAIL_FIELDS:
+            value = deployment.get(name)
+            if name == "status":
+                value = status_text(str(value))
+            table.add_row(name, one_line(value, 400))
+        url = deployment_url(deployment)
+        if url:
+            result = self.health.get(url)
+            table.add_row("health", result.text() if result else "not probed (h)")
+        fields.update(table)
+        key = str(deployment.get("name"))
+        if url and key != self._shown and url not in self.health and self.is_on_screen:
+            self._probe(url)
+        self._shown = key
+
+    def _selected_or_warn(self) -> dict[str, Any] | None:
+        deployment = self.selected()
+        if deployment is None:
+            self.app.notify("No deployment selected.", severity="warning")
+        return deployment
+
+    def _url_or_warn(self) -> str | None:
+        deployment = self._selected_or_warn()
+        if deployment is None:
+            return None
+        url = deployment_url(deployment)
+        if url is None:
+            self.app.notify(
+                f"{deployment.get('name')} has no URL yet ({deployment.get('status')}).",
+                severity="warning",
+            )
+        return url
+
+    @work(group="probe", exit_on_error=False)
+    async def _probe(self, url: str) -> None:
+        self.post_message(DeploymentProbed(await probe(url)))
+
+    def on_deployment_probed(self, message: DeploymentProbed) -> None:
+        message.stop()
+        self.health[message.result.url] = message.result
+        self.show_selected()
+
+    def action_deploy(self) -> None:
+        dashboard_app(self).actions.deploy()
+
+    def action_logs(self) -> None:
+        if deployment := self._selected_or_warn():
+            dashboard_app(self).actions.deployment_logs(deployment)
+
+    def action_copy_url(self) -> None:
+        if url := self._url_or_warn():
+            self.app.copy_to_clipboard(url)
+            self.app.notify(f"Copied {url}")
+
+    def action_open_url(self) -> None:
+        if url := self._url_or_warn():
+            self.app.open_url(url)
+            self.app.notify(f"Opening {url}")
+
+    def action_probe(self) -> None:
+        if url := self._url_or_warn():
+            self._probe(url)

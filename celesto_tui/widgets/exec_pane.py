@@ -1,0 +1,300 @@
+"""Run commands on the selected computer and watch their output arrive.
+
+The prompt keeps a per-computer history (↑/↓, remembered between runs); output streams in
+as the API sends it, stdout and stderr told apart; each run ends with its exit code and
+duration. F5 re-runs, ctrl+f searches, ctrl+y copies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Input, Label, Static
+
+from celesto_api import CelestoConflictError, CelestoError, limits
+from celesto_api import _validation as check
+
+from ..bindings import bindings
+from ..command_log import LogEntry
+from ..context import allowed, dashboard_app
+from ..errors import explain
+from ..format import duration_ms
+from .output_log import OutputLog, Stream
+
+STREAMS: tuple[Stream, Stream] = ("stdout", "stderr")
+
+
+@dataclass
+class ExecChunk(Message):
+    stream: Stream
+    text: str
+
+
+@dataclass
+class ExecEnded(Message):
+    computer: dict[str, Any]
+    command: str
+    exit_code: int | None
+    duration_ms: float
+    timed_out: bool = False
+    error: BaseException | None = None
+
+
+class PromptInput(Input):
+    """The command prompt, with ↑/↓ through the history of the selected computer."""
+
+    BINDINGS = bindings("prompt")
+
+    def __init__(self) -> None:
+        super().__init__(placeholder="command to run, Enter runs it", id="exec-command")
+        self.history: list[str] = []
+        self._position = 0
+
+    def set_history(self, history: list[str]) -> None:
+        self.history = history
+        self._position = len(history)
+
+    def action_history(self, step: int) -> None:
+        if not self.history:
+            return
+        self._position = max(0, min(len(self.history), self._position + step))
+        self.value = self.history[self._position] if self._position < len(self.history) else ""
+        self.cursor_position = len(self.value)
+
+
+class ExecPane(Vertical):
+    DEFAULT_CSS = """
+    ExecPane { height: 1fr; }
+    ExecPane #exec-bar { height: 3; }
+    ExecPane #exec-command { width: 1fr; }
+    ExecPane #exec-timeout { width: 16; }
+    ExecPane #exec-search { display: none; }
+    ExecPane #exec-search.shown { display: block; }
+    ExecPane #exec-status { height: 1; padding: 0 1; color: $text-muted; }
+    ExecPane #exec-error { height: auto; padding: 0 1; color: $error; display: none; }
+    ExecPane #exec-error.shown { display: block; }
+    """
+    BINDINGS = bindings("exec")
+
+    def __init__(self) -> None:
+        super().__init__(id="exec-pane")
+        self.computer: dict[str, Any] | None = None
+        self.last: tuple[dict[str, Any], str, int] | None = None
+        self.running = False
+        self.last_exit: int | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="exec-bar"):
+            yield PromptInput()
+            yield Input(
+                placeholder=f"timeout {limits.EXEC_TIMEOUT_DEFAULT}s",
+                id="exec-timeout",
+                restrict=r"[0-9]*",
+            )
+        yield Label("", id="exec-error")
+        yield Static("Select a computer, type a command and press Enter.", id="exec-status")
+        yield Input(placeholder="search the output (Enter: next match)", id="exec-search")
+        yield OutputLog(id="exec-output")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return allowed(self, "exec", action)
+
+    @property
+    def output(self) -> OutputLog:
+        return self.query_one(OutputLog)
+
+    @property
+    def prompt(self) -> PromptInput:
+        return self.query_one(PromptInput)
+
+    def show_computer(self, computer: dict[str, Any] | None) -> None:
+        previous = self.computer.get("id") if self.computer else None
+        self.computer = computer
+        if computer is None or computer.get("id") == previous:
+            return
+        history = dashboard_app(self).ui_state.exec_history.get(str(computer["id"]), [])
+        self.prompt.set_history(list(history))
+        if not self.running:
+            self._status(f"Run a command on {computer['name']} ({computer.get('status')}).")
+
+    def focus_prompt(self) -> None:
+        self.prompt.focus()
+
+    def _status(self, text: str) -> None:
+        self.query_one("#exec-status", Static).update(text)
+
+    def _error(self, text: str) -> None:
+        label = self.query_one("#exec-error", Label)
+        label.update(text)
+        label.set_class(bool(text), "shown")
+
+    # --- running ---------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#exec-command, #exec-timeout")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not allowed(self, "exec", "rerun"):
+            return
+        command = self.prompt.value
+        raw_timeout = self.query_one("#exec-timeout", Input).value.strip()
+        try:
+            check.command(command)
+            timeout = check.exec_timeout(
+                int(raw_timeout) if raw_timeout else limits.EXEC_TIMEOUT_DEFAULT
+            )
+        except CelestoError as exc:
+            self._error(exc.message)
+            return
+        self._error("")
+        if self.computer is None:
+            self._error("Select a computer first.")
+            return
+        self.start(self.computer, command, timeout)
+
+    def start(self, computer: dict[str, Any], command: str, timeout: int) -> None:
+        """Run ``command`` once the computer is running (offering to start it)."""
+        app = dashboard_app(self)
+        app.actions.when_running(
+            computer, "run a command", lambda c: self._run(c, command, timeout)
+        )
+
+    def _run(self, computer: dict[str, Any], command: str, timeout: int) -> None:
+        if self.running:
+            self.app.notify("A command is still running (ctrl+g stops waiting for it).")
+            return
+        app = dashboard_app(self)
+        app.ui_state.remember_command(str(computer["id"]), command)
+        app.save_state()
+        self.prompt.set_history(list(app.ui_state.exec_history[str(computer["id"])]))
+        self.prompt.value = ""
+        self.last = (computer, command, timeout)
+        self.running = True
+        self.output.add("info", f"── {computer['name']} $ {command}   (timeout {timeout}s)")
+        self._status(f"running on {computer['name']}…")
+        line = app.actions.line_run(computer, command, timeout)
+        self._exec(computer, command, timeout, app.actions.log("run", str(computer["name"]), line))
+
+    @work(exclusive=True, group="exec", exit_on_error=False)
+    async def _exec(
+        self, computer: dict[str, Any], command: str, timeout: int, entry: LogEntry
+    ) -> None:
+        app = dashboard_app(self)
+        clock = app.clock
+        started = clock.monotonic()
+        exit_code: int | None = None
+        timed_out = False
+        pending = {"stdout": "", "stderr": ""}
+        try:
+            async for event in app.api.computers.exec_stream(str(computer["id"]), command, timeout):
+                kind = event.get("type")
+                if kind in ("stdout", "stderr"):
+                    stream: Stream = "stdout" if kind == "stdout" else "stderr"
+                    data = pending[stream] + str(event.get("data", ""))
+                    *complete, pending[stream] = data.split("\n")
+                    for line in complete:
+                        self.post_message(ExecChunk(stream, line))
+                elif kind == "exit":
+                    code = event.get("exit_code")
+                    exit_code = code if isinstance(code, int) else -1
+                    timed_out = bool(event.get("timed_out"))
+        except Exception as exc:
+            self._flush(pending)
+            elapsed = (clock.monotonic() - started) * 1000
+            app.actions.finish(entry, False, explain(exc))
+            self.post_message(ExecEnded(computer, command, None, elapsed, error=exc))
+            return
+        self._flush(pending)
+        elapsed = (clock.monotonic() - started) * 1000
+        ok = exit_code == 0
+        app.actions.finish(entry, ok, f"exit {exit_code}" + (" (timed out)" if timed_out else ""))
+        self.post_message(ExecEnded(computer, command, exit_code, elapsed, timed_out))
+
+    def _flush(self, pending: dict[str, str]) -> None:
+        for stream in STREAMS:
+            if pending[stream]:
+                self.post_message(ExecChunk(stream, pending[stream]))
+                pending[stream] = ""
+
+    def on_exec_chunk(self, message: ExecChunk) -> None:
+        message.stop()
+        self.output.add(message.stream, message.text)
+
+    def on_exec_ended(self, message: ExecEnded) -> None:
+        message.stop()
+        self.running = False
+        took = duration_ms(message.duration_ms)
+        if message.error is not None:
+            self.output.add("bad", f"✖ {explain(message.error)}")
+            self._status(f"failed after {took}")
+            if isinstance(message.error, CelestoConflictError):
+                dashboard_app(self).actions.when_running(
+                    message.computer,
+                    "run the command",
+                    lambda c: self._run(c, message.command, self.last[2] if self.last else 30),
+                )
+            return
+        self.last_exit = message.exit_code
+        verdict = "timed out" if message.timed_out else f"exit {message.exit_code}"
+        glyph = "✔" if message.exit_code == 0 and not message.timed_out else "✖"
+        self.output.add("ok" if glyph == "✔" else "bad", f"{glyph} {verdict} · {took}")
+        self._status(f"{verdict} · {took} · F5 runs it again")
+
+    # --- actions -------------------------------------------------------------------------------
+
+    def action_rerun(self) -> None:
+        if self.last is None:
+            self.app.notify("Nothing to run again yet.", severity="warning")
+            return
+        computer, command, timeout = self.last
+        current = dashboard_app(self).computer_by_id(str(computer["id"])) or computer
+        self.start(current, command, timeout)
+
+    def action_cancel(self) -> None:
+        if not self.running:
+            return
+        for worker in self.workers:
+            if worker.group == "exec":
+                worker.cancel()
+        self.running = False
+        self.output.add("bad", "✖ stopped waiting (the command may run on until its timeout)")
+        self._status("cancelled")
+
+    def action_search(self) -> None:
+        search = self.query_one("#exec-search", Input)
+        search.add_class("shown")
+        search.focus()
+
+    @on(Input.Changed, "#exec-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        count = self.output.search(event.value)
+        if event.value.strip():
+            self._status(f"{count} matching line{'s' if count != 1 else ''}")
+
+    @on(Input.Submitted, "#exec-search")
+    def _search_next(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.output.next_match()
+
+    def action_copy_output(self) -> None:
+        text = self.output.plain()
+        self.app.copy_to_clipboard(text)
+        self.app.notify(f"Copied {len(self.output.lines_kept)} lines of output.")
+
+    def action_clear_output(self) -> None:
+        self.output.reset()
+
+    def action_leave(self) -> None:
+        search = self.query_one("#exec-search", Input)
+        if search.has_focus:
+            search.value = ""
+            search.remove_class("shown")
+            self.output.search("")
+            self.prompt.focus()
+            return
+        dashboard_app(self).focus_table()

@@ -1,0 +1,154 @@
+"""Overview of the selected computer: every field, or its raw JSON (`j`), plus live metrics
+from the observability endpoint while the computer runs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from rich.json import JSON
+from rich.table import Table
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Sparkline, Static
+
+from ..bindings import bindings
+from ..context import allowed, dashboard_app
+from ..format import flatten, megabytes, percent
+
+METRICS_EVERY_S = 10.0
+
+
+@dataclass
+class MetricsFetched(Message):
+    computer_id: str
+    observability: dict[str, Any] | None
+    error: str = ""
+
+
+def fields_table(computer: dict[str, Any]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for key, value in flatten(computer):
+        table.add_row(key, value)
+    return table
+
+
+def metrics_text(latest: dict[str, Any]) -> str:
+    parts = [f"CPU {percent(latest.get('cpu_used_percent'))}"]
+    used, total = latest.get("ram_used_mb"), latest.get("ram_total_mb")
+    if used is not None:
+        parts.append(f"RAM {megabytes(used)}" + (f" of {megabytes(total)}" if total else ""))
+    disk = latest.get("disk_used_mb")
+    if disk is not None:
+        parts.append(f"disk {megabytes(disk)} used")
+    uptime = latest.get("uptime_seconds")
+    if isinstance(uptime, int):
+        parts.append(f"up {uptime // 3600}h{uptime % 3600 // 60:02d}m")
+    if latest.get("stale"):
+        parts.append("(stale sample)")
+    return " · ".join(parts)
+
+
+class OverviewPane(VerticalScroll):
+    DEFAULT_CSS = """
+    OverviewPane { height: 1fr; padding: 0 1; }
+    OverviewPane #overview-metrics { color: $text-muted; height: auto; }
+    OverviewPane Sparkline { height: 2; margin-bottom: 1; display: none; }
+    OverviewPane Sparkline.shown { display: block; }
+    """
+    BINDINGS = bindings("overview")
+
+    raw = reactive(False)
+
+    def __init__(self) -> None:
+        super().__init__(id="overview-pane")
+        self.computer: dict[str, Any] | None = None
+        self._metrics_for: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="overview-metrics", markup=False)
+        yield Sparkline([], id="overview-cpu")
+        yield Static("Select a computer.", id="overview-fields")
+
+    def on_mount(self) -> None:
+        self.set_interval(METRICS_EVERY_S, self._refresh_metrics)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return allowed(self, "overview", action)
+
+    def show_computer(self, computer: dict[str, Any] | None) -> None:
+        previous = self.computer
+        self.computer = computer
+        self._render_fields()
+        if computer is None:
+            self._show_metrics(None)
+            return
+        changed = previous is None or previous.get("id") != computer.get("id")
+        if changed:
+            self._show_metrics(None)
+            self._refresh_metrics()
+
+    def watch_raw(self) -> None:
+        self._render_fields()
+
+    def _render_fields(self) -> None:
+        fields = self.query_one("#overview-fields", Static)
+        if self.computer is None:
+            fields.update("Select a computer.")
+        elif self.raw:
+            fields.update(JSON(json.dumps(self.computer, default=str)))
+        else:
+            fields.update(fields_table(self.computer))
+
+    def action_toggle_json(self) -> None:
+        self.raw = not self.raw
+
+    def action_leave(self) -> None:
+        dashboard_app(self).focus_table()
+
+    # --- live metrics ------------------------------------------------------------------
+
+    def _refresh_metrics(self) -> None:
+        computer = self.computer
+        if computer is None or computer.get("status") != "running" or not self.is_on_screen:
+            return
+        self._fetch_metrics(str(computer["id"]))
+
+    @work(exclusive=True, group="observability", exit_on_error=False)
+    async def _fetch_metrics(self, computer_id: str) -> None:
+        api = dashboard_app(self).api
+        try:
+            data = await api.computers.observability(computer_id)
+        except Exception as exc:  # metrics are a bonus: say so and carry on
+            self.post_message(MetricsFetched(computer_id, None, str(exc)))
+        else:
+            self.post_message(MetricsFetched(computer_id, dict(data)))
+
+    def on_metrics_fetched(self, message: MetricsFetched) -> None:
+        if self.computer is None or self.computer.get("id") != message.computer_id:
+            return
+        self._show_metrics(message.observability, message.error)
+
+    def _show_metrics(self, data: dict[str, Any] | None, error: str = "") -> None:
+        label = self.query_one("#overview-metrics", Static)
+        spark = self.query_one(Sparkline)
+        latest = (data or {}).get("latest")
+        if error:
+            label.update(f"live metrics unavailable: {error}")
+        elif isinstance(latest, dict):
+            label.update("live: " + metrics_text(latest))
+        else:
+            label.update("")
+        samples = [
+            float(sample["guest_cpu_used_percent"])
+            for sample in (data or {}).get("samples") or []
+            if isinstance(sample, dict) and sample.get("guest_cpu_used_percent") is not None
+        ]
+        spark.data = samples[-120:]
+        spark.set_class(len(samples) > 1, "shown")

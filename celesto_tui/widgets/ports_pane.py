@@ -1,0 +1,168 @@
+"""Published ports of the selected computer: URL and status, a health probe (HTTP status and
+latency) per URL, publish / unpublish, copy the URL, open it in the browser."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Static
+
+from ..bindings import bindings
+from ..context import allowed, dashboard_app
+from ..format import age, status_text
+from ..probe import ProbeResult, probe
+from ..table_model import Cells, Column, Item, TableSpec, ViewParams, build_rows
+from .resource_table import ResourceTable
+
+HEALTH_FIELD = "_health"
+
+
+def port_cells(item: Item, now: datetime) -> Cells:
+    return (
+        str(item.get("port", "")),
+        status_text(str(item.get("status", ""))),
+        str(item.get("url") or "-"),
+        str(item.get(HEALTH_FIELD) or "not probed (h)"),
+        age(item.get("created_at"), now),
+    )
+
+
+PORTS = TableSpec(
+    kind="ports",
+    columns=(
+        Column("port", "Port", lambda p: p.get("port"), width=6),
+        Column("status", "Status", lambda p: p.get("status"), width=14),
+        Column("url", "URL", lambda p: p.get("url")),
+        Column("health", "Health", lambda p: p.get(HEALTH_FIELD)),
+        Column("age", "Age", lambda p: p.get("created_at"), width=5, volatile=True),
+    ),
+    key_column="port",
+    status_column="status",
+    cells=port_cells,
+    default_sort="port",
+)
+
+
+@dataclass
+class Probed(Message):
+    result: ProbeResult
+
+
+class PortsPane(Vertical):
+    DEFAULT_CSS = """
+    PortsPane { height: 1fr; }
+    PortsPane ResourceTable { height: 1fr; border: round $primary 50%; }
+    PortsPane ResourceTable:focus { border: round $primary; }
+    PortsPane #ports-hint { height: 1; padding: 0 1; color: $text-muted; }
+    """
+    BINDINGS = bindings("ports")
+
+    def __init__(self) -> None:
+        super().__init__(id="ports-pane")
+        self.computer: dict[str, Any] | None = None
+        self.ports: list[dict[str, Any]] = []
+        self.health: dict[str, ProbeResult] = {}
+        self._probing: set[str] = set()
+        self.table = ResourceTable(PORTS, id="ports-table")
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="ports-hint")
+        yield self.table
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return allowed(self, "ports", action)
+
+    def show_computer(self, computer: dict[str, Any] | None) -> None:
+        self.computer = computer
+        ports = (computer or {}).get("published_ports")
+        self.show_ports(list(ports) if isinstance(ports, list) else [])
+
+    def show_ports(self, ports: list[dict[str, Any]]) -> None:
+        self.ports = ports
+        self._show_rows()
+        name = (self.computer or {}).get("name", "")
+        hint = (
+            f"{len(ports)} published port{'s' if len(ports) != 1 else ''} of {name} · "
+            "P publish · U unpublish · h probe · y copy URL · b browser"
+            if self.computer
+            else "Select a computer."
+        )
+        self.query_one("#ports-hint", Static).update(hint)
+        if self.is_on_screen:
+            self.probe_unprobed()
+
+    def probe_unprobed(self) -> None:
+        """Probe every URL shown that has not been probed yet."""
+        for port in self.ports:
+            url = port.get("url")
+            if url and url not in self.health and url not in self._probing:
+                self._probing.add(str(url))
+                self._probe(str(url))
+
+    def _show_rows(self) -> None:
+        items = []
+        for port in self.ports:
+            item = dict(port)
+            result = self.health.get(str(port.get("url")))
+            if result is not None:
+                item[HEALTH_FIELD] = result.text()
+            items.append(item)
+        rows = build_rows(PORTS, items, ViewParams(), dashboard_app(self).clock.now())
+        self.table.apply(rows)
+
+    def selected_port(self) -> dict[str, Any] | None:
+        key = self.table.selected_key()
+        for port in self.ports:
+            if str(port.get("port")) == key:
+                return port
+        return None
+
+    def _selected_url(self) -> str | None:
+        port = self.selected_port()
+        url = port.get("url") if port else None
+        if not url:
+            self.app.notify("Select a published port with a URL first.", severity="warning")
+            return None
+        return str(url)
+
+    @work(group="probe", exit_on_error=False)
+    async def _probe(self, url: str) -> None:
+        self.post_message(Probed(await probe(url)))
+
+    def on_probed(self, message: Probed) -> None:
+        message.stop()
+        self.health[message.result.url] = message.result
+        self._probing.discard(message.result.url)
+        self._show_rows()
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def action_probe(self) -> None:
+        if url := self._selected_url():
+            self._probe(url)
+
+    def action_copy_url(self) -> None:
+        if url := self._selected_url():
+            self.app.copy_to_clipboard(url)
+            self.app.notify(f"Copied {url}")
+
+    def action_open_url(self) -> None:
+        if url := self._selected_url():
+            self.app.open_url(url)
+            self.app.notify(f"Opening {url}")
+
+    def action_unpublish(self) -> None:
+        port = self.selected_port()
+        if self.computer is None or port is None:
+            self.app.notify("Select a published port first.", severity="warning")
+            return
+        dashboard_app(self).actions.unpublish(self.computer, int(port["port"]))
+
+    def action_leave(self) -> None:
+        dashboard_app(self).focus_table()

@@ -1,0 +1,212 @@
+"""A live resource table with its filter bar, title and stale dimming.
+
+The view owns the *view state* (filter, sort) and turns polled items into rows for its
+`ResourceTable`. Rebuilding rows after a filter or sort change runs in a thread and comes
+back as a `RowsBuilt` message; rows built for other parameters are dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import DataTable, Input
+
+from ..bindings import Scope, bindings
+from ..context import allowed, dashboard_app
+from ..filtering import Filter
+from ..format import STATUS_GLYPHS
+from ..messages import RowsBuilt
+from ..polling import Freshness, State, human_seconds
+from ..table_model import Rows, TableSpec, ViewParams, build_rows
+from ..ui_state import ViewState
+from .resource_table import ResourceTable
+
+
+class FilterBar(Input):
+    """``/`` opens it; typing filters live; Enter keeps the filter, Escape clears it."""
+
+    DEFAULT_CSS = """
+    FilterBar { display: none; border: tall $accent; height: 3; }
+    FilterBar.shown { display: block; }
+    """
+
+    BINDINGS = bindings("filter")
+
+    def action_clear_filter(self) -> None:
+        self.value = ""
+        self.post_message(self.Submitted(self, self.value))
+
+
+class TableView(Vertical):
+    """Base of the computers and deployments views."""
+
+    DEFAULT_CSS = """
+    TableView { height: 1fr; }
+    TableView ResourceTable { height: 1fr; border: round $primary 60%; }
+    TableView ResourceTable:focus { border: round $primary; }
+    TableView.stale ResourceTable { opacity: 55%; }
+    """
+    TITLE = ""
+    SCOPE: Scope = "computers"
+
+    def __init__(self, spec: TableSpec, state: ViewState, *, markable: bool, id: str) -> None:
+        super().__init__(id=id)
+        self.spec = spec
+        self.state = state
+        self.params = ViewParams(Filter.parse(state.filter), state.sort, state.reverse)
+        self.items: dict[str, dict[str, Any]] = {}
+        self.rows: Rows | None = None
+        self.freshness = Freshness()
+        self.table = ResourceTable(spec, markable=markable, id=f"{id}-table")
+        # The saved filter goes in on mount: an Input given a value needs a running app.
+        self.filter_bar = FilterBar(
+            placeholder="filter: words, status:running, !word",
+            id=f"{id}-filter",
+        )
+        self.on_state_changed: Callable[[], None] = lambda: None
+
+    def compose(self) -> ComposeResult:
+        yield self.filter_bar
+        yield self.table
+
+    def on_mount(self) -> None:
+        if self.state.filter:
+            self.filter_bar.value = self.state.filter
+            self.filter_bar.add_class("shown")
+        self.update_title()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return allowed(self, self.SCOPE, action)
+
+    # --- data ------------------------------------------------------------------------
+
+    def apply_items(self, items: Sequence[dict[str, Any]], rows: Rows) -> None:
+        """A poll's (or an action's) items and the rows built for them."""
+        self.items = {self.spec.key_of(item): item for item in items}
+        self.table.prune_marks(self.items)
+        if rows.params != self.params:
+            self.rebuild()
+            return
+        self._apply_rows(rows)
+
+    def _apply_rows(self, rows: Rows) -> None:
+        self.rows = rows
+        self.table.apply(rows)
+        self.update_title()
+        self.rows_applied()
+
+    def rows_applied(self) -> None:
+        """Hook: the table shows new rows."""
+
+    @work(thread=True, exclusive=True, group="rebuild", exit_on_error=False)
+    def rebuild(self) -> None:
+        rows = build_rows(
+            self.spec, list(self.items.values()), self.params, dashboard_app(self).clock.now()
+        )
+        self.post_message(RowsBuilt(self.spec.kind, rows))
+
+    def on_rows_built(self, message: RowsBuilt) -> None:
+        message.stop()
+        if message.rows.params == self.params:
+            self._apply_rows(message.rows)
+
+    def set_params(self, params: ViewParams) -> None:
+        if params == self.params:
+            return
+        self.params = params
+        self.state.filter = params.filter.text
+        self.state.sort, self.state.reverse = params.sort, params.reverse
+        self.on_state_changed()
+        self.update_title()
+        self.rebuild()
+
+    # --- freshness ---------------------------------------------------------------------
+
+    def show_freshness(self, freshness: Freshness, now: float) -> None:
+        self.freshness = freshness
+        self.set_class(freshness.state in (State.STALE, State.OFFLINE), "stale")
+        subtitle = ""
+        if freshness.state in (State.STALE, State.OFFLINE):
+            age = freshness.age(now)
+            subtitle = f"{freshness.state.value} · " + (
+                "no data yet" if age is None else f"data {human_seconds(age)} old"
+            )
+        self.table.border_subtitle = subtitle
+
+    # --- title ---------------------------------------------------------------------------
+
+    def update_title(self) -> None:
+        parts: list[str | tuple[str, str]] = [(f" {self.TITLE} ", "bold")]
+        rows = self.rows
+        if rows is not None:
+            parts.append(f"{rows.total}")
+            for status, count in sorted(rows.by_status.items()):
+                parts.append(f" · {STATUS_GLYPHS.get(status, '?')} {count} {status}")
+        if self.params.filter:
+            shown = f" ({len(rows.order)} shown)" if rows is not None else ""
+            parts += [
+                " │ ",
+                ("filter ", "bold"),
+                (f'"{self.params.filter.text}"', "$accent"),
+                shown,
+            ]
+        column = self.spec.column(self.params.sort or self.spec.default_sort)
+        parts += [" │ ", ("sort ", "bold"), f"{column.label} {'↓' if self.params.reverse else '↑'}"]
+        parts += self.extra_title()
+        parts.append(" ")
+        self.table.border_title = Content.assemble(*parts)
+
+    def extra_title(self) -> list[str | tuple[str, str]]:
+        return []
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        self.filter_bar.add_class("shown")
+        self.filter_bar.focus()
+
+    @on(Input.Changed)
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if event.input is not self.filter_bar:
+            return
+        event.stop()
+        self.set_params(
+            ViewParams(Filter.parse(event.value), self.params.sort, self.params.reverse)
+        )
+
+    @on(Input.Submitted)
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if event.input is not self.filter_bar:
+            return
+        event.stop()
+        if not event.value.strip():
+            self.filter_bar.remove_class("shown")
+        self.table.focus()
+
+    def action_sort(self) -> None:
+        keys = self.spec.column_keys
+        current = self.params.sort or self.spec.default_sort
+        following = keys[(keys.index(current) + 1) % len(keys)]
+        self.set_params(ViewParams(self.params.filter, following, False))
+
+    def action_sort_reverse(self) -> None:
+        self.set_params(ViewParams(self.params.filter, self.params.sort, not self.params.reverse))
+
+    @on(DataTable.HeaderSelected)
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        key = str(event.column_key.value)
+        if key not in self.spec.column_keys:
+            return
+        same = key == (self.params.sort or self.spec.default_sort)
+        reverse = not self.params.reverse if same else False
+        self.set_params(ViewParams(self.params.filter, key, reverse))
+
+    def selected(self) -> dict[str, Any] | None:
+        key = self.table.selected_key()
+        return self.items.get(key) if key is not None else None

@@ -1,0 +1,201 @@
+"""Create / start / stop / delete, single and bulk, against the real backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Button, Input, Static
+
+from celesto_api import AsyncCelesto, CelestoNotFoundError
+from celesto_api.local import LocalServer
+from celesto_tui.app import CelestoApp
+from celesto_tui.screens.confirm import ConfirmScreen
+from celesto_tui.screens.create_computer import CreateComputerScreen
+from celesto_tui.widgets.log_views import CommandLogView
+
+from .conftest import AppFactory, computers_view, loaded, select, status_of, wait_for
+
+
+async def test_create_dialog_explains_bad_values_before_sending(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 44)) as pilot:
+        await loaded(pilot)
+        before = set(app.items["computers"])
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, CreateComputerScreen))
+        dialog = app.screen
+        assert isinstance(dialog, CreateComputerScreen)
+        # Defaults are shown as placeholders; Cancel has to be chosen explicitly.
+        assert "default" in dialog.query_one("#cpus", Input).placeholder
+        await pilot.press(*"99")
+        error = dialog.query_one("#cpus-error", Static)
+        assert "cpus must be between 1 and 16 (got 99)" in str(error.render())
+        dialog.query_one("#memory", Input).value = "100"
+        dialog.query_one("#disk", Input).value = "3 parsecs"
+        await pilot.pause()
+        assert "memory must be between 512 and 32768" in dialog.errors["memory"]
+        assert "disk must be a size in MB" in dialog.errors["disk"]
+        await pilot.click("#create")
+        await pilot.pause()
+        assert app.screen is dialog  # nothing was sent
+        await pilot.press("escape")
+        assert not isinstance(app.screen, CreateComputerScreen)
+        await pilot.pause(0.3)
+        assert set(app.items["computers"]) <= before | set(app.items["computers"])
+        assert not app.command_log.entries
+
+
+async def test_create_with_values_shows_the_new_row_and_logs_the_command(
+    make_app: AppFactory, aclient: AsyncCelesto
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 44)) as pilot:
+        await loaded(pilot)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, CreateComputerScreen))
+        await pilot.press("2", "tab", *"1536", "tab", *"2gb", "enter")
+        log = app.command_log.entries
+        await wait_for(pilot, lambda: log and log[-1].status == "ok", what="the create")
+        entry = log[-1]
+        assert entry.line == (
+            "celesto-tui computer create --cpus 2 --memory 1536 --disk 2048 --template scratch"
+            " --local"
+        )
+        created = [c for c in app.items["computers"].values() if c["name"] == entry.subject]
+        assert created and created[0]["vcpus"] == 2 and created[0]["ram_mb"] == 1536
+        view = computers_view(app)
+        await wait_for(pilot, lambda: view.table.selected_key() == created[0]["id"])
+    await aclient.computers.delete(created[0]["id"])
+
+
+async def test_stop_asks_first_with_cancel_focused(
+    make_app: AppFactory, computer: dict[str, Any], local_server: LocalServer
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 44)) as pilot:
+        await loaded(pilot)
+        await select(pilot, computer["id"])
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert app.screen.focused is not None and app.screen.focused.id == "cancel"
+        await pilot.press("enter")  # Enter on the focused Cancel
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.pause(0.3)
+        assert status_of(app, computer["id"]) == "running"
+        assert not app.command_log.entries
+
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        local_server.set_faults("latency_ms=400")  # a slow API: the row must not wait for it
+        await pilot.click("#confirm")
+        await pilot.pause()
+        assert status_of(app, computer["id"]) == "stopping"
+        row = [str(cell) for cell in computers_view(app).table.get_row(computer["id"])]
+        assert row[3] == "◑ stopping"
+        local_server.set_faults(None)
+        await wait_for(pilot, lambda: status_of(app, computer["id"]) == "stopped", what="stopped")
+        line = app.command_log.entries[-1].line
+        assert line == f"celesto-tui computer stop {computer['name']} --local"
+
+        await pilot.press("s")  # start needs no confirmation
+        await wait_for(pilot, lambda: status_of(app, computer["id"]) == "running", what="running")
+
+        # The command log lists both, newest first, and copies the line.
+        await pilot.press("3")
+        log_view = app.query_one(CommandLogView)
+        assert log_view.table.has_focus and log_view.table.row_count == 2
+        await pilot.press("y")
+        assert app.clipboard == f"celesto-tui computer start {computer['name']} --local"
+        assert local_server_key_absent(app)
+
+
+def local_server_key_absent(app: CelestoApp) -> bool:
+    return all(app.target.api_key not in entry.line for entry in app.command_log.entries)
+
+
+async def test_delete_wants_the_name_typed(make_app: AppFactory, aclient: AsyncCelesto) -> None:
+    doomed = await aclient.computers.create()
+    app = make_app()
+    async with app.run_test(size=(160, 44)) as pilot:
+        await loaded(pilot)
+        await select(pilot, doomed["id"])
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        screen = app.screen
+        assert screen.focused is not None and screen.focused.id == "cancel"
+        delete = screen.query_one("#confirm", Button)
+        assert delete.disabled
+        screen.query_one("#confirm-text", Input).value = "not-the-name"
+        await pilot.pause()
+        assert delete.disabled
+        await pilot.press("escape")  # cancelled: nothing happens
+        await pilot.pause(0.3)
+        assert status_of(app, doomed["id"]) not in (None, "deleting")
+
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        app.screen.query_one("#confirm-text", Input).focus()
+        await pilot.press(*doomed["name"])
+        assert not app.screen.query_one("#confirm", Button).disabled
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: doomed["id"] not in app.items["computers"], what="gone")
+    try:
+        await aclient.computers.get(doomed["id"])
+    except CelestoNotFoundError:
+        pass
+    else:
+        raise AssertionError("the computer still exists")
+
+
+async def test_bulk_delete_lists_every_target(make_app: AppFactory, aclient: AsyncCelesto) -> None:
+    first = await aclient.computers.create()
+    second = await aclient.computers.create()
+    app = make_app()
+    async with app.run_test(size=(160, 44)) as pilot:
+        await loaded(pilot)
+        view = computers_view(app)
+        for target in (first, second):
+            await select(pilot, target["id"])
+            view.table.set_marked(target["id"], True)
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        listed = " ".join(screen.targets)
+        assert first["name"] in listed and second["name"] in listed
+        assert screen.typed == "delete 2"
+        screen.query_one("#confirm-text", Input).value = "delete 2"
+        await pilot.click("#confirm")
+        await wait_for(
+            pilot,
+            lambda: not ({first["id"], second["id"]} & set(app.items["computers"])),
+            what="both gone",
+        )
+        lines = [entry.line for entry in app.command_log.entries]
+        assert f"celesto-tui computer delete {first['name']} --local" in lines
+        assert not view.table.marks
+
+
+async def test_bulk_start_asks_and_lists_targets(
+    make_app: AppFactory, aclient: AsyncCelesto, stopped_computer: dict[str, Any]
+) -> None:
+    other = await aclient.computers.create()
+    await aclient.computers.stop(other["id"])
+    app = make_app()
+    async with app.run_test(size=(160, 44)) as pilot:
+        await loaded(pilot)
+        view = computers_view(app)
+        for target in (stopped_computer, other):
+            await select(pilot, target["id"])
+            view.table.set_marked(target["id"], True)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("escape")  # cancelled
+        await pilot.pause(0.2)
+        assert not app.command_log.entries
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.click("#confirm")
+        for target in (stopped_computer, other):
+            await wait_for(pilot, lambda t=target: status_of(app, t["id"]) == "running")
+    await aclient.computers.delete(other["id"])

@@ -1,0 +1,193 @@
+"""The computers view against the real backend: columns, live diffs, filter, sort, marks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from textual.widgets import Static
+
+from celesto_api import AsyncCelesto
+from celesto_api.local import LocalServer
+from celesto_tui.computers_model import COMPUTERS
+from celesto_tui.ui_state import default_state_path
+
+from .conftest import AppFactory, computers_view, loaded, plain, select, wait_for
+
+
+async def test_table_shows_every_column_with_glyph_and_counts(
+    make_app: AppFactory, computer: dict[str, Any]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        view = computers_view(app)
+        await select(pilot, computer["id"])
+        labels = [str(column.label) for column in view.table.columns.values()]
+        assert labels[1:] == [column.label for column in COMPUTERS.columns]
+        row = [str(cell) for cell in view.table.get_row(computer["id"])]
+        assert row[1:4] == [computer["name"], computer["id"], "● running"]
+        assert row[4] == str(computer["vcpus"])
+        title = plain(view.table.border_title)
+        assert "Computers" in title and "running" in title
+        # The detail panes follow the cursor.
+        assert view.overview.computer is not None
+        assert view.overview.computer["id"] == computer["id"]
+
+
+async def test_polls_keep_cursor_and_marks_and_flash_changed_rows(
+    make_app: AppFactory, aclient: AsyncCelesto, computer: dict[str, Any]
+) -> None:
+    other = await aclient.computers.create()
+    app = make_app(refresh=0.1)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        view = computers_view(app)
+        await select(pilot, other["id"])
+        await pilot.press("space")  # mark it (the cursor moves on)
+        assert other["id"] in view.table.marks
+        await select(pilot, computer["id"])
+        polls = app.pollers["computers"].polls
+        await aclient.computers.stop(other["id"])
+        await wait_for(pilot, lambda: app.pollers["computers"].polls >= polls + 3, what="polls")
+        assert view.table.selected_key() == computer["id"]
+        assert other["id"] in view.table.marks
+        assert "1 marked" in plain(view.table.border_title)
+        await wait_for(
+            pilot,
+            lambda: (
+                other["id"] in view.table.flashing
+                or app.items["computers"][other["id"]]["status"] == "stopped"
+            ),
+            what="the stopped row to change",
+        )
+        await pilot.press("M")  # clear marks
+        assert not view.table.marks
+    await aclient.computers.delete(other["id"])
+
+
+async def test_filter_is_kept_across_refreshes_shown_and_remembered(
+    make_app: AppFactory, computer: dict[str, Any], aclient: AsyncCelesto
+) -> None:
+    other = await aclient.computers.create()
+    app = make_app(refresh=0.1)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        view = computers_view(app)
+        await wait_for(pilot, lambda: other["id"] in view.table.rows)
+        await pilot.press("slash", *computer["name"])
+        await wait_for(pilot, lambda: other["id"] not in view.table.rows, what="filtering")
+        assert computer["id"] in view.table.rows
+        await pilot.press("enter")
+        assert view.table.has_focus
+        polls = app.pollers["computers"].polls
+        await wait_for(pilot, lambda: app.pollers["computers"].polls >= polls + 2)
+        assert other["id"] not in view.table.rows
+        assert f'filter "{computer["name"]}"' in plain(view.table.border_title)
+        # Words can target a column and be negated.
+        view.filter_bar.value = f"!name:{computer['name']}"
+        await wait_for(pilot, lambda: computer["id"] not in view.table.rows)
+        assert other["id"] in view.table.rows
+        view.filter_bar.value = computer["name"]
+        await wait_for(pilot, lambda: computer["id"] in view.table.rows)
+        await pilot.pause(0.5)  # the state is saved (off the UI thread) shortly after
+    saved = json.loads(default_state_path().read_text())
+    assert saved["views"]["computers"]["filter"] == computer["name"]
+
+    again = make_app()
+    async with again.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        view = computers_view(again)
+        assert view.params.filter.text == computer["name"]
+        assert other["id"] not in view.table.rows
+        await pilot.press("slash", "escape")  # escape clears the filter
+        await wait_for(pilot, lambda: other["id"] in view.table.rows)
+        assert not view.filter_bar.has_class("shown")
+    await aclient.computers.delete(other["id"])
+
+
+async def test_sort_by_column_is_remembered(make_app: AppFactory, computer: dict[str, Any]) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        view = computers_view(app)
+        await pilot.press("o")  # name -> id
+        assert view.params.sort == "id"
+        await pilot.press("o", "O")  # id -> status, reversed
+        assert (view.params.sort, view.params.reverse) == ("status", True)
+        assert "sort Status ↓" in plain(view.table.border_title)
+        await wait_for(pilot, lambda: view.rows is not None and view.rows.params == view.params)
+        order = view.table.keys_in_order()
+        assert order == view.rows.order if view.rows else False
+        await pilot.pause(0.5)
+
+    again = make_app()
+    async with again.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        assert computers_view(again).params.sort == "status"
+        assert computers_view(again).params.reverse
+
+
+async def test_clicking_a_header_sorts_by_it(
+    make_app: AppFactory, computer: dict[str, Any]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        view = computers_view(app)
+        view.table.post_message(
+            view.table.HeaderSelected(view.table, view.table.columns["cpus"].key, 4, "CPUs")  # type: ignore[index]
+        )
+        await wait_for(pilot, lambda: view.params.sort == "cpus")
+
+
+async def test_polls_never_overlap_even_when_the_api_is_slow(
+    make_app: AppFactory, local_server: LocalServer
+) -> None:
+    app = make_app(refresh=0.01)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        poller = app.pollers["computers"]
+        original = poller.fetch
+        running = peak = 0
+
+        async def counted() -> list[dict[str, Any]]:
+            nonlocal running, peak
+            running += 1
+            peak = max(peak, running)
+            try:
+                return await original()
+            finally:
+                running -= 1
+
+        poller.fetch = counted
+        local_server.set_faults("latency_ms=150")
+        start = poller.polls
+        for _ in range(5):
+            await pilot.press("r")  # asking for more while one runs queues exactly one
+        await wait_for(pilot, lambda: poller.polls >= start + 3, what="three slow polls")
+        local_server.set_faults(None)
+        assert peak == 1
+
+
+async def test_overview_shows_fields_raw_json_and_live_metrics(
+    make_app: AppFactory, computer: dict[str, Any]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await loaded(pilot)
+        await select(pilot, computer["id"])
+        overview = computers_view(app).overview
+        await wait_for(
+            pilot,
+            lambda: "live: CPU" in str(overview.query_one("#overview-metrics", Static).render()),
+            what="metrics from the observability endpoint",
+        )
+        fields = overview.query_one("#overview-fields", Static)
+        await pilot.press("enter")  # into the pane below the table
+        assert overview.has_focus
+        await pilot.press("j")
+        assert overview.raw
+        assert computer["id"] in str(fields.render())  # rendered as JSON
+        await pilot.press("j", "escape")
+        assert not overview.raw and computers_view(app).table.has_focus

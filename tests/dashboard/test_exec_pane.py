@@ -1,0 +1,116 @@
+"""The Exec pane: streamed output, stdout/stderr apart, exit code, history, re-run,
+search, copy, and the offer to start a stopped computer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Input, Label
+
+from celesto_tui.screens.confirm import ConfirmScreen
+from celesto_tui.widgets.exec_pane import ExecPane
+
+from .conftest import AppFactory, computers_view, loaded, select, status_of, wait_for
+
+
+def exec_pane(app: Any) -> ExecPane:
+    return computers_view(app).exec_pane
+
+
+async def test_output_streams_with_stderr_apart_and_exit_code(
+    make_app: AppFactory, computer: dict[str, Any]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await loaded(pilot)
+        await select(pilot, computer["id"])
+        await pilot.press("e")
+        pane = exec_pane(app)
+        assert pane.prompt.has_focus
+        pane.prompt.value = "echo out-line; sleep 0.1; echo err-line >&2; exit 3"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not pane.running and pane.last_exit is not None)
+        lines = [(line.stream, line.text) for line in pane.output.lines_kept]
+        assert ("stdout", "out-line") in lines
+        assert ("stderr", "err-line") in lines
+        assert lines[-1][0] == "bad" and lines[-1][1].startswith("✖ exit 3")
+        assert pane.last_exit == 3
+        entry = app.command_log.entries[-1]
+        assert entry.line == (
+            f"celesto-tui computer run {computer['name']} "
+            "'echo out-line; sleep 0.1; echo err-line >&2; exit 3' --timeout 30 --local"
+        )
+        assert entry.status == "failed" and entry.detail == "exit 3"
+
+        # History: ↑ brings the command back; F5 runs the last one again.
+        await pilot.press("up")
+        assert pane.prompt.value.startswith("echo out-line")
+        await pilot.press("ctrl+u")  # clear the prompt (Input's own key)
+        runs = sum(1 for line in pane.output.lines_kept if line.stream == "info")
+        await pilot.press("f5")
+        await wait_for(
+            pilot,
+            lambda: (
+                sum(1 for line in pane.output.lines_kept if line.stream == "info") == runs + 1
+                and not pane.running
+            ),
+        )
+
+        # Search highlights and counts matching lines.
+        await pilot.press("ctrl+f")
+        pane.query_one("#exec-search", Input).value = "err-line"
+        await pilot.pause()
+        assert len(pane.output.matches) == 4  # two headers, two stderr lines
+        await pilot.press("enter", "escape")
+        assert pane.prompt.has_focus
+        await pilot.press("ctrl+y")
+        assert "▌ err-line" in app.clipboard and "out-line" in app.clipboard
+        await pilot.press("escape")
+        assert computers_view(app).table.has_focus
+
+
+async def test_bad_timeout_is_explained_and_not_sent(
+    make_app: AppFactory, computer: dict[str, Any]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await loaded(pilot)
+        await select(pilot, computer["id"])
+        await pilot.press("e", *"true")
+        pane = exec_pane(app)
+        pane.query_one("#exec-timeout", Input).value = "999"
+        await pilot.press("enter")
+        error = pane.query_one("#exec-error", Label)
+        assert "timeout must be between 1 and 300 (got 999)" in str(error.render())
+        assert not app.command_log.entries
+
+
+async def test_running_on_a_stopped_computer_offers_to_start_it(
+    make_app: AppFactory, stopped_computer: dict[str, Any]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await loaded(pilot)
+        await select(pilot, stopped_computer["id"])
+        await pilot.press("e")
+        exec_pane(app).prompt.value = "echo started"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("escape")  # declined: nothing runs
+        await pilot.pause(0.2)
+        pane = exec_pane(app)
+        assert not pane.output.lines_kept
+        assert status_of(app, stopped_computer["id"]) == "stopped"
+
+        pane.prompt.value = "echo started"
+        pane.prompt.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.click("#confirm")
+        await wait_for(pilot, lambda: pane.last_exit == 0, what="the command to run")
+        assert ("stdout", "started") in [
+            (line.stream, line.text) for line in pane.output.lines_kept
+        ]
+        assert status_of(app, stopped_computer["id"]) == "running"
+        actions = [entry.action for entry in app.command_log.entries]
+        assert actions == ["start", "run"]

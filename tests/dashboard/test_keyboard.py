@@ -1,0 +1,197 @@
+"""Keyboard first: ids on every binding, remapping from the config file, the help screen,
+the command palette, read-only mode, and the safety rules for destructive keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.command import CommandPalette
+from textual.pilot import Pilot
+from textual.widgets import Input, OptionList
+
+from celesto_tui.app import CelestoApp
+from celesto_tui.bindings import ACTIONS, unsafe_key
+from celesto_tui.screens.confirm import ConfirmScreen
+from celesto_tui.screens.create_computer import CreateComputerScreen
+from celesto_tui.screens.deploy import DeployScreen
+from celesto_tui.screens.help import HelpScreen
+from celesto_tui.screens.prompt import PromptScreen
+from celesto_tui.screens.text_view import TextScreen
+from celesto_tui.settings import load_settings
+from celesto_tui.widgets.computers_view import ComputersView
+from celesto_tui.widgets.deployments_view import DeploymentsView
+from celesto_tui.widgets.exec_pane import ExecPane, PromptInput
+from celesto_tui.widgets.log_views import CommandLogView, ErrorsView
+from celesto_tui.widgets.overview_pane import OverviewPane
+from celesto_tui.widgets.ports_pane import PortsPane
+from celesto_tui.widgets.table_view import FilterBar
+
+from .conftest import AppFactory, computers_view, loaded, select, wait_for
+
+
+def test_every_binding_has_an_id_and_destructive_keys_are_safe() -> None:
+    for cls in (
+        CelestoApp,
+        FilterBar,
+        ComputersView,
+        OverviewPane,
+        ExecPane,
+        PromptInput,
+        PortsPane,
+        DeploymentsView,
+        CommandLogView,
+        ErrorsView,
+        ConfirmScreen,
+        CreateComputerScreen,
+        DeployScreen,
+        PromptScreen,
+        TextScreen,
+        HelpScreen,
+    ):
+        for binding in cls.BINDINGS:
+            assert getattr(binding, "id", None), f"{cls.__name__}: {binding}"
+    for spec in ACTIONS:
+        if spec.destructive:
+            assert unsafe_key(spec.keys) is None, spec
+            assert spec.mutating, spec
+
+
+async def search_palette(pilot: Pilot[Any], query: str) -> list[str]:
+    """Type ``query`` into the open palette; return the prompts of its hits."""
+    palette = pilot.app.screen
+    assert isinstance(palette, CommandPalette)
+    palette.query_one(Input).value = query
+    await pilot.pause(0.3)
+    await wait_for(pilot, lambda: not palette._list_visible or palette.query(OptionList))
+    options = palette.query_one(OptionList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+def write_config(directory: Path, text: str) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "config.toml").write_text(text)
+
+
+async def test_keymap_from_the_config_file_remaps_a_binding(
+    make_app: AppFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_dir = tmp_path / "config"
+    write_config(
+        config_dir,
+        '[keymap]\ncreate = "ctrl+n"\ndelete = "ctrl+d"\nnot-a-binding = "z"\n',
+    )
+    monkeypatch.setenv("CELESTO_CONFIG_DIR", str(config_dir))
+    settings = load_settings()
+    assert settings.keymap == {"create": "ctrl+n"}  # the unsafe and unknown ones are refused
+    assert len(settings.problems) == 2
+    app = make_app(settings=settings)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("n")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, CreateComputerScreen)
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: isinstance(app.screen, CreateComputerScreen))
+        await pilot.press("escape")
+        # The problems are in the errors view, and the help screen shows the new key.
+        assert any("ctrl+d" in e.summary for e in app.error_log.entries)
+        assert any("not-a-binding" in e.summary for e in app.error_log.entries)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        keys = {binding_id: key for key, _, binding_id in screen.rows}
+        assert keys["create"] in ("^n*", "ctrl+n*")
+        assert keys["delete"] == "D"
+        await pilot.press("escape")
+
+
+async def test_help_screen_lists_every_binding(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 60)) as pilot:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        listed = {binding_id for _, _, binding_id in screen.rows} - {""}
+        assert listed == {spec.id for spec in ACTIONS}
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_palette_runs_actions_and_goes_to_a_computer(
+    make_app: AppFactory, computer: dict[str, Any]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("2")  # start from another view
+        assert app.current_view == "deployments"
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await search_palette(pilot, f"go to computer {computer['name']}")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.current_view == "computers")
+        await wait_for(pilot, lambda: computers_view(app).table.selected_key() == computer["id"])
+
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await search_palette(pilot, "Create a computer")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CreateComputerScreen))
+
+
+async def test_read_only_hides_every_mutating_action(
+    make_app: AppFactory, computer: dict[str, Any]
+) -> None:
+    app = make_app(read_only=True)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        await select(pilot, computer["id"])
+        assert "READ-ONLY" in str(app.query_one("#status-line").render())
+        footer_actions = {
+            b.action for _, b, enabled, *_ in app.screen.active_bindings.values() if enabled
+        }
+        assert "create" not in footer_actions and "delete" not in footer_actions
+        await pilot.press("n", "D", "x", "e", "P")
+        await pilot.pause(0.1)
+        assert app.screen is app.screen_stack[0]  # no dialog opened
+        assert not app.command_log.entries
+        # The palette does not offer them either.
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        hits = await search_palette(pilot, "Delete")
+        assert not any("Delete the selected" in hit for hit in hits)
+        assert not any("Create a computer" in hit for hit in await search_palette(pilot, "Create"))
+        assert any("Filter rows" in hit for hit in await search_palette(pilot, "Filter rows"))
+        await pilot.press("escape")
+        # Reading still works: filter, sort, ports, overview.
+        await pilot.press("slash")
+        computers_view(app).filter_bar.value = computer["name"]
+        await pilot.press("enter")
+        assert computers_view(app).params.filter.text == computer["name"]
+        # The prompt refuses to run commands.
+        pane = computers_view(app).exec_pane
+        pane.prompt.value = "true"
+        pane.query_one(PromptInput).focus()
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert not app.command_log.entries
+
+
+async def test_views_switch_with_number_keys(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        for key, view in (
+            ("2", "deployments"),
+            ("3", "commands"),
+            ("4", "errors"),
+            ("1", "computers"),
+        ):
+            await pilot.press(key)
+            assert app.current_view == view
+        assert isinstance(app.focused, Input) is False

@@ -1,0 +1,74 @@
+"""The Ports pane: publish prompt, URL and status, health probe, copy/open, unpublish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Button, Input, Static
+
+from celesto_api import Celesto
+from celesto_tui.screens.confirm import ConfirmScreen
+from celesto_tui.screens.prompt import PromptScreen
+
+from .conftest import AppFactory, computers_view, loaded, select, wait_for
+
+PORT = 8000
+
+
+async def test_publish_probe_copy_open_and_unpublish(
+    make_app: AppFactory, client: Celesto, computer: dict[str, Any]
+) -> None:
+    client.computers.exec(
+        computer["id"],
+        f"(python3 -m http.server {PORT} --bind 127.0.0.1 >/dev/null 2>&1 &)",
+    )
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await loaded(pilot)
+        await select(pilot, computer["id"])
+        await pilot.press("P")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
+        prompt = app.screen
+        prompt.query_one(Input).value = "80"
+        await pilot.pause()
+        assert "port must be between 1024 and 65535 (got 80)" in str(
+            prompt.query_one("#prompt-error", Static).render()
+        )
+        assert prompt.query_one("#ok", Button).disabled
+        prompt.query_one(Input).value = str(PORT)
+        await pilot.press("enter")
+
+        pane = computers_view(app).ports_pane
+        await wait_for(pilot, lambda: pane.ports and pane.ports[0].get("url"), what="the port")
+        url = str(pane.ports[0]["url"])
+        assert url.startswith("http://127.0.0.1:")
+        assert app.command_log.entries[-1].line == (
+            f"celesto-tui computer port publish {computer['name']} --port {PORT} --local"
+        )
+        await pilot.press("p")  # focus the ports table
+        assert pane.table.has_focus
+        await pilot.press("h")
+        await wait_for(pilot, lambda: url in pane.health, what="the probe")
+        result = pane.health[url]
+        assert result.status == 200 and result.latency_ms >= 0
+        row = [str(cell) for cell in pane.table.get_row(str(PORT))]
+        assert row[3].startswith("● 200 OK ·") and row[3].endswith(" ms")
+
+        await pilot.press("y")
+        assert app.clipboard == url
+        await pilot.press("b")  # opening a browser is the driver's job; it must not fail
+
+        await pilot.press("U")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert app.screen.focused is not None and app.screen.focused.id == "cancel"
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert pane.ports
+        await pilot.press("U")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.click("#confirm")
+        await wait_for(pilot, lambda: not pane.ports, what="unpublished")
+        assert app.command_log.entries[-1].line == (
+            f"celesto-tui computer port unpublish {computer['name']} --port {PORT} --local"
+        )
+    assert client.computers.list_published_ports(computer["id"]) == []

@@ -1,0 +1,251 @@
+"""SVG snapshots of the main views at a fixed size, with a frozen clock, no cursor blink
+and fixed data: a fresh embedded backend whose computers, port and deployments this module
+writes with fixed ids, names and times. "ada" is a real running sandbox (its live metrics
+are switched off so no number on screen moves)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from celesto_api.local import LocalServer
+from celesto_tui.app import CelestoApp
+from celesto_tui.clock import FrozenClock
+from celesto_tui.settings import Settings
+
+from .conftest import computers_view, local_target, wait_for
+
+SIZE = (140, 40)
+NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
+CREATED = "2026-01-01T09:30:00.000Z"
+ADA = "cmp_00000000000000000000ada"
+
+
+def _row(computer_id: str, name: str, status: str, **extra: Any) -> dict[str, Any]:
+    row = {
+        "id": computer_id,
+        "name": name,
+        "status": status,
+        "vcpus": 2,
+        "ram_mb": 2048,
+        "disk_size_mb": 10240,
+        "image": "ubuntu-desktop-24.04",
+        "template_id": "scratch",
+        "template_version": "local-1",
+        "network_mode": "open",
+        "external_volume_enabled": 0,
+        "origin": "sdk",
+        "created_at": CREATED,
+        "stopped_at": None,
+        "last_error": None,
+    }
+    row.update(extra)
+    return row
+
+
+async def _seed(server: LocalServer) -> None:
+    backend = server.backend
+    assert backend is not None
+    store, manager = backend.store, backend.computers
+    project = store.default_project()["id"]
+    rows = [
+        _row(ADA, "ada", "creating", project_id=project),
+        _row(
+            "cmp_00000000000000000babbage",
+            "babbage",
+            "stopped",
+            project_id=project,
+            vcpus=1,
+            ram_mb=1024,
+            stopped_at=CREATED,
+        ),
+        _row(
+            "cmp_000000000000000000000curie",
+            "curie",
+            "error",
+            project_id=project,
+            template_id="coding-agent",
+            last_error="The sandbox exited (status 137).",
+        ),
+        _row(
+            "cmp_0000000000000000dijkstra",
+            "dijkstra",
+            "stopped",
+            project_id=project,
+            vcpus=4,
+            ram_mb=8192,
+            disk_size_mb=20480,
+        ),
+    ]
+    for row in rows:
+        store.insert_computer(row)
+    manager.home_dir(ADA).mkdir(parents=True, exist_ok=True)
+    await manager._boot(ADA)
+    store.upsert_port(ADA, 8000, 45999, "published")
+    store._db.execute("UPDATE published_ports SET created_at = ?", (CREATED,))
+    for name, status, error, url in (
+        ("weather-agent", "READY", None, "http://127.0.0.1:45998/"),
+        ("triage-bot", "FAILED", "Build failed: No start command: add a Procfile", None),
+        ("old-demo", "STOPPED", None, None),
+    ):
+        store.upsert_deployment(
+            {
+                "id": f"dep_{name}",
+                "name": name,
+                "description": f"the {name.replace('-', ' ')}",
+                "project_id": project,
+                "status": status,
+                "config": {},
+                "last_error": error,
+                "created_at": CREATED,
+                "updated_at": CREATED,
+                "deployed_at": CREATED if status == "READY" else None,
+                "url": url,
+            }
+        )
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    with LocalServer(data_dir=tmp_path_factory.mktemp("snapshots")) as server:
+        server.run_coroutine(_seed(server))
+        assert server.backend is not None
+        metrics = server.backend.metrics
+        deadline = time.monotonic() + 10
+        while metrics._first_samples and time.monotonic() < deadline:
+            time.sleep(0.02)  # the first sample must land before metrics are switched off
+        metrics.forget(ADA)
+        yield server
+
+
+@pytest.fixture
+def make(seeded: LocalServer, tmp_path: Path) -> Any:
+    def build(**options: Any) -> CelestoApp:
+        return CelestoApp(
+            local_target(seeded),
+            refresh_seconds=0,
+            settings=Settings(),
+            clock=FrozenClock(NOW),
+            state_path=tmp_path / "ui-state.json",
+            **options,
+        )
+
+    return build
+
+
+async def ready(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    assert isinstance(app, CelestoApp)
+    await wait_for(pilot, lambda: app.views["computers"].table.loaded)
+    await wait_for(pilot, lambda: app.views["deployments"].table.loaded)
+    view = computers_view(app)
+    view.table.select_key(ADA)
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_computers_view(snap_compare: Any, make: Any) -> None:
+    assert snap_compare(make(), terminal_size=SIZE, run_before=ready)
+
+
+def test_exec_pane(snap_compare: Any, make: Any) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        await pilot.press("e")
+        pane = computers_view(pilot.app).exec_pane  # type: ignore[arg-type]
+        pane.prompt.value = "echo 'hello, world'; sleep 0.2; echo 'no such file' >&2"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: pane.last_exit is not None)
+        await pilot.pause()
+
+    assert snap_compare(make(), terminal_size=SIZE, run_before=run)
+
+
+def test_ports_pane(snap_compare: Any, make: Any) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        await pilot.press("p")
+        pane = computers_view(pilot.app).ports_pane  # type: ignore[arg-type]
+        await wait_for(pilot, lambda: pane.health, what="the probe")
+        await pilot.pause()
+
+    assert snap_compare(make(), terminal_size=SIZE, run_before=run)
+
+
+def test_deployments_view(snap_compare: Any, make: Any) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        await pilot.press("2")
+        app = pilot.app
+        assert isinstance(app, CelestoApp)
+        app.views["deployments"].table.select_key("triage-bot")
+        await pilot.pause()
+
+    assert snap_compare(make(), terminal_size=SIZE, run_before=run)
+
+
+def test_create_dialog_with_a_bad_value(snap_compare: Any, make: Any) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("2", "4")
+
+    assert snap_compare(make(), terminal_size=SIZE, run_before=run)
+
+
+def test_delete_confirmation(snap_compare: Any, make: Any) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        await pilot.press("D")
+        await pilot.pause()
+
+    assert snap_compare(make(), terminal_size=SIZE, run_before=run)
+
+
+def test_help_screen(snap_compare: Any, make: Any) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        await pilot.press("question_mark")
+
+    assert snap_compare(make(read_only=True), terminal_size=SIZE, run_before=run)
+
+
+def test_stale_after_a_rate_limit(snap_compare: Any, make: Any, seeded: LocalServer) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        app = pilot.app
+        assert isinstance(app, CelestoApp)
+        app.pollers["deployments"].stop()
+        seeded.set_faults("rate_limit=1,retry_after=30,count=1")
+        polls = app.pollers["computers"].polls
+        app.pollers["computers"].poll_now()
+        await wait_for(pilot, lambda: app.pollers["computers"].polls > polls)
+        app.update_header()
+        await pilot.pause()
+
+    try:
+        assert snap_compare(make(), terminal_size=SIZE, run_before=run)
+    finally:
+        seeded.set_faults(None)
+
+
+def test_command_log(snap_compare: Any, make: Any) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        await pilot.press("e")
+        pane = computers_view(pilot.app).exec_pane  # type: ignore[arg-type]
+        pane.prompt.value = "uname -s"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: pane.last_exit is not None)
+        await pilot.press("escape", "3")
+        await pilot.pause()
+
+    assert snap_compare(make(), terminal_size=SIZE, run_before=run)

@@ -1,0 +1,137 @@
+"""Start-up: targets and the header, themes, the UI state file, the terminal wiring."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from celesto_api.local import LocalServer
+from celesto_tui.cli import main
+from celesto_tui.target import open_target
+from celesto_tui.ui_state import UiState, ViewState, default_state_path, load_state
+
+from .conftest import AppFactory, computers_view, loaded, local_target, select, wait_for
+
+
+def header(app: Any) -> str:
+    return str(app.query_one("#status-line").render())
+
+
+async def test_without_a_key_the_embedded_backend_runs_and_says_how_to_add_one(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    with open_target(False, data_dir=tmp_path / "data") as target:
+        assert target.local and target.isolation in ("bwrap", "process")
+        assert "celesto-tui auth login" in target.hint and "CELESTO_API_KEY" in target.hint
+        app = make_app(target=target)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await loaded(pilot)
+            text = header(app)
+            assert "local · embedded backend · isolation" in text
+            assert "live" in text
+            hint = app.query_one("#status-hint")
+            assert hint.has_class("shown")
+            assert "auth login" in str(hint.render())
+
+
+async def test_explicit_local_has_no_hint_and_a_cloud_target_names_its_profile(
+    make_app: AppFactory, local_server: LocalServer
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        assert not app.query_one("#status-hint").has_class("shown")
+    cloud = local_target(local_server, local=False, profile="prod", label="prod", isolation=None)
+    app = make_app(target=cloud)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        host = local_server.base_url.removeprefix("http://")
+        assert f"cloud · profile prod · {host}" in header(app)
+
+
+def test_cli_has_the_dashboard_options() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for option in ("--local", "--read-only", "--refresh", "--terminal", "--theme", "--profile"):
+        assert option in result.output
+
+
+async def test_theme_option_is_applied_and_a_picked_theme_is_remembered(
+    make_app: AppFactory,
+) -> None:
+    app = make_app(theme="nord")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        assert app.theme == "nord"
+        app.theme = "gruvbox"
+        await pilot.pause(0.6)
+    assert load_state(default_state_path()).theme == "gruvbox"
+    again = make_app()
+    async with again.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        assert again.theme == "gruvbox"
+
+
+async def test_unknown_theme_is_reported_not_fatal(make_app: AppFactory) -> None:
+    app = make_app(theme="no-such-theme")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        assert app.theme != "no-such-theme"
+        assert any("no-such-theme" in entry.summary for entry in app.error_log.entries)
+
+
+def test_ui_state_round_trips_and_survives_a_damaged_file(tmp_path: Path) -> None:
+    state = UiState(theme="nord", views={"computers": ViewState("cpu", True, "web")})
+    state.remember_command("cmp_1", "ls")
+    state.remember_command("cmp_1", "pwd")
+    state.remember_command("cmp_1", "ls")
+    assert state.exec_history["cmp_1"] == ["pwd", "ls"]
+    path = tmp_path / "ui-state.json"
+    path.write_text(json.dumps(state.to_json()))
+    assert load_state(path) == state
+    path.write_text("{not json")
+    assert load_state(path) == UiState()
+
+
+async def test_terminal_key_opens_the_terminal_screen(
+    make_app: AppFactory, computer: dict[str, Any]
+) -> None:
+    from celesto_tui.screens.terminals import TerminalsScreen
+
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        await select(pilot, computer["id"])
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, TerminalsScreen))
+        assert app.command_log.entries[-1].line == (
+            f"celesto-tui computer ssh {computer['name']} --local"
+        )
+        app.pop_screen()
+        await pilot.pause()
+        assert computers_view(app).table.has_focus or app.screen is app.screen_stack[0]
+
+
+async def test_terminal_option_opens_straight_into_a_terminal(
+    make_app: AppFactory, computer: dict[str, Any]
+) -> None:
+    from celesto_tui.screens.terminals import TerminalsScreen
+
+    app = make_app(terminal=computer["name"])
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, TerminalsScreen))
+        screen = app.screen
+        assert isinstance(screen, TerminalsScreen)
+        await wait_for(pilot, lambda: computer["id"] in screen.terminal_ids, timeout=20)
+
+
+async def test_terminal_option_with_an_unknown_name_says_so(make_app: AppFactory) -> None:
+    app = make_app(terminal="no-such-computer")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.pause(0.1)
+        messages = [n.message for n in app._notifications]
+        assert any("no-such-computer" in message for message in messages)
