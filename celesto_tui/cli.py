@@ -6,12 +6,32 @@ from pathlib import Path
 
 import click
 
+from .commands import register as register_commands
 from .local_cli import local_group
+
+ROOT_EPILOG = """\b
+Examples:
+  celesto-tui                                  the dashboard
+  celesto-tui --local                          the dashboard on the embedded backend
+  celesto-tui auth login                       save an API key (checked first)
+  celesto-tui computer create --cpus 2 --memory 2048
+  celesto-tui computer run einstein "uname -a"
+  celesto-tui computer ssh einstein            Ctrl+] detaches, the shell keeps running
+  celesto-tui computer list --json             raw API JSON for scripts and agents
+  celesto-tui deploy ./my-agent --name weather-agent
+  celesto-tui local serve                      the Celesto API on 127.0.0.1
+
+\b
+Every command takes --local, --base-url, --api-key, --profile and --json/-j.
+Exit status: 0 success; 1 API or command error (one line on stderr); 2 usage error;
+`computer run` exits with the remote command's exit code.
+"""
 
 
 @click.group(
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=ROOT_EPILOG,
 )
 @click.option(
     "--local",
@@ -35,6 +55,16 @@ from .local_cli import local_group
     show_default=True,
     help="Seconds between refreshes (0 = manual, press r).",
 )
+@click.option(
+    "--terminal",
+    metavar="NAME",
+    help="Open straight into a terminal on this computer (name or id).",
+)
+@click.option(
+    "--theme",
+    metavar="NAME",
+    help="Colour theme, e.g. nord or textual-light (the dashboard remembers the last one).",
+)
 @click.version_option(package_name="celesto-tui")
 @click.pass_context
 def main(
@@ -46,6 +76,8 @@ def main(
     data_dir: Path | None,
     read_only: bool,
     refresh: float,
+    terminal: str | None,
+    theme: str | None,
 ) -> None:
     """Drive Celesto computers from the keyboard.
 
@@ -61,9 +93,17 @@ def main(
 
     try:
         with open_target(use_local, base_url, api_key, profile, data_dir) as target:
-            CelestoApp(target, refresh_seconds=refresh, read_only=read_only).run()
+            app = CelestoApp(
+                target,
+                refresh_seconds=refresh,
+                read_only=read_only,
+                theme=theme,
+                terminal=terminal,
+            )
+            app.run()
     except DataDirBusyError as exc:
         raise click.ClickException(str(exc)) from None
 
 
+register_commands(main)
 main.add_command(local_group)

@@ -1,0 +1,290 @@
+"""What every command shares: the global options, the client, and how failures read.
+
+Every command takes ``--local``, ``--base-url``, ``--api-key``, ``--profile`` and
+``--json/-j``, either after the command or before it (``celesto-tui --local computer list``).
+Failures print one line on stderr: API and command errors exit 1, usage errors exit 2
+(click's convention); a traceback is never shown unless ``CELESTO_TUI_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from click.core import ParameterSource
+
+from celesto_api import (
+    Celesto,
+    CelestoAuthenticationError,
+    CelestoError,
+    CelestoNetworkError,
+    CelestoNotFoundError,
+    CelestoPaymentRequiredError,
+    CelestoRateLimitError,
+    CelestoServerError,
+    CelestoValidationError,
+)
+from celesto_api._config import resolve_config
+
+from ..target import Target, open_target
+from .lines import command_line
+from .output import note
+
+DEBUG_ENV = "CELESTO_TUI_DEBUG"
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class GlobalOptions:
+    local: bool = False
+    base_url: str | None = None
+    api_key: str | None = None
+    profile: str | None = None
+    json: bool = False
+    data_dir: Path | None = None
+
+
+class CommandError(click.ClickException):
+    """A failed command: one line on stderr (what failed, why, what to do), exit 1."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        text = one_line(message)
+        if hint:
+            text = f"{text.rstrip('.')}. {hint}"
+        super().__init__(text)
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- global options ------------------------------------------------------------------------
+
+_GLOBAL_OPTIONS = (
+    click.option(
+        "--local",
+        "use_local",
+        is_flag=True,
+        help="Run the embedded local backend inside this command (no account needed).",
+    ),
+    click.option(
+        "--base-url",
+        metavar="URL",
+        help="Celesto API origin [default: $CELESTO_BASE_URL, the profile, https://api.celesto.ai].",
+    ),
+    click.option(
+        "--api-key",
+        metavar="KEY",
+        help="API key [default: $CELESTO_API_KEY, then the profile].",
+    ),
+    click.option("--profile", metavar="NAME", help="Profile of the config file to use."),
+    click.option(
+        "--json",
+        "-j",
+        "json_output",
+        is_flag=True,
+        help="Print the raw API JSON instead of text (for scripts and agents).",
+    ),
+)
+_GLOBAL_PARAMS = ("use_local", "base_url", "api_key", "profile", "json_output")
+
+
+def _from_outer_commands(ctx: click.Context, name: str) -> Any:
+    """A value typed on the command line of an enclosing group (``celesto-tui --local ...``).
+
+    Values the root group read from the environment are skipped: the SDK reads the
+    environment itself, after the explicit options.
+    """
+    outer = ctx.parent
+    while outer is not None:
+        if (
+            name in outer.params
+            and outer.params[name] not in (None, False)
+            and outer.get_parameter_source(name) == ParameterSource.COMMANDLINE
+        ):
+            return outer.params[name]
+        outer = outer.parent
+    return None
+
+
+def _global_options(ctx: click.Context, given: dict[str, Any]) -> GlobalOptions:
+    def pick(name: str) -> Any:
+        value = given.get(name)
+        return value if value not in (None, False) else _from_outer_commands(ctx, name)
+
+    root_params = ctx.find_root().params
+    return GlobalOptions(
+        local=bool(pick("use_local")),
+        base_url=pick("base_url"),
+        api_key=pick("api_key"),
+        profile=pick("profile"),
+        json=bool(pick("json_output")),
+        data_dir=root_params.get("data_dir"),
+    )
+
+
+def global_options(func: Callable[..., None]) -> Callable[..., None]:
+    """Add the global options to a command; it receives them as its first argument.
+
+    Apply it closest to the function, so the command's own options are listed first.
+    """
+
+    @functools.wraps(func)
+    def command(**kwargs: Any) -> None:
+        ctx = click.get_current_context()
+        given = {name: kwargs.pop(name) for name in _GLOBAL_PARAMS}
+        opts = _global_options(ctx, given)
+        with failures_reported(ctx):
+            func(opts, **kwargs)
+
+    wrapped: Callable[..., None] = command
+    for option in reversed(_GLOBAL_OPTIONS):
+        wrapped = option(wrapped)
+    return wrapped
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def _top_command(ctx: click.Context) -> str:
+    return ctx.find_root().invoked_subcommand or ""
+
+
+def hint_for(exc: CelestoError, top_command: str, base_url: str | None = None) -> str | None:
+    """What to do next, for each kind of API failure."""
+    if isinstance(exc, CelestoNotFoundError):
+        if top_command in ("deploy", "deployments"):
+            return "List deployments with: " + command_line("deployments", "list")
+        return "List computers with: " + command_line("computer", "list")
+    if isinstance(exc, CelestoAuthenticationError):
+        return "Check the key with: " + command_line("auth", "status")
+    if isinstance(exc, CelestoNetworkError):
+        where = f" at {base_url}" if base_url else ""
+        return f"Check that the API is reachable{where} (--base-url) and try again."
+    if isinstance(exc, CelestoRateLimitError):
+        if exc.retry_after is not None:
+            return f"Try again in {exc.retry_after:.0f} s."
+        return "Try again shortly."
+    if isinstance(exc, CelestoPaymentRequiredError):
+        return "Add credit or start a trial at https://celesto.ai."
+    if isinstance(exc, CelestoServerError):
+        return "The change may or may not have happened; check, then try again."
+    return None
+
+
+def _stdout_gone() -> None:
+    # Someone closed the pipe we print into (`| head`): stop quietly, and keep Python's
+    # final flush at exit from complaining about it.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+@contextlib.contextmanager
+def failures_reported(ctx: click.Context) -> Iterator[None]:
+    """Turn every failure into click's one-line error and the right exit code."""
+    try:
+        yield
+    except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        raise
+    except CelestoValidationError as exc:
+        if exc.status_code is None:  # found before sending: the arguments are wrong
+            raise click.UsageError(one_line(exc.message), ctx) from None
+        raise CommandError(str(exc)) from None
+    except CelestoError as exc:
+        base_url = getattr(ctx.obj, "base_url", None)
+        raise CommandError(str(exc), hint_for(exc, _top_command(ctx), base_url)) from None
+    except KeyboardInterrupt:
+        note("Interrupted.")
+        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+    except BrokenPipeError:
+        _stdout_gone()
+        raise click.exceptions.Exit(1) from None
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        if isinstance(exc, OSError) or type(exc).__module__.startswith("celesto_"):
+            raise CommandError(str(exc) or type(exc).__name__) from None
+        raise CommandError(
+            f"Unexpected error ({type(exc).__name__}: {exc})",
+            f"Run again with {DEBUG_ENV}=1 for the details.",
+        ) from None
+
+
+# --- the client ----------------------------------------------------------------------------
+
+
+@dataclass
+class Connection:
+    """An open client to the chosen Celesto, and how to name this choice in hints."""
+
+    client: Celesto
+    target: Target
+    opts: GlobalOptions
+
+    @property
+    def base_url(self) -> str:
+        return self.target.base_url
+
+    def line(self, *words: Any, **options: Any) -> str:
+        """A follow-up command line that talks to the same Celesto as this one."""
+        return command_line(*words, **options, local=self.opts.local, profile=self.opts.profile)
+
+
+def _load_httpcore_without_trio() -> None:
+    """httpcore imports trio at import time whenever it is installed (50-80 ms of a cold
+    start), only to support async clients running under trio. The CLI is synchronous, so
+    trio is hidden while httpcore loads; a later ``import trio`` still works."""
+    if "httpcore" in sys.modules or "trio" in sys.modules:
+        return
+    sys.modules["trio"] = None  # type: ignore[assignment]
+    try:
+        import httpcore  # noqa: F401
+    finally:
+        if sys.modules.get("trio", 0) is None:
+            del sys.modules["trio"]
+
+
+def _key_configured(opts: GlobalOptions) -> bool:
+    try:
+        resolve_config(opts.api_key, opts.base_url, profile=opts.profile)
+    except CelestoAuthenticationError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def connect(opts: GlobalOptions) -> Iterator[Connection]:
+    """The client for ``opts``: the cloud (or any ``--base-url``) when a key is configured,
+    else the embedded local backend, started in this process for this command only."""
+    ctx = click.get_current_context()
+    _load_httpcore_without_trio()
+    if not opts.local and not _key_configured(opts):
+        if opts.base_url or opts.profile:
+            where = opts.base_url or f"profile {opts.profile!r}"
+            raise CommandError(
+                f"No API key for {where}",
+                "Pass --api-key, set CELESTO_API_KEY, or run: " + command_line("auth", "login"),
+            )
+        note(
+            "Note: no API key configured, so this runs on the embedded local backend "
+            "(log in to the cloud with: celesto-tui auth login)."
+        )
+    chosen = open_target(opts.local, opts.base_url, opts.api_key, opts.profile, opts.data_dir)
+    with chosen as target:
+        profile = None if target.local else opts.profile
+        with Celesto(api_key=target.api_key, base_url=target.base_url, profile=profile) as client:
+            connection = Connection(client, target, opts)
+            ctx.obj = connection  # lets a network-error hint name the URL that failed
+            yield connection
+
+
+def exit_with(code: int) -> NoReturn:
+    raise click.exceptions.Exit(code)

@@ -1,0 +1,67 @@
+"""``computer run``: output, exit codes, --json, --stream and auto-resume."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from celesto_api import Celesto
+
+from .helpers import Cli, stopped
+
+
+def test_output_and_remote_exit_code(cli: Cli, computer: dict[str, Any]) -> None:
+    result = cli("computer", "run", computer["name"], "echo out; echo err >&2; exit 3")
+    assert result.returncode == 3
+    assert result.stdout == "out\n"
+    assert result.stderr == "err\n"
+
+    ok = cli("computer", "run", computer["id"], "printf 'a b'")
+    assert (ok.returncode, ok.stdout) == (0, "a b")
+
+
+def test_json_is_the_exec_object(cli: Cli, computer: dict[str, Any]) -> None:
+    result = cli("computer", "run", computer["name"], "echo hi; exit 5", "--json")
+    assert result.returncode == 5
+    document = result.json()
+    assert document["exit_code"] == 5
+    assert document["stdout"] == "hi\n"
+    assert document["stderr"] == ""
+    assert document["command_id"].startswith("cmd_")
+
+
+def test_stream_text_and_json_lines(cli: Cli, computer: dict[str, Any]) -> None:
+    command = "for i in 1 2 3; do echo $i; done; echo oops >&2; exit 4"
+    text = cli("computer", "run", computer["name"], command, "--stream")
+    assert (text.returncode, text.stdout, text.stderr) == (4, "1\n2\n3\n", "oops\n")
+
+    lines = cli("computer", "run", computer["name"], command, "--stream", "--json")
+    assert lines.returncode == 4
+    events = [json.loads(line) for line in lines.stdout.splitlines()]
+    assert events[0]["type"] == "started"
+    assert events[-1]["type"] == "exit" and events[-1]["exit_code"] == 4
+    out = "".join(event["data"] for event in events if event["type"] == "stdout")
+    assert out == "1\n2\n3\n"
+
+
+def test_timeout_is_reported(cli: Cli, computer: dict[str, Any]) -> None:
+    result = cli("computer", "run", computer["name"], "sleep 10", "--timeout", "1")
+    assert result.returncode != 0
+    assert "timed out after 1 s" in result.stderr
+
+
+def test_auto_resume_of_a_stopped_computer(
+    cli: Cli, sdk: Celesto, computer: dict[str, Any]
+) -> None:
+    stopped(sdk, computer)
+    result = cli("computer", "run", computer["id"], "echo back")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "back\n"
+    assert f"Computer {computer['name']} is stopped. Resuming..." in result.stderr
+    assert sdk.computers.get(computer["id"])["status"] == "running"
+
+    stopped(sdk, computer)
+    streamed = cli("computer", "run", computer["name"], "echo again; exit 2", "--stream", "-j")
+    assert streamed.returncode == 2
+    assert "is stopped. Resuming..." in streamed.stderr
+    assert [json.loads(line)["type"] for line in streamed.stdout.splitlines()][-1] == "exit"

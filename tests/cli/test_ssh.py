@@ -1,0 +1,100 @@
+"""``computer ssh`` driven through a real PTY, as a person at a terminal would."""
+
+from __future__ import annotations
+
+import json
+import signal
+import termios
+from typing import Any
+
+from celesto_api import Celesto
+
+from .helpers import Cli, Terminal, celesto_tui, stopped
+
+DETACH = b"\x1d"  # Ctrl+]
+
+
+def ssh(cli: Cli, *args: str) -> Terminal:
+    return Terminal(celesto_tui("computer", "ssh", *args, *cli.target_args()), cli.env)
+
+
+def test_type_resize_detach_and_reattach(cli: Cli, sdk: Celesto, computer: dict[str, Any]) -> None:
+    name = computer["name"]
+    stopped(sdk, computer)
+    first = ssh(cli, name)
+    try:
+        first.expect(rf"Computer {name} is stopped\. Resuming\.\.\.")
+        first.expect(rf"Connected to {name}\. Press Ctrl\+\] to detach\.")
+        first.type(b"MARK=kept-$((6*7)); echo typed-$((6*7))\r")
+        first.expect("typed-42")
+        # Raw mode: the local tty neither echoes nor waits for a line.
+        modes = termios.tcgetattr(first.slave)
+        assert not modes[3] & (termios.ECHO | termios.ICANON)
+        first.type(b"stty size\r")
+        first.expect(r"24 80")
+
+        first.resize(40, 100)
+        first.expect(r"\$ ")
+        first.type(b"stty size\r")
+        first.expect(r"40 100")
+
+        first.type(DETACH)
+        reattach = first.expect(
+            rf"Detached from {name}; the shell keeps running\. Reattach with: "
+            rf"celesto-tui computer ssh {name} --terminal-id (term_[A-Za-z0-9_-]+)"
+        )
+        assert first.wait() == 0
+        assert termios.tcgetattr(first.slave) == first.initial_modes, "tty not restored"
+    finally:
+        first.close()
+
+    second = ssh(cli, name, "--terminal-id", reattach.group(1))
+    try:
+        second.expect(rf"Connected to {name}\.")
+        second.type(b"echo still-$MARK\r")
+        second.expect("still-kept-42")
+        second.type(b"exit\r")
+        second.expect(rf"Connection to {name} closed\.")
+        assert second.wait() == 0
+        assert termios.tcgetattr(second.slave) == second.initial_modes
+    finally:
+        second.close()
+
+
+def test_json_summary_after_the_session(cli: Cli, computer: dict[str, Any]) -> None:
+    terminal = ssh(cli, computer["id"], "--json")
+    try:
+        terminal.expect("Connected to")
+        terminal.type(b"echo ready-$((1+1))\r")
+        terminal.expect("ready-2")
+        terminal.type(b"abc" + DETACH + b"ignored")
+        summary = terminal.expect(r'(?s)\{\s*"computer_id".*?\n\}')
+        assert terminal.wait() == 0
+    finally:
+        terminal.close()
+    document = json.loads(summary.group(0))
+    assert document["detached"] is True
+    assert document["name"] == computer["name"]
+    assert document["terminal_id"].startswith("term_")
+
+
+def test_unknown_terminal_id(cli: Cli, computer: dict[str, Any]) -> None:
+    result = cli("computer", "ssh", computer["name"], "--terminal-id", "term_nothere")
+    assert result.returncode == 1
+    assert len(result.error_lines) == 1
+    assert "term_nothere" in result.error_lines[0]
+    assert f"celesto-tui computer ssh {computer['name']}" in result.error_lines[0]
+
+
+def test_sigterm_restores_the_terminal(cli: Cli, computer: dict[str, Any]) -> None:
+    terminal = ssh(cli, computer["name"])
+    try:
+        terminal.expect("Connected to")
+        terminal.type(b"echo up-$((40+3))\r")
+        terminal.expect("up-43")  # only the remote shell computes it: raw mode is on
+        assert termios.tcgetattr(terminal.slave) != terminal.initial_modes
+        terminal.process.send_signal(signal.SIGTERM)
+        assert terminal.wait() == 128 + signal.SIGTERM
+        assert termios.tcgetattr(terminal.slave) == terminal.initial_modes
+    finally:
+        terminal.close()
