@@ -1,0 +1,322 @@
+"""The terminal pane end to end: keystroke echo latency and a `seq` flood, against the real
+embedded backend (a `celesto-tui local serve` process, bwrap sandbox, PTY inside it).
+
+Rows, all measured in the same run, rounds interleaved:
+
+  bare WebSocket echo   one byte to a websockets echo server in another process on loopback
+                        and back: the floor any WebSocket terminal pays
+  SDK session echo      one byte through `TerminalSession` → gateway → PTY (`stty raw -echo;
+                        cat`) in the sandbox → back, no widget
+  pane: key → parsed    a Key event posted to the pane's `TerminalView` → encoded → the pane's
+                        `TerminalLink` → WebSocket → PTY → back → fed into the view and parsed
+  pane: key → painted   the same, until Textual renders the view's row (the frame is drawn)
+
+  seq 1 200000          from sending the command to the pane painting the line after its last
+                        number (everything parsed, with backpressure, and drawn), 80x24; next
+                        to raw `pyte.Screen` and the pane's own emulator parsing the same bytes
+
+Target: pane echo within 2 ms of the bare WebSocket echo.
+
+Usage: python benchmarks/terminal_echo.py [--rounds 5] [--samples 50] [--seq-runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyte
+from textual import events
+from textual.app import App, ComposeResult
+from textual.strip import Strip
+from websockets.asyncio.client import connect
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from celesto_api import AsyncCelesto, TerminalSession
+from celesto_tui.terminal_link import Phase
+from celesto_tui.widgets.terminal import TerminalScreen, TerminalStream
+from celesto_tui.widgets.terminal_pane import TerminalPane
+
+ECHO_SERVER = """
+import asyncio, sys
+from websockets.asyncio.server import serve
+
+async def echo(ws):
+    async for message in ws:
+        await ws.send(message)
+
+async def main():
+    async with serve(echo, "127.0.0.1", 0, compression=None) as server:
+        print(server.sockets[0].getsockname()[1], flush=True)
+        await asyncio.Future()
+
+asyncio.run(main())
+"""
+COLUMNS, LINES = 80, 24
+RAW_CAT = b"stty raw -echo; exec cat\r"
+
+
+@contextlib.contextmanager
+def child(argv: list[str]) -> Iterator[str]:
+    """A helper process; yields the first line it prints."""
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline()
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+class PaneApp(App[None]):
+    def __init__(self, api: AsyncCelesto, computer_id: str) -> None:
+        super().__init__()
+        self.pane = TerminalPane(api, computer_id, "bench")
+
+    def compose(self) -> ComposeResult:
+        yield self.pane
+
+    def on_mount(self) -> None:
+        self.pane.focus_terminal()
+
+
+class Probe:
+    """Timestamps when output reaches the view and when the view paints a row."""
+
+    def __init__(self, pane: TerminalPane) -> None:
+        self.view = pane.view
+        self.fed = asyncio.Event()
+        self.painted = asyncio.Event()
+        self.marker: str | None = None
+        self.captured = bytearray()
+        self.capturing = False
+        feed, render_line = self.view.feed, self.view.render_line
+
+        def probe_feed(data: bytes) -> None:
+            feed(data)
+            if self.capturing:
+                self.captured += data
+            self.fed.set()
+
+        def probe_render(y: int) -> Strip:
+            strip = render_line(y)
+            if self.fed.is_set() and (self.marker is None or self.marker in strip.text):
+                self.painted.set()
+            return strip
+
+        self.view.feed = probe_feed  # type: ignore[method-assign]
+        self.view.render_line = probe_render  # type: ignore[method-assign]
+
+    def arm(self, marker: str | None = None) -> None:
+        self.fed.clear()
+        self.painted.clear()
+        self.marker = marker
+
+
+async def quiet(seconds: float = 0.005) -> None:
+    await asyncio.sleep(seconds)
+
+
+async def bare_echo(url: str, count: int) -> list[float]:
+    samples = []
+    async with connect(url, compression=None) as ws:
+        for _ in range(count):
+            started = time.perf_counter()
+            await ws.send(b"x")
+            await ws.recv()
+            samples.append((time.perf_counter() - started) * 1000)
+            await quiet()
+    return samples
+
+
+async def sdk_echo(session: TerminalSession, count: int) -> list[float]:
+    samples = []
+    for i in range(count):
+        byte = bytes([97 + i % 26])
+        started = time.perf_counter()
+        await session.send(byte)
+        seen = b""
+        while byte not in seen:
+            seen += await session.recv()
+        samples.append((time.perf_counter() - started) * 1000)
+        await quiet()
+    return samples
+
+
+async def pane_echo(probe: Probe, count: int) -> tuple[list[float], list[float]]:
+    parsed, painted = [], []
+    view = probe.view
+    for i in range(count):
+        char = chr(97 + i % 26)
+        probe.arm()
+        started = time.perf_counter()
+        view.post_message(events.Key(char, char))
+        await probe.fed.wait()
+        await view.drained()
+        parsed.append((time.perf_counter() - started) * 1000)
+        await probe.painted.wait()
+        painted.append((time.perf_counter() - started) * 1000)
+        await quiet(0.02)  # typing pace: the next key comes after an idle frame
+    return parsed, painted
+
+
+async def seq_flood(probe: Probe, pane: TerminalPane, count: int) -> tuple[float, bytes]:
+    await drain_quietly(probe)
+    probe.captured.clear()
+    probe.arm(f"SEQ-{count}-DONE")
+    started = time.perf_counter()
+    probe.capturing = True
+    pane.link.send(f"seq 1 {count}; echo SEQ-$((0+{count}))-DONE\r".encode())
+    await probe.painted.wait()
+    elapsed = time.perf_counter() - started
+    probe.capturing = False
+    return elapsed, bytes(probe.captured)
+
+
+async def drain_quietly(probe: Probe) -> None:
+    """Wait until the shell has been silent for 0.2 s."""
+    while True:
+        probe.arm()
+        try:
+            await asyncio.wait_for(probe.fed.wait(), 0.2)
+        except TimeoutError:
+            return
+
+
+def parse_times(payload: bytes) -> tuple[float, float]:
+    chunks = [payload[i : i + 16384] for i in range(0, len(payload), 16384)]
+    screen = pyte.Screen(COLUMNS, LINES)
+    stream = pyte.ByteStream(screen)
+    started = time.perf_counter()
+    for chunk in chunks:
+        stream.feed(chunk)
+    raw = time.perf_counter() - started
+    ours_screen = TerminalScreen(COLUMNS, LINES)
+    ours = TerminalStream(ours_screen)
+    started = time.perf_counter()
+    for chunk in chunks:
+        ours.feed(chunk)
+    return raw, time.perf_counter() - started
+
+
+async def run(args: argparse.Namespace, server: dict[str, Any], echo_url: str) -> dict[str, Any]:
+    rows: dict[str, list[float]] = {}
+    async with AsyncCelesto(api_key=server["api_key"], base_url=server["base_url"]) as api:
+        computer = await api.computers.create()
+        while (await api.computers.get(computer["id"]))["status"] != "running":
+            await asyncio.sleep(0.05)
+        session = await api.computers.open_terminal(computer["id"])
+        await session.send(RAW_CAT)
+        await asyncio.sleep(0.5)
+        app = PaneApp(api, computer["id"])
+        async with app.run_test(size=(COLUMNS + 2, LINES + 2)) as pilot:
+            pane = app.pane
+            while pane.status.phase is not Phase.CONNECTED:
+                await pilot.pause(0.01)
+            probe = Probe(pane)
+            seq_runs = []
+            for _ in range(args.seq_runs):
+                pane.link.send(b"clear\r")
+                elapsed, payload = await seq_flood(probe, pane, args.seq)
+                seq_runs.append((elapsed, payload))
+            pane.link.send(RAW_CAT)
+            await drain_quietly(probe)
+            for _ in range(args.rounds):
+                for name, samples in (
+                    ("bare WebSocket echo", await bare_echo(echo_url, args.samples)),
+                    ("SDK session echo", await sdk_echo(session, args.samples)),
+                ):
+                    rows.setdefault(name, []).extend(samples)
+                parsed, painted = await pane_echo(probe, args.samples)
+                rows.setdefault("pane: key → parsed", []).extend(parsed)
+                rows.setdefault("pane: key → painted", []).extend(painted)
+        await session.detach()
+        await api.computers.delete(computer["id"])
+    return {"rows": rows, "seq": seq_runs}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--samples", type=int, default=50, help="echoes per round and path")
+    parser.add_argument("--seq", type=int, default=200_000)
+    parser.add_argument("--seq-runs", type=int, default=3)
+    parser.add_argument("--isolation", default="auto", choices=("auto", "bwrap", "process"))
+    args = parser.parse_args()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        child(
+            [
+                sys.executable,
+                "-m",
+                "celesto_tui",
+                "local",
+                "serve",
+                "--data-dir",
+                tmp,
+                "--isolation",
+                args.isolation,
+            ]
+        ) as server_line,
+        child([sys.executable, "-c", ECHO_SERVER]) as echo_port,
+    ):
+        server = json.loads(server_line)
+        result = asyncio.run(run(args, server, f"ws://127.0.0.1:{echo_port.strip()}"))
+
+    print(
+        f"terminal pane benchmark — isolation={server['isolation']}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, textual {_version('textual')}, "
+        f"{args.rounds}x{args.samples} echoes per path"
+    )
+    print(f"{'keystroke echo':28} {'p50 ms':>8} {'p95 ms':>8} {'vs bare p50':>12}")
+    print("-" * 60)
+    rows = result["rows"]
+    bare = statistics.median(rows["bare WebSocket echo"])
+    for name, samples in rows.items():
+        p50 = statistics.median(samples)
+        extra = "" if name.startswith("bare") else f"{p50 - bare:+11.2f}"
+        print(f"{name:28} {p50:8.2f} {percentile(samples, 0.95):8.2f} {extra:>12}")
+    print("target: pane within 2 ms of the bare WebSocket echo (p50)")
+    print()
+    elapsed = statistics.median(run_time for run_time, _ in result["seq"])
+    payload = result["seq"][-1][1]
+    raw, ours = parse_times(payload)
+    megabytes = len(payload) / 1e6
+    print(f"seq 1 {args.seq} ({megabytes:.2f} MB of PTY output, {COLUMNS}x{LINES})")
+    print(f"{'path':44} {'seconds':>8} {'MB/s':>7}")
+    print("-" * 61)
+    for name, seconds in (
+        (f"PTY → WebSocket → pane, painted (median of {args.seq_runs})", elapsed),
+        ("pyte.Screen + ByteStream, parse only", raw),
+        ("the pane's emulator, parse only", ours),
+    ):
+        print(f"{name:44} {seconds:8.2f} {megabytes / seconds:7.2f}")
+    print(f"end to end vs raw pyte parsing: {raw / elapsed:.2f}x")
+
+
+def _version(name: str) -> str:
+    from importlib.metadata import version
+
+    return version(name)
+
+
+if __name__ == "__main__":
+    main()

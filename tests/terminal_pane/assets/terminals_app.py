@@ -1,0 +1,31 @@
+"""The terminals screen in a real terminal, for tests that need one (the pop-out).
+
+Usage: CELESTO_BASE_URL=… CELESTO_API_KEY=… python terminals_app.py COMPUTER_ID NAME
+"""
+
+from __future__ import annotations
+
+import sys
+
+from textual.app import App
+
+from celesto_api import AsyncCelesto
+from celesto_tui.screens.terminals import TerminalsScreen
+
+
+class TerminalsOnly(App[None]):
+    def __init__(self, computer_id: str, name: str) -> None:
+        super().__init__()
+        self.api = AsyncCelesto()
+        self.terminals = TerminalsScreen(self.api)
+        self.terminals.open_terminal(computer_id, name)
+
+    def on_mount(self) -> None:
+        self.push_screen(self.terminals)
+
+    async def on_unmount(self) -> None:
+        await self.api.aclose()
+
+
+if __name__ == "__main__":
+    TerminalsOnly(sys.argv[1], sys.argv[2]).run()
