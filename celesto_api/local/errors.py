@@ -28,6 +28,14 @@ def not_running(name: str, status: str, action: str) -> ApiError:
     return ApiError(409, f"Computer '{name}' is {status}; cannot {action}.")
 
 
+def no_display(name: str, kind: str) -> ApiError:
+    return ApiError(
+        409,
+        f"Computer '{name}' has no {kind}: the local backend has no graphical template "
+        "(browser-agent), so browser and display connections are not available.",
+    )
+
+
 def validation_envelope(errors: list[dict[str, Any]]) -> dict[str, Any]:
     """The computers endpoints' 422 body (``ComputerValidationErrorResponse``)."""
     return {"detail": "Validation error", "errors": errors, "status_code": 422}

@@ -53,6 +53,10 @@ class TerminalRequest(_Body):
     )
 
 
+class DisplayRequest(_Body):
+    mode: Literal["read_only", "read_write"] = "read_only"
+
+
 class BulkDeleteRequest(_Body):
     computer_ids: list[str] = Field(
         ..., min_length=limits.BULK_DELETE_MIN_IDS, max_length=limits.BULK_DELETE_MAX_IDS

@@ -37,21 +37,6 @@ LEGACY = ("0.0.5", "0.0.14")
 LEGACY_CLIENT = {"0.0.5": "celesto.sdk:Celesto", "0.0.14": "celesto.sdk.client:_CelestoClient"}
 NEWEST = "0.1.10"
 
-BROWSER_DISPLAY_REASON = (
-    "server bug: POST /v1/computers/{id}/browser and /display are not routed, so they "
-    "answer 404 {'detail': 'Not Found'} for an existing computer. The cloud answers 409 on a "
-    "template without a display (celesto-api.md §2.14/§6.3, §9 'display/browser 201'); "
-    "0.1.10 _CloudComputer._call maps any 404 on a known computer to VMNotFoundError "
-    "('Computer ... was not found') and 0.0.14 raises CelestoNotFoundError"
-)
-ORGANIZATIONS_REASON = (
-    "server bug: GET /v1/organizations/{org_id} is not served (404). 0.0.14 "
-    "Organizations.active() reads data[0].organization_id from GET /v1/projects/ and then "
-    "GET /organizations/{id} for its name; the CLI's stop/delete/auth-status labels fall back "
-    "to the bare id (celesto-api.md §5.3: Organization {name, id, created_at, updated_at, "
-    "billing_status})"
-)
-
 
 def legacy_args(server: LocalServer, version: str, **extra: Any) -> dict[str, Any]:
     return {
@@ -849,7 +834,6 @@ def test_v014_gateway_terminal_via_create_terminal_session(
     assert stopped["http_status"] == 409
 
 
-@pytest.mark.xfail(strict=True, reason=BROWSER_DISPLAY_REASON)
 def test_v014_browser_and_display_are_refused_with_409(
     official: GetClient, server: LocalServer, home: Path
 ) -> None:
@@ -862,7 +846,6 @@ def test_v014_browser_and_display_are_refused_with_409(
         assert out[kind]["http_status"] == 409
 
 
-@pytest.mark.xfail(strict=True, reason=ORGANIZATIONS_REASON)
 def test_v014_organizations_resolve_the_keys_organization(
     official: GetClient, server: LocalServer, home: Path
 ) -> None:
@@ -1227,7 +1210,6 @@ def test_v110_error_classes(official: GetClient, server: LocalServer, home: Path
     assert broken["side_effects"] == "unknown"  # a 5xx on create: it may have happened
 
 
-@pytest.mark.xfail(strict=True, reason=BROWSER_DISPLAY_REASON)
 def test_v110_browser_and_display_are_refused_with_409(
     official: GetClient, server: LocalServer, home: Path
 ) -> None:

@@ -327,3 +327,26 @@ def test_oversized_body_is_413(http: httpx.Client, running: dict[str, Any]) -> N
         headers={"content-type": "application/json"},
     )
     assert response.status_code == 413
+
+
+def test_browser_and_display_are_refused_with_409_not_404(
+    http: httpx.Client, running: dict[str, Any]
+) -> None:
+    for path, body in (("browser", None), ("display", {"mode": "read_write"}), ("display", None)):
+        response = http.post(f"/v1/computers/{running['name']}/{path}", json=body)
+        assert response.status_code == 409, (path, response.text)
+        assert "no graphical template" in response.json()["detail"]
+    bad_mode = http.post(f"/v1/computers/{running['id']}/display", json={"mode": "full"})
+    assert bad_mode.status_code == 422
+    assert bad_mode.json()["errors"][0]["loc"] == ["body", "mode"]
+    assert http.post("/v1/computers/nope/browser").status_code == 404
+
+
+def test_the_projects_organization_is_served(http: httpx.Client) -> None:
+    project = http.get("/v1/projects/", params={"skip": 0, "limit": 1}).json()["data"][0]
+    organization = http.get(f"/v1/organizations/{project['organization_id']}")
+    assert organization.status_code == 200
+    body = organization.json()
+    assert body["id"] == project["organization_id"]
+    assert body.keys() >= {"name", "id", "created_at", "updated_at", "billing_status"}
+    assert http.get("/v1/organizations/00000000-0000-4000-8000-00000000ffff").status_code == 404

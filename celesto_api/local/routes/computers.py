@@ -13,7 +13,14 @@ from pydantic import AfterValidator
 from celesto_api import limits
 
 from ..backend import LocalBackend
-from ..schemas import BulkDeleteRequest, ComputerCreate, ExecRequest, PublishPortRequest
+from ..errors import no_display
+from ..schemas import (
+    BulkDeleteRequest,
+    ComputerCreate,
+    DisplayRequest,
+    ExecRequest,
+    PublishPortRequest,
+)
 from ..templates import list_templates
 from .deps import get_backend
 
@@ -176,3 +183,18 @@ async def unpublish_port(
     backend: Backend,
 ) -> dict[str, Any]:
     return await backend.ports.unpublish(computer_id, port)
+
+
+# The cloud answers 409 for a template without a display; every local template is one.
+@router.post("/{computer_id}/browser", status_code=201)
+async def browser_connection(computer_id: str, backend: Backend) -> dict[str, Any]:
+    raise no_display(backend.computers.row(computer_id)["name"], "browser")
+
+
+@router.post("/{computer_id}/display", status_code=201)
+async def display_connection(
+    computer_id: str,
+    backend: Backend,
+    body: Annotated[DisplayRequest | None, Body()] = None,
+) -> dict[str, Any]:
+    raise no_display(backend.computers.row(computer_id)["name"], "display")

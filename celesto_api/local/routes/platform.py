@@ -12,7 +12,7 @@ from ..backend import LocalBackend
 from ..errors import ApiError
 from ..faults import FaultSpecError, parse_fault_spec
 from ..schemas import FaultsRequest
-from ..store import LOCAL_USER_ID
+from ..store import LOCAL_ORGANIZATION_ID, LOCAL_USER_ID
 from .deps import get_backend
 
 router = APIRouter()
@@ -39,6 +39,21 @@ async def projects(
 @router.get("/v1/projects/default")
 async def default_project(backend: Backend) -> dict[str, Any]:
     return backend.store.default_project()
+
+
+@router.get("/v1/organizations/{organization_id}")
+async def organization(organization_id: str, backend: Backend) -> dict[str, Any]:
+    if organization_id != LOCAL_ORGANIZATION_ID:
+        raise ApiError(404, f"Organization '{organization_id}' not found")
+    project = backend.store.default_project()
+    return {
+        "id": LOCAL_ORGANIZATION_ID,
+        "name": "Local",
+        "description": "The local backend's organization",
+        "billing_status": "active",
+        "created_at": project["created_at"],
+        "updated_at": project["created_at"],
+    }
 
 
 @router.get("/v1/users/info")
