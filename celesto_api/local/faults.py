@@ -2,6 +2,9 @@
 
 A spec is a comma-separated list of ``key=value`` pairs, e.g.
 ``error_rate=0.2,rate_limit=0.05,retry_after=2,latency_ms=50-500,ws_drop=0.01``.
+``lost_response=P`` lets the request do its work and then answers ``error_status``
+instead of its response (a proxy timing out after the backend acted), which is what
+makes a client's retry of a create replay its ``Idempotency-Key``.
 ``count=N`` limits the faults to the next N eligible requests, which makes
 tests deterministic; ``seed=N`` fixes the random draws.
 """
@@ -24,6 +27,7 @@ class FaultSpec:
     error_rate: float = 0.0
     error_status: int = 503
     rate_limit: float = 0.0
+    lost_response: float = 0.0
     retry_after: int = 1
     latency_min_ms: int = 0
     latency_max_ms: int = 0
@@ -33,17 +37,18 @@ class FaultSpec:
 
     @property
     def active(self) -> bool:
-        return bool(self.error_rate or self.rate_limit or self.latency_max_ms or self.ws_drop) and (
+        busy = self.error_rate or self.rate_limit or self.lost_response
+        return bool(busy or self.latency_max_ms or self.ws_drop) and (
             self.count is None or self.count > 0
         )
 
     def describe(self) -> str:
         parts = []
-        for name in ("error_rate", "rate_limit", "ws_drop"):
+        for name in ("error_rate", "rate_limit", "lost_response", "ws_drop"):
             value = getattr(self, name)
             if value:
                 parts.append(f"{name}={value:g}")
-        if self.error_rate:
+        if self.error_rate or self.lost_response:
             parts.append(f"error_status={self.error_status}")
         if self.rate_limit:
             parts.append(f"retry_after={self.retry_after}")
@@ -90,6 +95,8 @@ def parse_fault_spec(text: str | None) -> FaultSpec:
             spec = replace(spec, error_rate=_probability(key, raw))
         elif key == "rate_limit":
             spec = replace(spec, rate_limit=_probability(key, raw))
+        elif key == "lost_response":
+            spec = replace(spec, lost_response=_probability(key, raw))
         elif key == "ws_drop":
             spec = replace(spec, ws_drop=_probability(key, raw))
         elif key == "error_status":
@@ -110,7 +117,7 @@ def parse_fault_spec(text: str | None) -> FaultSpec:
         else:
             raise FaultSpecError(
                 f"unknown fault {key!r}; known: error_rate, error_status, rate_limit, "
-                "retry_after, latency_ms, ws_drop, count, seed"
+                "lost_response, retry_after, latency_ms, ws_drop, count, seed"
             )
     return spec
 
@@ -120,6 +127,8 @@ class FaultDecision:
     latency_s: float = 0.0
     error_status: int | None = None
     retry_after: int | None = None
+    # The request runs; its response is replaced by ``error_status``.
+    after_handling: bool = False
 
 
 class FaultInjector:
@@ -160,6 +169,8 @@ class FaultInjector:
                 return FaultDecision(latency, 429, spec.retry_after)
             if roll < spec.rate_limit + spec.error_rate:
                 return FaultDecision(latency, spec.error_status)
+            if roll < spec.rate_limit + spec.error_rate + spec.lost_response:
+                return FaultDecision(latency, spec.error_status, after_handling=True)
             return FaultDecision(latency)
 
     def draw_ws_drop(self) -> bool:

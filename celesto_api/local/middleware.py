@@ -153,7 +153,8 @@ class BodyLimitMiddleware:
 
 
 class FaultMiddleware:
-    """Injected latency, 5xx and 429 (with Retry-After) on the API routes."""
+    """Injected latency, 5xx (before or after the work is done) and 429 (with Retry-After)
+    on the API routes."""
 
     def __init__(self, app: ASGIApp, faults: FaultInjector) -> None:
         self.app = app
@@ -181,6 +182,12 @@ class FaultMiddleware:
                 {"retry-after": str(decision.retry_after)},
             )
             return
+        if decision.after_handling:
+
+            async def discard(message: Message) -> None:
+                return None
+
+            await self.app(scope, receive, discard)
         if decision.error_status is not None:
             await _send_json(
                 send,

@@ -25,6 +25,21 @@ def test_counted_503_then_recovery(http: httpx.Client, local_server: LocalServer
     assert [http.get("/v1/computers").status_code for _ in range(3)] == [503, 503, 200]
 
 
+def test_lost_response_does_the_work_then_fails(
+    http: httpx.Client, local_server: LocalServer
+) -> None:
+    assert parse_fault_spec("lost_response=0.5").describe() == (
+        "lost_response=0.5,error_status=503"
+    )
+    before = {c["id"] for c in http.get("/v1/computers").json()["computers"]}
+    local_server.set_faults("lost_response=1,error_status=502,count=1")
+    lost = http.post("/v1/computers", json={})
+    assert lost.status_code == 502
+    made = {c["id"] for c in http.get("/v1/computers").json()["computers"]} - before
+    assert len(made) == 1  # the create happened although its answer was lost
+    assert http.delete(f"/v1/computers/{made.pop()}").status_code == 200
+
+
 def test_rate_limit_carries_retry_after(http: httpx.Client, local_server: LocalServer) -> None:
     local_server.set_faults("rate_limit=1,retry_after=7,count=1")
     response = http.get("/v1/computers")

@@ -154,6 +154,22 @@ def test_create_is_retried_with_its_key(client: Celesto, local_server: Any) -> N
         client.computers.delete(created["id"])
 
 
+def test_create_whose_response_was_lost_is_replayed_with_the_same_key(
+    client: Celesto, local_server: Any
+) -> None:
+    """The first create does its work and its answer is lost (a 503 after handling): the
+    retry must send the same Idempotency-Key, so the server answers with that computer
+    instead of making a second one."""
+    before = {c["id"] for c in client.computers.list(limit=200)["computers"]}
+    local_server.set_faults("lost_response=1,error_status=503,count=1")
+    created = client.computers.create()
+    try:
+        after = {c["id"] for c in client.computers.list(limit=200)["computers"]}
+        assert after - before == {created["id"]}
+    finally:
+        client.computers.delete(created["id"])
+
+
 def test_network_error_on_closed_port() -> None:
     with Celesto(api_key="k", base_url=closed_loopback_url(), max_retries=1) as client:
         started = time.monotonic()
