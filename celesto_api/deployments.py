@@ -2,7 +2,8 @@
 
 ``deploy`` packs a folder into ``app_bundle.tar.gz`` honouring ``.celestoignore`` exactly like
 the official SDK (contract §5.4), resolves the project (§5.3) and uploads the multipart form
-of §5.1.
+of §5.1. ``logs``, ``stop`` and ``delete`` are endpoints of the embedded local backend; the
+cloud API answers them with 404 (:class:`CelestoNotFoundError`).
 """
 
 from __future__ import annotations
@@ -192,8 +193,32 @@ def _check_deploy_args(
     return _check_folder(folder), checked_name, check.env_mapping(envs)
 
 
+def _app_path(name: str, suffix: str = "") -> str:
+    return f"/v1/deploy/apps/{quote(check.deploy_name(name), safe='')}{suffix}"
+
+
 def _status_spec(name: str) -> RequestSpec:
-    return get(f"/v1/deploy/apps/{quote(check.deploy_name(name), safe='')}/status")
+    return get(_app_path(name, "/status"))
+
+
+def _stop_spec(name: str) -> RequestSpec:
+    return RequestSpec("POST", _app_path(name, "/stop"))
+
+
+def _delete_spec(name: str) -> RequestSpec:
+    return RequestSpec("DELETE", _app_path(name))
+
+
+def _logs_spec(name: str) -> RequestSpec:
+    return get(_app_path(name, "/logs"))
+
+
+def _log_text(result: Any) -> str:
+    """The logs endpoint answers text/plain, which the transport wraps (or, when the text
+    happens to be valid JSON, decodes)."""
+    if isinstance(result, Mapping) and set(result) <= {"raw_response"}:
+        return str(result.get("raw_response", ""))
+    return result if isinstance(result, str) else json.dumps(result)
 
 
 def _projects_spec(skip: int | None, limit: int | None) -> RequestSpec:
@@ -231,6 +256,18 @@ class Deployments:
         """A deployment by name, with its current status."""
         return cast(Deployment, self._transport.request(_status_spec(name)))
 
+    def logs(self, name: str) -> str:
+        """The build log and the app's output (local backend)."""
+        return _log_text(self._transport.request(_logs_spec(name)))
+
+    def stop(self, name: str) -> Deployment:
+        """Stop the app; its record and files stay, deploying again restarts it (local)."""
+        return cast(Deployment, self._transport.request(_stop_spec(name)))
+
+    def delete(self, name: str) -> Deployment:
+        """Stop the app and remove its record and files (local backend)."""
+        return cast(Deployment, self._transport.request(_delete_spec(name)))
+
 
 class AsyncDeployments:
     """Deploy agents from a folder and follow their status (asyncio client)."""
@@ -256,6 +293,15 @@ class AsyncDeployments:
 
     async def get(self, name: str) -> Deployment:
         return cast(Deployment, await self._transport.request(_status_spec(name)))
+
+    async def logs(self, name: str) -> str:
+        return _log_text(await self._transport.request(_logs_spec(name)))
+
+    async def stop(self, name: str) -> Deployment:
+        return cast(Deployment, await self._transport.request(_stop_spec(name)))
+
+    async def delete(self, name: str) -> Deployment:
+        return cast(Deployment, await self._transport.request(_delete_spec(name)))
 
 
 class Projects:

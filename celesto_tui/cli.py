@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .commands import register as register_commands
+from .commands.usage import CelestoGroup
 from .local_cli import local_group
 
 ROOT_EPILOG = """\b
@@ -18,17 +19,20 @@ Examples:
   celesto-tui computer run einstein "uname -a"
   celesto-tui computer ssh einstein            Ctrl+] detaches, the shell keeps running
   celesto-tui computer list --json             raw API JSON for scripts and agents
-  celesto-tui deploy ./my-agent --name weather-agent
+  celesto-tui deploy ./my-agent --name weather-agent --wait
+  celesto-tui deployments status weather-agent
   celesto-tui local serve                      the Celesto API on 127.0.0.1
 
 \b
-Every command takes --local, --base-url, --api-key, --profile and --json/-j.
+Every command takes --local, --base-url, --api-key/-k, --profile and --json/-j,
+after the command or before it (celesto-tui --json computer list).
 Exit status: 0 success; 1 API or command error (one line on stderr); 2 usage error;
 `computer run` exits with the remote command's exit code.
 """
 
 
 @click.group(
+    cls=CelestoGroup,
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog=ROOT_EPILOG,
@@ -40,8 +44,15 @@ Exit status: 0 success; 1 API or command error (one line on stderr); 2 usage err
     help="Use the embedded local backend (real sandboxes on this machine).",
 )
 @click.option("--base-url", envvar="CELESTO_BASE_URL", help="Celesto API origin.")
-@click.option("--api-key", envvar="CELESTO_API_KEY", help="Celesto API key.")
+@click.option("--api-key", "-k", envvar="CELESTO_API_KEY", help="Celesto API key.")
 @click.option("--profile", envvar="CELESTO_PROFILE", help="Profile from the config file.")
+@click.option(
+    "--json",
+    "-j",
+    "json_output",
+    is_flag=True,
+    help="Raw API JSON from the subcommand (same as its own --json).",
+)
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -73,6 +84,7 @@ def main(
     base_url: str | None,
     api_key: str | None,
     profile: str | None,
+    json_output: bool,
     data_dir: Path | None,
     read_only: bool,
     refresh: float,
@@ -86,6 +98,8 @@ def main(
     """
     if ctx.invoked_subcommand is not None:
         return
+    if json_output:
+        raise click.UsageError("--json needs a command, e.g. celesto-tui --json computer list", ctx)
     from celesto_api.local import DataDirBusyError
 
     from .app import CelestoApp

@@ -6,13 +6,25 @@ from pathlib import Path
 
 import click
 
+SERVE_EPILOG = """\b
+Examples:
+  celesto-tui local serve
+  celesto-tui local serve --port 8787 --data-dir ~/celesto-local
+  celesto-tui local serve --faults "error_rate=0.1,latency_ms=50-200"
 
-@click.group("local")
+\b
+Point the CLI, the dashboard or any Celesto SDK at it with the ready line's values:
+  export CELESTO_BASE_URL=http://127.0.0.1:8787 CELESTO_API_KEY=sk_local_...
+  celesto-tui computer list
+"""
+
+
+@click.group("local", epilog=SERVE_EPILOG)
 def local_group() -> None:
     """The embedded local backend (the Celesto API on this machine)."""
 
 
-@local_group.command("serve")
+@local_group.command("serve", epilog=SERVE_EPILOG)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option(
     "--port",

@@ -2,8 +2,12 @@
 installed into a virtual environment, the app is started with ``PORT`` set and is
 ``READY`` once it answers HTTP there, reachable through a published local port.
 
-A redeploy builds beside the live version and swaps only when the new one answers;
-if it fails, the old one keeps serving and ``last_error`` says so.
+A redeploy builds beside the live version (the status says ``BUILDING`` while the URL keeps
+answering) and swaps only when the new one answers; if it fails, the old one keeps serving,
+the status is ``READY`` again and ``last_error`` says so.
+
+Sandboxes have no internet access (a loopback-only network namespace, like computers), so
+``pip`` installs offline: what the host's Python already has, or wheels in the bundle.
 """
 
 from __future__ import annotations
@@ -33,7 +37,13 @@ APP_PORT = 8080
 READY_TIMEOUT_S = 60.0
 BUILD_TIMEOUT_S = 600
 MAX_NAME_CHARS = 100
-LOG_TAIL_CHARS = 2000
+# last_error is one line that a table cell or a CLI error can show whole.
+ERROR_SUMMARY_CHARS = 400
+OFFLINE_NOTE = (
+    "Local deployments have no internet access: only packages already installed on "
+    "this machine, or wheels shipped in the folder (--find-links in requirements.txt), "
+    "can be installed."
+)
 # The app runs as one long exec; the agent caps each wait, so a huge timeout is fine.
 FOREVER_S = 10.0**9
 ROUTE_PREFIX = "deploy:"
@@ -128,11 +138,16 @@ class Deployments:
                 "name", f"name must be 1-{MAX_NAME_CHARS} characters without '/'", name
             )
         env = config.get("env") or {}
+        # Errors never echo env values: they are usually secrets.
         if not isinstance(env, dict):
-            raise invalid_field("config", "config.env must be an object of strings", env)
+            raise invalid_field(
+                "config", "config.env must be an object of strings", type(env).__name__
+            )
         bad_keys = [key for key in env if not str(key).isidentifier()]
         if bad_keys:
-            raise invalid_field("config", f"invalid environment variable names: {bad_keys}", env)
+            raise invalid_field(
+                "config", f"invalid environment variable names: {bad_keys}", bad_keys
+            )
         archive = _open_bundle(bundle)
         build_dir = self.root / name / uuid.uuid4().hex
         try:
@@ -153,7 +168,7 @@ class Deployments:
                 "name": name,
                 "description": description,
                 "project_id": project_id,
-                "status": "READY" if name in self._live else "PENDING",
+                "status": "PENDING",
                 "config": config,
                 "last_error": None,
                 "created_at": existing["created_at"] if existing else now,
@@ -186,8 +201,7 @@ class Deployments:
         sandbox: Sandbox | None = None
         runner: asyncio.Future[Any] | None = None
         try:
-            if not replacing:
-                self._set(name, status="BUILDING", last_error=None)
+            self._set(name, status="BUILDING", last_error=None)
             sandbox = await self.driver.start(spec)
             await _install_requirements(sandbox, build_dir)
             port = APP_PORT if self.driver.capability.level != "process" else _free_port()
@@ -270,7 +284,7 @@ class Deployments:
         self._set(
             name,
             status="FAILED",
-            last_error=f"The app exited after start (status {code}): {_tail(app_log)}",
+            last_error=f"The app exited after start (status {code}): {_summary(app_log)}",
         )
 
     async def _retire_later(self, name: str, live: _Live) -> None:
@@ -391,17 +405,21 @@ def _launch_command(app: Path, env: dict[str, str], port: int) -> str:
 async def _install_requirements(sandbox: Sandbox, build_dir: Path) -> None:
     if not (build_dir / "home" / "app" / "requirements.txt").exists():
         return
-    # --system-site-packages: what the host already has satisfies requirements offline.
+    # The sandbox is offline: --system-site-packages lets what the host already has satisfy
+    # requirements, and --no-index fails at once instead of retrying an unreachable index.
     code, output = await _run(
         sandbox,
         "cd ~/app && python3 -m venv --system-site-packages .venv && "
-        ".venv/bin/pip install --disable-pip-version-check --no-input "
+        ".venv/bin/pip install --disable-pip-version-check --no-input --no-index "
         "-r requirements.txt",
         BUILD_TIMEOUT_S,
         build_dir / "build.log",
     )
     if code != 0:
-        raise _BuildFailed(f"Installing requirements.txt failed (exit {code}): {_tail(output)}")
+        raise _BuildFailed(
+            f"Installing requirements.txt failed (exit {code}): "
+            f"{_pip_summary(output).rstrip('.')}. {OFFLINE_NOTE}"
+        )
 
 
 async def _run(sandbox: Sandbox, command: str, timeout: float, log_path: Path) -> tuple[int, str]:
@@ -424,7 +442,7 @@ async def _wait_http(sandbox: Sandbox, port: int, runner: asyncio.Future[Any]) -
     while loop.time() < deadline:
         if runner.done():
             code, output = runner.result()
-            raise _BuildFailed(f"The app exited during start (status {code}): {_tail(output)}")
+            raise _BuildFailed(f"The app exited during start (status {code}): {_summary(output)}")
         with contextlib.suppress(OSError):
             sock = await sandbox.connect(port)
             sock.setblocking(False)
@@ -450,6 +468,21 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _tail(text: str) -> str:
-    text = text.strip()
-    return text[-LOG_TAIL_CHARS:] if text else "(no output)"
+def _one_line(text: str) -> str:
+    flat = " ".join(text.split())
+    if len(flat) <= ERROR_SUMMARY_CHARS:
+        return flat
+    return "..." + flat[-(ERROR_SUMMARY_CHARS - 3) :]
+
+
+def _summary(output: str) -> str:
+    """The last line of the app's output (a traceback's exception, a final message)."""
+    lines = [line for line in output.splitlines() if line.strip()]
+    return _one_line(lines[-1]) if lines else "(no output)"
+
+
+def _pip_summary(output: str) -> str:
+    """pip's last ``ERROR:`` line (the conclusion), else its last line; the whole log stays
+    in build.log."""
+    errors = [line for line in output.splitlines() if line.startswith("ERROR:")]
+    return _one_line(errors[-1]) if errors else _summary(output)

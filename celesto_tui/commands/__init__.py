@@ -9,7 +9,8 @@ import click
 
 from .auth import auth_group
 from .computer import computer_group
-from .deploy import deploy_command, deployments_group
+from .deploy import deploy_command
+from .deployments import deployments_group
 
 
 def register(group: click.Group) -> None:

@@ -27,9 +27,9 @@ from celesto_api._config import (
     save_profile,
 )
 
-from .common import CommandError, GlobalOptions, exit_with, global_options
+from .common import EXIT_INTERRUPTED, CommandError, GlobalOptions, exit_with, global_options
 from .lines import command_line
-from .output import emit, emit_json, fields
+from .output import emit, emit_json, fields, note
 
 VERIFY_TIMEOUT_S = 15.0
 SHOWN_KEY_CHARS = 4
@@ -74,10 +74,16 @@ def verify_key(api_key: str, base_url: str) -> dict[str, Any] | None:
 
 
 def _read_key() -> str:
-    if sys.stdin.isatty():
+    if not sys.stdin.isatty():  # `celesto-tui auth login < keyfile`
+        return sys.stdin.readline().strip()
+    try:
         key = click.prompt("Celesto API key", hide_input=True, err=True)
-    else:  # `celesto-tui auth login < keyfile`
-        key = sys.stdin.readline()
+    except click.exceptions.Abort as exc:
+        click.echo(err=True)
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            note("Interrupted; nothing was saved.")
+            exit_with(EXIT_INTERRUPTED)
+        return ""  # Ctrl+D: no key
     return str(key).strip()
 
 

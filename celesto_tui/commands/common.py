@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import click
 from click.core import ParameterSource
@@ -39,6 +40,7 @@ from .output import note
 
 DEBUG_ENV = "CELESTO_TUI_DEBUG"
 EXIT_INTERRUPTED = 130
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ _GLOBAL_OPTIONS = (
     ),
     click.option(
         "--api-key",
+        "-k",
         metavar="KEY",
         help="API key [default: $CELESTO_API_KEY, then the profile].",
     ),
@@ -174,7 +177,7 @@ def hint_for(exc: CelestoError, top_command: str, base_url: str | None = None) -
         return "Try again shortly."
     if isinstance(exc, CelestoPaymentRequiredError):
         return "Add credit or start a trial at https://celesto.ai."
-    if isinstance(exc, CelestoServerError):
+    if isinstance(exc, CelestoServerError) and (exc.status_code or 500) >= 500:
         return "The change may or may not have happened; check, then try again."
     return None
 
@@ -192,6 +195,10 @@ def failures_reported(ctx: click.Context) -> Iterator[None]:
     """Turn every failure into click's one-line error and the right exit code."""
     try:
         yield
+    except click.UsageError as exc:
+        if exc.ctx is None:
+            exc.ctx = ctx  # so the one-line message names this command's --help
+        raise
     except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
         raise
     except CelestoValidationError as exc:
@@ -232,6 +239,12 @@ class Connection:
     @property
     def base_url(self) -> str:
         return self.target.base_url
+
+    @property
+    def on_this_machine(self) -> bool:
+        """The embedded backend: in this process (--local) or a `local serve` on loopback."""
+        host = urlsplit(self.base_url).hostname
+        return self.target.local or host in LOOPBACK_HOSTS
 
     def line(self, *words: Any, **options: Any) -> str:
         """A follow-up command line that talks to the same Celesto as this one."""
@@ -288,3 +301,22 @@ def connect(opts: GlobalOptions) -> Iterator[Connection]:
 
 def exit_with(code: int) -> NoReturn:
     raise click.exceptions.Exit(code)
+
+
+def confirmed(question: str) -> bool:
+    """Ask y/N on stderr. Ctrl+C exits 130; a closed stdin (nothing to read the answer
+    from) is an error that says how to go ahead without asking."""
+    try:
+        answer = click.confirm(question, err=True)
+    except click.exceptions.Abort as exc:
+        click.echo(err=True)  # end the question's line
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            note("Interrupted.")
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        raise CommandError(
+            "Not confirmed: there is no answer to read on stdin",
+            "Pass --force to go ahead without asking.",
+        ) from None
+    if not sys.stdin.isatty():
+        click.echo(err=True)  # a piped answer is not echoed: end the question's line
+    return answer

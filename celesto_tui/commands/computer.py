@@ -11,7 +11,7 @@ import click
 from celesto_api import Computer, ExecEvent, Template, limits
 
 from . import params
-from .common import Connection, GlobalOptions, connect, exit_with, global_options
+from .common import Connection, GlobalOptions, confirmed, connect, exit_with, global_options
 from .output import emit, emit_json, emit_json_line, fields, note, size, table, text, timestamp
 from .ports import port_group
 from .resume import wait_for_status, wait_until_running, with_auto_resume
@@ -204,14 +204,21 @@ Examples:
 @click.option(
     "--template", "--template-id", "template_id", metavar="ID", help="Only this template."
 )
+@click.option("--project", "--project-id", "project_id", metavar="ID", help="Only this project's.")
 @click.option("--limit", type=params.LIST_LIMIT, metavar="N", help="At most N computers.")
 @global_options
 def list_command(
-    opts: GlobalOptions, status: str | None, template_id: str | None, limit: int | None
+    opts: GlobalOptions,
+    status: str | None,
+    template_id: str | None,
+    project_id: str | None,
+    limit: int | None,
 ) -> None:
     """List computers (with --json: the array of computer objects)."""
     with connect(opts) as conn:
-        result = conn.client.computers.list(status=status, template_id=template_id, limit=limit)
+        result = conn.client.computers.list(
+            status=status, template_id=template_id, project_id=project_id, limit=limit
+        )
         computers = result.get("computers") or []
         if opts.json:
             emit_json(computers)
@@ -423,11 +430,14 @@ Examples:
 @global_options
 def delete_command(opts: GlobalOptions, computer: str, force: bool, wait: bool) -> None:
     """Delete a computer and its files. Asks first unless --force (or --json)."""
-    asked = not (force or opts.json)
-    if asked and not click.confirm(f"Delete computer {computer} and all its files?", err=True):
-        note("Not deleted.")
-        exit_with(1)
     with connect(opts) as conn:
+        if not (force or opts.json):
+            found = conn.client.computers.get(computer)  # ask about a computer that exists
+            question = f"Delete computer {found['name']} ({found['id']}) and all its files?"
+            if not confirmed(question):
+                note("Not deleted.")
+                exit_with(1)
+            computer = found["id"]
         deleted = conn.client.computers.delete(computer)
         status = deleted["status"]
         if wait:

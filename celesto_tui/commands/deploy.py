@@ -1,99 +1,140 @@
-"""``celesto-tui deploy FOLDER`` and ``celesto-tui deployments [list|status NAME]``."""
+"""``celesto-tui deploy FOLDER --name NAME``: bundle a folder, upload it, optionally wait."""
 
 from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import click
 
-from celesto_api import Celesto, Deployment
+from celesto_api import Celesto, CelestoError, CelestoNotFoundError, Deployment
+from celesto_api import _validation as check
+from celesto_api.deployments import IGNORE_FILE, bundle_members
 
 from . import params
-from .common import CommandError, GlobalOptions, connect, exit_with, global_options
-from .output import emit, emit_json, fields, note, table, text, timestamp
+from .common import CommandError, Connection, GlobalOptions, connect, exit_with, global_options
+from .deployments import redacted
+from .output import emit, emit_json, note
 
 SETTLED_STATUSES = ("READY", "FAILED", "STOPPED")
 DEPLOY_WAIT_TIMEOUT_S = 600.0
 DEPLOY_POLL_S = 0.5
-MASK = "***"
+PAYLOAD_TOO_LARGE = 413
+LARGEST_FILES_SHOWN = 3
+SHOWN_ERROR_CHARS = 600
 
-
-def redacted(deployment: Deployment) -> Deployment:
-    """The deployment with its env values masked: they are usually secrets."""
-    config = deployment.get("config")
-    env = config.get("env") if isinstance(config, dict) else None
-    if not isinstance(env, dict) or not env:
-        return deployment
-    assert isinstance(config, dict)
-    masked_config: dict[str, Any] = {**config, "env": dict.fromkeys(env, MASK)}
-    return {**deployment, "config": masked_config}
-
-
-def deployment_fields(deployment: Deployment) -> str:
-    config = deployment.get("config")
-    env = config.get("env") if isinstance(config, dict) else None
-    return fields(
-        [
-            ("Name", deployment["name"]),
-            ("ID", deployment["id"]),
-            ("Status", deployment["status"]),
-            ("URL", str(deployment.get("url") or "")),
-            ("Description", str(deployment.get("description") or "")),
-            ("Env", ", ".join(sorted(env)) if isinstance(env, dict) else ""),
-            ("Created", timestamp(deployment.get("created_at"))),
-            ("Updated", timestamp(deployment.get("updated_at"))),
-            ("Last error", str(deployment.get("last_error") or "")),
-        ]
-    )
-
-
-def deployments_table(deployments: Iterable[Deployment]) -> str:
-    rows = [
-        (
-            item["name"],
-            item["status"],
-            text(item.get("url")),
-            timestamp(item.get("updated_at") or item.get("created_at")),
-            item["id"],
-        )
-        for item in deployments
-    ]
-    return table(("NAME", "STATUS", "URL", "UPDATED", "ID"), rows)
-
-
-def wait_until_settled(client: Celesto, name: str) -> Deployment:
-    deadline = time.monotonic() + DEPLOY_WAIT_TIMEOUT_S
-    while True:
-        deployment = client.deployment.get(name)
-        if deployment["status"] in SETTLED_STATUSES:
-            return deployment
-        if time.monotonic() > deadline:
-            raise CommandError(
-                f"Deployment {name} is still {deployment['status']} after "
-                f"{DEPLOY_WAIT_TIMEOUT_S:.0f} s",
-                f"Follow it with: celesto-tui deployments status {name}",
-            )
-        time.sleep(DEPLOY_POLL_S)
-
-
-@click.command(
-    "deploy",
-    epilog="""\b
+DEPLOY_EPILOG = """\b
 Examples:
   celesto-tui deploy ./my-agent --name weather-agent
   celesto-tui deploy . --name weather-agent --env OPENAI_API_KEY=sk-... --wait
   celesto-tui deploy ./my-agent --name weather-agent --project research --json
 
-Files listed in FOLDER/.celestoignore (gitignore syntax) are left out of the upload.
-Env values are never printed back.
-""",
-)
+\b
+The app starts from a Procfile `web:` line, else main.py or app.py, and must answer
+HTTP on $PORT; requirements.txt is installed first. Files listed in
+FOLDER/.celestoignore (gitignore syntax) are left out of the upload. Deploying a name
+again replaces that deployment once the new version answers. Env values are never
+printed back. With --wait the exit status is 1 when the deployment fails.
+"""
+
+
+def deployment_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        return check.deploy_name(value).strip()
+    except CelestoError as exc:
+        raise click.BadParameter("must not be empty", ctx, param) from exc
+
+
+def _file_size(size: int) -> str:
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}"
+        size //= 1024
+    return f"{size} GB"
+
+
+def _largest_files(folder: Path) -> str:
+    sizes = []
+    for path, name in bundle_members(folder):
+        try:
+            sizes.append((path.lstat().st_size, name))
+        except OSError:
+            continue
+    sizes.sort(reverse=True)
+    return ", ".join(f"{name} ({_file_size(size)})" for size, name in sizes[:LARGEST_FILES_SHOWN])
+
+
+def _upload_refused(exc: CelestoError, folder: Path, conn: Connection) -> CommandError:
+    """A clearer error than the API's for the two refusals a folder can cause."""
+    if exc.status_code == PAYLOAD_TOO_LARGE:
+        why = exc.message.split(": ", 1)[-1].rstrip(".")  # without "Unexpected response (413)"
+        return CommandError(
+            f"The bundle of {folder} is too large for the API ({why}); nothing was deployed. "
+            f"Largest files: {_largest_files(folder)}",
+            f"Leave big files out by listing them in {folder / IGNORE_FILE} (gitignore syntax).",
+        )
+    names = _project_names(conn.client)
+    return CommandError(
+        exc.message,
+        "Leave out --project to use the first project"
+        + (f", or pick one of: {', '.join(names)}." if names else "."),
+    )
+
+
+def _project_names(client: Celesto) -> list[str]:
+    try:
+        page = client.projects.list(limit=100)
+    except CelestoError:
+        return []
+    return [str(project["name"]) for project in page.get("data") or []]
+
+
+def _wait_until_settled(client: Celesto, name: str) -> Deployment:
+    """Poll until the deployment is READY, FAILED or STOPPED, telling each status on stderr."""
+    deadline = time.monotonic() + DEPLOY_WAIT_TIMEOUT_S
+    told = None
+    while True:
+        deployment = client.deployment.get(name)
+        status = deployment["status"]
+        if status in SETTLED_STATUSES:
+            return deployment
+        if status != told:
+            note(f"{name}: {status}...")
+            told = status
+        if time.monotonic() > deadline:
+            raise CommandError(
+                f"Deployment {name} is still {status} after {DEPLOY_WAIT_TIMEOUT_S:.0f} s",
+                f"Follow it with: celesto-tui deployments status {name}",
+            )
+        time.sleep(DEPLOY_POLL_S)
+
+
+def _failure(deployment: Deployment, waited: bool) -> str | None:
+    """Why the deploy the user asked for did not work, if it did not."""
+    status, error = deployment["status"], deployment.get("last_error")
+    if status == "FAILED":
+        return str(error or "no reason given")
+    if waited and status == "READY" and error:
+        return str(error)  # a redeploy failed; the previous version keeps serving
+    if waited and status == "STOPPED":
+        return "it was stopped before it became ready"
+    return None
+
+
+def _shortened(reason: str) -> str:
+    flat = " ".join(reason.split())
+    return flat if len(flat) <= SHOWN_ERROR_CHARS else flat[: SHOWN_ERROR_CHARS - 3] + "..."
+
+
+@click.command("deploy", epilog=DEPLOY_EPILOG)
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--name", required=True, help="Deployment name (deploying it again updates it).")
+@click.option(
+    "--name",
+    required=True,
+    callback=deployment_name,
+    help="Deployment name (deploying it again updates it).",
+)
 @click.option("--description", help="What the deployment does.")
 @click.option(
     "--env",
@@ -115,74 +156,45 @@ def deploy_command(
     project: str | None,
     wait: bool,
 ) -> None:
-    """Deploy the agent in FOLDER."""
+    """Deploy the agent in FOLDER and print its status (and URL once READY)."""
     with connect(opts) as conn, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        deployment = conn.client.deployment.deploy(
-            folder, name, description=description, envs=envs, project_name=project
-        )
+        if not opts.json:
+            note(f"Bundling {folder} and uploading it as {name}...")
+        try:
+            deployment = conn.client.deployment.deploy(
+                folder, name, description=description, envs=envs, project_name=project
+            )
+        except CelestoNotFoundError as exc:
+            if exc.status_code is not None:
+                raise  # the API's 404, not the SDK's project lookup
+            raise _upload_refused(exc, folder, conn) from None
+        except CelestoError as exc:
+            if exc.status_code != PAYLOAD_TOO_LARGE:
+                raise
+            raise _upload_refused(exc, folder, conn) from None
         for warning in caught:
             note(f"Warning: {warning.message}")
         if wait:
-            deployment = wait_until_settled(conn.client, deployment["name"])
+            deployment = _wait_until_settled(conn.client, deployment["name"])
         if opts.json:
             emit_json(redacted(deployment))
         else:
-            emit(f"Deployed {deployment['name']} ({deployment['id']}): {deployment['status']}.")
+            emit(f"Deployment {deployment['name']} ({deployment['id']}) is {deployment['status']}.")
             if deployment.get("url"):
                 emit(f"URL: {deployment['url']}")
             if not wait:
                 emit("Follow it with: " + conn.line("deployments", "status", deployment["name"]))
-        if deployment["status"] == "FAILED":
-            note(f"Deployment failed: {deployment.get('last_error') or 'no reason given'}")
+        if conn.target.local:
+            note(
+                "Note: the embedded backend stops with this command, and the app with it; "
+                "for a URL that stays up, deploy to a `celesto-tui local serve`."
+            )
+        reason = _failure(deployment, wait)
+        if reason is not None:
+            line = f"Error: Deployment {deployment['name']} failed: {_shortened(reason)}"
+            if conn.on_this_machine:
+                logs = conn.line("deployments", "logs", deployment["name"])
+                line = f"{line.rstrip('.')}. Read the whole log with: {logs}"
+            note(line)
             exit_with(1)
-
-
-DEPLOYMENTS_EPILOG = """\b
-Examples:
-  celesto-tui deployments
-  celesto-tui deployments list --json
-  celesto-tui deployments status weather-agent
-"""
-
-
-def _list(opts: GlobalOptions) -> None:
-    with connect(opts) as conn:
-        items = conn.client.deployment.list()
-        if opts.json:
-            emit_json([redacted(item) for item in items])
-        elif items:
-            emit(deployments_table(items))
-        else:
-            emit("No deployments. Deploy a folder with: celesto-tui deploy FOLDER --name NAME")
-
-
-@click.group("deployments", invoke_without_command=True, epilog=DEPLOYMENTS_EPILOG)
-@global_options
-def deployments_group(opts: GlobalOptions) -> None:
-    """List deployments or show one's status.
-
-    Without a subcommand: list.
-    """
-    if click.get_current_context().invoked_subcommand is None:
-        _list(opts)
-
-
-@deployments_group.command("list", epilog=DEPLOYMENTS_EPILOG)
-@global_options
-def list_command(opts: GlobalOptions) -> None:
-    """List deployments with their status and URL."""
-    _list(opts)
-
-
-@deployments_group.command("status", epilog=DEPLOYMENTS_EPILOG)
-@click.argument("name")
-@global_options
-def status_command(opts: GlobalOptions, name: str) -> None:
-    """Show a deployment's status, URL and last error."""
-    with connect(opts) as conn:
-        deployment = conn.client.deployment.get(name)
-        if opts.json:
-            emit_json(redacted(deployment))
-        else:
-            emit(deployment_fields(deployment))

@@ -54,10 +54,15 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
 
 def fields(pairs: Iterable[tuple[str, str]]) -> str:
-    """``Label:  value`` lines with the values aligned."""
+    """``Label:  value`` lines with the values aligned (a multi-line value stays in its
+    column)."""
     shown = [(label, value) for label, value in pairs if value not in ("", None)]
     width = max((len(label) for label, _ in shown), default=0) + 1
-    return "\n".join(f"{label + ':':<{width}}{COLUMN_GAP}{value}" for label, value in shown)
+    indent = "\n" + " " * (width + len(COLUMN_GAP))
+    return "\n".join(
+        f"{label + ':':<{width}}{COLUMN_GAP}{indent.join(value.splitlines())}"
+        for label, value in shown
+    )
 
 
 def text(value: Any) -> str:

@@ -93,5 +93,7 @@ def unpublish_command(opts: GlobalOptions, computer: str, port: int) -> None:
         removed = conn.client.computers.unpublish_port(computer, port)
         if opts.json:
             emit_json(removed)
+        elif "id" in removed and removed["id"] is None:  # the answer for a port never published
+            emit(f"Port {port} of {computer} was not published.")
         else:
             emit(f"Unpublished port {port} of {computer}.")

@@ -11,6 +11,7 @@ from celesto_api import CelestoNotFoundError
 from ..attach import attach_raw, terminal_size
 from . import params
 from .common import CommandError, Connection, GlobalOptions, connect, global_options
+from .lines import command_line
 from .output import emit_json, note
 from .resume import ensure_running
 
@@ -21,6 +22,7 @@ Examples:
 
 Ctrl+] detaches and leaves the shell running (with what runs in it); the command
 printed on detach attaches to the same shell again. A stopped computer is started first.
+It needs a terminal on stdin; scripts run commands with `celesto-tui computer run`.
 """
 
 
@@ -51,17 +53,24 @@ def ssh_command(opts: GlobalOptions, computer: str, terminal_id: str | None) -> 
 
     Press Ctrl+] to detach; the shell keeps running and --terminal-id reattaches.
     """
+    if not sys.stdin.isatty():
+        # The shell reads a terminal, which never ends the way a pipe does, so piped input
+        # would leave the session open forever (docker exec -it refuses the same way).
+        run = command_line("computer", "run", computer, "COMMAND", local=opts.local)
+        raise click.UsageError(
+            f"computer ssh needs a terminal and stdin is not one; without a terminal, run: {run}"
+        )
     with connect(opts) as conn:
         machine = ensure_running(conn.client, conn.client.computers.get(computer))
         name = machine["name"]
         cols, rows = terminal_size(sys.stdout.fileno(), sys.stdin.fileno())
         try:
             session = conn.client.computers.open_terminal(machine["id"], terminal_id, cols, rows)
-        except CelestoNotFoundError as exc:
+        except CelestoNotFoundError:
             if terminal_id is None:
                 raise
             raise CommandError(
-                f"No shell {terminal_id} on {name} ({exc.message})",
+                f"No shell {terminal_id} on {name}; it may have exited",
                 "Open a new one with: " + conn.line("computer", "ssh", name),
             ) from None
         note(f"Connected to {name}. Press Ctrl+] to detach.")

@@ -36,7 +36,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         line = process.stdout.readline()
         assert line, (data_dir / "serve.log").read_text()
         ready = json.loads(line)
-        yield Served(ready["base_url"], ready["api_key"])
+        yield Served(ready["base_url"], ready["api_key"], Path(ready["data_dir"]))
     finally:
         process.send_signal(signal.SIGTERM)
         try:

@@ -26,6 +26,7 @@ COMMAND_TIMEOUT_S = 90
 class Served:
     base_url: str
     api_key: str
+    data_dir: Path
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import stat
 import tomllib
 from pathlib import Path
@@ -102,3 +103,19 @@ def test_status_with_a_rejected_key(cli: Cli) -> None:
     assert "****7890 (from --api-key)" in result.stdout
     assert "Works:     no: Authentication failed" in result.stdout
     assert "sk_nope_1234567890" not in result.stdout + result.stderr
+
+
+def test_ctrl_c_at_the_prompt_saves_nothing(cli: Cli, config_dir: Path) -> None:
+    terminal = Terminal(celesto_tui("auth", "login", "--base-url", cli.served.base_url), cli.env)
+    try:
+        terminal.expect("Celesto API key: ")
+        terminal.type(b"half-typed")
+        # What the tty driver does for Ctrl+C (the test's PTY is not the controlling tty).
+        terminal.process.send_signal(signal.SIGINT)
+        terminal.expect("Interrupted; nothing was saved.")
+        assert terminal.wait() == 130
+        assert "half-typed" not in terminal.seen
+        assert "Traceback" not in terminal.seen
+    finally:
+        terminal.close()
+    assert not (config_dir / "config.toml").exists()

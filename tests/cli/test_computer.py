@@ -21,6 +21,12 @@ def assert_one_line_error(result: Result, code: int, *fragments: str) -> None:
         assert fragment in result.error_lines[0], result.stderr
 
 
+def assert_only_one_line(result: Result, code: int, *fragments: str) -> None:
+    """The whole of stderr is the one error line (no usage block, no notes)."""
+    assert_one_line_error(result, code, *fragments)
+    assert result.stderr.count("\n") == 1, result.stderr
+
+
 def test_create_json_then_list_and_get(cli: Cli, sdk: Celesto) -> None:
     created = cli("computer", "create", "--cpus", "2", "--memory", "1024", "--wait", "--json")
     assert created.returncode == 0, created.stderr
@@ -53,6 +59,10 @@ def test_create_json_then_list_and_get(cli: Cli, sdk: Celesto) -> None:
         assert computer["id"] in {item["id"] for item in as_json}
         only_stopped = cli("computer", "list", "--status", "stopped", "-j").json()
         assert computer["id"] not in {item["id"] for item in only_stopped}
+        in_project = cli("computer", "list", "--project", computer["project_id"], "-j").json()
+        assert computer["id"] in {item["id"] for item in in_project}
+        elsewhere = cli("computer", "list", "--project-id", "no-such-project", "-j").json()
+        assert computer["id"] not in {item["id"] for item in elsewhere}
         assert len(cli("computer", "list", "--limit", "1", "--json").json()) == 1
 
         shown = cli("computer", "get", computer["name"])
@@ -100,9 +110,20 @@ def test_stop_and_start(cli: Cli, computer: dict[str, Any]) -> None:
 def test_delete_asks_first(cli: Cli, sdk: Celesto, computer: dict[str, Any]) -> None:
     declined = cli("computer", "delete", computer["name"], input="n\n")
     assert declined.returncode == 1
-    assert f"Delete computer {computer['name']} and all its files?" in declined.stderr
+    question = f"Delete computer {computer['name']} ({computer['id']}) and all its files?"
+    assert question in declined.stderr
     assert "Not deleted." in declined.stderr
     assert sdk.computers.get(computer["id"])["status"] == "running"
+
+    # Nothing to read the answer from: an error that says how to skip the question.
+    no_answer = cli("computer", "delete", computer["name"])
+    assert_one_line_error(no_answer, 1, "Not confirmed", "--force")
+    assert sdk.computers.get(computer["id"])["status"] == "running"
+
+    # An unknown computer fails before any question.
+    unknown = cli("computer", "delete", "no-such-computer", input="y\n")
+    assert_one_line_error(unknown, 1, "no-such-computer", "not found")
+    assert "Delete computer" not in unknown.stderr
 
     deleted = cli("computer", "delete", computer["name"], "--force", "--wait")
     assert deleted.returncode == 0, deleted.stderr
@@ -142,24 +163,52 @@ def test_unknown_computer_is_one_line_and_exit_1(cli: Cli, args: tuple[str, ...]
 @pytest.mark.parametrize(
     ("args", "mentions"),
     [
+        (("computer", "create", "--cpus", "0"), "--cpus"),
         (("computer", "create", "--cpus", "17"), "--cpus"),
-        (("computer", "create", "--memory", "100"), "--memory"),
+        (("computer", "create", "--memory", "511"), "--memory"),
+        (("computer", "create", "--memory", "32769"), "--memory"),
+        (("computer", "create", "--disk", "511"), "--disk"),
+        (("computer", "create", "--disk", "20481"), "--disk"),
         (("computer", "create", "--disk", "3xb"), "--disk"),
         (("computer", "create", "--no-internet", "--persistent-home"), "--persistent-home"),
         (("computer", "run", "x", "true", "--timeout", "0"), "--timeout"),
         (("computer", "run", "x", "true", "--timeout", "301"), "--timeout"),
         (("computer", "run", "x", "   "), "command"),
         (("computer", "port", "publish", "x", "--port", "1023"), "--port"),
+        (("computer", "port", "unpublish", "x", "--port", "65536"), "--port"),
         (("computer", "list", "--status", "sleeping"), "--status"),
+        (("computer", "list", "--limit", "0"), "--limit"),
+        (("computer", "list", "--limit", "201"), "--limit"),
         (("computer", "ssh", "x", "--terminal-id", "not a terminal"), "--terminal-id"),
         (("computer", "get"), "COMPUTER"),
         (("computer", "frobnicate"), "frobnicate"),
+        (("--json",), "needs a command"),
     ],
 )
 def test_usage_errors_exit_2(cli: Cli, args: tuple[str, ...], mentions: str) -> None:
     result = cli(*args)
-    assert_one_line_error(result, 2, mentions)
+    assert_only_one_line(result, 2, mentions)
+    assert re.search(r"\. See: celesto-tui( [a-z]+)* --help$", result.error_lines[0]), result.stderr
     assert result.stdout == ""
+
+
+def test_both_edges_of_each_range_are_accepted(cli: Cli, sdk: Celesto) -> None:
+    created = []
+    try:
+        for cpus, memory, disk in (("1", "512", "512"), ("16", "32768", "20gb")):
+            result = cli(
+                "computer", "create", "-c", cpus, "-m", memory, "--disk", disk, "--json"
+            )  # fmt: skip
+            assert result.returncode == 0, result.stderr
+            computer = result.json()
+            created.append(computer["id"])
+            assert (computer["vcpus"], computer["ram_mb"]) == (int(cpus), int(memory))
+            assert computer["disk_size_mb"] == (512 if disk == "512" else 20480)
+        assert len(cli("computer", "list", "--limit", "1", "--json").json()) == 1
+        assert cli("computer", "list", "--limit", "200", "--json").returncode == 0
+    finally:
+        for computer_id in created:
+            sdk.computers.delete(computer_id)
 
 
 def test_no_key_for_an_explicit_base_url(cli: Cli, config_dir: Path) -> None:
@@ -193,6 +242,13 @@ def test_global_options_before_the_command_and_from_the_environment(
     )  # fmt: skip
     assert before.returncode == 0, before.stderr
     assert before.json()["id"] == computer["id"]
+
+    json_first = cli(
+        "-j", "--base-url", served.base_url, "-k", served.api_key, "computer", "get",
+        computer["id"], target=False,
+    )  # fmt: skip
+    assert json_first.returncode == 0, json_first.stderr
+    assert json_first.json()["name"] == computer["name"]
 
     env_cli = Cli(
         served,

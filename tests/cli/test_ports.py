@@ -56,3 +56,16 @@ def test_publish_list_unpublish(cli: Cli, computer: dict[str, Any]) -> None:
     assert empty.returncode == 0
     assert empty.stdout.startswith(f"No published ports on {name}.")
     assert cli("computer", "port", "list", name, "--json").json() == []
+
+
+def test_port_range_edges_and_unpublishing_twice(cli: Cli, computer: dict[str, Any]) -> None:
+    name = computer["name"]
+    for port in ("1024", "65535"):
+        published = cli("computer", "port", "publish", name, "--port", port)
+        assert published.returncode == 0, published.stderr
+        assert published.stdout.startswith(f"Published port {port} of {name}: http://")
+        removed = cli("computer", "port", "unpublish", name, "--port", port)
+        assert removed.stdout == f"Unpublished port {port} of {name}.\n"
+    again = cli("computer", "port", "unpublish", name, "--port", "1024")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == f"Port 1024 of {name} was not published.\n"

@@ -49,6 +49,14 @@ def test_timeout_is_reported(cli: Cli, computer: dict[str, Any]) -> None:
     assert result.returncode != 0
     assert "timed out after 1 s" in result.stderr
 
+    longest = cli("computer", "run", computer["name"], "echo ok", "--timeout", "300")
+    assert (longest.returncode, longest.stdout, longest.stderr) == (0, "ok\n", "")
+
+
+def test_a_signal_exits_as_128_plus_n(cli: Cli, computer: dict[str, Any]) -> None:
+    result = cli("computer", "run", computer["name"], "kill -KILL $$")
+    assert result.returncode == 128 + 9, result
+
 
 def test_auto_resume_of_a_stopped_computer(
     cli: Cli, sdk: Celesto, computer: dict[str, Any]

@@ -79,11 +79,26 @@ def test_json_summary_after_the_session(cli: Cli, computer: dict[str, Any]) -> N
 
 
 def test_unknown_terminal_id(cli: Cli, computer: dict[str, Any]) -> None:
-    result = cli("computer", "ssh", computer["name"], "--terminal-id", "term_nothere")
-    assert result.returncode == 1
-    assert len(result.error_lines) == 1
-    assert "term_nothere" in result.error_lines[0]
-    assert f"celesto-tui computer ssh {computer['name']}" in result.error_lines[0]
+    terminal = ssh(cli, computer["name"], "--terminal-id", "term_nothere")
+    try:
+        assert terminal.wait() == 1
+    finally:
+        terminal.close()
+    (line,) = [line for line in terminal.seen.splitlines() if line.startswith("Error:")]
+    assert f"No shell term_nothere on {computer['name']}; it may have exited." in line
+    assert line.endswith(f"Open a new one with: celesto-tui computer ssh {computer['name']}")
+    assert "Connected" not in terminal.seen
+
+
+def test_stdin_that_is_not_a_terminal_is_refused(cli: Cli, computer: dict[str, Any]) -> None:
+    """A pipe would end while the remote shell keeps waiting on its terminal."""
+    result = cli("computer", "ssh", computer["name"], input="echo hi\n")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    (line,) = result.error_lines
+    assert "needs a terminal" in line
+    assert f"celesto-tui computer run {computer['name']} COMMAND" in line
+    assert result.stdout == ""
 
 
 def test_sigterm_restores_the_terminal(cli: Cli, computer: dict[str, Any]) -> None:

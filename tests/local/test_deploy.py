@@ -103,8 +103,11 @@ def test_stdlib_app_becomes_ready_and_answers(http: httpx.Client) -> None:
     assert listed[name]["status"] == "READY"
     assert "listening" in http.get(f"/v1/deploy/apps/{name}/logs").text
 
-    # Redeploy: the URL stays, the new version answers once it is ready.
-    assert deploy(http, name, {"main.py": app_source("v2")}).status_code == 201
+    # Redeploy: the URL stays, the new version answers once it is ready; meanwhile the
+    # status follows the new build (so a client can wait for it) and the URL is kept.
+    redeployed = deploy(http, name, {"main.py": app_source("v2")})
+    assert redeployed.status_code == 201
+    assert (redeployed.json()["status"], redeployed.json()["url"]) == ("PENDING", status["url"])
     deadline = time.monotonic() + 60
     while httpx.get(status["url"]).json()["version"] != "v2":
         assert time.monotonic() < deadline, "the new version never took over"
@@ -138,7 +141,10 @@ def test_requirement_that_cannot_be_installed_fails_clearly(http: httpx.Client) 
     assert deploy(http, name, files).status_code == 201
     status = settle(http, name, timeout=300)
     assert status["status"] == "FAILED"
-    assert "requirements.txt" in status["last_error"]
+    assert status["last_error"].startswith("Installing requirements.txt failed (exit 1): ERROR:")
+    assert "No matching distribution found for surely-not-a-real-package" in status["last_error"]
+    assert "no internet access" in status["last_error"]  # why, on this backend
+    assert "\n" not in status["last_error"] and "Retrying" not in status["last_error"]
     assert "surely-not-a-real-package-celesto-tui" in http.get(f"/v1/deploy/apps/{name}/logs").text
     http.delete(f"/v1/deploy/apps/{name}")
 
@@ -148,8 +154,7 @@ def test_crash_on_start_and_crash_after_start(http: httpx.Client) -> None:
     deploy(http, crash, {"main.py": "import sys; print('boom'); sys.exit(3)"})
     status = settle(http, crash)
     assert status["status"] == "FAILED"
-    assert "exited during start (status 3)" in status["last_error"]
-    assert "boom" in status["last_error"]
+    assert status["last_error"] == "The app exited during start (status 3): boom"
 
     late = unique("late-crash")
     after_start = (
@@ -167,6 +172,19 @@ def test_crash_on_start_and_crash_after_start(http: httpx.Client) -> None:
     assert "dying now" in status["last_error"]
     for name in (crash, late):
         http.delete(f"/v1/deploy/apps/{name}")
+
+
+def test_a_traceback_is_summed_up_by_its_exception(http: httpx.Client) -> None:
+    name = unique("traceback")
+    deploy(http, name, {"main.py": "import json\nimport missing_module_celesto_tui\n"})
+    status = settle(http, name)
+    assert status["status"] == "FAILED"
+    assert status["last_error"] == (
+        "The app exited during start (status 1): "
+        "ModuleNotFoundError: No module named 'missing_module_celesto_tui'"
+    )
+    assert "Traceback (most recent call last)" in http.get(f"/v1/deploy/apps/{name}/logs").text
+    http.delete(f"/v1/deploy/apps/{name}")
 
 
 def test_procfile_web_line_is_the_start_command(http: httpx.Client) -> None:
@@ -218,6 +236,17 @@ def test_bad_uploads_create_nothing(http: httpx.Client, local_server: LocalServe
     assert oversized.status_code == 413
     escape = bundle({"../escape.py": "print('out')"})
     assert post(unique("bad"), escape).status_code == 400
+
+    secret = "sk-never-echoed-4c1f"
+    for config in (json.dumps({"env": {"NOT-A-NAME": secret}}), f"{{not json {secret}"):
+        refused = http.post(
+            "/v1/deploy/agent",
+            files={"code_bundle": ("app_bundle.tar.gz", good, "application/gzip")},
+            data={"name": unique("bad"), "project_id": pid, "config": config},
+        )
+        assert refused.status_code == 422
+        assert refused.json()["detail"][0]["loc"] == ["body", "config"]
+        assert secret not in refused.text
     assert http.get("/v1/deploy/apps").json() == before
     leftovers = list((local_server.data_dir / "deployments").glob("bad-*"))
     assert leftovers == []

@@ -105,3 +105,46 @@ async def test_async_deploy(aclient: AsyncCelesto, tmp_path: Path) -> None:
     assert status["status"] in limits.DEPLOYMENT_STATUSES
     projects = await aclient.projects.list(limit=1)
     assert len(projects["data"]) == 1
+
+
+def wait_ready(client: Celesto, name: str) -> Any:
+    deadline = time.monotonic() + 30
+    while (status := client.deployment.get(name))["status"] not in ("READY", "FAILED"):
+        assert time.monotonic() < deadline, status
+        time.sleep(0.2)
+    return status
+
+
+def test_logs_stop_and_delete(client: Celesto, tmp_path: Path) -> None:
+    name = unique("sdk-manage")
+    folder = agent_folder(tmp_path)
+    (folder / "main.py").write_text("print('hello from the app', flush=True)\n" + APP)
+    client.deployment.deploy(folder=folder, name=name)
+    ready = wait_ready(client, name)
+    assert ready["status"] == "READY", ready
+
+    logs = client.deployment.logs(name)
+    assert isinstance(logs, str) and "hello from the app" in logs
+
+    stopped = client.deployment.stop(name)
+    assert stopped["status"] == "STOPPED"
+    assert httpx.get(ready["url"], timeout=10).status_code == 503
+    assert client.deployment.get(name)["status"] == "STOPPED"
+
+    deleted = client.deployments.delete(name)
+    assert deleted["name"] == name
+    with pytest.raises(CelestoNotFoundError):
+        client.deployment.get(name)
+    for call in (client.deployment.logs, client.deployment.stop, client.deployment.delete):
+        with pytest.raises(CelestoNotFoundError, match=name):
+            call(name)
+
+
+async def test_async_logs_stop_and_delete(aclient: AsyncCelesto, tmp_path: Path) -> None:
+    name = unique("async-manage")
+    await aclient.deployment.deploy(folder=agent_folder(tmp_path), name=name)
+    assert isinstance(await aclient.deployment.logs(name), str)
+    assert (await aclient.deployment.stop(name))["status"] == "STOPPED"
+    assert (await aclient.deployment.delete(name))["name"] == name
+    with pytest.raises(CelestoNotFoundError):
+        await aclient.deployment.get(name)

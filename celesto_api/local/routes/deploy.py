@@ -27,12 +27,13 @@ async def deploy_agent(
 ) -> dict[str, Any]:
     if not name.strip():
         raise invalid_field("name", "name must not be empty", name)
+    # The config carries env values (secrets): errors name its type, never echo it.
     try:
         parsed_config = json.loads(config) if config.strip() else {}
     except ValueError:
-        raise invalid_field("config", "config must be a JSON object", config) from None
+        raise invalid_field("config", "config must be a JSON object", "invalid JSON") from None
     if not isinstance(parsed_config, dict):
-        raise invalid_field("config", "config must be a JSON object", config)
+        raise invalid_field("config", "config must be a JSON object", type(parsed_config).__name__)
     if backend.store.get_project(project_id) is None:
         raise ApiError(404, f"Project '{project_id}' not found.")
     bundle = await code_bundle.read()
