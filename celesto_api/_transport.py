@@ -188,24 +188,37 @@ _RANGE_ERROR_TYPES = frozenset(
         "int_from_float",
     }
 )
+_NOT_AN_INTEGER = frozenset({"int_parsing", "int_type", "int_from_float"})
 _LENGTH_ERROR_TYPES = frozenset({"string_too_long", "string_too_short"})
+_ITEM_COUNT_ERROR_TYPES = frozenset({"too_long", "too_short"})
 
 
 def _describe_validation_item(item: Mapping[str, Any]) -> tuple[str | None, str]:
     loc = item.get("loc")
     names = [part for part in loc if isinstance(part, str)] if isinstance(loc, list) else []
     names = [name for name in names if name not in ("body", "query", "path", "header")]
+    # A nested field is named by its path, e.g. "network_policy.mode".
+    field = ".".join(names) if names else None
     name = names[-1] if names else None
     kind = item.get("type")
     got = f" (got {item['input']!r})" if "input" in item else ""
+    if field != name:
+        message = _text(item.get("msg")) or str(kind or "invalid value")
+        return field, f"{field}: {message}{got}"
     if name in limits.NUMERIC_RANGES and kind in _RANGE_ERROR_TYPES:
         low, high = limits.NUMERIC_RANGES[name]
-        return name, f"{name} must be between {low} and {high}{got}"
+        whole = " an integer" if kind in _NOT_AN_INTEGER else ""
+        return name, f"{name} must be{whole} between {low} and {high}{got}"
     if name in limits.LENGTH_RANGES and kind in _LENGTH_ERROR_TYPES:
         low, high = limits.LENGTH_RANGES[name]
         length = item.get("input")
         got = f" (got {len(length)})" if isinstance(length, str) else ""
         return name, f"{name} must be {low} to {high} characters long{got}"
+    if name in limits.ITEM_COUNT_RANGES and kind in _ITEM_COUNT_ERROR_TYPES:
+        low, high = limits.ITEM_COUNT_RANGES[name]
+        items = item.get("input")
+        got = f" (got {len(items)})" if isinstance(items, list) else ""
+        return name, f"{name} must hold between {low} and {high} items{got}"
     if kind == "missing" and name:
         return name, f"{name} is required"
     message = _text(item.get("msg")) or str(kind or "invalid value")

@@ -122,6 +122,11 @@ NUMERIC_RANGES: Final[dict[str, tuple[int, int]]] = {
     "limit": (LIST_LIMIT_MIN, LIST_LIMIT_MAX),
 }
 
+# Inclusive list length ranges by wire field name.
+ITEM_COUNT_RANGES: Final[dict[str, tuple[int, int]]] = {
+    "computer_ids": (BULK_DELETE_MIN_IDS, BULK_DELETE_MAX_IDS),
+}
+
 # Inclusive string length ranges by wire field name.
 LENGTH_RANGES: Final[dict[str, tuple[int, int]]] = {
     "command": (COMMAND_MIN_CHARS, COMMAND_MAX_CHARS),

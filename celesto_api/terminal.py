@@ -20,7 +20,6 @@ import functools
 import inspect
 import json
 import logging
-import re
 from collections.abc import AsyncIterator, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -30,6 +29,7 @@ import httpx
 
 from . import _validation as check
 from . import limits
+from ._redact import RedactingFilter
 from ._transport import error_from_response
 from .exceptions import (
     CelestoError,
@@ -53,24 +53,8 @@ __all__ = [
 
 # websockets logs handshake headers and frames at DEBUG level; they carry the gateway token
 # or, on the legacy socket, the API key. Everything goes through this scrubbed logger.
-_SECRET_PATTERNS = (
-    (re.compile(r"(token=)[^&\s'\"]*"), r"\1***"),
-    (re.compile(r"(?i)(authorization: ).*"), r"\1***"),
-    (re.compile(r"(\"token\"\s*:\s*\")[^\"]*\"?"), r'\1***"'),
-)
-
-
-class _RedactSecrets(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        for pattern, replacement in _SECRET_PATTERNS:
-            message = pattern.sub(replacement, message)
-        record.msg, record.args = message, None
-        return True
-
-
 socket_logger = logging.getLogger("celesto_api.websocket")
-socket_logger.addFilter(_RedactSecrets())
+socket_logger.addFilter(RedactingFilter())
 
 OPEN_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 5.0

@@ -20,7 +20,7 @@ from .ports import PortBridge
 from .published_ports import PublishedPorts
 from .sandbox import IsolationChoice, Sandbox, make_driver
 from .store import Store
-from .terminals import TerminalManager
+from .terminals import TOKEN_TTL_SECONDS, TerminalManager
 
 
 def default_data_dir() -> Path:
@@ -39,6 +39,7 @@ class LocalConfig:
     token: str | None = None
     isolation: IsolationChoice = "auto"
     faults: FaultSpec = field(default_factory=FaultSpec)
+    terminal_token_ttl: float = TOKEN_TTL_SECONDS
 
 
 class LocalBackend:
@@ -58,7 +59,7 @@ class LocalBackend:
         self.bridge = PortBridge(self._route_sandbox, self._route_name, config.host)
         self.deployments = Deployments(self.store, self.driver, self.data_dir, self.bridge)
         self.ports = PublishedPorts(self.store, self.computers, self.bridge)
-        self.terminals = TerminalManager(self.computers)
+        self.terminals = TerminalManager(self.computers, config.terminal_token_ttl)
         self.base_url = ""
 
     @property

@@ -5,6 +5,8 @@ A spec is a comma-separated list of ``key=value`` pairs, e.g.
 ``lost_response=P`` lets the request do its work and then answers ``error_status``
 instead of its response (a proxy timing out after the backend acted), which is what
 makes a client's retry of a create replay its ``Idempotency-Key``.
+``error_status`` is a 5xx, or 402 for a billing refusal (``{"detail": {"error_code":
+"trial_expired", ...}}``, the shape the cloud's billing errors have).
 ``count=N`` limits the faults to the next N eligible requests, which makes
 tests deterministic; ``seed=N`` fixes the random draws.
 """
@@ -16,6 +18,8 @@ import threading
 from dataclasses import dataclass, replace
 
 ENV_VAR = "CELESTO_LOCAL_FAULTS"
+# Statuses `error_status` may take besides 500-599.
+OTHER_ERROR_STATUSES = (402,)
 
 
 class FaultSpecError(ValueError):
@@ -79,6 +83,16 @@ def _whole(key: str, raw: str, low: int, high: int) -> int:
     return value
 
 
+def _error_status(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value in OTHER_ERROR_STATUSES or 500 <= value <= 599:
+        return value
+    raise FaultSpecError(f"error_status must be 402 or between 500 and 599 (got {raw!r})")
+
+
 def parse_fault_spec(text: str | None) -> FaultSpec:
     spec = FaultSpec()
     if not text or not text.strip() or text.strip() == "none":
@@ -100,7 +114,7 @@ def parse_fault_spec(text: str | None) -> FaultSpec:
         elif key == "ws_drop":
             spec = replace(spec, ws_drop=_probability(key, raw))
         elif key == "error_status":
-            spec = replace(spec, error_status=_whole(key, raw, 500, 599))
+            spec = replace(spec, error_status=_error_status(raw))
         elif key == "retry_after":
             spec = replace(spec, retry_after=_whole(key, raw, 0, 3600))
         elif key == "latency_ms":

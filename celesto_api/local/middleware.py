@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import http
 import json
 import logging
 import time
@@ -152,9 +153,26 @@ class BodyLimitMiddleware:
             )
 
 
+def injected_error_body(status: int) -> dict[str, Any]:
+    """What an injected failure answers: the cloud's shape for that status (contract §6)."""
+    if status == 402:
+        return {
+            "detail": {
+                "error_code": "trial_expired",
+                "message": "Your free trial has ended; add credit to keep using computers "
+                "(injected fault).",
+            }
+        }
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Server error"
+    return {"detail": f"{phrase} (injected fault)."}
+
+
 class FaultMiddleware:
-    """Injected latency, 5xx (before or after the work is done) and 429 (with Retry-After)
-    on the API routes."""
+    """Injected latency, 5xx or 402 (before or after the work is done) and 429 (with
+    Retry-After) on the API routes."""
 
     def __init__(self, app: ASGIApp, faults: FaultInjector) -> None:
         self.app = app
@@ -189,11 +207,7 @@ class FaultMiddleware:
 
             await self.app(scope, receive, discard)
         if decision.error_status is not None:
-            await _send_json(
-                send,
-                decision.error_status,
-                {"detail": "Service unavailable (injected fault)."},
-                {},
-            )
+            status = decision.error_status
+            await _send_json(send, status, injected_error_body(status), {})
             return
         await self.app(scope, receive, send)

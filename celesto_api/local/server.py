@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import signal
@@ -18,6 +19,7 @@ from typing import Any, Self
 
 import uvicorn
 
+from .._redact import RedactingFilter
 from .app import create_app
 from .backend import LocalBackend, LocalConfig
 from .faults import parse_fault_spec
@@ -26,7 +28,31 @@ from .sandbox import IsolationChoice
 log = logging.getLogger("celesto_api.local")
 
 WS_MAX_MESSAGE = 1024 * 1024
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+# uvicorn logs WebSocket paths with their query string (the terminal token) at INFO, and
+# hands the same logger to websockets for handshake DEBUG lines.
+SERVER_LOGGERS = (
+    "uvicorn.error",
+    "uvicorn.access",
+    "celesto_api.local",
+    "celesto_api.local.access",
+)
+_log_filter = RedactingFilter()
+
+
+def exposure_warning(host: str) -> str | None:
+    """The warning to print when ``host`` makes the server reachable from elsewhere."""
+    name = host.strip("[]")
+    if name == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(name).is_loopback:
+            return None
+    except ValueError:
+        pass  # a host name: it may resolve to anything
+    return (
+        f"warning: serving on {host}, reachable beyond this machine; "
+        "anyone who can reach it and has the token controls your computers"
+    )
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -50,6 +76,12 @@ class _Server(uvicorn.Server):
         yield
 
 
+def _redact_server_logs(api_key: str) -> None:
+    _log_filter.add_secret(api_key)
+    for name in SERVER_LOGGERS:
+        logging.getLogger(name).addFilter(_log_filter)
+
+
 def _uvicorn_server(backend: LocalBackend) -> uvicorn.Server:
     config = uvicorn.Config(
         create_app(backend),
@@ -60,6 +92,8 @@ def _uvicorn_server(backend: LocalBackend) -> uvicorn.Server:
         timeout_graceful_shutdown=5,
         lifespan="on",
     )
+    # After Config: it (re)configures uvicorn's loggers.
+    _redact_server_logs(backend.api_key)
     return _Server(config)
 
 
@@ -85,8 +119,11 @@ class LocalServer:
         token: str | None = None,
         isolation: IsolationChoice = "auto",
         faults: str | None = None,
+        terminal_token_ttl: float | None = None,
     ) -> None:
         config = LocalConfig(host=host, port=port, token=token, isolation=isolation)
+        if terminal_token_ttl is not None:
+            config.terminal_token_ttl = terminal_token_ttl
         if data_dir is not None:
             config.data_dir = Path(data_dir)
         config.faults = parse_fault_spec(faults)
@@ -123,6 +160,9 @@ class LocalServer:
         self._require().faults.set(parse_fault_spec(spec))
 
     def start(self, timeout: float = 30) -> Self:
+        warning = exposure_warning(self._config.host)
+        if warning:
+            log.warning("%s", warning.removeprefix("warning: "))
         self._thread = threading.Thread(target=self._run, name="celesto-local", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):
@@ -179,12 +219,9 @@ class LocalServer:
 def serve(config: LocalConfig, ready_stream: Any = None) -> None:
     """Serve until SIGINT/SIGTERM; print one JSON line once ready."""
     out = ready_stream or sys.stdout
-    if config.host not in LOOPBACK_HOSTS:
-        print(
-            f"warning: serving on {config.host}, reachable beyond this machine; "
-            "anyone who can reach it and has the token controls your computers",
-            file=sys.stderr,
-        )
+    warning = exposure_warning(config.host)
+    if warning:
+        print(warning, file=sys.stderr)
 
     async def main() -> None:
         backend = LocalBackend(config)

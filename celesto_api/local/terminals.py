@@ -70,8 +70,9 @@ def _clamp(value: int) -> int:
 
 
 class TerminalManager:
-    def __init__(self, computers: ComputerManager) -> None:
+    def __init__(self, computers: ComputerManager, token_ttl: float = TOKEN_TTL_SECONDS) -> None:
         self.computers = computers
+        self.token_ttl = token_ttl
         self._sessions: dict[str, TerminalSession] = {}
         computers.before_stop.append(self.end_for_computer)
 
@@ -102,8 +103,8 @@ class TerminalManager:
             self._sessions[session.terminal_id] = session
             self._start_reading(session)
         token = secrets.token_urlsafe(32)
-        expires = time.time() + TOKEN_TTL_SECONDS
         now = time.time()
+        expires = now + self.token_ttl
         session.tokens = {t: exp for t, exp in session.tokens.items() if exp > now}
         session.tokens[token] = expires
         return session, token, _iso(expires)

@@ -686,6 +686,11 @@ def test_legacy_sdk_error_classes(
         broken = client.run_script(LEGACY_ONE_LIST, env, legacy_args(server, version))
     assert broken["type"] == "CelestoServerError"
     assert broken["message"].startswith("Server error (503)")
+    # 0.0.x has no class for 402: it is an "Unexpected response".
+    with faults(server, "error_rate=1,error_status=402,count=1"):
+        unpaid = client.run_script(LEGACY_ONE_LIST, env, legacy_args(server, version))
+    assert unpaid["type"] == "CelestoServerError"
+    assert unpaid["message"].startswith("Unexpected response (402)")
 
 
 APP_MAIN = """\
@@ -1208,6 +1213,11 @@ def test_v110_error_classes(official: GetClient, server: LocalServer, home: Path
         broken = client.run_script(NEWEST_ONE_CREATE, env, newest_args(server))
     assert (broken["type"], broken["status_code"]) == ("CloudAPIError", 503)
     assert broken["side_effects"] == "unknown"  # a 5xx on create: it may have happened
+    # The billing refusal's body is the shape 0.1.10 recognises.
+    with faults(server, "error_rate=1,error_status=402,count=1"):
+        unpaid = client.run_script(NEWEST_ONE_CREATE, env, newest_args(server))
+    assert (unpaid["type"], unpaid["status_code"]) == ("CloudAPIError", 402), unpaid
+    assert unpaid["code"] == "trial_expired"
 
 
 def test_v110_browser_and_display_are_refused_with_409(

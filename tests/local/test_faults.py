@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 
@@ -15,9 +13,50 @@ def test_spec_parsing_and_errors() -> None:
     spec = parse_fault_spec("error_rate=0.2,rate_limit=0.05,retry_after=2,latency_ms=50-500")
     assert (spec.error_rate, spec.rate_limit, spec.retry_after) == (0.2, 0.05, 2)
     assert (spec.latency_min_ms, spec.latency_max_ms) == (50, 500)
-    for bad in ("error_rate=2", "latency_ms=9-1", "boom=1", "ws_drop", "count=-1"):
+    assert parse_fault_spec("error_rate=1,error_status=402").error_status == 402
+    for bad in (
+        "error_rate=2",
+        "latency_ms=9-1",
+        "boom=1",
+        "ws_drop",
+        "count=-1",
+        "error_status=404",
+        "error_status=600",
+        "error_status=x",
+    ):
         with pytest.raises(FaultSpecError):
             parse_fault_spec(bad)
+
+
+@pytest.mark.parametrize(
+    ("status", "detail"),
+    [
+        (500, "Internal Server Error (injected fault)."),
+        (502, "Bad Gateway (injected fault)."),
+        (503, "Service Unavailable (injected fault)."),
+        (504, "Gateway Timeout (injected fault)."),
+    ],
+)
+def test_injected_server_errors_say_what_they_are(
+    http: httpx.Client, local_server: LocalServer, status: int, detail: str
+) -> None:
+    local_server.set_faults(f"error_rate=1,error_status={status},count=1")
+    response = http.get("/v1/computers")
+    assert response.status_code == status
+    assert response.json() == {"detail": detail}
+
+
+def test_payment_required_has_the_billing_error_shape(
+    http: httpx.Client, local_server: LocalServer
+) -> None:
+    before = {c["id"] for c in http.get("/v1/computers").json()["computers"]}
+    local_server.set_faults("error_rate=1,error_status=402,count=1")
+    response = http.post("/v1/computers", json={})
+    assert response.status_code == 402
+    detail = response.json()["detail"]
+    assert detail["error_code"] == "trial_expired" and detail["message"]
+    # Refused before the work: nothing was created.
+    assert {c["id"] for c in http.get("/v1/computers").json()["computers"]} == before
 
 
 def test_counted_503_then_recovery(http: httpx.Client, local_server: LocalServer) -> None:
@@ -48,12 +87,14 @@ def test_rate_limit_carries_retry_after(http: httpx.Client, local_server: LocalS
     assert http.get("/v1/computers").status_code == 200
 
 
-def test_latency(http: httpx.Client, local_server: LocalServer) -> None:
-    local_server.set_faults("latency_ms=200,count=1")
-    started = time.monotonic()
-    http.get("/v1/computers")
-    # a lower bound only: the injected delay must have happened
-    assert time.monotonic() - started >= 0.2
+def test_latency(local_server: LocalServer) -> None:
+    headers = {"Authorization": f"Bearer {local_server.api_key}"}
+    with httpx.Client(base_url=local_server.base_url, headers=headers, timeout=0.3) as http:
+        local_server.set_faults("latency_ms=3000,count=1")
+        # A delay ten times the client's patience cannot go unnoticed.
+        with pytest.raises(httpx.ReadTimeout):
+            http.get("/v1/computers")
+        assert http.get("/v1/computers").status_code == 200  # the one fault is used up
 
 
 def test_faults_switch_over_http(http: httpx.Client) -> None:

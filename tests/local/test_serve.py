@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+
+from celesto_api.local.server import exposure_warning
 
 
 @contextmanager
@@ -57,10 +60,24 @@ def test_ready_line_and_graceful_sigterm(tmp_path: Path) -> None:
         assert process.stdout is not None and process.stdout.read() == ""
         stderr = process.stderr.read() if process.stderr else ""
         assert "sk_test_fixed" not in stderr
+        assert "warning" not in stderr  # loopback: nothing to warn about
     with serve(tmp_path) as (_process, ready):
         headers = {"Authorization": f"Bearer {ready['api_key']}"}
         with httpx.Client(base_url=ready["base_url"], headers=headers) as client:
             assert client.get(f"/v1/computers/{computer['id']}").json()["status"] == "stopped"
+
+
+def _sandbox_pids(hostname: str) -> list[int]:
+    """Host processes of a computer's sandbox (bwrap's argv names its hostname)."""
+    found = []
+    for name in os.listdir("/proc"):
+        try:
+            argv = Path(f"/proc/{name}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"--hostname" in argv and hostname.encode() in argv:
+            found.append(int(name))
+    return found
 
 
 def test_restart_after_kill_9_keeps_everything(tmp_path: Path) -> None:
@@ -76,8 +93,15 @@ def test_restart_after_kill_9_keeps_everything(tmp_path: Path) -> None:
                 json={"command": "echo survived > ~/note.txt"},
             )
             client.post(f"/v1/computers/{made[0]['id']}/published-ports", json={"port": 8000})
+        sandboxed = ready["isolation"] == "bwrap"
+        assert all(_sandbox_pids(c["name"]) for c in made) or not sandboxed
         os.kill(process.pid, signal.SIGKILL)
         process.wait(10)
+    # --die-with-parent: the server's sandboxes went with it.
+    deadline = time.monotonic() + 10
+    while any(_sandbox_pids(c["name"]) for c in made):
+        assert time.monotonic() < deadline, "sandboxes outlived the killed server"
+        time.sleep(0.05)
 
     with (
         serve(tmp_path, "--token", "sk_a") as (_process, ready),
@@ -130,3 +154,15 @@ def test_bad_flags_are_usage_errors(tmp_path: Path) -> None:
         )
         assert result.returncode == 2, (args, result.stderr)
         assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"])
+def test_loopback_hosts_need_no_warning(host: str) -> None:
+    assert exposure_warning(host) is None
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "10.0.0.5", "myhost.lan"])
+def test_other_hosts_are_warned_about(host: str) -> None:
+    warning = exposure_warning(host)
+    assert warning is not None
+    assert warning.startswith("warning: ") and host in warning and "token" in warning

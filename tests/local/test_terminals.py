@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,6 +14,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from celesto_api.local import LocalServer
+
+from .conftest import wait_status
 
 
 def open_terminal(http: httpx.Client, computer_id: str, terminal_id: str | None = None) -> Any:
@@ -57,8 +60,9 @@ def test_type_interrupt_resize_detach_and_reattach(
         ws.send(json.dumps({"type": "resize", "cols": 100, "rows": 40}))
         ws.send(b"MARK=kept-$((6*7)); stty size\r")
         read_until(ws, r"40 100")
-        ws.send(b"sleep 100\r")
-        time.sleep(0.3)
+        # Printed by the job itself, so it owns the terminal by then.
+        ws.send(b"sh -c 'echo busy-$((2*4)); exec sleep 100'\r")
+        read_until(ws, r"busy-8")
         ws.send(b"\x03")
         ws.send(b"echo rc=$?\r")
         read_until(ws, r"rc=130")
@@ -122,3 +126,56 @@ def test_legacy_socket_with_header_and_first_message(
         read_until(ws, r"legacy-ok")
     with pytest.raises(InvalidStatus):
         connect(url, additional_headers={"Authorization": "Bearer wrong"})
+    with connect(url) as ws:
+        ws.send(json.dumps({"token": "wrong"}))
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                ws.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+
+
+def test_oversized_frame_is_refused_and_the_shell_survives(
+    http: httpx.Client, running: dict[str, Any]
+) -> None:
+    info = open_terminal(http, running["id"])
+    with attach(info) as ws:
+        assert ws.ping().wait(10), "pings are answered"
+        ws.send(b'MARK=survived-$((40+2)); echo "<$TERM $COLORTERM $(locale charmap)>"\r')
+        read_until(ws, r"<xterm-256color truecolor UTF-8>")
+        ws.send(b"x" * (1024 * 1024 + 1))
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                ws.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+    again = open_terminal(http, running["id"], info["terminal_id"])
+    with attach(again) as ws:
+        ws.send(b"echo $MARK\r")
+        read_until(ws, r"survived-42")
+
+
+@pytest.fixture(scope="module")
+def short_token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    with LocalServer(
+        data_dir=tmp_path_factory.mktemp("short-tokens"), terminal_token_ttl=1
+    ) as server:
+        yield server
+
+
+def test_terminal_tokens_expire(short_token_server: LocalServer) -> None:
+    headers = {"Authorization": f"Bearer {short_token_server.api_key}"}
+    with httpx.Client(base_url=short_token_server.base_url, headers=headers, timeout=30) as http:
+        computer = http.post("/v1/computers", json={}).json()
+        assert wait_status(http, computer["id"], "running")["status"] == "running"
+        info = open_terminal(http, computer["id"])
+        with attach(info) as ws:  # a fresh token works...
+            ws.send(b"echo fresh-$((1+1))\r")
+            read_until(ws, r"fresh-2")
+        time.sleep(1.5)
+        with pytest.raises(InvalidStatus) as refused:  # ...an expired one does not
+            attach(info)
+        assert refused.value.response.status_code == 403
+        renewed = open_terminal(http, computer["id"], info["terminal_id"])
+        with attach(renewed) as ws:
+            ws.send(b"echo renewed-$((2+2))\r")
+            read_until(ws, r"renewed-4")
+        http.delete(f"/v1/computers/{computer['id']}")

@@ -329,6 +329,23 @@ def test_oversized_body_is_413(http: httpx.Client, running: dict[str, Any]) -> N
     assert response.status_code == 413
 
 
+def test_oversized_body_without_length_is_413_and_runs_nothing(
+    http: httpx.Client, running: dict[str, Any]
+) -> None:
+    def chunks() -> Any:
+        yield b'{"command": "touch ~/ran; echo '
+        for _ in range(17):
+            yield b"x" * 65536
+        yield b'"}'
+
+    path = f"/v1/computers/{running['id']}/exec"
+    response = http.post(path, content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert "content-length" not in response.request.headers
+    check = http.post(path, json={"command": "test -e ~/ran && echo ran || echo clean"})
+    assert check.json()["stdout"] == "clean\n"
+
+
 def test_browser_and_display_are_refused_with_409_not_404(
     http: httpx.Client, running: dict[str, Any]
 ) -> None:

@@ -48,7 +48,6 @@ async def test_timeout_kills_the_whole_process_group(harness: Harness) -> None:
     result = await run(sandbox, "sleep 100 & sleep 101", timeout=1)
     assert result.timed_out
     assert result.exit_code == 137
-    assert 0.9 < result.seconds < 3
     assert (await sandbox.stats()).process_count == baseline
     if harness.kind == "bwrap":
         assert "sleep" not in await check(sandbox, "ps -eo args")
@@ -56,10 +55,11 @@ async def test_timeout_kills_the_whole_process_group(harness: Harness) -> None:
 
 async def test_background_daemon_does_not_block_exec(harness: Harness) -> None:
     sandbox = await harness.start()
-    result = await run(sandbox, "sleep 1000 & echo started")
-    assert result.exit_code == 0
+    # Had exec waited for the daemon (it holds the output pipe), the timeout would have
+    # ended it: timed_out set and the daemon killed with its process group.
+    result = await run(sandbox, "sleep 1000 & echo started", timeout=5)
+    assert (result.exit_code, result.timed_out) == (0, False)
     assert result.stdout == "started\n"
-    assert result.seconds < 1.0
     # It keeps running, like on a VM.
     assert (await sandbox.stats()).process_count >= 2
 
@@ -68,9 +68,8 @@ async def test_server_started_in_background_returns_at_once(harness: Harness) ->
     sandbox = await harness.start(network="off")
     port = 8000 if harness.kind == "bwrap" else free_port()
     # The server inherits the command's stdout pipe and keeps it open.
-    result = await run(sandbox, f"python3 -m http.server {port} --bind 127.0.0.1 &")
-    assert result.exit_code == 0
-    assert result.seconds < 1.0
+    result = await run(sandbox, f"python3 -m http.server {port} --bind 127.0.0.1 &", timeout=5)
+    assert (result.exit_code, result.timed_out) == (0, False)
     for _ in range(200):
         try:
             (await sandbox.connect(port)).close()

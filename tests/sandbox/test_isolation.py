@@ -39,11 +39,12 @@ async def test_filesystem_is_read_only_outside_home_and_tmp(bwrap: Harness) -> N
     assert (await run(sandbox, "unshare -Ur true")).exit_code != 0
 
 
-async def test_tmp_is_size_limited(bwrap: Harness) -> None:
+async def test_scratch_filesystems_are_size_limited(bwrap: Harness) -> None:
     sandbox = await bwrap.start(tmp_size_mb=8)
-    result = await run(sandbox, "head -c 20000000 /dev/zero > /tmp/big")
-    assert result.exit_code != 0
-    assert "No space left" in result.stderr
+    for scratch in ("/tmp", "/var/tmp", "/dev/shm"):
+        result = await run(sandbox, f"head -c 20000000 /dev/zero > {scratch}/big")
+        assert result.exit_code != 0, scratch
+        assert "No space left" in result.stderr, scratch
 
 
 async def test_network_open_shares_the_host_network(bwrap: Harness) -> None:

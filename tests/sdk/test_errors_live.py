@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import logging
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from celesto_api import (
     CelestoConflictError,
     CelestoNetworkError,
     CelestoNotFoundError,
+    CelestoPaymentRequiredError,
     CelestoRateLimitError,
     CelestoServerError,
     CelestoValidationError,
@@ -80,12 +81,89 @@ def test_wrong_key(local_server: Any) -> None:
     assert wrong not in str(caught.value) and wrong not in repr(caught.value)
 
 
-def test_rate_limit_retry_after_is_honoured(client: Celesto, local_server: Any) -> None:
+def retries_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The SDK's own account of each retry: "retrying GET /v1/... in 1.00s (...)"."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "celesto_api" and record.getMessage().startswith("retrying ")
+    ]
+
+
+def test_payment_required(client: Celesto, local_server: Any) -> None:
+    local_server.set_faults("error_rate=1,error_status=402,count=2")
+    with pytest.raises(CelestoPaymentRequiredError) as caught:
+        client.computers.create()
+    error = caught.value
+    assert (error.status_code, error.code) == (402, "trial_expired")
+    assert error.message.startswith("Payment required: ")
+    assert "trial has ended" in error.message
+    assert error.request_id
+    # Not retried: the second fault is still there for the next call.
+    with pytest.raises(CelestoPaymentRequiredError):
+        client.computers.list()
+    assert "computers" in client.computers.list()
+
+
+def test_rate_limit_retry_after_is_honoured(
+    client: Celesto, local_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     local_server.set_faults("rate_limit=1,retry_after=1,count=1")
-    started = time.monotonic()
-    listing = client.computers.list()
-    assert time.monotonic() - started >= 0.95
+    with caplog.at_level(logging.INFO, logger="celesto_api"):
+        listing = client.computers.list()
     assert "computers" in listing
+    assert retries_logged(caplog) == ["retrying GET /v1/computers in 1.00s (attempt 1, HTTP 429)"]
+
+
+def test_backoff_is_jittered_and_bounded(
+    client: Celesto, local_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    local_server.set_faults("error_rate=1,error_status=502,count=2")
+    with caplog.at_level(logging.INFO, logger="celesto_api"):
+        client.computers.list_templates()
+    logged = retries_logged(caplog)
+    assert len(logged) == 2
+    delays = [float(line.split(" in ")[1].split("s ")[0]) for line in logged]
+    # Full jitter below an exponential ceiling: 0.5 s, then 1 s.
+    assert 0 <= delays[0] <= 0.5 and 0 <= delays[1] <= 1.0
+
+
+def test_connection_errors_retry_reads_only(caplog: pytest.LogCaptureFixture) -> None:
+    with (
+        Celesto(api_key="k", base_url=closed_loopback_url(), max_retries=1) as client,
+        caplog.at_level(logging.INFO, logger="celesto_api"),
+    ):
+        with pytest.raises(CelestoNetworkError):
+            client.computers.get("cmp_x")
+        [line] = retries_logged(caplog)
+        assert line.startswith("retrying GET /v1/computers/cmp_x in ")
+        assert line.endswith("(attempt 1, ConnectError)")
+        caplog.clear()
+        for call in (
+            lambda: client.computers.exec("cmp_x", "true"),
+            lambda: client.computers.stop("cmp_x"),
+            lambda: client.computers.delete("cmp_x"),
+            lambda: client.computers.publish_port("cmp_x"),
+            lambda: client.computers.terminal("cmp_x"),
+        ):
+            with pytest.raises(CelestoNetworkError):
+                call()
+        assert retries_logged(caplog) == []
+
+
+def test_read_timeout_of_a_get_is_retried(
+    local_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        Celesto(
+            api_key=local_server.api_key, base_url=local_server.base_url, timeout=0.5
+        ) as client,
+        caplog.at_level(logging.INFO, logger="celesto_api"),
+    ):
+        local_server.set_faults("latency_ms=5000,count=1")
+        assert "computers" in client.computers.list()
+    [line] = retries_logged(caplog)
+    assert line.startswith("retrying GET /v1/computers in ") and "ReadTimeout" in line
 
 
 def test_rate_limit_error_when_retries_are_off(local_server: Any) -> None:
@@ -127,20 +205,49 @@ def test_exec_is_never_replayed(
     "call",
     [
         lambda c, cid: c.computers.stop(cid),
+        lambda c, cid: c.computers.start(cid),
         lambda c, cid: c.computers.publish_port(cid, 8000),
         lambda c, cid: c.computers.unpublish_port(cid, 8000),
         lambda c, cid: c.computers.bulk_delete([cid]),
         lambda c, cid: c.computers.delete(cid),
+        lambda c, cid: c.computers.terminal(cid),
+        lambda c, cid: list(c.computers.exec_stream(cid, "echo ran >> /tmp/runs")),
+    ],
+    ids=[
+        "stop",
+        "start",
+        "publish",
+        "unpublish",
+        "bulk_delete",
+        "delete",
+        "terminal",
+        "exec_stream",
     ],
 )
 def test_mutations_are_never_replayed(
-    client: Celesto, computer: dict[str, Any], local_server: Any, call: Any
+    client: Celesto,
+    computer: dict[str, Any],
+    local_server: Any,
+    call: Any,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     local_server.set_faults("error_rate=1,error_status=502,count=1")
-    with pytest.raises(CelestoServerError) as caught:
+    with (
+        caplog.at_level(logging.INFO, logger="celesto_api"),
+        pytest.raises(CelestoServerError) as caught,
+    ):
         call(client, computer["id"])
     assert caught.value.status_code == 502
+    assert retries_logged(caplog) == []
+    # Had the call been replayed, the second attempt would have done its work.
     assert client.computers.get(computer["id"])["status"] == "running"
+    assert client.computers.list_published_ports(computer["id"]) == []
+    runs = client.computers.exec(computer["id"], "cat /tmp/runs 2>/dev/null | wc -l")
+    assert runs["stdout"].strip() == "0"
+    assert [
+        entry["source"]
+        for entry in client.computers.list_command_history(computer["id"])["commands"]
+    ] == ["exec"]
 
 
 def test_create_is_retried_with_its_key(client: Celesto, local_server: Any) -> None:
@@ -171,12 +278,13 @@ def test_create_whose_response_was_lost_is_replayed_with_the_same_key(
 
 
 def test_network_error_on_closed_port() -> None:
-    with Celesto(api_key="k", base_url=closed_loopback_url(), max_retries=1) as client:
-        started = time.monotonic()
-        with pytest.raises(CelestoNetworkError) as caught:
-            client.computers.list()
+    with (
+        Celesto(api_key="k", base_url=closed_loopback_url(), max_retries=1) as client,
+        pytest.raises(CelestoNetworkError) as caught,
+    ):
+        client.computers.list()
     assert "Failed to connect" in caught.value.message
-    assert time.monotonic() - started < 5
+    assert caught.value.status_code is None
 
 
 # --- the same classes through the async client -------------------------------------------
@@ -206,13 +314,40 @@ async def test_async_conflict(
         await aclient.computers.exec(computer["id"], "true")
 
 
-async def test_async_retries(aclient: AsyncCelesto, local_server: Any) -> None:
-    local_server.set_faults("rate_limit=1,retry_after=1,count=1")
-    started = time.monotonic()
-    await aclient.computers.list_templates()
-    assert time.monotonic() - started >= 0.95
-    local_server.set_faults("error_rate=1,error_status=504,count=2")
-    await aclient.computers.list()
+async def test_async_retries(
+    aclient: AsyncCelesto, local_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="celesto_api"):
+        local_server.set_faults("rate_limit=1,retry_after=1,count=1")
+        await aclient.computers.list_templates()
+        assert retries_logged(caplog) == [
+            "retrying GET /v1/computers/templates in 1.00s (attempt 1, HTTP 429)"
+        ]
+        caplog.clear()
+        local_server.set_faults("error_rate=1,error_status=504,count=2")
+        await aclient.computers.list()
+        assert len(retries_logged(caplog)) == 2
+
+
+async def test_async_payment_required(aclient: AsyncCelesto, local_server: Any) -> None:
+    local_server.set_faults("error_rate=1,error_status=402,count=1")
+    with pytest.raises(CelestoPaymentRequiredError) as caught:
+        await aclient.computers.create()
+    assert caught.value.code == "trial_expired"
+
+
+async def test_async_connection_error_is_retried_for_reads_only(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with AsyncCelesto(api_key="k", base_url=closed_loopback_url(), max_retries=1) as c:
+        with caplog.at_level(logging.INFO, logger="celesto_api"):
+            with pytest.raises(CelestoNetworkError):
+                await c.computers.list()
+            assert len(retries_logged(caplog)) == 1
+            caplog.clear()
+            with pytest.raises(CelestoNetworkError):
+                await c.computers.exec("cmp_x", "true")
+            assert retries_logged(caplog) == []
 
 
 async def test_async_exec_not_replayed(
@@ -231,3 +366,39 @@ async def test_async_network_error() -> None:
     async with AsyncCelesto(api_key="k", base_url=closed_loopback_url(), max_retries=0) as c:
         with pytest.raises(CelestoNetworkError):
             await c.computers.list()
+
+
+def test_no_error_carries_the_key(client: Celesto, local_server: Any) -> None:
+    """One live error of every class: neither str() nor repr() shows the API key."""
+    key = local_server.api_key
+    stopped = client.computers.create()
+    wait_status(client, stopped["id"], "running")
+    client.computers.stop(stopped["id"])
+    wait_status(client, stopped["id"], "stopped")
+    triggers: list[tuple[type[Exception], Any]] = [
+        (CelestoValidationError, lambda: client.request("GET", "/v1/computers?limit=0")),
+        (CelestoNotFoundError, lambda: client.computers.get(f"missing-{key}")),
+        (CelestoConflictError, lambda: client.computers.exec(stopped["id"], "true")),
+        (CelestoPaymentRequiredError, lambda: _with_fault("error_rate=1,error_status=402")),
+        (CelestoRateLimitError, lambda: _with_fault("rate_limit=1,retry_after=0")),
+        (CelestoServerError, lambda: _with_fault("error_rate=1,error_status=500")),
+    ]
+
+    def _with_fault(spec: str) -> Any:
+        local_server.set_faults(f"{spec},count=1")
+        with Celesto(api_key=key, base_url=local_server.base_url, max_retries=0) as once:
+            return once.computers.list()
+
+    try:
+        for kind, trigger in triggers:
+            with pytest.raises(kind) as caught:
+                trigger()
+            assert key not in str(caught.value) and key not in repr(caught.value), kind
+        with (
+            Celesto(api_key=key, base_url=closed_loopback_url(), max_retries=0) as offline,
+            pytest.raises(CelestoNetworkError) as network,
+        ):
+            offline.computers.get(f"x-{key}")
+        assert key not in str(network.value) and key not in repr(network.value)
+    finally:
+        client.computers.delete(stopped["id"])

@@ -116,6 +116,60 @@ def test_computer_validation_envelope_names_field_and_range() -> None:
     assert error.message == "Validation error: vcpus must be between 1 and 16 (got 17)"
 
 
+@pytest.mark.parametrize(
+    ("entry", "field", "message"),
+    [
+        (
+            {
+                "loc": ["body", "network_policy", "mode"],
+                "msg": "Input should be 'open' or 'off'",
+                "type": "literal_error",
+                "input": "x",
+            },
+            "network_policy.mode",
+            "network_policy.mode: Input should be 'open' or 'off' (got 'x')",
+        ),
+        (
+            {
+                "loc": ["body", "disk_size_mb"],
+                "msg": "Input should be a valid integer",
+                "type": "int_parsing",
+                "input": "2gb",
+            },
+            "disk_size_mb",
+            "disk_size_mb must be an integer between 512 and 20480 (got '2gb')",
+        ),
+        (
+            {
+                "loc": ["body", "computer_ids"],
+                "msg": "List should have at least 1 item",
+                "type": "too_short",
+                "input": [],
+            },
+            "computer_ids",
+            "computer_ids must hold between 1 and 100 items (got 0)",
+        ),
+        (
+            {
+                "loc": ["body", "computer_ids", 3],
+                "msg": "Input should be a valid string",
+                "type": "string_type",
+                "input": 5,
+            },
+            "computer_ids",
+            "computer_ids: Input should be a valid string",
+        ),
+    ],
+)
+def test_validation_entries_are_worded_by_field(
+    entry: dict[str, object], field: str, message: str
+) -> None:
+    body = {"detail": "Validation error", "errors": [entry], "status_code": 422}
+    error = error_from_response(response(422, body))
+    assert isinstance(error, CelestoValidationError)
+    assert (error.field, error.message) == (field, f"Validation error: {message}")
+
+
 def test_fastapi_validation_list() -> None:
     body = {
         "detail": [

@@ -42,11 +42,22 @@ def test_sync_round_trip_resize_detach_reattach(client: Celesto, computer: dict[
     while session.recv(timeout=5):  # output that arrived before the close is still readable
         pass
 
+    assert session.close_reason == "client detached"
+
     again = client.computers.open_terminal(computer["id"], terminal_id=terminal_id)
     with again:
         assert again.terminal_id == terminal_id
+        # The screen comes back: the output from before the detach is replayed first.
+        replayed = read_until(again, b"export CELESTO_MARK")
+        assert b"30 100" in replayed
         again.send(b'echo "[$CELESTO_MARK]"\r')
         read_until(again, b"[kept-42]")
+        # Printed by the job itself, so it owns the terminal by then.
+        again.send(b"sh -c 'echo busy-$((2*4)); exec sleep 100'\r")
+        read_until(again, b"busy-8")
+        again.send(b"\x03")  # Ctrl-C reaches the shell as a byte
+        again.send(b"echo rc=$?\r")
+        read_until(again, b"rc=130")
 
 
 async def test_async_round_trip_resize_detach_reattach(
@@ -72,6 +83,7 @@ async def test_async_round_trip_resize_detach_reattach(
         info["gateway_url"], info["token"], terminal_id=info["terminal_id"]
     )
     async with again:
+        assert b"43 132" in await aread_until(again, b"ASYNC_MARK")  # the screen is replayed
         await again.send(b'echo "<$ASYNC_MARK>"\r')
         await aread_until(again, b"<still-here>")
 

@@ -21,6 +21,13 @@ class SandboxError(Exception):
     """A sandbox could not be started or did not answer."""
 
 
+def describe_failure(exc: BaseException, timeout: float) -> str:
+    """A readable reason; a bare ``TimeoutError`` has an empty message."""
+    if isinstance(exc, TimeoutError) and not str(exc):
+        return f"no answer within {timeout:g} s"
+    return str(exc) or type(exc).__name__
+
+
 @dataclass(frozen=True)
 class SandboxSpec:
     computer_id: str

@@ -17,6 +17,7 @@ from .base import (
     IsolationLevel,
     SandboxError,
     SandboxSpec,
+    describe_failure,
 )
 from .cgroups import Cgroups, parse_mode, sweep_stale
 from .client import AgentClient, wait_readable
@@ -261,7 +262,8 @@ class BwrapDriver:
             sandbox.abort()
             if isinstance(exc, Exception):
                 tail = self.runtime.log_tail(spec.computer_id)
-                raise SandboxError(f"sandbox did not start: {exc} {tail}".strip()) from exc
+                reason = describe_failure(exc, START_TIMEOUT)
+                raise SandboxError(f"sandbox did not start: {reason} {tail}".strip()) from exc
             raise
         return sandbox
 

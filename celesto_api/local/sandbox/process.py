@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .base import Capability, IsolationLevel, SandboxError, SandboxSpec
+from .base import Capability, IsolationLevel, SandboxError, SandboxSpec, describe_failure
 from .client import AgentClient
 from .handle import AgentSandbox, ProcessWatch
 from .homedir import prepare_home, remove_home
@@ -192,7 +192,8 @@ class ProcessDriver:
             sandbox.release()
             if isinstance(exc, Exception):
                 tail = self.runtime.log_tail(spec.computer_id)
-                raise SandboxError(f"agent did not start: {exc} {tail}".strip()) from exc
+                reason = describe_failure(exc, START_TIMEOUT)
+                raise SandboxError(f"agent did not start: {reason} {tail}".strip()) from exc
             raise
         return sandbox
 
