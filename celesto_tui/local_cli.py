@@ -54,7 +54,8 @@ def local_group() -> None:
     "--faults",
     envvar="CELESTO_LOCAL_FAULTS",
     help='Inject faults, e.g. "error_rate=0.2,rate_limit=0.05,retry_after=2,'
-    'latency_ms=50-500,ws_drop=0.01".',
+    'latency_ms=50-500,ws_drop=0.01"; also error_status=N (5xx or 402), lost_response=P, '
+    "count=N, seed=N.",
 )
 def serve_command(
     host: str,
