@@ -16,9 +16,10 @@ Each payload is fed in 16 KiB chunks (a WebSocket frame's worth) through
 
 Every measurement uses a fresh screen; the median of `--repeat` runs (default 5) is reported in
 MB/s (10^6 bytes), with the ratio ours / raw pyte. The final screens of both are compared as a
-sanity check. The keystroke-to-echo latency is a property of the WebSocket transport, so it is
-measured with the terminal connection against the embedded backend, by
-`benchmarks/terminal_echo.py`.
+sanity check. This is the emulator alone, without a PTY or a socket: the same two workloads
+from a PTY in a computer to the painted pane, next to raw pyte on the bytes the pane received,
+and the keystroke-to-echo latency next to a bare WebSocket echo, are measured against the
+embedded backend by `benchmarks/terminal_echo.py`.
 
 Usage: python benchmarks/terminal.py [--repeat N] [--chunk BYTES] [--quick]
 """

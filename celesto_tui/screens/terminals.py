@@ -9,9 +9,11 @@ Integration (the app):
   computer already has (and reattaches it if it was detached or ended). Without a
   `terminal_id` it reattaches to the terminal of a tab closed earlier (closing detaches; the
   shell keeps running), else opens a new one. It can be called before the screen is shown;
-- the terminal's leave key (ctrl+]) calls `self.dismiss()`, which pops this screen and so
-  returns to the screen below it (the dashboard); the connection stays up. Closing the last
-  tab does the same. Escape does it too when no terminal has the focus;
+- the terminal's leave key (ctrl+], the Celesto detach key) calls `self.dismiss()`, which pops
+  this screen and so returns to the screen below it (the dashboard); the connection stays up.
+  Closing the last tab does the same. Escape does it too when no terminal has the focus. The
+  key is shown in each pane's border; set it with `leave_key=`, or in the config file's
+  keymap as `terminals.leave = "ctrl+b"` (read from the app's keymap when a tab opens);
 - `terminal_ids` maps computer ids to their terminals (open tabs and closed ones), for an
   app that wants to remember them.
 
@@ -46,6 +48,9 @@ from ..terminal_link import DEFAULT_BACKOFF, Phase
 from ..widgets.terminal import TerminalView
 from ..widgets.terminal_pane import TerminalPane
 
+DEFAULT_LEAVE_KEY = "ctrl+]"
+LEAVE_KEY_ID = "terminals.leave"
+"""The keymap id of the leave key (it is not a binding: the terminal handles it)."""
 _PHASE_MARK = {
     Phase.CONNECTED: "●",
     Phase.ENDED: "✖",
@@ -84,12 +89,14 @@ class TerminalsScreen(Screen[None]):
         self,
         api: AsyncCelesto,
         *,
+        leave_key: str | None = None,
         reconnect_backoff: Sequence[float] = DEFAULT_BACKOFF,
         name: str | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id)
         self.api = api
+        self._leave_key = leave_key
         self._backoff = reconnect_backoff
         self._tab_of: dict[str, str] = {}  # computer id -> tab (TabPane) id
         self._kept_terminals: dict[str, str] = {}  # computer id -> terminal id of a closed tab
@@ -169,6 +176,7 @@ class TerminalsScreen(Screen[None]):
             computer_id,
             name,
             terminal_id,
+            leave_key=self.leave_key,
             passthrough_keys=self._reserved_keys,
             reconnect_backoff=self._backoff,
         )
@@ -179,6 +187,14 @@ class TerminalsScreen(Screen[None]):
         self.add_class("-has-tabs")
         tabs.active = tab_id
         pane.focus_terminal()
+
+    @property
+    def leave_key(self) -> str:
+        """The key that leaves a terminal for the dashboard."""
+        if self._leave_key:
+            return self._leave_key
+        configured = self.app._keymap.get(LEAVE_KEY_ID, "")  # no public accessor in Textual 8
+        return configured.split(",")[0].strip() or DEFAULT_LEAVE_KEY
 
     def _reserved_keys(self) -> frozenset[str]:
         """Keys of this screen's priority bindings, before and after the app's keymap: the

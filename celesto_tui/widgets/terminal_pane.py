@@ -80,6 +80,7 @@ class PaneView(TerminalView):
 
     def send(self, data: bytes) -> None:
         self.scroll_to_live()
+        self.clear_selection()
         self._deliver(data)
 
 
@@ -216,6 +217,11 @@ class TerminalPane(Widget):
     def on_terminal_view_resized(self, message: TerminalView.Resized) -> None:
         message.stop()
         self.link.resize()
+
+    def on_terminal_view_copied(self, message: TerminalView.Copied) -> None:
+        message.stop()
+        count = len(message.text)
+        self.notify(f"Copied {count} character{'s' if count != 1 else ''}.", timeout=2)
 
     def on_terminal_view_title_changed(self, message: TerminalView.TitleChanged) -> None:
         self._program_title = message.title

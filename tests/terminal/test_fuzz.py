@@ -8,6 +8,7 @@ from rich.cells import cell_len
 
 from celesto_tui.widgets.terminal.render import TerminalRenderer
 from celesto_tui.widgets.terminal.screen import TerminalScreen
+from celesto_tui.widgets.terminal.selection import Selection, selected_text
 from celesto_tui.widgets.terminal.stream import TerminalStream
 
 _FRAGMENTS = [
@@ -68,6 +69,8 @@ _FRAGMENTS = [
     "\u200d",
     "\u200b",
     "\U0001f1fa\U0001f1f8",
+    "\U0001f1fa",
+    "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466",
     "\ufffd",
     "x" * 90,
     "abc\r\n" * 30,
@@ -94,7 +97,9 @@ def _check(screen: TerminalScreen, renderer: TerminalRenderer) -> None:
     assert 0 <= screen.cursor.x <= screen.columns  # == columns: a wrap is pending
     assert 0 <= screen.cursor.y < screen.lines
     for y in range(screen.lines):
-        assert all(0 <= x < screen.columns for x in screen.buffer.get(y, {}))
+        row = screen.buffer.get(y, {})
+        assert all(0 <= x < screen.columns for x in row)
+        assert all(len(cell.data.encode()) <= 21 for cell in row.values())  # tmux's cap
     changed = renderer.sync()
     assert changed is None or all(0 <= y < screen.lines for y in changed)
     strips = [renderer.row(y) for y in range(screen.lines)]
@@ -102,6 +107,9 @@ def _check(screen: TerminalScreen, renderer: TerminalRenderer) -> None:
     for strip in strips:
         assert strip.cell_length == screen.columns
         assert sum(cell_len(segment.text) for segment in strip) == screen.columns
+    top = screen.scrollback_pushed - len(screen.scrollback)
+    everything = Selection((top, 0), (screen.scrollback_pushed + screen.lines, 0), 0)
+    assert selected_text(screen, everything).count("\n") <= len(strips) - 1
 
 
 @settings(max_examples=250, deadline=None, database=None)

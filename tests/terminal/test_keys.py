@@ -123,6 +123,13 @@ def test_bracketed_paste_is_sanitised() -> None:
     evil = "echo hi\x1b[201~rm -rf ~\n"
     assert encode_paste(evil, bracketed=True) == b"\x1b[200~echo hi[201~rm -rf ~\r\x1b[201~"
     assert encode_paste("a\r\nb\nc", bracketed=False) == b"a\rb\rc"
+    # Control characters never act as keys, bracketed or not; tab and text stay.
+    keys = "ls\x03\x04\x1a\x7f\x9b2J\tx\x08y\u00e9"
+    assert encode_paste(keys, bracketed=False) == "ls2J\txy\u00e9".encode()
+    assert (
+        encode_paste(keys, bracketed=True)
+        == b"\x1b[200~" + "ls2J\txy\u00e9".encode() + b"\x1b[201~"
+    )
 
 
 def test_focus_reports() -> None:

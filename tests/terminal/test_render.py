@@ -101,8 +101,16 @@ def test_overwritten_half_of_a_wide_character_becomes_blank(term: MakeTerm) -> N
 def test_joiners_and_variation_selectors_are_not_sent_to_the_outer_terminal(
     term: MakeTerm,
 ) -> None:
-    text = _rendered(term(12, 1).feed("\u2764\ufe0f\U0001f468\u200d\U0001f469")).text
-    assert "\ufe0f" not in text and "\u200d" not in text
+    text = _rendered(term(12, 1).feed("\u2764\ufe0f\U0001f468\u200d\U0001f469|")).text
+    assert text.rstrip() == "\u2764\U0001f468|"  # a ZWJ sequence shows as its first emoji
+
+
+def test_a_skin_tone_modifier_is_drawn_as_a_swatch_of_its_colour(term: MakeTerm) -> None:
+    strip = _rendered(term(8, 1).feed("\U0001f44d\U0001f3fd|"))
+    assert strip.text == "\U0001f44d  |   "  # the modifier keeps its own two cells
+    assert strip.cell_length == 8
+    assert _style_at(strip, 2).bgcolor == _style_at(strip, 3).bgcolor == Color.parse("#d5ab88")
+    assert _style_at(strip, 4).bgcolor is None
 
 
 def test_only_dirty_rows_are_rendered_again(term: MakeTerm) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 
 import pytest
@@ -101,8 +102,68 @@ def test_variation_selector_and_zero_width_joiner_keep_the_rest_of_the_text(
     assert t.cursor == (7, 0)
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
     t = term(30, 2).feed(family + "!")
-    assert t.cursor == (7, 0)  # three wide emoji; the joiners take no column
-    assert t.screen.buffer[0][6].data == "!"
+    assert t.cursor == (3, 0)  # one cell as wide as its first emoji, as in tmux
+    assert [t.screen.buffer[0][x].data for x in range(3)] == [family, "", "!"]
+
+
+def test_the_character_after_a_joiner_joins_the_cell_whatever_its_width(term: MakeTerm) -> None:
+    t = term(20, 2).feed("\u2764\ufe0f\u200d\U0001f525|a\u200d\U0001f4bb|")
+    row = t.screen.buffer[0]
+    assert [row[x].data for x in range(4)] == [
+        "\u2764\ufe0f\u200d\U0001f525",
+        "|",
+        "a\u200d\U0001f4bb",
+        "|",
+    ]
+    assert t.cursor == (4, 0)
+
+
+def test_a_joiner_before_ascii_is_dropped_and_the_text_drawn(term: MakeTerm) -> None:
+    t = term(20, 2).feed("a\u200dz\u200d\u200d\U0001f4bb")
+    row = t.screen.buffer[0]
+    assert [row[x].data for x in range(2)] == ["a", "z\u200d\U0001f4bb"]
+    assert t.cursor == (2, 0)
+
+
+def test_a_joiner_split_from_its_emoji_by_a_colour_change_still_joins(term: MakeTerm) -> None:
+    t = term(20, 2).feed("\U0001f469\u200d").feed("\x1b[31m").feed("\U0001f4bb!")
+    assert t.screen.buffer[0][0].data == "\U0001f469\u200d\U0001f4bb"
+    assert t.cursor == (3, 0)
+
+
+def test_a_joiner_is_forgotten_once_the_cursor_moves(term: MakeTerm) -> None:
+    t = term(20, 2).feed("\U0001f469\u200d\r\n\U0001f4bb")
+    assert t.screen.buffer[0][0].data == "\U0001f469"
+    assert t.screen.buffer[1][0].data == "\U0001f4bb"
+
+
+def test_skin_tone_modifiers_and_regional_indicators_are_measured_as_programs_do(
+    term: MakeTerm,
+) -> None:
+    t = term(20, 2).feed("\U0001f44d\U0001f3fd|\U0001f1eb\U0001f1f7|\U0001f1ea|")
+    row = t.screen.buffer[0]
+    assert [row[x].data for x in range(10)] == [
+        *("\U0001f44d", "", "\U0001f3fd", "", "|"),  # glibc's wcwidth: 2 + 2
+        *("\U0001f1eb", "\U0001f1f7", "|"),  # 1 + 1: a flag takes two columns
+        *("\U0001f1ea", "|"),
+    ]
+
+
+def test_zero_width_characters_in_the_first_column_are_dropped(term: MakeTerm) -> None:
+    t = term(10, 3).feed("ab\r\n\u0301x\r\n\u200d\U0001f4bby")
+    assert t.rows == ["ab", "x", "y"]
+    assert t.screen.buffer[0][1].data == "b"
+
+
+def test_a_cell_keeps_at_most_21_bytes_like_tmux(term: MakeTerm) -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"
+    t = term(10, 2).feed(family + "!")
+    assert t.screen.buffer[0][0].data == family[:-1]  # 21 bytes; the last emoji is dropped
+    assert t.screen.buffer[0][2].data == "!"
+    marks = "".join(chr(0x300 + n) for n in range(1, 13))  # 2 bytes each
+    t = term(10, 2).feed("e" + marks + "!")
+    assert t.screen.buffer[0][0].data == unicodedata.normalize("NFC", "e" + marks[:10])
+    assert t.screen.buffer[0][1].data == "!"
 
 
 def test_combining_mark_after_a_wide_character_joins_it(term: MakeTerm) -> None:

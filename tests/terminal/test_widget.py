@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from rich.cells import cell_len
 from textual import events
 from textual.app import App, ComposeResult
 from textual.command import CommandPalette
@@ -247,3 +248,109 @@ def test_snapshot(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(TerminalApp(), terminal_size=(48, 10), run_before=show_output)
+
+
+async def _drag(
+    pilot: Pilot[None], start: tuple[int, int], end: tuple[int, int], **keys: bool
+) -> None:
+    """Press at `start`, move to `end`, release (offsets in the view, its border at 0)."""
+    await pilot.mouse_down(TerminalView, offset=start, **keys)
+    await pilot.hover(TerminalView, offset=end)
+    await pilot.mouse_up(TerminalView, offset=end, **keys)
+    await pilot.pause()
+
+
+def _selected_cells(view: TerminalView, y: int) -> list[int]:
+    """Columns of row `y` drawn in the selection's style."""
+    selection = view.screen.get_component_rich_style("screen--selection")
+    strip, columns, x = view.render_line(y), [], 0
+    for segment in strip:
+        for _ in range(cell_len(segment.text)):
+            if segment.style is not None and segment.style.bgcolor == selection.bgcolor:
+                columns.append(x)
+            x += 1
+    return columns
+
+
+class CopyingApp(TerminalApp):
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.copied: list[str] = []
+
+    def on_terminal_view_copied(self, message: TerminalView.Copied) -> None:
+        self.copied.append(message.text)
+
+
+async def test_dragging_selects_text_and_copies_it() -> None:
+    app = CopyingApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(TerminalView)
+        await _show(pilot, view, b"$ ls\r\nalpha  beta\r\ngamma \xe4\xb8\xad delta\r\n$ ")
+        await _drag(pilot, (8, 2), (8, 3))  # from the b of beta to the right half of 中
+        assert view.selected_text == "beta\ngamma 中"
+        assert app.clipboard == "beta\ngamma 中"
+        assert app.copied == ["beta\ngamma 中"]
+        assert _selected_cells(view, 1) == list(range(7, 38))  # to the end of the row
+        assert _selected_cells(view, 2) == list(range(0, 8))
+        await pilot.press("x")  # typing clears the selection
+        assert view.selection is None
+        assert _selected_cells(view, 1) == []
+        assert app.inputs == [b"x"]
+
+
+async def test_a_click_selects_nothing_and_double_and_triple_clicks_take_a_word_and_a_row() -> None:
+    app = CopyingApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(TerminalView)
+        await _show(pilot, view, b"user@box:~/src$ cat 'notes.txt' | wc\r\n")
+        await pilot.click(TerminalView, offset=(5, 1))
+        assert view.selection is None and app.copied == []
+        await pilot.double_click(TerminalView, offset=(5, 1))
+        assert app.clipboard == "user@box:~/src$"
+        await pilot.double_click(TerminalView, offset=(23, 1))
+        assert app.clipboard == "notes.txt"  # quotes end a word
+        await pilot.triple_click(TerminalView, offset=(23, 1))
+        assert app.clipboard == "user@box:~/src$ cat 'notes.txt' | wc"
+
+
+async def test_the_selection_follows_its_text_into_the_scrollback() -> None:
+    app = CopyingApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(TerminalView)
+        await _show(pilot, view, b"keep this line\r\n")
+        await _drag(pilot, (1, 1), (4, 1))
+        assert view.selected_text == "keep"
+        await _show(pilot, view, b"".join(b"more %d\r\n" % n for n in range(20)))
+        assert view.selected_text == "keep"  # scrolled off the top, still the same text
+        assert _selected_cells(view, 0) == []
+        await pilot.press("shift+pageup", "shift+pageup")
+        assert _text(view)[0].startswith("keep this line ")
+        assert _selected_cells(view, 0) == [0, 1, 2, 3]
+        await _drag(pilot, (1, 2), (6, 2))  # selecting in the scrollback
+        assert view.selected_text == "more 0"
+
+
+async def test_a_program_tracking_the_mouse_gets_the_drag_and_shift_selects() -> None:
+    app = CopyingApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(TerminalView)
+        await _show(pilot, view, b"hello world\r\n\x1b[?1002h\x1b[?1006h")
+        await _drag(pilot, (1, 1), (5, 1))
+        reports = [data for data in app.inputs if not data.startswith(b"\x1b[<32;")]  # motion
+        assert reports == [b"\x1b[<0;1;1M", b"\x1b[<0;5;1m"]  # press, release
+        assert view.selection is None and app.copied == []
+        sent = len(app.inputs)
+        await _drag(pilot, (1, 1), (5, 1), shift=True)
+        assert app.copied == ["hello"]
+        assert len(app.inputs) == sent  # nothing went to the program
+
+
+async def test_wheel_and_motion_reports_when_the_program_tracks_the_mouse() -> None:
+    app = TerminalApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(TerminalView)
+        await _show(pilot, view, b"\x1b[?1003h\x1b[?1006h")
+        await _wheel(pilot, view, events.MouseScrollUp)
+        await pilot.hover(TerminalView, offset=(4, 2))
+        assert app.inputs == [b"\x1b[<64;3;3M", b"\x1b[<35;4;2M"]  # wheel up; motion, no button
+        assert view.history_offset == 0

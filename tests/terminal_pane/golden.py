@@ -4,11 +4,19 @@ tmux runs on the host (`TERM=xterm-256color`) with one pane of exactly the widge
 whose program is `celesto-tui computer ssh`: the CLI's raw attach to a terminal of the same
 computer. Both sides run the program in their own shell on that computer, and the screens are
 compared cell by cell: text, and colours/attributes as `tmux capture-pane -e` reports them.
+
+`capture-pane` prints each cell's characters, not where cells start: the capture is cut into
+cells with the rules tmux itself drew with, independent of the pane's code. tmux measures
+characters with the C library's `wcwidth` (this machine's glibc, as the programs in the
+computer do), joins zero-width characters to the cell before, and after a zero-width joiner
+joins the next non-ASCII character too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import locale
 import os
 import re
 import shlex
@@ -21,12 +29,22 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pyte import charsets, graphics
-from wcwidth import wcwidth
 
 from celesto_tui.widgets.terminal import TerminalView
 
 REPO = Path(__file__).resolve().parents[2]
 TMUX = shutil.which("tmux")
+
+
+def _tmux_version() -> tuple[int, ...]:
+    if TMUX is None:
+        return ()
+    out = subprocess.run([TMUX, "-V"], capture_output=True, text=True, check=False).stdout
+    match = re.search(r"(\d+)\.(\d+)", out)
+    return (int(match.group(1)), int(match.group(2))) if match else ()
+
+
+TMUX_VERSION = _tmux_version()
 _SGR = re.compile(r"\x1b\[([0-9;:]*)m")
 _FG_16 = [graphics.FG_ANSI[30 + n] for n in range(8)] + [
     graphics.FG_AIXTERM[90 + n] for n in range(8)
@@ -36,6 +54,19 @@ _BG_16 = [graphics.BG_ANSI[40 + n] for n in range(8)] + [
 ]
 
 Colour = int | tuple[int, int, int] | None
+ZERO_WIDTH_JOINER = "\u200d"
+
+_libc = ctypes.CDLL(None)
+_libc.wcwidth.argtypes = [ctypes.c_wchar]
+_libc.wcwidth.restype = ctypes.c_int
+
+
+def tmux_width(char: str) -> int:
+    """Columns tmux 3.3a gives a character: the C library's `wcwidth`, 1 when it has none."""
+    if _libc.wcwidth("\u4e2d") != 2:  # the C library measures in a UTF-8 locale only
+        locale.setlocale(locale.LC_CTYPE, "C.UTF-8")
+    width = int(_libc.wcwidth(char))
+    return 1 if width < 0 else width
 
 
 @dataclass(frozen=True)
@@ -138,6 +169,7 @@ def parse_capture(lines: list[str], columns: int) -> list[list[Look]]:
     for line in lines:
         row: list[Look] = []
         position = 0
+        joining = False  # the previous character was a zero-width joiner
         while position < len(line):
             match = _SGR.match(line, position)
             if match:
@@ -151,12 +183,14 @@ def parse_capture(lines: list[str], columns: int) -> list[list[Look]]:
                 continue
             if line_drawing:
                 char = charsets.VT100_MAP[ord(char)] if ord(char) < 256 else char
-            if wcwidth(char) <= 0 and row:  # a zero-width tail joins the cell before it
+            width = tmux_width(char)
+            joined, joining = joining and not char.isascii(), char == ZERO_WIDTH_JOINER
+            if (width == 0 or joined) and row:  # a zero-width tail joins the cell before it
                 index = len(row) - 2 if row[-1].data == "" and len(row) > 1 else len(row) - 1
                 row[index] = replace(row[index], data=row[index].data + char)
                 continue
             row.append(Look(char, *_attrs(look)))
-            if wcwidth(char) == 2:
+            if width == 2:
                 row.append(Look("", *_attrs(look)))
         row.extend(Look(" ", *_attrs(Look(""))) for _ in range(columns - len(row)))
         rows.append(row[:columns])

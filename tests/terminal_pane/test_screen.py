@@ -168,3 +168,23 @@ async def test_pop_out_without_a_real_terminal_warns_and_keeps_the_pane(
         await wait_until(pilot, lambda: pane.status.phase is Phase.CONNECTED, "the reattach")
         await type_line(pilot, "echo still-attached")
         await wait_for_text(pilot, pane.view, "still-attached")
+
+
+async def test_the_leave_key_is_configurable_in_the_keymap_and_shown_in_the_border(
+    aclient: AsyncCelesto, computer: dict[str, Any]
+) -> None:
+    app = TerminalsApp(aclient)
+    async with app.run_test(size=(90, 24)) as pilot:
+        app.set_keymap({"terminals.leave": "ctrl+g"})
+        app.show_terminal(computer["id"], computer["name"])
+        await wait_until(pilot, lambda: app.terminals.active_pane is not None, "a tab")
+        pane = _active(app)
+        await wait_prompt(pilot, pane)
+        assert "ctrl+g: dashboard" in str(pane.border_subtitle)
+        await type_line(pilot, "cat -v")
+        await pilot.press("ctrl+right_square_bracket", "enter")  # now an ordinary key: ^]
+        await wait_for_text(pilot, pane.view, "^]")
+        await pilot.press("ctrl+d")
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: isinstance(app.screen, Dashboard), "the dashboard")
+        assert pane.status.phase is Phase.CONNECTED

@@ -67,6 +67,11 @@ _MODIFIER_WEIGHTS = {"shift": 1, "alt": 2, "ctrl": 4, "meta": 8}
 
 BRACKETED_PASTE_START = CSI + "200~"
 BRACKETED_PASTE_END = CSI + "201~"
+# Control characters a paste may not carry (xterm's allowPasteControls=false): all C0 but
+# tab and CR (newlines are CR by then), DEL, and C1, ESC and the 8-bit CSI included.
+_PASTE_CONTROLS = dict.fromkeys(
+    [*(code for code in range(0x20) if code not in (0x09, 0x0D)), *range(0x7F, 0xA0)]
+)
 
 
 def split_key(key: str) -> tuple[frozenset[str], str]:
@@ -156,14 +161,14 @@ def _printable(base: str, modifiers: frozenset[str], character: str | None) -> s
 def encode_paste(text: str, *, bracketed: bool) -> bytes:
     """Pasted text as a terminal sends it.
 
-    Newlines become CR, as typed Enter would. With bracketed paste (`?2004`) the text is
-    wrapped in `CSI 200~ … CSI 201~`, and every ESC and C1 CSI is removed from it first, so a
-    paste can never end the bracket early and inject commands.
+    Newlines become CR, as typed Enter would. Control characters other than tab and CR are
+    removed (as xterm does): a paste can neither end the bracket early nor act as typed keys
+    (Ctrl-C, Ctrl-D, escape sequences). With bracketed paste (`?2004`) the text is wrapped in
+    `CSI 200~ … CSI 201~`.
     """
-    text = text.replace("\r\n", "\r").replace("\n", "\r")
+    text = text.replace("\r\n", "\r").replace("\n", "\r").translate(_PASTE_CONTROLS)
     if not bracketed:
         return text.encode("utf-8")
-    text = text.replace(ESC, "").replace("\x9b", "")
     return (BRACKETED_PASTE_START + text + BRACKETED_PASTE_END).encode("utf-8")
 
 

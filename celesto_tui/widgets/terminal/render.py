@@ -6,10 +6,13 @@ row, not all of them. Styles are cached per cell attribute tuple and already inc
 widget's base style (Textual draws unstyled Line-API segments with the outer terminal's colours,
 not the widget's). The cursor is not part of the cache: `overlay_cursor` draws it on top.
 
-Wide characters: pyte gives them two cells, the second holding "". The strip shows the glyph
-once, and pads or substitutes glyphs whose width Rich measures differently from pyte (skin-tone
-modifiers, flags), so later columns never shift. Zero-width joiners and variation selectors are
-not sent to the outer terminal: it would join or widen the glyphs behind our back.
+Wide characters: the screen gives them two cells, the second holding "". The strip shows the
+glyph once, and pads or substitutes glyphs whose width Rich measures differently, so later
+columns never shift. A cell's zero-width joiners, what they join and its variation selectors
+are not sent to the outer terminal: it would join or widen the glyphs behind our back (a ZWJ
+sequence shows as its first emoji). A skin-tone modifier has cells of its own (as in tmux and
+for the programs' wcwidth) but no width for Rich, so it is drawn as what it is on its own: a
+swatch of its colour, two cells wide.
 """
 
 from __future__ import annotations
@@ -17,14 +20,13 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-from pyte.screens import wcwidth
 from rich.cells import cell_len
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from .screen import BLANK, Row, TerminalScreen
+from .screen import BLANK, Row, TerminalScreen, cell_width
 
 _PYTE_COLOUR_NAMES = {
     "black": "black",
@@ -46,6 +48,14 @@ _PYTE_COLOUR_NAMES = {
     "brightwhite": "bright_white",
 }
 _ASCII = frozenset(chr(code) for code in range(0x20, 0x7F))
+# Fitzpatrick types 1-2 to 6, in the colours emoji fonts give the modifiers on their own.
+_SKIN_TONES = {
+    "\U0001f3fb": Style(bgcolor="#f7dece"),
+    "\U0001f3fc": Style(bgcolor="#f3d2a2"),
+    "\U0001f3fd": Style(bgcolor="#d5ab88"),
+    "\U0001f3fe": Style(bgcolor="#af7e57"),
+    "\U0001f3ff": Style(bgcolor="#7c533e"),
+}
 _HISTORY_CACHE_LIMIT = 2048
 
 AttributeKey = tuple[object, ...]
@@ -89,7 +99,7 @@ def glyph(data: str) -> tuple[str, int]:
 
     The text always measures exactly that many cells for Rich.
     """
-    width = 2 if wcwidth(data[0]) == 2 else 1
+    width = 2 if cell_width(data[0]) == 2 else 1
     text = data[0] + "".join(char for char in data[1:] if unicodedata.combining(char))
     measured = cell_len(text)
     if measured == width:
@@ -116,6 +126,16 @@ def overlay_cursor(strip: Strip, x: int, width: int, shape: str) -> Strip:
         else:
             style = style + Style(underline=True)
         segments.append(Segment(text, style, control))
+    return Strip.join([left, Strip(segments, middle.cell_length), right])
+
+
+def overlay_selection(strip: Strip, first: int, last: int, style: Style) -> Strip:
+    """Draw cells `first .. last - 1` of a strip in the selection's style."""
+    last = min(last, strip.cell_length)
+    if not 0 <= first < last:
+        return strip
+    left, middle, right = strip.divide([first, last, strip.cell_length])
+    segments = [Segment(text, (old or Style()) + style, control) for text, old, control in middle]
     return Strip.join([left, Strip(segments, middle.cell_length), right])
 
 
@@ -247,6 +267,13 @@ class TerminalRenderer:
                 right = row.get(column + 1)
                 if column + 1 >= columns or right is None or right[0] != "":
                     text, width = " ", 1  # no room, or the right half was overwritten
+                elif (swatch := _SKIN_TONES.get(data[0])) is not None:
+                    if texts:
+                        segments.append(Segment("".join(texts), style(key)))
+                        texts = []
+                    segments.append(Segment("  ", style(key) + swatch))
+                    x += 2
+                    continue
             texts.append(text)
             x += width
         if x < columns:

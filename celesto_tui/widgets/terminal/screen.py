@@ -8,8 +8,12 @@ layout (`buffer[y][x]` of cells, `dirty`, `cursor`, `mode`) and fixes, per the n
 - the alternate screen (`?1049`, `?1047`, `?47`) with the shell screen restored on exit;
 - its own bounded scrollback, fed only by full-screen scrolls of the main screen;
 - SU/SD (`CSI S`/`CSI T`), REP (`CSI b`), CHT/CBT, SCOSC/SCORC, DECSTR, DECSCUSR, DECRQM;
-- zero-width characters (VS16, ZWJ) join the previous cell instead of dropping the rest of the
-  text, and a wide character that does not fit in the last column wraps as in xterm;
+- characters are measured and joined into cells as tmux 3.3a does it (the golden tests compare
+  against it): zero-width characters (combining marks, variation selectors) join the cell left
+  of the cursor instead of dropping the rest of the text, a zero-width joiner joins the next
+  character too (a ZWJ emoji sequence is one cell as wide as its first emoji), regional
+  indicators are one column each (a flag takes two), skin-tone modifiers keep cells of their
+  own, and a wide character that does not fit in the last column wraps as in xterm;
 - a resize that keeps the prompt: blank rows below the cursor go first, then the top rows move
   into the scrollback, and growing pulls them back;
 - replies to DA1/DA2/DSR/CPR through `on_reply`, plus `on_bell` and `on_title` callbacks;
@@ -114,12 +118,29 @@ _SGR_FLAGS: dict[int, tuple[tuple[str, bool], ...]] = {
     28: (("conceal", False),),
     29: (("strikethrough", False),),
 }
-_MAX_ZERO_WIDTH_TAIL = 16  # caps a cell's combining tail so adversarial input stays linear
+_MAX_CELL_BYTES = 21  # tmux's limit on a cell's UTF-8; also keeps adversarial input linear
+ZERO_WIDTH_JOINER = "\u200d"
 _CACHE_LIMIT = 512
 
 CURSOR_SHAPES = dict.fromkeys((0, 1, 2), "block") | dict.fromkeys((3, 4), "underline")
 CURSOR_SHAPES |= dict.fromkeys((5, 6), "bar")
 """DECSCUSR parameter to cursor shape."""
+
+
+class _Widths(dict[str, int]):
+    """Columns per character, memoised (a dict lookup per character on the drawing path)."""
+
+    def __missing__(self, char: str) -> int:
+        # wcwidth gives regional indicators two columns each; glibc's wcwidth (what programs
+        # in the computer count with, and what tmux draws with) and Rich give them one.
+        width = 1 if "\U0001f1e6" <= char <= "\U0001f1ff" else wcwidth(char)
+        if len(self) < 16_384:
+            self[char] = width
+        return width
+
+
+cell_width: Callable[[str], int] = _Widths().__getitem__
+"""How many columns a character takes: 0, 1 or 2 (-1 for a control character)."""
 
 
 class Row(dict[int, Cell]):
@@ -197,6 +218,8 @@ class TerminalScreen(pyte.Screen):
         self.on_title = on_title
         self.cursor_shape = "block"
         self.last_char = ""
+        self._joiner_at: tuple[int, int] | None = None
+        """Where the cursor was when a zero-width joiner came, until the next character."""
         self._alternate: _SavedMainScreen | None = None
         self._translation: str | None = None
         self._cells: dict[Cell, _CellsOf] = {}
@@ -274,6 +297,7 @@ class TerminalScreen(pyte.Screen):
         self.cursor.attrs = self.default_char
         self.cursor_shape = "block"
         self.last_char = ""
+        self._joiner_at = None
         self._alternate = None
         self._translation = None
         self._sgr_cache.clear()
@@ -380,6 +404,7 @@ class TerminalScreen(pyte.Screen):
     def _mark_all_dirty(self) -> None:
         self.dirty.update(range(self.lines))
         self.generation += 1
+        self._joiner_at = None  # a joiner never reaches across a resize or a switch of screens
 
     # -- drawing --------------------------------------------------------------------------
 
@@ -452,8 +477,21 @@ class TerminalScreen(pyte.Screen):
         cells = self._cells_for(cursor.attrs)
         autowrap = AUTOWRAP in self.mode
         insert = INSERT in self.mode
+        joiner_at = self._joiner_at
         for char in data:
-            width = wcwidth(char)
+            if char == ZERO_WIDTH_JOINER:
+                joiner_at = (cursor.x, cursor.y)
+                continue
+            if joiner_at is not None and not char.isascii():
+                # tmux joins the character after a ZWJ to the cell before it, whatever its
+                # width (ASCII is drawn on its own and leaves the joiner pending).
+                joined = joiner_at == (cursor.x, cursor.y)
+                joiner_at = None
+                if joined:
+                    self._join_previous_cell(ZERO_WIDTH_JOINER)
+                    self._join_previous_cell(char)
+                    continue
+            width = cell_width(char)
             if width <= 0:
                 if width == 0:
                     self._join_previous_cell(char)
@@ -473,28 +511,30 @@ class TerminalScreen(pyte.Screen):
                 line[cursor.x + 1] = cells[""]
             cursor.x = min(cursor.x + width, columns)
             self.last_char = char
+        self._joiner_at = joiner_at
         self.dirty.add(cursor.y)
 
     def _join_previous_cell(self, char: str) -> None:
-        """Attach a zero-width character (combining mark, VS16, ZWJ) to the previous cell."""
+        """Attach a zero-width character to the cell left of the cursor, as tmux does.
+
+        In the first column there is no such cell and the character is dropped; a cell keeps
+        at most `_MAX_CELL_BYTES` of UTF-8, what does not fit is dropped too.
+        """
         x, y = self.cursor.x, self.cursor.y
-        if x > 0:
-            row, column = y, min(x, self.columns) - 1
-        elif y > 0:
-            row, column = y - 1, self.columns - 1
-        else:
+        if x <= 0:
             return
-        line = self.buffer[row]
+        column = min(x, self.columns) - 1
+        line = self.buffer[y]
         if column > 0 and line[column].data == "":
             column -= 1  # the right half of a wide character: join its left half
         last = line[column]
-        if len(last.data) >= _MAX_ZERO_WIDTH_TAIL:
-            return
         data = last.data + char
+        if len(data.encode("utf-8")) > _MAX_CELL_BYTES:
+            return
         if unicodedata.combining(char):
             data = unicodedata.normalize("NFC", data)
         line[column] = last._replace(data=data)
-        self.dirty.add(row)
+        self.dirty.add(y)
 
     def draw_lines(self, texts: Iterable[str]) -> None:
         """Same as `draw(text)`, `carriage_return()`, `linefeed()` for each text.

@@ -11,6 +11,11 @@ to `frame_rate` per second: the first change after an idle frame repaints at onc
 echo lands on the next frame), later ones wait for the next frame. While a program holds
 synchronized output (`?2026`) repaints wait for it, for at most 150 ms.
 
+Selection. Without a program tracking the mouse (or with Shift held), dragging selects text,
+a double click a word and a triple click a row, of the live screen or the scrollback; the
+text goes to the clipboard at once (`App.copy_to_clipboard`, OSC 52) and `Copied` is posted.
+Typing clears the selection.
+
 Keys and priority bindings. Textual checks the App's *priority* bindings (ctrl+q quit, ctrl+p
 command palette) before the focused widget sees a key, so `event.stop()` in `on_key` alone
 cannot keep them. But `Screen._binding_chain` drops every binding of the focused widget's
@@ -49,8 +54,9 @@ from .keys import (
     encode_paste,
     split_key,
 )
-from .render import TerminalRenderer, overlay_cursor
+from .render import TerminalRenderer, overlay_cursor, overlay_selection
 from .screen import TerminalScreen
+from .selection import Point, Selection, line_at, selected_text, top_row, word_at
 from .stream import TerminalStream
 
 log = logging.getLogger(__name__)
@@ -136,6 +142,18 @@ class TerminalView(Widget, can_focus=True):
         def control(self) -> TerminalView:
             return self.terminal
 
+    class Copied(Message):
+        """Text the user selected went to the clipboard."""
+
+        def __init__(self, terminal: TerminalView, text: str) -> None:
+            super().__init__()
+            self.terminal = terminal
+            self.text = text
+
+        @property
+        def control(self) -> TerminalView:
+            return self.terminal
+
     class Leave(Message):
         """The user pressed the leave key."""
 
@@ -187,6 +205,8 @@ class TerminalView(Widget, can_focus=True):
         self._drawn_cursor: tuple[int, int, bool, str] | None = None
         self._reported_size: tuple[int, int] | None = None
         self._last_motion: tuple[int, int] | None = None
+        self._selection: Selection | None = None
+        self._selecting = False  # a drag is extending the selection
 
     # -- public API ------------------------------------------------------------------------
 
@@ -212,7 +232,26 @@ class TerminalView(Widget, can_focus=True):
     def send(self, data: bytes) -> None:
         """Post `Input(data)` as if typed, e.g. to send the leave key itself."""
         self.scroll_to_live()
+        self.clear_selection()
         self.post_message(self.Input(self, data))
+
+    @property
+    def selection(self) -> Selection | None:
+        """The text selected with the mouse, if any."""
+        return self._selection
+
+    @property
+    def selected_text(self) -> str:
+        """The selection's text ("" without one)."""
+        if self._selection is None:
+            return ""
+        return selected_text(self.terminal, self._selection)
+
+    def clear_selection(self) -> None:
+        if self._selection is not None or self._selecting:
+            self._selection = None
+            self._selecting = False
+            self.refresh()
 
     @property
     def title(self) -> str:
@@ -310,6 +349,10 @@ class TerminalView(Widget, can_focus=True):
         """Bring the strip cache up to date and ask Textual to repaint what changed."""
         terminal = self.terminal
         changed = self._renderer.sync()
+        selection = self._selection
+        if selection is not None and selection.generation != terminal.generation:
+            self._selection = None  # the rows it was on are gone
+            changed = None
         pushed = terminal.scrollback_pushed - self._seen_pushed
         self._seen_pushed = terminal.scrollback_pushed
         if self._history_offset and terminal.in_alternate_screen:
@@ -381,6 +424,12 @@ class TerminalView(Widget, can_focus=True):
                 strip = overlay_cursor(strip, x, cells, shape)
         else:
             return Strip.blank(width, base)
+        selection = self._selection
+        if selection is not None:
+            span = selection.span(top_row(terminal, offset) + y, terminal.columns)
+            if span is not None:
+                style = self.screen.get_component_rich_style("screen--selection")
+                strip = overlay_selection(strip, *span, style)
         if offset and y == 0:
             strip = _with_marker(strip, f" {offset}/{history} ", base + Style(reverse=True))
         return strip.adjust_cell_length(width, base)
@@ -464,16 +513,65 @@ class TerminalView(Widget, can_focus=True):
     def on_mouse_down(self, event: events.MouseDown) -> None:
         if self._report_mouse(event, event.button - 1, release=False, motion=False):
             self.capture_mouse()
+        elif event.button == 1:
+            point = self._point(event)
+            self._selection = Selection(point, point, self.terminal.generation)
+            self._selecting = True
+            self.capture_mouse()
+            self.refresh()
 
     def on_mouse_up(self, event: events.MouseUp) -> None:
-        if self._report_mouse(event, event.button - 1, release=True, motion=False):
+        if self._selecting:
+            self._selecting = False
+            self.release_mouse()
+            selection = self._selection
+            if selection is not None and selection.anchor == selection.head:
+                self.clear_selection()  # a click, not a drag
+            else:
+                self._copy_selection()
+        elif self._report_mouse(event, event.button - 1, release=True, motion=False):
             self.release_mouse()
 
+    def on_click(self, event: events.Click) -> None:
+        if event.button != 1 or (self.terminal.mouse_tracking and not event.shift):
+            return
+        point = self._point(event)
+        generation = self.terminal.generation
+        if event.chain == 2:
+            self._selection = word_at(self.terminal, point, generation)
+        elif event.chain >= 3:
+            self._selection = line_at(self.terminal, point, generation)
+        else:
+            return
+        self.refresh()
+        self._copy_selection()
+
     def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self._selecting:
+            selection = self._selection
+            point = self._point(event)
+            if selection is not None and point != selection.head:
+                self._selection = Selection(selection.anchor, point, selection.generation)
+                self.refresh()
+            return
         mode = self.terminal.mouse_tracking
         if mode == 1003 or (mode == 1002 and event.button):
             button = event.button - 1 if event.button else MOUSE_RELEASE
             self._report_mouse(event, button, release=False, motion=True)
+
+    def _point(self, event: events.MouseEvent) -> Point:
+        """The (row, column) under the pointer, kept inside the view while dragging."""
+        offset = event.get_content_offset_capture(self)
+        terminal = self.terminal
+        y = max(0, min(offset.y, self.size.height - 1, terminal.lines - 1))
+        x = max(0, min(offset.x, terminal.columns - 1))
+        return top_row(terminal, self._history_offset) + y, x
+
+    def _copy_selection(self) -> None:
+        text = self.selected_text
+        if text:
+            self.app.copy_to_clipboard(text)
+            self.post_message(self.Copied(self, text))
 
     def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         self._wheel(event, MOUSE_WHEEL_UP, "up", -_WHEEL_LINES)

@@ -1,0 +1,83 @@
+"""The dashboard app itself (not a stand-in) with a terminal open: the keys the app binds for
+itself (ctrl+p command palette, ctrl+q quit) reach the program in the shell while the pane has
+the focus, the leave key goes back to the dashboard, and opening the terminal again from there
+is the same shell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.command import CommandPalette
+
+from celesto_api.local import LocalServer
+from celesto_tui.app import CelestoApp
+from celesto_tui.screens.terminals import TerminalsScreen
+from celesto_tui.settings import Settings
+from celesto_tui.target import Target
+from celesto_tui.widgets.terminal_pane import TerminalPane
+
+from .conftest import type_line, wait_for_text, wait_prompt, wait_until
+
+# Reads two bytes in raw mode (no XON/XOFF, no line editing) and prints them in hex; says
+# "raw-" "mode" once the PTY is raw (split so that the echo of the command does not match).
+READ_TWO_KEYS = (
+    'python3 -c "import sys,termios,tty; saved=termios.tcgetattr(0); tty.setraw(0); '
+    "print('raw-' 'mode', flush=True); keys=sys.stdin.buffer.read(2); "
+    "termios.tcsetattr(0, termios.TCSADRAIN, saved); print('got', keys.hex())\""
+)
+
+
+@pytest.fixture
+def app(local_server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CelestoApp:
+    monkeypatch.setenv("CELESTO_STATE_DIR", str(tmp_path / "state"))
+    target = Target(
+        base_url=local_server.base_url,
+        api_key=local_server.api_key,
+        label="local",
+        local=True,
+        isolation="bwrap",
+    )
+    return CelestoApp(target, refresh_seconds=0.25, settings=Settings())
+
+
+async def test_ctrl_p_and_ctrl_q_reach_the_shell_in_the_dashboard_app(
+    app: CelestoApp, computer: dict[str, Any]
+) -> None:
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = app.views["computers"].table
+        await wait_until(pilot, lambda: computer["id"] in table.rows, "the computer's row")
+        table.focus()
+        table.select_key(computer["id"])
+        await pilot.press("t")  # the dashboard's "open a terminal" key
+        await wait_until(pilot, lambda: isinstance(app.screen, TerminalsScreen), "terminals")
+        screen = app.screen
+        assert isinstance(screen, TerminalsScreen)
+        await wait_until(pilot, lambda: screen.active_pane is not None, "the terminal tab")
+        pane = screen.active_pane
+        assert isinstance(pane, TerminalPane)
+        await wait_prompt(pilot, pane)
+        assert pane.view.has_focus
+
+        await type_line(pilot, READ_TWO_KEYS)
+        await wait_for_text(pilot, pane.view, "raw-mode")
+        await pilot.press("ctrl+p", "ctrl+q")
+        await wait_for_text(pilot, pane.view, "got 1011")  # DLE, DC1: the bytes of ^P, ^Q
+        assert app.is_running
+        assert app.screen is screen and not isinstance(app.screen, CommandPalette)
+
+        await type_line(pilot, "KEEP=same-$((6*7))")
+        await pilot.press("ctrl+right_square_bracket")  # the leave key is the app's
+        await wait_until(pilot, lambda: app.screen is app.screen_stack[0], "the dashboard")
+        terminal_id = pane.terminal_id
+        await pilot.press("t")  # open the terminal on that computer again: the same shell
+        await wait_until(pilot, lambda: app.screen is screen, "the terminals again")
+        assert screen.active_pane is pane and pane.terminal_id == terminal_id
+        await type_line(pilot, 'echo "[$KEEP]"')
+        await wait_for_text(pilot, pane.view, "[same-42]")
+
+        await pilot.press("ctrl+right_square_bracket")
+        await wait_until(pilot, lambda: app.screen is app.screen_stack[0], "the dashboard")
+        await pilot.press("ctrl+p")  # and away from the terminal ctrl+p is the palette again
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), "the palette")
