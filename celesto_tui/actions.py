@@ -39,6 +39,11 @@ PAST = {"start": "Starting", "stop": "Stopping", "delete": "Deleting"}
 Item = dict[str, Any]
 
 
+def _ports(computer: Item) -> list[dict[str, Any]]:
+    ports = computer.get("published_ports")
+    return [p for p in ports if isinstance(p, dict)] if isinstance(ports, list) else []
+
+
 def _names(targets: Sequence[Item]) -> list[str]:
     return [f"{t.get('name')}  ({t.get('id')}, {t.get('status')})" for t in targets]
 
@@ -46,7 +51,13 @@ def _names(targets: Sequence[Item]) -> list[str]:
 class Actions:
     def __init__(self, app: CelestoApp) -> None:
         self.app = app
-        self.where = Where(local=app.target.local, profile=app.target.profile)
+        target = app.target
+        self.where = Where(
+            local=target.local,
+            profile=target.profile,
+            base_url=target.base_url,
+            data_dir=str(target.data_dir) if target.data_dir else None,
+        )
 
     # --- bookkeeping ---------------------------------------------------------------------
 
@@ -65,6 +76,10 @@ class Actions:
         self, items: list[Item], kind: str = "computers", removed: Sequence[str] = ()
     ) -> None:
         self.app.post_message(ItemsChanged(kind, items, list(removed)))
+
+    def _watch(self, kind: str, key: str, name: str, verb: str) -> None:
+        """Toast when a poll shows where ``verb`` led (see `watch.Watcher`)."""
+        self.app.watcher.watch(kind, key, name, verb, self.app.clock.monotonic())
 
     def _spawn(self, work: Awaitable[None], group: str = "actions") -> None:
         self.app.run_worker(work, group=group, exit_on_error=False)
@@ -147,10 +162,13 @@ class Actions:
                     result = await call(str(target["id"]))
                 except CelestoError as exc:
                     self.app.pending_status.pop(str(target["id"]), None)
+                    self._show([dict(target)])  # the action did not happen: undo "stopping"
                     failures.append(f"{target['name']}: {explain(exc, self.app.target.where)}")
                     self.finish(entry, False, explain(exc))
                     return
                 self.app.pending_status.pop(str(target["id"]), None)
+                # Polls sent from now on show where the action leads.
+                self._watch("computers", str(target["id"]), str(target["name"]), verb)
                 self._show([dict(result)])
                 self.finish(entry, True, f"{result.get('name')} is {result.get('status')}")
 
@@ -159,6 +177,7 @@ class Actions:
 
     async def _bulk_delete(self, targets: list[Item], entries: list[LogEntry]) -> None:
         by_id = {str(t["id"]): e for t, e in zip(targets, entries, strict=True)}
+        before = {str(t["id"]): t for t in targets}
         failures: list[str] = []
         ids = list(by_id)
         for start in range(0, len(ids), BULK_DELETE_CHUNK):
@@ -169,13 +188,19 @@ class Actions:
                 for computer_id in chunk:
                     self.app.pending_status.pop(computer_id, None)
                     self.finish(by_id[computer_id], False, explain(exc))
+                self._show([dict(before[computer_id]) for computer_id in chunk])
                 failures.append(explain(exc))
                 continue
             failed = set(result.get("failed_ids") or [])
             for computer_id in chunk:
                 self.app.pending_status.pop(computer_id, None)
                 ok = computer_id not in failed
+                if ok:
+                    name = str(before[computer_id]["name"])
+                    self._watch("computers", computer_id, name, "delete")
                 self.finish(by_id[computer_id], ok, "deleting" if ok else "not deleted")
+            if failed:
+                self._show([dict(before[c]) for c in chunk if c in failed])
             failures.extend(f"{computer_id}: not deleted" for computer_id in failed)
         self._summary("delete", targets, failures)
 
@@ -215,6 +240,7 @@ class Actions:
             )
             return
         entry.subject = str(computer["name"])
+        self._watch("computers", str(computer["id"]), str(computer["name"]), "create")
         self._show([dict(computer)])
         self.app.post_message(Navigate("computers", str(computer["id"])))
         self.finish(entry, True, f"created {computer['name']} ({computer['id']})")
@@ -261,9 +287,11 @@ class Actions:
         except CelestoError as exc:
             self.finish(entry, False, explain(exc))
             self.app.pending_status.pop(str(computer["id"]), None)
+            self._show([dict(computer)])
             self.app.notify(explain(exc), title="Start failed", severity="error")
             return
         self.app.pending_status.pop(str(computer["id"]), None)
+        self._watch("computers", str(computer["id"]), str(computer["name"]), "start")
         self._show([dict(result)])
         self.finish(entry, True, f"{computer['name']} is {result.get('status')}")
         await self._wait_then(dict(result), then)
@@ -316,6 +344,10 @@ class Actions:
             f"{computer['name']}:{port}",
             computer_line(self.where, "port publish", computer["name"], port=port),
         )
+        others = [p for p in _ports(computer) if p.get("port") != port]
+        pending = {"port": port, "status": "publishing", "url": None}
+        self._show([dict(computer, published_ports=[*others, pending])])
+        self.app.notify(f"Publishing port {port} of {computer['name']}…", timeout=3)
         self._spawn(self._port_work(computer, port, entry, publish=True))
 
     def unpublish(self, computer: Item, port: int) -> None:
@@ -340,6 +372,11 @@ class Actions:
             f"{computer['name']}:{port}",
             computer_line(self.where, "port unpublish", computer["name"], port=port),
         )
+        ports = [
+            dict(p, status="unpublishing") if p.get("port") == port else p for p in _ports(computer)
+        ]
+        self._show([dict(computer, published_ports=ports)])
+        self.app.notify(f"Unpublishing port {port} of {computer['name']}…", timeout=3)
         self._spawn(self._port_work(computer, port, entry, publish=False))
 
     async def _port_work(self, computer: Item, port: int, entry: LogEntry, publish: bool) -> None:
@@ -351,6 +388,7 @@ class Actions:
                 result = await api.unpublish_port(str(computer["id"]), port)
             refreshed = await api.get(str(computer["id"]))
         except CelestoError as exc:
+            self._show([dict(computer)])  # as it was: the change did not happen
             self.finish(entry, False, explain(exc))
             verb = "publish" if publish else "unpublish"
             self.app.notify(
@@ -409,12 +447,15 @@ class Actions:
             self.finish(entry, False, explain(exc), kind="deployments")
             self.app.notify(explain(exc), title="Deploy failed", severity="error", timeout=10)
             return
+        name = str(deployment["name"])
+        self._watch("deployments", name, name, "deploy")
         self._show([dict(deployment)], kind="deployments")
-        self.app.post_message(Navigate("deployments", str(deployment["name"])))
-        self.finish(
-            entry, True, f"{deployment['name']} is {deployment['status']}", kind="deployments"
+        self.app.post_message(Navigate("deployments", name))
+        self.finish(entry, True, f"{name} is {deployment['status']}", kind="deployments")
+        self.app.notify(
+            f"{name} is {deployment['status']}; a toast follows when it is ready.",
+            title="Deploy started",
         )
-        self.app.notify(f"{deployment['name']} is {deployment['status']}.", title="Deployed")
 
     def deployment_logs(self, deployment: Item) -> None:
         self._spawn(self._logs_work(deployment), group="dialog")

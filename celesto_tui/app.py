@@ -18,6 +18,7 @@ from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.command import Provider
 from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 from textual.theme import Theme
 from textual.widgets import ContentSwitcher, Footer
 from textual.worker import Worker, WorkerState
@@ -25,7 +26,7 @@ from textual.worker import Worker, WorkerState
 from celesto_api import AsyncCelesto, CelestoError, Template, limits
 
 from .actions import Actions
-from .bindings import ActionSpec, bindings
+from .bindings import ActionSpec, bindings, by_id, effective_keys
 from .clock import Clock, SystemClock
 from .command_log import CommandLog
 from .computers_model import COMPUTERS
@@ -34,11 +35,12 @@ from .errors import ErrorLog, explain, is_expected
 from .messages import ActionFinished, ItemsChanged, Navigate, OpenScreen, Polled, PollFailed
 from .palette import DashboardCommands
 from .poller import Poller
-from .screens.help import HelpScreen
+from .screens.help import HelpScreen, key_display
 from .settings import Settings, load_settings
 from .table_model import build_rows
-from .target import Target
+from .target import POLL_TIMEOUT_S, Target
 from .ui_state import StateWriter, default_state_path, load_state
+from .watch import SUMMARY_AFTER, Settled, Watcher
 from .widgets.computers_view import ComputersView
 from .widgets.deployments_view import DeploymentsView
 from .widgets.log_views import CommandLogView, ErrorsView
@@ -86,7 +88,8 @@ class CelestoApp(App[None]):
         self._state_sequence = 0
         self._save_timer: Any = None
         self.command_log = CommandLog()
-        self.error_log = ErrorLog()
+        self.watcher = Watcher()
+        self.error_log = ErrorLog(secrets=[target.api_key])
         self.items: dict[str, dict[str, dict[str, Any]]] = {"computers": {}, "deployments": {}}
         self.templates: list[Template] | None = None
         # Status of computers whose action is in flight: a poll that started before the
@@ -100,9 +103,10 @@ class CelestoApp(App[None]):
         self.actions = Actions(self)
         self.api: AsyncCelesto = target.client()
         # Polls retry by themselves (with the backoff the header shows), not inside the SDK.
-        self.poll_api: AsyncCelesto = target.client(max_retries=0)
+        self.poll_api: AsyncCelesto = target.client(max_retries=0, timeout=POLL_TIMEOUT_S)
         self.pollers: dict[str, Poller] = {}
-        self.status_bar = StatusBar(target, self.read_only)
+        refresh_key = key_display(effective_keys(next(iter(by_id("refresh"))), self.keymap))
+        self.status_bar = StatusBar(target, self.read_only, refresh_key)
         self.views: dict[str, TableView] = {
             "computers": ComputersView(self.ui_state.view("computers")),
             "deployments": DeploymentsView(self.ui_state.view("deployments")),
@@ -181,7 +185,9 @@ class CelestoApp(App[None]):
             computer_id = str(computer["id"])
             if computer_id in self.pending_status:
                 computer["status"] = self.pending_status[computer_id]
-            if not computer.get("metrics") and computer_id in self.metrics_overlay:
+            if computer.get("status") != "running":
+                self.metrics_overlay.pop(computer_id, None)  # its last sample is not "live"
+            elif not computer.get("metrics") and computer_id in self.metrics_overlay:
                 computer["metrics"] = self.metrics_overlay[computer_id]
         self._maybe_fill_metrics(computers)
         return computers
@@ -232,8 +238,20 @@ class CelestoApp(App[None]):
         view.show_freshness(poller.freshness, self.clock.monotonic())
         poller.finished(True, busy=message.rows.busy)
         self.update_header()
+        items = self.items[message.kind]
+        self._tell_settled(self.watcher.settled(message.kind, items, message.started))
         if message.kind == "computers" and first and self.terminal_on_start:
             self._open_terminal_by_name(self.terminal_on_start)
+
+    def _tell_settled(self, settled: list[Settled]) -> None:
+        if len(settled) > SUMMARY_AFTER:
+            bad = sum(1 for done in settled if done.bad)
+            names = ", ".join(done.name for done in settled[:SUMMARY_AFTER]) + ", …"
+            title = f"{len(settled)} done" + (f", {bad} failed" if bad else "")
+            self.notify(names, title=title, severity="error" if bad else "information")
+            return
+        for done in settled:
+            self.notify(done.text(), severity="error" if done.bad else "information")
 
     def on_poll_failed(self, message: PollFailed) -> None:
         if not self.is_running:  # shutting down: the widgets are going away
@@ -319,7 +337,10 @@ class CelestoApp(App[None]):
     def focus_table(self) -> None:
         name = self.current_view
         if name in self.views:
-            self.views[name].table.focus()
+            view = self.views[name]
+            if view.zoom == "detail":  # leaving the detail: the table comes back
+                view.set_zoom("")
+            view.table.focus()
         elif name == "commands":
             self.command_log_view.table.focus()
         else:
@@ -444,6 +465,19 @@ class CelestoApp(App[None]):
             await asyncio.to_thread(
                 self._writer.write, self.ui_state.to_json(), self._state_sequence
             )
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Toasts carry API errors, names, URLs and commands: never parse them as markup
+        (a "[/x]" in an error message would raise and end the app)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # --- logs --------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 
 Scope = Literal[
     "app",
+    "table",
     "filter",
     "computers",
     "overview",
@@ -29,6 +30,7 @@ Scope = Literal[
 
 SCOPE_TITLES: dict[Scope, str] = {
     "app": "Everywhere",
+    "table": "Every table",
     "filter": "Filter bar",
     "computers": "Computers",
     "overview": "Overview pane",
@@ -86,6 +88,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
     A("refresh", "r", "refresh", "Refresh", "Poll the API now", "app"),
     A("theme", "ctrl+t", "pick_theme", "Theme", "Choose a colour theme (remembered)", "app",
       show=False),
+    # every table (the computers, deployments, ports, command log and errors tables)
+    A("cursor-down", "j", "cursor_down", "Down", "Next row", "table", show=False),
+    A("cursor-up", "k", "cursor_up", "Up", "Previous row", "table", show=False),
+    A("first-row", "home,g", "scroll_top", "First", "First row", "table", show=False),
+    A("last-row", "end,G", "scroll_bottom", "Last", "Last row", "table", show=False),
     # filter bar
     A("filter-clear", "escape", "clear_filter", "Clear", "Clear the filter and close the bar",
       "filter"),
@@ -121,6 +128,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     A("terminal", "t", "terminal", "Terminal", "Open a terminal on the computer", "computers",
       mutating=True),
     A("copy-id", "y", "copy_id", "Copy id", "Copy the computer's id", "computers", show=False),
+    A("zoom", "z", "zoom", "Zoom",
+      "Zoom: the table alone, then the detail pane alone, then both", "computers",
+      show=False),
     A("prev-pane", "left_square_bracket", "cycle_pane(-1)", "Prev pane",
       "Previous detail pane", "computers", show=False),
     A("next-pane", "right_square_bracket", "cycle_pane(1)", "Next pane", "Next detail pane",
@@ -157,6 +167,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
       show=False),
     A("deploy", "n", "deploy", "Deploy", "Deploy a folder as an agent", "deployments",
       mutating=True),
+    A("zoom", "z", "zoom", "Zoom",
+      "Zoom: the table alone, then the details alone, then both", "deployments",
+      show=False),
     A("deployment-logs", "l", "logs", "Logs", "Show the build log and the last error",
       "deployments"),
     A("copy-url", "y", "copy_url", "Copy URL", "Copy the deployment's URL", "deployments"),

@@ -6,13 +6,14 @@ same way); API keys and tokens never appear and deployment env values are masked
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .commands.lines import command_line, computer_command, create_command
+from celesto_api._config import DEFAULT_BASE_URL
+
+from .commands.lines import PROGRAM, command_line, computer_command, create_command
 
 MAX_ENTRIES = 500
 
@@ -29,17 +30,31 @@ class LogEntry:
 
 @dataclass(frozen=True)
 class Where:
-    """The target options every line carries (``--local`` or ``--profile NAME``)."""
+    """The target options every line carries: ``--local`` (with the dashboard's
+    ``--data-dir``), or ``--profile NAME`` and ``--base-url URL`` when it is not the
+    default (never the API key)."""
 
     local: bool = False
     profile: str | None = None
+    base_url: str | None = None
+    data_dir: str | None = None
 
     def options(self) -> dict[str, Any]:
-        return {"local": True} if self.local else {"profile": self.profile}
+        if self.local:
+            return {"local": True}
+        base_url = self.base_url if self.base_url not in (None, DEFAULT_BASE_URL) else None
+        return {"profile": self.profile, "base_url": base_url}
+
+    def place(self, line: str) -> str:
+        """``line`` with the root options (``--data-dir`` goes before the command)."""
+        if not (self.local and self.data_dir):
+            return line
+        root = command_line(data_dir=self.data_dir).removeprefix(PROGRAM)
+        return PROGRAM + root + line.removeprefix(PROGRAM)
 
 
 def computer_line(where: Where, verb: str, *args: Any, **options: Any) -> str:
-    return computer_command(verb, *args, **options, **where.options())
+    return where.place(computer_command(verb, *args, **options, **where.options()))
 
 
 def create_line(where: Where, arguments: Mapping[str, Any]) -> str:
@@ -51,9 +66,9 @@ def create_line(where: Where, arguments: Mapping[str, Any]) -> str:
         network_policy=arguments.get("network_policy"),
         local=where.local,
     )
-    if not where.local and where.profile:
-        line += " " + shlex.join(["--profile", where.profile])
-    return line
+    target = where.options()
+    target.pop("local", None)
+    return where.place(line + command_line(**target).removeprefix(PROGRAM))
 
 
 def deploy_line(
@@ -64,7 +79,7 @@ def deploy_line(
     envs: Mapping[str, str],
     project: str | None,
 ) -> str:
-    return command_line(
+    line = command_line(
         "deploy",
         folder,
         name=name,
@@ -73,6 +88,7 @@ def deploy_line(
         project=project,
         **where.options(),
     )
+    return where.place(line)
 
 
 class CommandLog:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +19,7 @@ from celesto_api import (
     CelestoServerError,
     CelestoValidationError,
 )
+from celesto_api.exceptions import REDACTED, scrub_secrets
 
 MAX_ERRORS = 200
 LOGIN_HINT = "run `celesto-tui auth login`, set CELESTO_API_KEY, or pick another --profile"
@@ -58,9 +61,18 @@ class ErrorEntry:
     details: str
 
 
+TOKEN_VALUE = re.compile(r"(token=)[^&\s'\"]+")
+
+
+def scrub(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` without the API key or any ``token=`` value (errors view, clipboard)."""
+    return scrub_secrets(TOKEN_VALUE.sub(rf"\g<1>{REDACTED}", text), secrets)
+
+
 class ErrorLog:
-    def __init__(self) -> None:
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
         self.entries: list[ErrorEntry] = []
+        self.secrets = [secret for secret in secrets if secret]
 
     def add(self, at: datetime, source: str, error: BaseException | str) -> ErrorEntry:
         if isinstance(error, BaseException):
@@ -68,6 +80,7 @@ class ErrorLog:
             details = "".join(traceback.format_exception(error)).rstrip()
         else:
             summary = details = error
+        summary, details = scrub(summary, self.secrets), scrub(details, self.secrets)
         entry = ErrorEntry(at, source, " ".join(summary.split()), details)
         self.entries.append(entry)
         del self.entries[:-MAX_ERRORS]

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from celesto_api.exceptions import redact_url
+
 Category = Literal["ok", "busy", "idle", "bad", "unknown"]
 
 STATUS_GLYPHS = {
@@ -127,6 +129,17 @@ def one_line(value: Any, limit: int = 60) -> str:
         return "-"
     text = " ".join(str(value).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def redacted(value: Any) -> Any:
+    """``value`` with the ``token`` of any URL in it hidden (connection URLs may carry one)."""
+    if isinstance(value, str):
+        return redact_url(value) if "token=" in value and "://" in value else value
+    if isinstance(value, Mapping):
+        return {key: redacted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redacted(item) for item in value]
+    return value
 
 
 def flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:

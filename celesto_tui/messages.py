@@ -21,6 +21,7 @@ class Polled(Message):
     items: list[dict[str, Any]]
     rows: Rows
     took_ms: float
+    started: float = 0.0  # the app clock's monotonic time when the request went out
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 
 from .bindings import ACTIONS, SCOPE_TITLES, ActionSpec, effective_keys
 from .context import dashboard_app
@@ -18,8 +19,8 @@ class DashboardCommands(Provider):
         app = dashboard_app(self.screen)
         found = []
         for spec in ACTIONS:
-            if spec.id in HIDDEN or (app.read_only and spec.mutating):
-                continue
+            if spec.id in HIDDEN or spec.scope == "table" or (app.read_only and spec.mutating):
+                continue  # table keys move a cursor: nothing to run from the palette
             keys = key_display(effective_keys(spec, app.keymap))
             found.append((spec.help, f"{SCOPE_TITLES[spec.scope]} · {keys}", spec))
         return found
@@ -27,7 +28,9 @@ class DashboardCommands(Provider):
     async def discover(self) -> Hits:
         app = dashboard_app(self.screen)
         for title, help_text, spec in self._actions():
-            yield DiscoveryHit(title, partial(app.run_palette_action, spec), help=help_text)
+            yield DiscoveryHit(
+                escape(title), partial(app.run_palette_action, spec), help=escape(help_text)
+            )
 
     async def search(self, query: str) -> Hits:
         app = dashboard_app(self.screen)
@@ -39,7 +42,7 @@ class DashboardCommands(Provider):
                     score,
                     matcher.highlight(title),
                     partial(app.run_palette_action, spec),
-                    help=help_text,
+                    help=escape(help_text),
                 )
         for kind, label in (("computers", "computer"), ("deployments", "deployment")):
             for key, item in app.items_of(kind).items():
@@ -50,5 +53,5 @@ class DashboardCommands(Provider):
                         score,
                         matcher.highlight(title),
                         partial(app.go_to, kind, key),
-                        help=f"{item.get('status')} · {key}",
+                        help=escape(f"{item.get('status')} · {key}"),  # the palette reads markup
                     )

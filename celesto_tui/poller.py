@@ -40,17 +40,26 @@ class Poller:
         self.params = params
         self.clock = clock
         self.backoff = Backoff(interval)
-        self.freshness = Freshness()
+        self.freshness = Freshness(every=interval or None)
         self.in_flight = False
         self.again = False
-        # Polls of a kind nobody is looking at are spaced out by this factor.
-        self.slow_factor = 1.0
+        self._slow_factor = 1.0
         self._timer: Timer | None = None
         self.polls = 0
 
     @property
     def interval(self) -> float:
         return self.backoff.interval
+
+    @property
+    def slow_factor(self) -> float:
+        """Polls of a kind nobody is looking at are spaced out by this factor."""
+        return self._slow_factor
+
+    @slow_factor.setter
+    def slow_factor(self, factor: float) -> None:
+        self._slow_factor = factor
+        self.freshness.every = self.interval * factor if self.interval else None
 
     def poll_now(self) -> None:
         if self._timer is not None:
@@ -75,7 +84,7 @@ class Poller:
         except Exception as exc:  # every failure becomes a message, never an app exit
             self.app.post_message(PollFailed(self.kind, exc))
         else:
-            self.app.post_message(Polled(self.kind, items, rows, took_ms))
+            self.app.post_message(Polled(self.kind, items, rows, took_ms, started))
 
     def finished(
         self, ok: bool, busy: bool = False, error: BaseException | None = None

@@ -22,6 +22,10 @@ MIN_RETRY_S = 0.5
 # While something is changing (a computer starting, a deployment building) poll at least
 # this often, so the transition shows without waiting a full interval.
 FOLLOW_INTERVAL_S = 1.0
+# Data older than this many poll intervals (and at least OVERDUE_MIN_S) is stale even though
+# no poll failed: the current one is hanging.
+OVERDUE_FACTOR = 3.0
+OVERDUE_MIN_S = 10.0
 
 
 @dataclass
@@ -53,6 +57,7 @@ class Backoff:
 class State(StrEnum):
     CONNECTING = "connecting"
     LIVE = "live"
+    MANUAL = "manual"  # fresh when fetched, but only refreshed on request (--refresh 0)
     STALE = "stale"
     OFFLINE = "offline"
 
@@ -67,6 +72,19 @@ class Freshness:
     retry_at: float | None = None  # monotonic time of the next attempt after a failure
     error: str = ""
     auth_failed: bool = False
+    # Seconds between polls while all is well; None when refreshing is manual.
+    every: float | None = None
+
+    def shown(self, now: float) -> State:
+        """The state to show at ``now``: LIVE data that is overdue reads as STALE."""
+        if self.state is not State.LIVE:
+            return self.state
+        if self.every is None:
+            return State.MANUAL
+        age = self.age(now)
+        if age is not None and age > max(OVERDUE_MIN_S, OVERDUE_FACTOR * self.every):
+            return State.STALE
+        return State.LIVE
 
     def succeeded(self, at: float, took_ms: float) -> None:
         self.state = State.LIVE
@@ -97,7 +115,7 @@ def short_error(error: BaseException) -> str:
         return "rate limited (429)"
     if isinstance(error, CelestoError):
         text = error.message
-        if error.status_code:
+        if error.status_code and str(error.status_code) not in text:
             text = f"{error.status_code}: {text}"
     else:
         text = f"{type(error).__name__}: {error}"

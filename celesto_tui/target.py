@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from celesto_api import AsyncCelesto, CelestoAuthenticationError
@@ -15,6 +16,13 @@ NO_KEY_HINT = (
     "No API key configured, so this is the embedded local backend. For the Celesto cloud: "
     "run `celesto-tui auth login`, set CELESTO_API_KEY, or add a profile to {path}"
 )
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+CLOUD_DOMAIN = "celesto.ai"
+# Polls give up on a silent API long before the SDK's default read timeout (120 s), so the
+# header turns stale and the backoff starts instead of the data quietly ageing.
+POLL_TIMEOUT_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -27,24 +35,36 @@ class Target:
     hint: str = ""
     profile: str | None = None
     organization_id: str | None = None
+    data_dir: Path | None = None  # the embedded backend's, when given with --data-dir
 
-    def client(self, max_retries: int | None = None) -> AsyncCelesto:
-        if max_retries is None:
-            return AsyncCelesto(
-                api_key=self.api_key,
-                base_url=self.base_url,
-                organization_id=self.organization_id,
-            )
+    def client(self, max_retries: int | None = None, timeout: float | None = None) -> AsyncCelesto:
+        options: dict[str, Any] = {}
+        if max_retries is not None:
+            options["max_retries"] = max_retries
+        if timeout is not None:
+            options["timeout"] = timeout
         return AsyncCelesto(
             api_key=self.api_key,
             base_url=self.base_url,
             organization_id=self.organization_id,
-            max_retries=max_retries,
+            **options,
         )
 
     @property
     def host(self) -> str:
         return urlsplit(self.base_url).netloc
+
+    @property
+    def kind(self) -> str:
+        """What the header calls the target: the Celesto cloud or another server."""
+        if self.local:
+            return "local"
+        hostname = (urlsplit(self.base_url).hostname or "").lower()
+        if hostname in LOOPBACK_HOSTS:
+            return "local server"  # `celesto-tui local serve`, not the cloud
+        if hostname == CLOUD_DOMAIN or hostname.endswith("." + CLOUD_DOMAIN):
+            return "cloud"
+        return "server"
 
     @property
     def where(self) -> str:
@@ -91,4 +111,5 @@ def open_target(
             local=True,
             isolation=server.isolation,
             hint=hint,
+            data_dir=data_dir,
         )

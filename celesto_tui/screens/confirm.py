@@ -21,7 +21,7 @@ class ConfirmScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
     ConfirmScreen > Vertical {
-        width: 72; height: auto; max-height: 90%; border: thick $warning;
+        width: 72; max-width: 100%; height: auto; max-height: 100%; border: thick $warning;
         background: $surface; padding: 1 2;
     }
     ConfirmScreen.danger > Vertical { border: thick $error; }

@@ -68,10 +68,11 @@ class CreateComputerScreen(ModalScreen[dict[str, Any] | None]):
     DEFAULT_CSS = """
     CreateComputerScreen { align: center middle; }
     CreateComputerScreen > Vertical {
-        width: 80; height: auto; border: thick $primary; background: $surface; padding: 1 2;
+        width: 80; max-width: 100%; height: auto; max-height: 100%; overflow-y: auto;
+        border: thick $primary; background: $surface; padding: 1 2;
     }
-    CreateComputerScreen .field-row { height: auto; }
-    CreateComputerScreen .field-label { width: 14; padding: 1 0 0 0; }
+    CreateComputerScreen .field-row { height: auto; margin-top: 1; }
+    CreateComputerScreen .field-label { width: 14; }
     CreateComputerScreen .field-row Input, CreateComputerScreen .field-row Select { width: 1fr; }
     CreateComputerScreen .field-error { color: $error; height: auto; padding: 0 0 0 14; }
     CreateComputerScreen .field-error.-empty { display: none; }
@@ -99,14 +100,15 @@ class CreateComputerScreen(ModalScreen[dict[str, Any] | None]):
                 Content.assemble(("New computer", "bold"), " · blank fields use the defaults")
             )
             yield field_row(
-                "Template", Select(templates, value=default, allow_blank=False, id="template")
+                "Template",
+                Select(templates, value=default, allow_blank=False, id="template", compact=True),
             )
-            yield Static("", id="create-description", classes="field-error -empty")
+            yield Static("", id="create-description", classes="field-error -empty", markup=False)
             for field, label in (("cpus", "CPUs"), ("memory", "Memory (MB)")):
-                yield field_row(label, Input(id=field, restrict=r"[0-9]*"))
-                yield Static("", id=f"{field}-error", classes="field-error -empty")
-            yield field_row("Disk", Input(id="disk"))
-            yield Static("", id="disk-error", classes="field-error -empty")
+                yield field_row(label, Input(id=field, restrict=r"[0-9]*", compact=True))
+                yield Static("", id=f"{field}-error", classes="field-error -empty", markup=False)
+            yield field_row("Disk", Input(id="disk", compact=True))
+            yield Static("", id="disk-error", classes="field-error -empty", markup=False)
             yield field_row(
                 "Network",
                 Select(
@@ -114,6 +116,7 @@ class CreateComputerScreen(ModalScreen[dict[str, Any] | None]):
                     value=limits.DEFAULT_NETWORK_POLICY_MODE,
                     allow_blank=False,
                     id="network",
+                    compact=True,
                 ),
             )
             with Horizontal(id="create-buttons"):

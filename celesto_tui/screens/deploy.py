@@ -75,11 +75,11 @@ class DeployScreen(ModalScreen[dict[str, Any] | None]):
     DEFAULT_CSS = """
     DeployScreen { align: center middle; }
     DeployScreen > Vertical {
-        width: 88; height: auto; max-height: 95%; border: thick $primary;
-        background: $surface; padding: 1 2;
+        width: 88; max-width: 100%; height: auto; max-height: 100%; overflow-y: auto;
+        border: thick $primary; background: $surface; padding: 1 2;
     }
-    DeployScreen .field-row { height: auto; }
-    DeployScreen .field-label { width: 13; padding: 1 0 0 0; }
+    DeployScreen .field-row { height: auto; margin-top: 1; }
+    DeployScreen .field-label { width: 13; }
     DeployScreen .field-row Input, DeployScreen .field-row Select { width: 1fr; }
     DeployScreen TextArea { height: 5; width: 1fr; }
     DeployScreen #deploy-error { color: $error; height: auto; }
@@ -108,15 +108,19 @@ class DeployScreen(ModalScreen[dict[str, Any] | None]):
                     placeholder="./my-agent (→ completes)",
                     suggester=PathSuggester(),
                     id="deploy-folder",
+                    compact=True,
                 ),
             )
-            yield field_row("Name", Input(placeholder="the folder's name", id="deploy-name"))
-            yield field_row("Description", Input(id="deploy-description"))
+            yield field_row(
+                "Name", Input(placeholder="the folder's name", id="deploy-name", compact=True)
+            )
+            yield field_row("Description", Input(id="deploy-description", compact=True))
             yield field_row("Env vars", TextArea(id="deploy-envs", soft_wrap=False))
             yield field_row(
-                "Project", Select(projects, prompt="default project", id="deploy-project")
+                "Project",
+                Select(projects, prompt="default project", id="deploy-project", compact=True),
             )
-            yield Static("", id="deploy-error")
+            yield Static("", id="deploy-error", markup=False)
             with Horizontal(id="deploy-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Deploy", id="deploy", variant="primary")

@@ -50,7 +50,7 @@ def help_table(rows: list[HelpRow]) -> Table:
         if not binding_id:
             table.add_row("", Text(does, style="bold underline"), "")
         else:
-            table.add_row(keys, does, binding_id)
+            table.add_row(Text(keys), Text(does), Text(binding_id))
     return table
 
 
@@ -58,7 +58,8 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > Vertical {
-        width: 96; height: 90%; border: thick $primary; background: $surface; padding: 0 1;
+        width: 96; max-width: 100%; height: 90%;
+        border: thick $primary; background: $surface; padding: 0 1;
     }
     HelpScreen VerticalScroll { height: 1fr; }
     HelpScreen .help-hint { color: $text-muted; width: 1fr; height: auto; }
@@ -78,8 +79,8 @@ class HelpScreen(ModalScreen[None]):
             yield Label(
                 Content(
                     f"Remap any binding in {self.config_path or 'the config file'}: [keymap], then "
-                    'id = "keys", e.g. create = "ctrl+n". Tables: arrows, PgUp/PgDn, '
-                    "Home/End; Enter opens the detail. ctrl+p: every action by name."
+                    'id = "keys", e.g. create = "ctrl+n". Tables also take the arrows and '
+                    "PgUp/PgDn; Enter opens the detail. ctrl+p: every action by name."
                 ),
                 classes="help-hint",
             )

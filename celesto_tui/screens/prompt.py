@@ -21,7 +21,8 @@ class PromptScreen(ModalScreen[Any]):
     DEFAULT_CSS = """
     PromptScreen { align: center middle; }
     PromptScreen > Vertical {
-        width: 64; height: auto; border: thick $primary; background: $surface; padding: 1 2;
+        width: 64; max-width: 100%; height: auto;
+        border: thick $primary; background: $surface; padding: 1 2;
     }
     PromptScreen #prompt-error { color: $error; height: auto; }
     PromptScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
@@ -52,7 +53,7 @@ class PromptScreen(ModalScreen[Any]):
             yield Label(Content.assemble((self.title_text, "bold")))
             yield Label(Content(self.label))
             yield Input(self.value, id="prompt-value", restrict=self.restrict)
-            yield Static("", id="prompt-error")
+            yield Static("", id="prompt-error", markup=False)
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button(self.verb, id="ok", variant="primary")

@@ -8,6 +8,8 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable, TabbedContent, TabPane
 
+from celesto_api import limits
+
 from ..bindings import bindings
 from ..computers_model import COMPUTERS
 from ..context import dashboard_app
@@ -24,6 +26,8 @@ class ComputersView(TableView):
     DEFAULT_CSS = """
     ComputersView #detail { height: 45%; min-height: 12; }
     ComputersView #detail TabPane { padding: 0; }
+    ComputersView.-zoom-table #detail { display: none; }
+    ComputersView.-zoom-detail #detail { height: 1fr; }
     """
     TITLE = "Computers"
     SCOPE = "computers"
@@ -65,11 +69,9 @@ class ComputersView(TableView):
         if event.data_table is not self.table:
             return
         event.stop()
-        active = self.query_one("#detail", TabbedContent).active.removeprefix("pane-")
-        if active == "exec":
-            self.exec_pane.focus_prompt()
-        else:
-            self.action_pane(active or "overview")
+        if self.zoom == "table":
+            self.set_zoom("")
+        self.focus_detail()
 
     def show_selected(self, force: bool = False) -> None:
         key = self.table.selected_key()
@@ -77,9 +79,25 @@ class ComputersView(TableView):
             return
         self._shown_key = key
         computer = self.items.get(key) if key is not None else None
-        self.overview.show_computer(computer)
+        self.overview.show_computer(computer, self._empty_text())
         self.exec_pane.show_computer(computer)
         self.ports_pane.show_computer(computer)
+
+    def _empty_text(self) -> str:
+        """What the overview says when no computer is selected."""
+        if not self.table.loaded:
+            return "Loading the computers…"
+        if not self.items:
+            app = dashboard_app(self)
+            key = app.keymap.get("create", "n").split(",")[0]
+            create = "" if app.read_only else f" Press {key} to create one."
+            return f"No computers yet.{create}"
+        if not self.table.row_count:
+            return (
+                f'No computer matches the filter "{self.params.filter.text}" '
+                "(/ edits it; Esc in the filter bar clears it)."
+            )
+        return "Select a computer."
 
     def targets(self) -> list[dict[str, Any]]:
         """Marked computers, else the selected one."""
@@ -101,9 +119,13 @@ class ComputersView(TableView):
         return computer
 
     def extra_title(self) -> list[str | tuple[str, str]]:
-        if not self.table.marks:
-            return []
-        return [" │ ", (f"{len(self.table.marks)} marked", "bold $accent")]
+        parts: list[str | tuple[str, str]] = []
+        if len(self.items) >= limits.LIST_LIMIT_MAX:
+            # The API lists at most this many and has no paging: say so, not "200 computers".
+            parts += [" │ ", (f"the first {limits.LIST_LIMIT_MAX} (the API's limit)", "$warning")]
+        if self.table.marks:
+            parts += [" │ ", (f"{len(self.table.marks)} marked", "bold $accent")]
+        return parts
 
     def go_to(self, key: str) -> None:
         """Put the cursor on a computer, clearing a filter that hides it."""
@@ -116,7 +138,12 @@ class ComputersView(TableView):
 
     # --- panes ---------------------------------------------------------------------------
 
+    def _show_detail(self) -> None:
+        if self.zoom == "table":
+            self.set_zoom("")
+
     def action_pane(self, name: str) -> None:
+        self._show_detail()
         self.query_one("#detail", TabbedContent).active = f"pane-{name}"
         if name == "ports":
             self.ports_pane.table.focus()
@@ -124,6 +151,13 @@ class ComputersView(TableView):
             self.call_after_refresh(self.ports_pane.probe_unprobed)
         elif name == "overview":
             self.overview.focus()
+
+    def focus_detail(self) -> None:
+        active = self.query_one("#detail", TabbedContent).active.removeprefix("pane-")
+        if active == "exec":
+            self.exec_pane.focus_prompt()
+        else:
+            self.action_pane(active or "overview")
 
     def action_cycle_pane(self, step: int) -> None:
         detail = self.query_one("#detail", TabbedContent)
@@ -149,12 +183,14 @@ class ComputersView(TableView):
             dashboard_app(self).actions.delete(targets)
 
     def action_exec(self) -> None:
+        self._show_detail()
         self.query_one("#detail", TabbedContent).active = "pane-exec"
         self.exec_pane.show_computer(self.selected())
         self.exec_pane.focus_prompt()
 
     def action_publish(self) -> None:
         if computer := self._selected_or_warn():
+            self._show_detail()
             self.query_one("#detail", TabbedContent).active = "pane-ports"
             dashboard_app(self).actions.publish(computer)
 

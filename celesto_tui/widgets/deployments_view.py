@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from ..bindings import bindings
+from ..browser import open_url
 from ..context import dashboard_app
 from ..deployments_model import DEPLOYMENTS
 from ..format import one_line, status_text
@@ -48,6 +51,9 @@ class DeploymentsView(TableView):
     DeploymentsView #deployment-detail {
         height: 40%; min-height: 8; border: round $primary 50%; padding: 0 1;
     }
+    DeploymentsView #deployment-detail:focus { border: round $primary; }
+    DeploymentsView.-zoom-table #deployment-detail { display: none; }
+    DeploymentsView.-zoom-detail #deployment-detail { height: 1fr; }
     """
     TITLE = "Deployments"
     SCOPE = "deployments"
@@ -61,7 +67,9 @@ class DeploymentsView(TableView):
     def compose(self) -> ComposeResult:
         yield from super().compose()
         with VerticalScroll(id="deployment-detail"):
-            yield Static("Select a deployment. n deploys a folder.", id="deployment-fields")
+            yield Static(
+                "Select a deployment. n deploys a folder.", id="deployment-fields", markup=False
+            )
 
     def rows_applied(self) -> None:
         self.show_selected()
@@ -79,7 +87,7 @@ class DeploymentsView(TableView):
             detail.border_title = ""
             fields.update("No deployment selected. n deploys a folder.")
             return
-        detail.border_title = f" {deployment.get('name')} "
+        detail.border_title = Content(f" {deployment.get('name')} ")
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold", no_wrap=True)
         table.add_column(overflow="fold")
@@ -87,16 +95,19 @@ class DeploymentsView(TableView):
             value = deployment.get(name)
             if name == "status":
                 value = status_text(str(value))
-            table.add_row(name, one_line(value, 400))
+            table.add_row(Text(name), Text(one_line(value, 400)))
         url = deployment_url(deployment)
         if url:
             result = self.health.get(url)
-            table.add_row("health", result.text() if result else "not probed (h)")
+            table.add_row(Text("health"), Text(result.text() if result else "not probed (h)"))
         fields.update(table)
         key = str(deployment.get("name"))
         if url and key != self._shown and url not in self.health and self.is_on_screen:
             self._probe(url)
         self._shown = key
+
+    def focus_detail(self) -> None:
+        self.query_one("#deployment-detail", VerticalScroll).focus()
 
     def _selected_or_warn(self) -> dict[str, Any] | None:
         deployment = self.selected()
@@ -139,8 +150,7 @@ class DeploymentsView(TableView):
 
     def action_open_url(self) -> None:
         if url := self._url_or_warn():
-            self.app.open_url(url)
-            self.app.notify(f"Opening {url}")
+            open_url(self.app, url)
 
     def action_probe(self) -> None:
         if url := self._url_or_warn():

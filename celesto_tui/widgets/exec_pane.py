@@ -31,8 +31,11 @@ STREAMS: tuple[Stream, Stream] = ("stdout", "stderr")
 
 @dataclass
 class ExecChunk(Message):
+    """The complete lines of one piece of streamed output (one message per piece, not per
+    line: a command printing 200,000 lines must not flood the message queue)."""
+
     stream: Stream
-    text: str
+    lines: list[str]
 
 
 @dataclass
@@ -96,10 +99,16 @@ class ExecPane(Vertical):
                 id="exec-timeout",
                 restrict=r"[0-9]*",
             )
-        yield Label("", id="exec-error")
-        yield Static("Select a computer, type a command and press Enter.", id="exec-status")
+        yield Label("", id="exec-error", markup=False)
+        yield Static(
+            "Select a computer, type a command and press Enter.", id="exec-status", markup=False
+        )
         yield Input(placeholder="search the output (Enter: next match)", id="exec-search")
         yield OutputLog(id="exec-output")
+
+    def on_mount(self) -> None:
+        if not allowed(self, "exec", "rerun"):
+            self.prompt.placeholder = "read-only: commands do not run"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return allowed(self, "exec", action)
@@ -139,6 +148,9 @@ class ExecPane(Vertical):
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if not allowed(self, "exec", "rerun"):
+            self._error(
+                "Read-only: commands do not run (--read-only, or read_only in the profile)."
+            )
             return
         command = self.prompt.value
         raw_timeout = self.query_one("#exec-timeout", Input).value.strip()
@@ -196,8 +208,8 @@ class ExecPane(Vertical):
                     stream: Stream = "stdout" if kind == "stdout" else "stderr"
                     data = pending[stream] + str(event.get("data", ""))
                     *complete, pending[stream] = data.split("\n")
-                    for line in complete:
-                        self.post_message(ExecChunk(stream, line))
+                    if complete:
+                        self.post_message(ExecChunk(stream, complete))
                 elif kind == "exit":
                     code = event.get("exit_code")
                     exit_code = code if isinstance(code, int) else -1
@@ -217,12 +229,12 @@ class ExecPane(Vertical):
     def _flush(self, pending: dict[str, str]) -> None:
         for stream in STREAMS:
             if pending[stream]:
-                self.post_message(ExecChunk(stream, pending[stream]))
+                self.post_message(ExecChunk(stream, [pending[stream]]))
                 pending[stream] = ""
 
     def on_exec_chunk(self, message: ExecChunk) -> None:
         message.stop()
-        self.output.add(message.stream, message.text)
+        self.output.add_lines(message.stream, message.lines)
 
     def on_exec_ended(self, message: ExecEnded) -> None:
         message.stop()

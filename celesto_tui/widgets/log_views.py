@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -13,12 +16,26 @@ from ..command_log import CommandLog, LogEntry
 from ..errors import ErrorEntry, ErrorLog
 
 
-def selected_index(table: DataTable[str]) -> int | None:
+class LogTable(DataTable[str | Text]):
+    """A log's table: rows keyed by their index in the log, the keys of every table."""
+
+    BINDINGS = bindings("table")
+
+    def __init__(self, id: str) -> None:
+        super().__init__(id=id, cursor_type="row")
+
+
+def selected_index(table: LogTable) -> int | None:
     """Rows are keyed by their index in the log."""
     if not table.row_count:
         return None
     key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
     return int(key) if key is not None else None
+
+
+def local_time(at: datetime) -> str:
+    """The user's wall-clock time (entries are stamped in UTC)."""
+    return at.astimezone().strftime("%H:%M:%S")
 
 
 STATUS_MARKS = {"running": "◐ running", "ok": "✔ ok", "failed": "✖ failed"}
@@ -34,7 +51,7 @@ class CommandLogView(Vertical):
     def __init__(self, log: CommandLog) -> None:
         super().__init__(id="commands")
         self.entries_log = log
-        self.table: DataTable[str] = DataTable(id="commands-table", cursor_type="row")
+        self.table = LogTable("commands-table")
 
     def compose(self) -> ComposeResult:
         yield self.table
@@ -59,11 +76,11 @@ class CommandLogView(Vertical):
             table.clear()
             for index, entry in enumerate(reversed(self.entries_log.entries)):
                 table.add_row(
-                    entry.at.strftime("%H:%M:%S"),
-                    entry.action,
-                    entry.subject,
+                    local_time(entry.at),
+                    Text(entry.action),
+                    Text(entry.subject),
                     STATUS_MARKS.get(entry.status, entry.status),
-                    entry.line,
+                    Text(entry.line),
                     key=str(len(self.entries_log.entries) - 1 - index),
                 )
             if table.row_count:
@@ -99,7 +116,7 @@ class ErrorsView(Vertical):
     def __init__(self, log: ErrorLog) -> None:
         super().__init__(id="errors")
         self.entries_log = log
-        self.table: DataTable[str] = DataTable(id="errors-table", cursor_type="row")
+        self.table = LogTable("errors-table")
 
     def compose(self) -> ComposeResult:
         yield self.table
@@ -118,9 +135,9 @@ class ErrorsView(Vertical):
             table.clear()
             for index, entry in enumerate(reversed(self.entries_log.entries)):
                 table.add_row(
-                    entry.at.strftime("%H:%M:%S"),
-                    entry.source,
-                    entry.summary[:120],
+                    local_time(entry.at),
+                    Text(entry.source),
+                    Text(entry.summary[:120]),
                     key=str(len(self.entries_log.entries) - 1 - index),
                 )
         self._show_detail()

@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.json import JSON
 from rich.table import Table
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -18,7 +19,7 @@ from textual.widgets import Sparkline, Static
 
 from ..bindings import bindings
 from ..context import allowed, dashboard_app
-from ..format import flatten, megabytes, percent
+from ..format import flatten, megabytes, percent, redacted
 
 METRICS_EVERY_S = 10.0
 
@@ -35,7 +36,7 @@ def fields_table(computer: dict[str, Any]) -> Table:
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     for key, value in flatten(computer):
-        table.add_row(key, value)
+        table.add_row(Text(key), Text(value))  # values are the API's: never markup
     return table
 
 
@@ -70,11 +71,12 @@ class OverviewPane(VerticalScroll):
         super().__init__(id="overview-pane")
         self.computer: dict[str, Any] | None = None
         self._metrics_for: str | None = None
+        self._empty = "Select a computer."
 
     def compose(self) -> ComposeResult:
         yield Static("", id="overview-metrics", markup=False)
         yield Sparkline([], id="overview-cpu")
-        yield Static("Select a computer.", id="overview-fields")
+        yield Static("Select a computer.", id="overview-fields", markup=False)
 
     def on_mount(self) -> None:
         self.set_interval(METRICS_EVERY_S, self._refresh_metrics)
@@ -82,16 +84,20 @@ class OverviewPane(VerticalScroll):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return allowed(self, "overview", action)
 
-    def show_computer(self, computer: dict[str, Any] | None) -> None:
+    def show_computer(
+        self, computer: dict[str, Any] | None, empty: str = "Select a computer."
+    ) -> None:
         previous = self.computer
         self.computer = computer
+        self._empty = empty
         self._render_fields()
         if computer is None:
             self._show_metrics(None)
             return
         changed = previous is None or previous.get("id") != computer.get("id")
-        if changed:
-            self._show_metrics(None)
+        if changed or computer.get("status") != "running":
+            self._show_metrics(None)  # a stopped computer has no live metrics to show
+        if changed or (previous is not None and previous.get("status") != "running"):
             self._refresh_metrics()
 
     def watch_raw(self) -> None:
@@ -100,11 +106,11 @@ class OverviewPane(VerticalScroll):
     def _render_fields(self) -> None:
         fields = self.query_one("#overview-fields", Static)
         if self.computer is None:
-            fields.update("Select a computer.")
+            fields.update(self._empty)
         elif self.raw:
-            fields.update(JSON(json.dumps(self.computer, default=str)))
+            fields.update(JSON(json.dumps(redacted(self.computer), default=str)))
         else:
-            fields.update(fields_table(self.computer))
+            fields.update(fields_table(redacted(self.computer)))
 
     def action_toggle_json(self) -> None:
         self.raw = not self.raw
@@ -131,8 +137,11 @@ class OverviewPane(VerticalScroll):
             self.post_message(MetricsFetched(computer_id, dict(data)))
 
     def on_metrics_fetched(self, message: MetricsFetched) -> None:
-        if self.computer is None or self.computer.get("id") != message.computer_id:
+        computer = self.computer
+        if computer is None or computer.get("id") != message.computer_id:
             return
+        if computer.get("status") != "running":
+            return  # it stopped while the request was out
         self._show_metrics(message.observability, message.error)
 
     def _show_metrics(self, data: dict[str, Any] | None, error: str = "") -> None:

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from ..bindings import bindings
+from ..browser import open_url
 from ..context import allowed, dashboard_app
 from ..format import age, status_text
 from ..probe import ProbeResult, probe
@@ -21,6 +22,8 @@ from ..table_model import Cells, Column, Item, TableSpec, ViewParams, build_rows
 from .resource_table import ResourceTable
 
 HEALTH_FIELD = "_health"
+# Shown URLs are probed again this often, so a health result on screen is never older.
+PROBE_EVERY_S = 15.0
 
 
 def port_cells(item: Item, now: datetime) -> Cells:
@@ -39,7 +42,8 @@ PORTS = TableSpec(
         Column("port", "Port", lambda p: p.get("port"), width=6),
         Column("status", "Status", lambda p: p.get("status"), width=14),
         Column("url", "URL", lambda p: p.get("url")),
-        Column("health", "Health", lambda p: p.get(HEALTH_FIELD)),
+        # Probes refresh it every PROBE_EVERY_S: a new result is not a change of the port.
+        Column("health", "Health", lambda p: p.get(HEALTH_FIELD), volatile=True),
         Column("age", "Age", lambda p: p.get("created_at"), width=5, volatile=True),
     ),
     key_column="port",
@@ -72,8 +76,21 @@ class PortsPane(Vertical):
         self.table = ResourceTable(PORTS, id="ports-table")
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="ports-hint")
+        yield Static("", id="ports-hint", markup=False)
         yield self.table
+
+    def on_mount(self) -> None:
+        self.set_interval(PROBE_EVERY_S, self.probe_again)
+
+    def probe_again(self) -> None:
+        """Probe every URL shown again (only while the pane is on screen)."""
+        if not self.is_on_screen:
+            return
+        for port in self.ports:
+            url = port.get("url")
+            if url and str(url) not in self._probing:
+                self._probing.add(str(url))
+                self._probe(str(url))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return allowed(self, "ports", action)
@@ -154,8 +171,7 @@ class PortsPane(Vertical):
 
     def action_open_url(self) -> None:
         if url := self._selected_url():
-            self.app.open_url(url)
-            self.app.notify(f"Opening {url}")
+            open_url(self.app, url)
 
     def action_unpublish(self) -> None:
         port = self.selected_port()

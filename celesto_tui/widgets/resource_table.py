@@ -20,6 +20,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
+from ..bindings import bindings
 from ..format import Category, status_category, status_of_text
 from ..table_model import Cells, Rows, TableSpec
 
@@ -52,6 +53,7 @@ def status_styles(variables: dict[str, str]) -> dict[Category, Style]:
 
 
 class ResourceTable(DataTable[Cell]):
+    BINDINGS = bindings("table")
     DEFAULT_CSS = """
     ResourceTable > .resource-table--changed { background: $warning 25%; }
     ResourceTable > .resource-table--marked { background: $accent 20%; text-style: bold; }
@@ -85,10 +87,12 @@ class ResourceTable(DataTable[Cell]):
     # --- rendering -------------------------------------------------------------------
 
     def _cell(self, index: int, value: str) -> Cell:
+        # Always Text: DataTable parses a str cell as markup, so "[/x]" in a description
+        # would raise (and end the app) and "[b]" would vanish.
         if index == self._status_index:
             style = self._styles.get(status_category(status_of_text(value)), Style())
             return Text(value, style=style)
-        return value
+        return Text(value)
 
     def _row_cells(self, key: str, cells: Cells) -> list[Cell]:
         rendered = [self._cell(i, value) for i, value in enumerate(cells)]

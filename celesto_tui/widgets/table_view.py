@@ -26,6 +26,8 @@ from ..table_model import Rows, TableSpec, ViewParams, build_rows
 from ..ui_state import ViewState
 from .resource_table import ResourceTable
 
+ZOOMS = ("", "table", "detail")
+
 
 class FilterBar(Input):
     """``/`` opens it; typing filters live; Enter keeps the filter, Escape clears it."""
@@ -50,6 +52,9 @@ class TableView(Vertical):
     TableView ResourceTable { height: 1fr; border: round $primary 60%; }
     TableView ResourceTable:focus { border: round $primary; }
     TableView.stale ResourceTable { opacity: 55%; }
+    TableView.-zoom-detail > ResourceTable, TableView.-zoom-detail > FilterBar {
+        display: none;
+    }
     """
     TITLE = ""
     SCOPE: Scope = "computers"
@@ -129,11 +134,12 @@ class TableView(Vertical):
 
     def show_freshness(self, freshness: Freshness, now: float) -> None:
         self.freshness = freshness
-        self.set_class(freshness.state in (State.STALE, State.OFFLINE), "stale")
+        state = freshness.shown(now)
+        self.set_class(state in (State.STALE, State.OFFLINE), "stale")
         subtitle = ""
-        if freshness.state in (State.STALE, State.OFFLINE):
+        if state in (State.STALE, State.OFFLINE):
             age = freshness.age(now)
-            subtitle = f"{freshness.state.value} · " + (
+            subtitle = f"{state.value} · " + (
                 "no data yet" if age is None else f"data {human_seconds(age)} old"
             )
         self.table.border_subtitle = subtitle
@@ -167,6 +173,8 @@ class TableView(Vertical):
     # --- actions ---------------------------------------------------------------------------
 
     def action_filter(self) -> None:
+        if self.zoom == "detail":
+            self.set_zoom("")  # the filter bar sits with the table
         self.filter_bar.add_class("shown")
         self.filter_bar.focus()
 
@@ -210,3 +218,24 @@ class TableView(Vertical):
     def selected(self) -> dict[str, Any] | None:
         key = self.table.selected_key()
         return self.items.get(key) if key is not None else None
+
+    # --- zoom ------------------------------------------------------------------------------
+
+    @property
+    def zoom(self) -> str:
+        """``""`` (table and detail), ``"table"`` or ``"detail"`` alone."""
+        return next((zoom for zoom in ZOOMS if zoom and self.has_class(f"-zoom-{zoom}")), "")
+
+    def action_zoom(self) -> None:
+        self.set_zoom(ZOOMS[(ZOOMS.index(self.zoom) + 1) % len(ZOOMS)])
+
+    def set_zoom(self, zoom: str) -> None:
+        for name in ZOOMS[1:]:
+            self.set_class(zoom == name, f"-zoom-{name}")
+        if zoom == "detail":
+            self.focus_detail()
+        else:
+            self.table.focus()
+
+    def focus_detail(self) -> None:
+        """Hook: focus the detail shown below the table."""

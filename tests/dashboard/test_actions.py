@@ -94,6 +94,12 @@ async def test_stop_asks_first_with_cancel_focused(
         assert row[3] == "◑ stopping"
         local_server.set_faults(None)
         await wait_for(pilot, lambda: status_of(app, computer["id"]) == "stopped", what="stopped")
+        # The toast at the end comes from a poll that shows the computer stopped.
+        await wait_for(
+            pilot,
+            lambda: any(n.message == f"{computer['name']} is stopped." for n in app._notifications),
+            what="the toast that it stopped",
+        )
         line = app.command_log.entries[-1].line
         assert line == f"celesto-tui computer stop {computer['name']} --local"
 
@@ -199,3 +205,69 @@ async def test_bulk_start_asks_and_lists_targets(
         for target in (stopped_computer, other):
             await wait_for(pilot, lambda t=target: status_of(app, t["id"]) == "running")
     await aclient.computers.delete(other["id"])
+
+
+async def test_a_failed_stop_puts_the_row_back_and_says_why(
+    make_app: AppFactory, computer: dict[str, Any], local_server: LocalServer
+) -> None:
+    app = make_app(refresh=0)  # manual: no poll corrects the row behind the test's back
+    async with app.run_test(size=(160, 44), notifications=True) as pilot:
+        await loaded(pilot)
+        await select(pilot, computer["id"])
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        local_server.set_faults("error_rate=1")  # the API fails every request for now
+        await pilot.click("#confirm")
+        log = app.command_log.entries
+        await wait_for(pilot, lambda: log and log[-1].status == "failed", what="the failure")
+        await pilot.pause()
+        # The stop did not happen: the row must not keep saying "stopping".
+        assert status_of(app, computer["id"]) == "running"
+        row = [str(cell) for cell in computers_view(app).table.get_row(computer["id"])]
+        assert row[3] == "● running"
+        messages = [n.title + " " + n.message for n in app._notifications]
+        assert any("Could not stop" in m and "503" in m for m in messages)
+        local_server.set_faults(None)
+
+
+async def test_brackets_in_what_users_type_never_end_the_app(
+    make_app: AppFactory, computer: dict[str, Any]
+) -> None:
+    """Textual reads "[...]" in strings as markup and raises on "[/x]": nothing the user
+    types or the API sends may be read that way."""
+    app = make_app()
+    async with app.run_test(size=(160, 44), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, CreateComputerScreen))
+        dialog = app.screen
+        dialog.query_one("#disk", Input).value = "[/x]"
+        await pilot.pause()
+        assert "(got '[/x]')" in str(dialog.query_one("#disk-error", Static).render())
+        await pilot.press("escape")
+
+        view = computers_view(app)
+        await pilot.press("slash")
+        view.filter_bar.value = "[/x]"
+        await wait_for(pilot, lambda: not view.table.row_count, what="nothing matches")
+        await pilot.pause()
+        fields = view.overview.query_one("#overview-fields", Static)
+        assert '"[/x]"' in str(fields.render())
+        view.filter_bar.value = ""
+        await pilot.press("enter")
+
+        await select(pilot, computer["id"])
+        await pilot.press("e")
+        view.exec_pane.prompt.value = "echo '[/x] [b]not bold'"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: view.exec_pane.last_exit == 0, what="the command")
+        assert ("stdout", "[/x] [b]not bold") in [
+            (line.stream, line.text) for line in view.exec_pane.output.lines_kept
+        ]
+        await pilot.press("escape", "3")
+        log = app.query_one(CommandLogView)
+        await pilot.pause()
+        assert "[/x] [b]not bold" in str(log.table.get_row_at(0)[4])
+        app.notify("The API failed: [/x] went wrong", title="[b]")
+        await pilot.pause()
+        assert app.is_running

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from textual.widgets import Static
 
-from celesto_api import AsyncCelesto
+from celesto_api import AsyncCelesto, limits
 from celesto_api.local import LocalServer
 from celesto_tui.computers_model import COMPUTERS
 from celesto_tui.ui_state import default_state_path
 
-from .conftest import AppFactory, computers_view, loaded, plain, select, wait_for
+from .conftest import AppFactory, computers_view, loaded, local_target, plain, select, wait_for
 
 
 async def test_table_shows_every_column_with_glyph_and_counts(
@@ -191,3 +192,88 @@ async def test_overview_shows_fields_raw_json_and_live_metrics(
         assert computer["id"] in str(fields.render())  # rendered as JSON
         await pilot.press("j", "escape")
         assert not overview.raw and computers_view(app).table.has_focus
+
+
+async def test_the_overview_says_why_nothing_is_selected(
+    make_app: AppFactory, computer: dict[str, Any]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        view = computers_view(app)
+        fields = view.overview.query_one("#overview-fields", Static)
+        await pilot.press("slash", *"no-such-computer-anywhere", "enter")
+        await wait_for(pilot, lambda: not view.table.row_count, what="an empty table")
+        await pilot.pause()
+        text = str(fields.render())
+        assert "No computer matches the filter" in text and "no-such-computer-anywhere" in text
+
+
+async def test_an_empty_account_and_the_list_limit_are_said_plainly(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    with LocalServer(data_dir=tmp_path / "data") as server:
+        app = make_app(target=local_target(server))
+        async with app.run_test(size=(160, 40)) as pilot:
+            await loaded(pilot)
+            fields = computers_view(app).overview.query_one("#overview-fields", Static)
+            assert "No computers yet. Press n to create one." in str(fields.render())
+        # The API lists at most LIST_LIMIT_MAX computers and has no paging.
+        assert server.backend is not None
+        store = server.backend.store
+        project = store.default_project()["id"]
+        for index in range(limits.LIST_LIMIT_MAX + 5):
+            store.insert_computer(
+                {
+                    "id": f"cmp_{index:024d}",
+                    "name": f"many-{index:04d}",
+                    "status": "stopped",
+                    "vcpus": 1,
+                    "ram_mb": 1024,
+                    "disk_size_mb": 5120,
+                    "image": "ubuntu-desktop-24.04",
+                    "template_id": "scratch",
+                    "template_version": "local-1",
+                    "network_mode": "open",
+                    "external_volume_enabled": 0,
+                    "origin": "sdk",
+                    "project_id": project,
+                    "created_at": "2026-01-01T09:30:00.000Z",
+                    "stopped_at": None,
+                    "last_error": None,
+                }
+            )
+        app = make_app(target=local_target(server))
+        async with app.run_test(size=(160, 40)) as pilot:
+            await loaded(pilot)
+            title = plain(computers_view(app).table.border_title)
+            assert f"the first {limits.LIST_LIMIT_MAX} (the API's limit)" in title
+
+
+async def test_a_stopped_computer_shows_no_live_metrics(
+    make_app: AppFactory, aclient: AsyncCelesto
+) -> None:
+    created = await aclient.computers.create()
+    app = make_app(refresh=0.2)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await loaded(pilot)
+        await wait_for(
+            pilot,
+            lambda: app.items["computers"].get(created["id"], {}).get("status") == "running",
+            what="running",
+        )
+        await select(pilot, created["id"])
+        view = computers_view(app)
+        label = view.overview.query_one("#overview-metrics", Static)
+        await wait_for(pilot, lambda: "live: CPU" in str(label.render()), what="live metrics")
+        await aclient.computers.stop(created["id"])
+        await wait_for(
+            pilot,
+            lambda: app.items["computers"][created["id"]]["status"] == "stopped",
+            what="stopped",
+        )
+        await pilot.pause()
+        assert "live" not in str(label.render())
+        row = [str(cell) for cell in view.table.get_row(created["id"])]
+        assert row[9:11] == ["-", "-"]  # CPU%, RAM used
+    await aclient.computers.delete(created["id"])

@@ -8,7 +8,8 @@ from typing import Any
 from textual.widgets import Input, Label
 
 from celesto_tui.screens.confirm import ConfirmScreen
-from celesto_tui.widgets.exec_pane import ExecPane
+from celesto_tui.widgets.exec_pane import ExecChunk, ExecPane
+from celesto_tui.widgets.output_log import MAX_LINES
 
 from .conftest import AppFactory, computers_view, loaded, select, status_of, wait_for
 
@@ -114,3 +115,34 @@ async def test_running_on_a_stopped_computer_offers_to_start_it(
         assert status_of(app, stopped_computer["id"]) == "running"
         actions = [entry.action for entry in app.command_log.entries]
         assert actions == ["start", "run"]
+
+
+async def test_a_flood_of_output_arrives_in_pieces_and_is_capped(
+    make_app: AppFactory, computer: dict[str, Any]
+) -> None:
+    chunks: list[ExecChunk] = []
+
+    def hook(message: object) -> None:
+        if isinstance(message, ExecChunk):
+            chunks.append(message)
+
+    app = make_app()
+    async with app.run_test(size=(160, 48), message_hook=hook) as pilot:
+        await loaded(pilot)
+        await select(pilot, computer["id"])
+        await pilot.press("e")
+        pane = exec_pane(app)
+        pane.prompt.value = "seq 1 60000; printf '\\033[31mred\\033[0m\\n'"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: pane.last_exit == 0, timeout=60, what="the flood to end")
+        lines = pane.output.lines_kept
+        assert len(lines) == MAX_LINES  # the oldest lines went; the newest are all there
+        assert [line.text for line in lines[-3:-1]] == ["60000", "red"]  # escapes removed
+        assert lines[-1].text.startswith("✔ exit 0")
+        # One message per piece of output the API sent, not one per line.
+        assert sum(len(chunk.lines) for chunk in chunks) == 60001
+        assert len(chunks) < 1000
+        await pilot.press("ctrl+f")
+        pane.query_one("#exec-search", Input).value = "59999"
+        await pilot.pause()
+        assert [lines[i].text for i in pane.output.matches] == ["59999"]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from textual.command import CommandPalette
 from textual.pilot import Pilot
-from textual.widgets import Input, OptionList
+from textual.widgets import Input, Label, OptionList
 
 from celesto_tui.app import CelestoApp
 from celesto_tui.bindings import ACTIONS, unsafe_key
@@ -151,7 +151,7 @@ async def test_read_only_hides_every_mutating_action(
     async with app.run_test(size=(160, 40)) as pilot:
         await loaded(pilot)
         await select(pilot, computer["id"])
-        assert "READ-ONLY" in str(app.query_one("#status-line").render())
+        assert "READ-ONLY" in app.status_bar.plain
         footer_actions = {
             b.action for _, b, enabled, *_ in app.screen.active_bindings.values() if enabled
         }
@@ -173,13 +173,15 @@ async def test_read_only_hides_every_mutating_action(
         computers_view(app).filter_bar.value = computer["name"]
         await pilot.press("enter")
         assert computers_view(app).params.filter.text == computer["name"]
-        # The prompt refuses to run commands.
+        # The prompt refuses to run commands, and says so.
         pane = computers_view(app).exec_pane
+        assert "read-only" in pane.prompt.placeholder
         pane.prompt.value = "true"
         pane.query_one(PromptInput).focus()
         await pilot.press("enter")
         await pilot.pause(0.2)
         assert not app.command_log.entries
+        assert "Read-only" in str(pane.query_one("#exec-error", Label).render())
 
 
 async def test_views_switch_with_number_keys(make_app: AppFactory) -> None:
@@ -195,3 +197,74 @@ async def test_views_switch_with_number_keys(make_app: AppFactory) -> None:
             await pilot.press(key)
             assert app.current_view == view
         assert isinstance(app.focused, Input) is False
+
+
+async def test_zoom_cycles_table_detail_and_both(
+    make_app: AppFactory, computer: dict[str, Any]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await select(pilot, computer["id"])
+        view = computers_view(app)
+        detail = view.query_one("#detail")
+        assert detail.display and view.table.display
+        await pilot.press("z")  # the table alone
+        assert not detail.display and view.table.has_focus
+        assert view.table.region.height > 18
+        await pilot.press("z")  # the detail alone, focused
+        assert not view.table.display and detail.display
+        assert app.focused is not None and detail in app.focused.ancestors_with_self
+        await pilot.press("escape")  # back to the table: both show again
+        assert view.zoom == "" and view.table.has_focus and detail.display
+        await pilot.press("z", "e")  # a pane key brings the detail back
+        assert detail.display and view.exec_pane.prompt.has_focus
+
+
+async def test_tables_take_vim_and_home_end_keys(
+    make_app: AppFactory, computer: dict[str, Any], aclient: Any
+) -> None:
+    other = await aclient.computers.create()
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        view = computers_view(app)
+        await wait_for(pilot, lambda: other["id"] in view.table.rows)
+        await select(pilot, computer["id"])
+        last = view.table.row_count - 1
+        await pilot.press("G")
+        assert view.table.cursor_row == last
+        await pilot.press("k")
+        assert view.table.cursor_row == last - 1
+        await pilot.press("g")
+        assert view.table.cursor_row == 0
+        await pilot.press("j")
+        assert view.table.cursor_row == 1
+        await pilot.press("end")
+        assert view.table.cursor_row == last
+        await pilot.press("home")
+        assert view.table.cursor_row == 0
+    await aclient.computers.delete(other["id"])
+
+
+async def test_dialogs_fit_an_80x24_terminal(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, CreateComputerScreen))
+        await pilot.press(*"99")  # an error line makes the dialog taller
+        await pilot.pause()
+        for button in ("#cancel", "#create"):
+            region = app.screen.query_one(button).region
+            assert region.bottom <= 24 and region.right <= 80, (button, region)
+        await pilot.press("escape")
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        frame = app.screen.query_one("HelpScreen > Vertical")
+        assert frame.region.right <= 80 and frame.region.x >= 0
+        await pilot.press("escape")
+        await pilot.press("2", "n")
+        await wait_for(pilot, lambda: isinstance(app.screen, DeployScreen))
+        region = app.screen.query_one("#deploy").region
+        assert region.bottom <= 24 and region.right <= 80, region

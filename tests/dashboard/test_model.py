@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import random
+import webbrowser
 from datetime import UTC, datetime
 from typing import Any
 
 from textual.app import App, ComposeResult
 
 from celesto_api import CelestoNetworkError, CelestoRateLimitError, CelestoServerError
+from celesto_tui.browser import is_console
 from celesto_tui.command_log import Where, computer_line, create_line, deploy_line
 from celesto_tui.computers_model import COMPUTERS
+from celesto_tui.errors import ErrorLog
 from celesto_tui.filtering import Filter
+from celesto_tui.format import redacted
 from celesto_tui.polling import Backoff, Freshness, State
 from celesto_tui.table_model import ViewParams, build_rows
+from celesto_tui.watch import Watcher
 from celesto_tui.widgets.resource_table import REBUILD_AFTER_REMOVALS, ResourceTable
 
 NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
@@ -58,6 +63,21 @@ def test_freshness_states() -> None:
     assert fresh.error == "rate limited (429)"
     fresh.failed(CelestoNetworkError("down"), at=22, retry_in=8)
     assert fresh.state is State.OFFLINE and fresh.age(22) == 11
+
+
+def test_freshness_never_shows_old_data_as_live() -> None:
+    fresh = Freshness(every=2.0)
+    fresh.succeeded(at=100, took_ms=5)
+    assert fresh.shown(101) is State.LIVE
+    assert fresh.shown(109) is State.LIVE  # a slow poll, within the allowance
+    assert fresh.shown(111) is State.STALE  # the poll in flight is hanging: not "live"
+    fresh.succeeded(at=111, took_ms=9000)
+    assert fresh.shown(112) is State.LIVE
+    manual = Freshness(every=None)  # --refresh 0: fresh once, then only on request
+    manual.succeeded(at=100, took_ms=5)
+    assert manual.shown(100) is State.MANUAL and manual.shown(10_000) is State.MANUAL
+    fresh.failed(CelestoServerError("Server error (503): down", status_code=503), 120, 2)
+    assert fresh.error == "Server error (503): down"  # the status once, not "503: … (503)"
 
 
 def test_filter_words_columns_and_negation() -> None:
@@ -124,6 +144,19 @@ async def test_diff_keeps_the_cursor_marks_and_only_touches_changes() -> None:
 
 def test_command_lines_never_carry_secrets() -> None:
     local, cloud = Where(local=True), Where(profile="prod")
+    served = Where(base_url="http://127.0.0.1:8000")
+    assert computer_line(served, "stop", "ada") == (
+        "celesto-tui computer stop ada --base-url http://127.0.0.1:8000"
+    )
+    assert create_line(served, {"cpus": 2}) == (
+        "celesto-tui computer create --cpus 2 --base-url http://127.0.0.1:8000"
+    )
+    elsewhere = Where(local=True, data_dir="/data/my dir")  # the dashboard's --data-dir
+    assert computer_line(elsewhere, "stop", "ada") == (
+        "celesto-tui --data-dir '/data/my dir' computer stop ada --local"
+    )
+    default = Where(profile="prod", base_url="https://api.celesto.ai")
+    assert computer_line(default, "stop", "ada") == "celesto-tui computer stop ada --profile prod"
     assert computer_line(local, "stop", "ada") == "celesto-tui computer stop ada --local"
     assert computer_line(cloud, "stop", "ada") == "celesto-tui computer stop ada --profile prod"
     assert create_line(cloud, {"cpus": 2, "template_id": "scratch"}) == (
@@ -131,3 +164,40 @@ def test_command_lines_never_carry_secrets() -> None:
     )
     line = deploy_line(local, "/src/app", "bot", None, {"API_KEY": "sk-secret"}, None)
     assert "sk-secret" not in line and "--env 'API_KEY=***'" in line
+
+
+def test_text_mode_browsers_are_never_started_on_the_dashboard_terminal() -> None:
+    assert is_console(webbrowser.GenericBrowser("lynx"))  # runs in the foreground until it exits
+    assert is_console(webbrowser.Elinks("elinks"))
+    assert not is_console(webbrowser.BackgroundBrowser("xdg-open"))
+
+
+def test_secrets_never_reach_the_errors_view_or_the_overview() -> None:
+    log = ErrorLog(secrets=["sk_live_secret_key"])
+    try:
+        raise RuntimeError("GET wss://h/t?token=abc123 with sk_live_secret_key failed")
+    except RuntimeError as exc:
+        entry = log.add(NOW, "worker", exc)
+    for text in (entry.summary, entry.details):
+        assert "abc123" not in text and "sk_live_secret_key" not in text
+    computer = {"connection": {"access_url": "https://a.example/x?token=s3cr3t&v=1"}}
+    assert "s3cr3t" not in str(redacted(computer)) and "v=1" in str(redacted(computer))
+
+
+def test_the_watcher_waits_for_where_the_action_leads() -> None:
+    watcher = Watcher()
+    watcher.watch("computers", "cmp_1", "ada", "start", since=10.0)
+    watcher.watch("computers", "cmp_2", "bob", "delete", since=10.0)
+    running = {"cmp_1": {"status": "running"}, "cmp_2": {"status": "deleting"}}
+    assert watcher.settled("computers", running, polled_at=9.0) == []  # sent before the action
+    starting = {"cmp_1": {"status": "starting"}, "cmp_2": {"status": "deleting"}}
+    assert watcher.settled("computers", starting, polled_at=11.0) == []
+    [done] = watcher.settled("computers", running, polled_at=12.0)
+    assert done.text() == "ada is running." and not done.bad
+    [gone] = watcher.settled("computers", {}, polled_at=13.0)
+    assert gone.text() == "bob was deleted."
+    watcher.watch("deployments", "bot", "bot", "deploy", since=20.0)
+    failed = {"bot": {"status": "FAILED", "last_error": "Build failed: no Procfile"}}
+    [broken] = watcher.settled("deployments", failed, polled_at=21.0)
+    assert broken.bad and broken.text() == "bot is FAILED: Build failed: no Procfile"
+    assert watcher.settled("deployments", failed, polled_at=22.0) == []  # told once

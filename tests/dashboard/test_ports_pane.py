@@ -7,6 +7,7 @@ from typing import Any
 from textual.widgets import Button, Input, Static
 
 from celesto_api import Celesto
+from celesto_api.local import LocalServer
 from celesto_tui.screens.confirm import ConfirmScreen
 from celesto_tui.screens.prompt import PromptScreen
 
@@ -16,7 +17,7 @@ PORT = 8000
 
 
 async def test_publish_probe_copy_open_and_unpublish(
-    make_app: AppFactory, client: Celesto, computer: dict[str, Any]
+    make_app: AppFactory, client: Celesto, computer: dict[str, Any], local_server: LocalServer
 ) -> None:
     client.computers.exec(
         computer["id"],
@@ -36,9 +37,13 @@ async def test_publish_probe_copy_open_and_unpublish(
         )
         assert prompt.query_one("#ok", Button).disabled
         prompt.query_one(Input).value = str(PORT)
+        local_server.set_faults("latency_ms=400")  # a slow API: the row must not wait for it
         await pilot.press("enter")
-
         pane = computers_view(app).ports_pane
+        await pilot.pause()
+        assert [(p["port"], p["status"]) for p in pane.ports] == [(PORT, "publishing")]
+        local_server.set_faults(None)
+
         await wait_for(pilot, lambda: pane.ports and pane.ports[0].get("url"), what="the port")
         url = str(pane.ports[0]["url"])
         assert url.startswith("http://127.0.0.1:")
@@ -56,7 +61,16 @@ async def test_publish_probe_copy_open_and_unpublish(
 
         await pilot.press("y")
         assert app.clipboard == url
-        await pilot.press("b")  # opening a browser is the driver's job; it must not fail
+        await pilot.press("b")  # a graphical browser opens it; with none, it is copied
+        await wait_for(
+            pilot,
+            lambda: any(
+                url in n.message and ("Opened" in n.message or "copied" in n.message)
+                for n in app._notifications
+            ),
+            what="the browser toast",
+        )
+        assert app.clipboard == url
 
         await pilot.press("U")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))

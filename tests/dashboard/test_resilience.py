@@ -4,10 +4,12 @@ the header says how stale it is and when the next try is, and recovery is automa
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from celesto_api.local import LocalServer
 from celesto_tui.app import CelestoApp
+from celesto_tui.clock import FrozenClock
 from celesto_tui.polling import State
 from celesto_tui.widgets.status_bar import StatusBar
 
@@ -15,7 +17,7 @@ from .conftest import AppFactory, loaded, local_target, wait_for
 
 
 def header(app: CelestoApp) -> str:
-    return str(app.query_one("#status-line").render())
+    return app.status_bar.plain
 
 
 def notifications(app: CelestoApp) -> list[str]:
@@ -37,7 +39,7 @@ async def test_server_errors_keep_the_data_then_recover(
         assert computer["id"] in view.table.rows  # the data stays
         assert view.has_class("stale")  # dimmed
         text = header(app)
-        assert "stale" in text and "data" in text and "old" in text and "retry in" in text
+        assert "stale" in text and "computers" in text and "old" in text and "retry in" in text
         assert "503" in text
         assert app.query_one(StatusBar).has_class("stale")
         assert "stale" in str(view.table.border_subtitle)
@@ -121,3 +123,53 @@ async def test_a_bug_in_a_worker_lands_in_the_errors_view(
         await pilot.press("c")
         assert not app.error_log.entries
         assert app.is_running
+
+
+async def test_a_hanging_poll_turns_the_header_stale(
+    make_app: AppFactory, local_server: LocalServer, computer: dict[str, Any]
+) -> None:
+    clock = FrozenClock(datetime.now(UTC))
+    app = make_app(refresh=0.2, clock=clock)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        app.pollers["deployments"].stop()
+        poller, view = app.pollers["computers"], app.views["computers"]
+        local_server.set_faults("latency_ms=2000")  # the API is slow to answer, not failing
+        await wait_for(pilot, lambda: poller.in_flight, what="a poll in flight")
+        clock.advance(60)  # a minute passes with no answer
+        app.update_header()
+        await pilot.pause()
+        text = header(app)
+        assert "● live" not in text
+        assert "stale" in text and "1m00s old" in text and "waiting for the API" in text
+        assert view.has_class("stale")
+        local_server.set_faults(None)
+        polls = poller.polls
+        await wait_for(pilot, lambda: poller.polls > polls, what="the slow poll to answer")
+        app.update_header()
+        assert "● live" in header(app) and not view.has_class("stale")
+
+
+async def test_manual_refresh_never_claims_to_be_live(make_app: AppFactory) -> None:
+    app = make_app(refresh=0)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        text = header(app)
+        assert "manual" in text and "r refreshes" in text and "live" not in text
+
+
+async def test_the_header_keeps_freshness_and_retry_visible_at_80_columns(
+    make_app: AppFactory, local_server: LocalServer
+) -> None:
+    app = make_app(refresh=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        app.pollers["deployments"].stop()
+        poller = app.pollers["computers"]
+        local_server.set_faults("error_rate=1")
+        await wait_for(pilot, lambda: poller.freshness.state is State.STALE, what="stale")
+        app.update_header()
+        await pilot.pause()
+        line = app.status_bar.freshness_label.render_line(0).text  # what is on screen
+        assert "stale" in line and "old" in line and ("retry in" in line or "retrying" in line)
+        local_server.set_faults(None)

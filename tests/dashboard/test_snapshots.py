@@ -111,6 +111,16 @@ async def _seed(server: LocalServer) -> None:
         )
 
 
+@pytest.fixture(autouse=True)
+def _utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Log times are shown in local time: pin the zone so the snapshots do not depend on it."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
     with LocalServer(data_dir=tmp_path_factory.mktemp("snapshots")) as server:

@@ -10,14 +10,14 @@ from click.testing import CliRunner
 
 from celesto_api.local import LocalServer
 from celesto_tui.cli import main
-from celesto_tui.target import open_target
+from celesto_tui.target import Target, open_target
 from celesto_tui.ui_state import UiState, ViewState, default_state_path, load_state
 
 from .conftest import AppFactory, computers_view, loaded, local_target, select, wait_for
 
 
 def header(app: Any) -> str:
-    return str(app.query_one("#status-line").render())
+    return app.status_bar.plain
 
 
 async def test_without_a_key_the_embedded_backend_runs_and_says_how_to_add_one(
@@ -37,19 +37,40 @@ async def test_without_a_key_the_embedded_backend_runs_and_says_how_to_add_one(
             assert "auth login" in str(hint.render())
 
 
-async def test_explicit_local_has_no_hint_and_a_cloud_target_names_its_profile(
-    make_app: AppFactory, local_server: LocalServer
+async def test_explicit_local_has_no_hint_and_a_remote_target_names_its_profile(
+    make_app: AppFactory, local_server: LocalServer, computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 40)) as pilot:
         await loaded(pilot)
         assert not app.query_one("#status-hint").has_class("shown")
-    cloud = local_target(local_server, local=False, profile="prod", label="prod", isolation=None)
-    app = make_app(target=cloud)
+    # `celesto-tui local serve` reached by URL: a server on this machine, never "cloud".
+    remote = local_target(local_server, local=False, profile="prod", label="prod", isolation=None)
+    app = make_app(target=remote)
     async with app.run_test(size=(160, 40)) as pilot:
         await loaded(pilot)
         host = local_server.base_url.removeprefix("http://")
-        assert f"cloud · profile prod · {host}" in header(app)
+        assert f"local server · profile prod · {host}" in header(app)
+        assert "cloud" not in header(app)
+        # Its command lines name the server, so pasting one reaches the same place.
+        await select(pilot, computer["id"])
+        await pilot.press("e", *"true", "enter")
+        await wait_for(pilot, lambda: app.command_log.entries, what="the log line")
+        assert app.command_log.entries[-1].line == (
+            f"celesto-tui computer run {computer['name']} true --timeout 30 --profile prod "
+            f"--base-url {local_server.base_url}"
+        )
+        assert local_server.api_key not in app.command_log.entries[-1].line
+
+
+def test_the_header_calls_only_the_celesto_cloud_cloud() -> None:
+    def kind(url: str) -> str:
+        return Target(url, "sk_x", "x", local=False).kind
+
+    assert kind("https://api.celesto.ai") == "cloud"
+    assert kind("http://127.0.0.1:8000") == "local server"
+    assert kind("http://[::1]:8000") == "local server"
+    assert kind("https://celesto.example.com") == "server"
 
 
 def test_cli_has_the_dashboard_options() -> None:

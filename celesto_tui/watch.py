@@ -1,0 +1,73 @@
+"""Following an action to its end: one toast when the computer or deployment gets there.
+
+An action's own toast says the API accepted it ("Starting ada: requested."); the state it
+leads to comes later, through the polls. The app watches what each action asked for and
+tells the user when a poll shows it (or shows it went wrong).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .format import one_line, status_category
+
+GONE = ""  # the status a delete waits for: not listed any more
+# verb -> the statuses that end it ("error"/"FAILED" end everything)
+OUTCOMES: dict[str, frozenset[str]] = {
+    "create": frozenset({"running"}),
+    "start": frozenset({"running"}),
+    "stop": frozenset({"stopped"}),
+    "delete": frozenset({GONE, "deleted"}),
+    "deploy": frozenset({"READY", "STOPPED"}),
+}
+SUMMARY_AFTER = 3  # more settled at once than this: one toast for all
+
+
+@dataclass(frozen=True)
+class Settled:
+    name: str
+    status: str  # GONE when it is no longer listed
+    error: str = ""
+
+    @property
+    def bad(self) -> bool:
+        return status_category(self.status) == "bad"
+
+    def text(self) -> str:
+        if self.status in (GONE, "deleted"):
+            return f"{self.name} was deleted."
+        error = f": {self.error}" if self.bad and self.error else "."
+        return f"{self.name} is {self.status}{error}"
+
+
+class Watcher:
+    def __init__(self) -> None:
+        # (kind, key) -> name, verb, since (monotonic time of the action)
+        self._watched: dict[tuple[str, str], tuple[str, str, float]] = {}
+
+    def watch(self, kind: str, key: str, name: str, verb: str, since: float) -> None:
+        self._watched[(kind, key)] = (name, verb, since)
+
+    def forget(self, kind: str, key: str) -> None:
+        self._watched.pop((kind, key), None)
+
+    def settled(
+        self, kind: str, items: Mapping[str, Mapping[str, Any]], polled_at: float
+    ) -> list[Settled]:
+        """What a poll of ``kind`` (items by key, sent at ``polled_at``) shows has ended;
+        those are no longer watched. A poll sent before the action says nothing about it."""
+        done: list[Settled] = []
+        for (watched_kind, key), (name, verb, since) in list(self._watched.items()):
+            if watched_kind != kind or polled_at < since:
+                continue
+            item = items.get(key)
+            status = GONE if item is None else str(item.get("status", ""))
+            ended = status in OUTCOMES[verb] or status == GONE
+            if not ended and status_category(status) != "bad":
+                continue
+            error = one_line(item.get("last_error"), 200) if item is not None else ""
+            done.append(Settled(name, status, "" if error == "-" else error))
+            del self._watched[(watched_kind, key)]
+        return done
