@@ -20,12 +20,16 @@ from celesto_api.local.server import exposure_warning
 
 
 @contextmanager
-def serve(data_dir: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+def serve(
+    data_dir: Path, *args: str, own_group: bool = False
+) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "celesto_tui", "local", "serve", "--data-dir", str(data_dir), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A job of its own, as a shell starts it: Ctrl-C then signals the whole group.
+        start_new_session=own_group,
     )
     try:
         assert process.stdout is not None
@@ -65,6 +69,23 @@ def test_ready_line_and_graceful_sigterm(tmp_path: Path) -> None:
         headers = {"Authorization": f"Bearer {ready['api_key']}"}
         with httpx.Client(base_url=ready["base_url"], headers=headers) as client:
             assert client.get(f"/v1/computers/{computer['id']}").json()["status"] == "stopped"
+
+
+def test_ctrl_c_in_the_terminal_stops_computers_cleanly(tmp_path: Path) -> None:
+    """Ctrl-C reaches every process of the foreground group; the sandboxes must not die
+    of it before the server stops them, or they come back as `error`."""
+    with serve(tmp_path, own_group=True) as (process, ready):
+        headers = {"Authorization": f"Bearer {ready['api_key']}"}
+        with httpx.Client(base_url=ready["base_url"], headers=headers) as client:
+            computer = client.post("/v1/computers", json={}).json()
+            _wait_running(client, computer["id"])
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(20) == 0
+    with serve(tmp_path) as (_process, ready):
+        headers = {"Authorization": f"Bearer {ready['api_key']}"}
+        with httpx.Client(base_url=ready["base_url"], headers=headers) as client:
+            after = client.get(f"/v1/computers/{computer['id']}").json()
+            assert (after["status"], after.get("last_error")) == ("stopped", None)
 
 
 def _sandbox_pids(hostname: str) -> list[int]:

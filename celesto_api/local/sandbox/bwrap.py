@@ -306,6 +306,9 @@ class BwrapDriver:
                 preexec_fn=launcher,
                 env={"PATH": SANDBOX_PATH},
                 cwd="/",
+                # Out of the server's process group: a Ctrl-C in the server's terminal
+                # must not kill the sandboxes before the server stops them cleanly.
+                start_new_session=True,
             )
         except BaseException as exc:
             os.close(status_r)
