@@ -66,7 +66,7 @@ class CelestoApp(App[None]):
     def __init__(
         self,
         target: Target,
-        refresh_seconds: float = 2.0,
+        refresh_seconds: float | None = None,
         read_only: bool = False,
         *,
         clock: Clock | None = None,
@@ -77,9 +77,11 @@ class CelestoApp(App[None]):
     ) -> None:
         super().__init__()
         self.target = target
-        self.refresh_seconds = refresh_seconds
         self.clock: Clock = clock or SystemClock()
         self.settings = settings if settings is not None else load_settings(target.profile)
+        self.refresh_seconds = (
+            refresh_seconds if refresh_seconds is not None else self.settings.refresh
+        )
         self.read_only = read_only or self.settings.read_only
         self.keymap: dict[str, str] = dict(self.settings.keymap)
         self.state_path = state_path or default_state_path()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from .commands import register as register_commands
 from .commands.usage import CelestoGroup
 from .local_cli import local_group
+from .refresh import refresh_problem
 
 ROOT_EPILOG = """\b
 Examples:
@@ -29,6 +31,12 @@ after the command or before it (celesto-tui --json computer list).
 Exit status: 0 success; 1 API or command error (one line on stderr); 2 usage error;
 `computer run` exits with the remote command's exit code.
 """
+
+
+def _check_refresh(_ctx: click.Context, _param: click.Parameter, value: float | None) -> Any:
+    if value is not None and (problem := refresh_problem(value)):
+        raise click.BadParameter(f"{value:g} {problem}")
+    return value
 
 
 @click.group(
@@ -61,10 +69,11 @@ Exit status: 0 success; 1 API or command error (one line on stderr); 2 usage err
 @click.option("--read-only", is_flag=True, help="Hide every action that changes anything.")
 @click.option(
     "--refresh",
-    type=click.FloatRange(0, 3600),
-    default=2.0,
-    show_default=True,
-    help="Seconds between refreshes (0 = manual, press r).",
+    type=float,
+    callback=_check_refresh,
+    metavar="SECONDS",
+    help="Seconds between refreshes: 0 = manual (press r), else 0.5-3600 "
+    "[default: refresh in the config file, else 2].",
 )
 @click.option(
     "--terminal",
@@ -87,7 +96,7 @@ def main(
     json_output: bool,
     data_dir: Path | None,
     read_only: bool,
-    refresh: float,
+    refresh: float | None,
     terminal: str | None,
     theme: str | None,
 ) -> None:

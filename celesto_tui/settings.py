@@ -3,6 +3,7 @@
 The dashboard only reads this file, never writes it::
 
     theme = "nord"            # default theme (the last one picked in the app wins)
+    refresh = 5               # seconds between polls (0 = manual); --refresh wins
 
     [keymap]                  # binding id = keys (comma-separated for several)
     create = "ctrl+n"
@@ -10,6 +11,7 @@ The dashboard only reads this file, never writes it::
 
     [profiles.prod]
     read_only = true          # this profile always opens read-only
+    refresh = 10              # and polls less often
 
 Problems (unknown ids, unsafe keys) do not stop the app: they are listed in its errors view.
 """
@@ -24,6 +26,7 @@ from celesto_api import CelestoError
 from celesto_api._config import config_path, load_config_file
 
 from .bindings import DESTRUCTIVE_IDS, IDS, unsafe_key
+from .refresh import DEFAULT_REFRESH_S, refresh_problem
 
 
 @dataclass
@@ -31,6 +34,7 @@ class Settings:
     keymap: dict[str, str] = field(default_factory=dict)
     theme: str | None = None
     read_only: bool = False
+    refresh: float = DEFAULT_REFRESH_S
     problems: list[str] = field(default_factory=list)
     path: Path | None = None
 
@@ -71,8 +75,21 @@ def load_settings(profile: str | None = None, path: Path | None = None) -> Setti
     theme = data.get("theme")
     if isinstance(theme, str) and theme:
         settings.theme = theme
+    _refresh(data, "refresh", settings)
     profiles = data.get("profiles")
     entry = profiles.get(profile) if isinstance(profiles, dict) and profile else None
     if isinstance(entry, dict):
         settings.read_only = entry.get("read_only") is True
+        _refresh(entry, f"profiles.{profile}.refresh", settings)
     return settings
+
+
+def _refresh(table: dict[str, Any], where: str, settings: Settings) -> None:
+    if "refresh" not in table:
+        return
+    value = table["refresh"]
+    problem = refresh_problem(value)
+    if problem:
+        settings.problems.append(f"{where} = {value!r} ignored: {problem}")
+    else:
+        settings.refresh = float(value)

@@ -6,10 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from celesto_api.local import LocalServer
+from celesto_tui.app import CelestoApp
 from celesto_tui.cli import main
+from celesto_tui.settings import Settings, load_settings
 from celesto_tui.target import Target, open_target
 from celesto_tui.ui_state import UiState, ViewState, default_state_path, load_state
 
@@ -78,6 +81,39 @@ def test_cli_has_the_dashboard_options() -> None:
     assert result.exit_code == 0
     for option in ("--local", "--read-only", "--refresh", "--terminal", "--theme", "--profile"):
         assert option in result.output
+
+
+def test_refresh_option_edges_are_usage_errors() -> None:
+    for bad in ("0.4", "3601", "-1", "soon"):
+        result = CliRunner().invoke(main, ["--refresh", bad])
+        assert result.exit_code == 2, (bad, result.output)
+        assert "--refresh" in result.output
+
+
+def test_refresh_from_the_config_file_and_its_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "config.toml").write_text(
+        "refresh = 5\n[profiles.prod]\nrefresh = 0.5\n[profiles.bad]\nrefresh = 0.1\n"
+    )
+    monkeypatch.setenv("CELESTO_CONFIG_DIR", str(tmp_path))
+    assert load_settings().refresh == 5
+    assert load_settings("prod").refresh == 0.5
+    bad = load_settings("bad")
+    assert bad.refresh == 5  # the top-level value stands; the bad one is reported
+    assert bad.problems == [
+        "profiles.bad.refresh = 0.1 ignored: must be 0 (manual) or between 0.5 and 3600 seconds"
+    ]
+    assert load_settings().refresh == 5 and not load_settings().problems
+
+
+def test_the_app_polls_at_the_configured_interval_unless_told(
+    local_server: LocalServer,
+) -> None:
+    target = local_target(local_server)
+    assert CelestoApp(target, settings=Settings(refresh=7)).refresh_seconds == 7
+    told = CelestoApp(target, refresh_seconds=0, settings=Settings(refresh=7))
+    assert told.refresh_seconds == 0
 
 
 async def test_theme_option_is_applied_and_a_picked_theme_is_remembered(
