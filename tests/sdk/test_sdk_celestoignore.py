@@ -116,6 +116,14 @@ def test_unparsable_ignore_file_warns_and_does_not_filter(tmp_path: Path) -> Non
     assert names == {"main.py", "app.log", ".celestoignore"}
 
 
+def test_ignore_file_that_cannot_be_read_warns(tmp_path: Path) -> None:
+    """A `.celestoignore` that is a directory fails to read for every user, root included."""
+    make_tree(tmp_path, ["main.py", "app.log", ".celestoignore/notes.txt"])
+    with pytest.warns(CelestoIgnoreWarning):
+        names = bundled(tmp_path)
+    assert names == {"main.py", "app.log", ".celestoignore/notes.txt"}
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can read a 0000 file")
 def test_permission_denied_ignore_file_warns(tmp_path: Path) -> None:
     make_tree(tmp_path, ["main.py", "app.log"], ignore="*.log\n")
