@@ -13,10 +13,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from celesto_api import CelestoError, Computer
+from celesto_api import CelestoError, CelestoNotFoundError, Computer, Deployment
 from celesto_api import _validation as check
 
-from .command_log import LogEntry, Where, computer_line, create_line, deploy_line
+from .command_log import LogEntry, Where, computer_line, create_line, deploy_line, deployment_line
 from .errors import explain
 from .format import TRANSITIONAL
 from .messages import ActionFinished, ItemsChanged, Navigate, OpenScreen
@@ -36,7 +36,13 @@ WAIT_POLL_S = 0.3
 TRANSITIONS = {"start": "starting", "stop": "stopping", "delete": "deleting"}
 PAST = {"start": "Starting", "stop": "Stopping", "delete": "Deleting"}
 
+CLOUD_DEPLOYMENTS_HINT = "Manage cloud deployments at https://celesto.ai."
+
 Item = dict[str, Any]
+
+
+class NotOffered(Exception):
+    """The API has no such endpoint (the cloud has no deployment stop, delete or logs)."""
 
 
 def _ports(computer: Item) -> list[dict[str, Any]]:
@@ -46,6 +52,11 @@ def _ports(computer: Item) -> list[dict[str, Any]]:
 
 def _names(targets: Sequence[Item]) -> list[str]:
     return [f"{t.get('name')}  ({t.get('id')}, {t.get('status')})" for t in targets]
+
+
+def _deployment_label(deployment: Item) -> str:
+    url = deployment.get("url") or "no URL"
+    return f"{deployment.get('name')}  ({deployment.get('status')}, {url})"
 
 
 class Actions:
@@ -448,6 +459,7 @@ class Actions:
             self.app.notify(explain(exc), title="Deploy failed", severity="error", timeout=10)
             return
         name = str(deployment["name"])
+        self.app.pending_deployments.pop(name, None)  # deployed again right after a delete
         self._watch("deployments", name, name, "deploy")
         self._show([dict(deployment)], kind="deployments")
         self.app.post_message(Navigate("deployments", name))
@@ -457,6 +469,92 @@ class Actions:
             title="Deploy started",
         )
 
+    async def _local_only(self, name: str, what: str, call: Callable[[], Awaitable[Any]]) -> Any:
+        """A call to an endpoint only the embedded local backend has: when the deployment
+        exists but the API does not know the endpoint (the cloud), say so, as the CLI does,
+        instead of "not found"."""
+        try:
+            return await call()
+        except CelestoNotFoundError:
+            await self.app.api.deployment.get(name)  # "not found" when the deployment is gone
+            raise NotOffered(
+                f"{self.app.target.base_url} does not offer deployment {what}; only the "
+                f"embedded local backend does. {CLOUD_DEPLOYMENTS_HINT}"
+            ) from None
+
+    def deployment_stop(self, deployment: Item) -> None:
+        name = str(deployment["name"])
+        if self._deployment_busy(deployment):
+            return
+        if deployment.get("status") == "STOPPED":
+            self.app.notify(f"{name} is already stopped.", severity="warning")
+            return
+        self._confirm(
+            ConfirmScreen(
+                f"Stop deployment {name}?",
+                [_deployment_label(deployment)],
+                verb="Stop",
+                note="Its URL answers 503 until it is deployed again; its files are kept.",
+            ),
+            lambda: self._deployment_change("stop", deployment),
+        )
+
+    def deployment_delete(self, deployment: Item) -> None:
+        name = str(deployment["name"])
+        if self._deployment_busy(deployment):
+            return
+        self._confirm(
+            ConfirmScreen(
+                f"Delete deployment {name} with its files and logs? This cannot be undone.",
+                [_deployment_label(deployment)],
+                verb="Delete",
+                typed=name,
+                danger=True,
+                note=f"On {self.app.target.where}. Its app stops and its URL goes away.",
+            ),
+            lambda: self._deployment_change("delete", deployment),
+        )
+
+    def _deployment_busy(self, deployment: Item) -> bool:
+        pending = self.app.pending_deployments.get(str(deployment["name"]))
+        if pending is not None:
+            self.app.notify(f"{deployment['name']} is {pending} already.", severity="warning")
+        return pending is not None
+
+    def _deployment_change(self, verb: str, deployment: Item) -> None:
+        name = str(deployment["name"])
+        self.app.pending_deployments[name] = TRANSITIONS[verb]
+        self._show([dict(deployment, status=TRANSITIONS[verb])], kind="deployments")
+        line = deployment_line(self.where, verb, name, force=verb == "delete")
+        entry = self.log(verb, name, line)
+        self.app.notify(f"{PAST[verb]} deployment {name}…", timeout=3)
+        self._spawn(self._deployment_work(verb, deployment, entry))
+
+    async def _deployment_work(self, verb: str, deployment: Item, entry: LogEntry) -> None:
+        name = str(deployment["name"])
+        api = self.app.api.deployment
+        call = api.stop if verb == "stop" else api.delete
+        try:
+            result: Deployment = await self._local_only(name, verb, lambda: call(name))
+        except (CelestoError, NotOffered) as exc:
+            self.app.pending_deployments.pop(name, None)
+            self._show([dict(deployment)], kind="deployments")  # it did not happen: as it was
+            why = str(exc) if isinstance(exc, NotOffered) else explain(exc, self.app.target.where)
+            self.finish(entry, False, why, kind="deployments")
+            self.app.notify(why, title=f"Could not {verb} {name}", severity="error", timeout=10)
+            return
+        if verb == "delete":
+            # "deleting" stays until a poll no longer lists it: a poll sent before the
+            # delete must not bring the row back as it was.
+            self._show([], kind="deployments", removed=[name])
+            self.finish(entry, True, "deleted", kind="deployments")
+            self.app.notify(f"Deleted deployment {name}.", title="Delete")
+            return
+        self.app.pending_deployments.pop(name, None)
+        self._show([dict(result)], kind="deployments")
+        self.finish(entry, True, f"{name} is {result.get('status')}", kind="deployments")
+        self.app.notify(f"{name} is {result.get('status')}.", title="Stop")
+
     def deployment_logs(self, deployment: Item) -> None:
         self._spawn(self._logs_work(deployment), group="dialog")
 
@@ -464,11 +562,14 @@ class Actions:
         name = str(deployment["name"])
         error = deployment.get("last_error")
         parts = []
+        api = self.app.api.deployment
         try:
-            result = await self.app.api.request("GET", f"/v1/deploy/apps/{name}/logs")
-            parts.append(str(result.get("raw_response", "")) if isinstance(result, dict) else "")
+            logs = await self._local_only(name, "logs", lambda: api.logs(name))
+            parts.append(str(logs).rstrip("\n") or f"(no logs for {name} yet)")
+        except NotOffered as exc:
+            parts.append(f"({exc})")
         except CelestoError as exc:
-            parts.append(f"(no build log from this API: {explain(exc)})")
+            parts.append(f"(no build log: {explain(exc, self.app.target.where)})")
         if error:
             parts.append(f"\n── last error ──\n{error}")
         text = "\n".join(parts).strip() or "(empty)"

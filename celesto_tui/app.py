@@ -97,6 +97,7 @@ class CelestoApp(App[None]):
         # Status of computers whose action is in flight: a poll that started before the
         # action must not flip the row back (cleared when the API answers).
         self.pending_status: dict[str, str] = {}
+        self.pending_deployments: dict[str, str] = {}  # the same, for deployments by name
         # Live metrics from the observability endpoint, for computers the list gives none.
         self.metrics_overlay: dict[str, dict[str, Any]] = {}
         self._metrics_at = float("-inf")
@@ -219,7 +220,16 @@ class CelestoApp(App[None]):
         await asyncio.gather(*(one(computer_id) for computer_id in computer_ids))
 
     async def _fetch_deployments(self) -> list[dict[str, Any]]:
-        return [dict(deployment) for deployment in await self.poll_api.deployment.list()]
+        deployments = [dict(deployment) for deployment in await self.poll_api.deployment.list()]
+        listed = {str(deployment.get("name")) for deployment in deployments}
+        for name, status in list(self.pending_deployments.items()):
+            if status == "deleting" and name not in listed:
+                del self.pending_deployments[name]  # the delete is done
+        for deployment in deployments:
+            pending = self.pending_deployments.get(str(deployment.get("name")))
+            if pending is not None:
+                deployment["status"] = pending
+        return deployments
 
     async def _fetch_templates(self) -> None:
         try:
@@ -408,11 +418,25 @@ class CelestoApp(App[None]):
             self.notify(f"The terminal pane is not available: {exc}", severity="error")
             return
         if self._terminals is None:
-            self._terminals = TerminalsScreen(self.api)
+            kept = self.ui_state.terminals_of(self._terminals_key) if self._terminals_key else {}
+            self._terminals = TerminalsScreen(self.api, kept_terminals=kept)
             self.install_screen(self._terminals, "terminals")
         self._terminals.open_terminal(computer_id, name)
         if self.screen is not self._terminals:
             self.push_screen("terminals")
+
+    @property
+    def _terminals_key(self) -> str | None:
+        """Where the terminal ids of this target are kept: its base URL. Not for the
+        embedded backend in this process: its shells end with the app, and its port changes."""
+        return None if self.target.local else self.target.base_url.rstrip("/")
+
+    def on_terminals_screen_terminal_ids_changed(self, message: Any) -> None:
+        """Remember which terminal each computer has (`TerminalsScreen.TerminalIdsChanged`;
+        the terminal module is imported only when a terminal opens)."""
+        key = self._terminals_key
+        if key is not None and self.ui_state.set_terminals(key, message.terminal_ids):
+            self.save_state()
 
     def _open_terminal_by_name(self, name: str) -> None:
         for computer in self.items["computers"].values():

@@ -8,7 +8,7 @@ a single ctrl-key). The help screen and the command palette are generated from h
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,6 +26,7 @@ Scope = Literal[
     "deployments",
     "commands",
     "errors",
+    "terminals",
 ]
 
 SCOPE_TITLES: dict[Scope, str] = {
@@ -40,6 +41,7 @@ SCOPE_TITLES: dict[Scope, str] = {
     "deployments": "Deployments",
     "commands": "Command log",
     "errors": "Errors",
+    "terminals": "Terminal (t on a computer)",
 }
 
 
@@ -172,6 +174,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
       show=False),
     A("deployment-logs", "l", "logs", "Logs", "Show the build log and the last error",
       "deployments"),
+    A("deployment-stop", "x", "stop", "Stop",
+      "Stop the selected deployment's app (local backend; deploying again starts it)",
+      "deployments", mutating=True, destructive=True),
+    A("deployment-delete", "D", "delete", "Delete",
+      "Delete the selected deployment with its files (local backend)", "deployments",
+      mutating=True, destructive=True),
     A("copy-url", "y", "copy_url", "Copy URL", "Copy the deployment's URL", "deployments"),
     A("open-url", "b", "open_url", "Browser", "Open the deployment's URL", "deployments"),
     A("probe", "h", "probe", "Probe", "Check the URL: HTTP status and latency",
@@ -180,6 +188,36 @@ ACTIONS: tuple[ActionSpec, ...] = (
     A("copy-command", "y", "copy_command", "Copy line", "Copy the command line", "commands"),
     A("copy-error", "y", "copy_error", "Copy", "Copy the error with its details", "errors"),
     A("clear-errors", "c", "clear_errors", "Clear", "Forget every error shown", "errors"),
+)
+
+# The terminals screen (`screens/terminals.py`). Not in ACTIONS: they act on the terminal
+# tabs, so the dashboard's palette has nothing to run them on. The leave key is not a
+# binding either (the terminal itself handles it, so that it works while the shell has
+# every other key); only the first of its keys is used.
+LEAVE_KEY_ID = "terminals.leave"
+DEFAULT_LEAVE_KEY = "ctrl+]"  # the Celesto detach key
+TERMINAL_LEAVE = A(LEAVE_KEY_ID, DEFAULT_LEAVE_KEY, "leave", "Dashboard",
+                   "Leave the terminal for the dashboard (the shell keeps running)",
+                   "terminals")
+TERMINAL_ACTIONS: tuple[ActionSpec, ...] = (
+    A("terminals.next-tab", "ctrl+pagedown", "next_tab", "Next tab", "Next terminal tab",
+      "terminals", priority=True),
+    A("terminals.previous-tab", "ctrl+pageup", "previous_tab", "Prev tab",
+      "Previous terminal tab", "terminals", priority=True),
+    A("terminals.close-tab", "ctrl+f4", "close_tab", "Detach tab",
+      "Detach the terminal and close its tab (the shell keeps running; t reattaches)",
+      "terminals", priority=True),
+    A("terminals.pop-out", "ctrl+f11", "pop_out", "Pop out",
+      "Pop out: the shell gets the whole real terminal; its leave key comes back", "terminals",
+      priority=True),
+    A("terminals.back", "escape", "back", "Dashboard",
+      "Back to the dashboard when no terminal has the focus", "terminals"),
+)
+# Keys of the terminal itself: fixed (the program gets every other key), so no binding id.
+TERMINAL_FIXED_KEYS: tuple[tuple[str, str], ...] = (
+    ("shift+pageup", "Scroll up through the terminal's own scrollback"),
+    ("shift+pagedown", "Scroll down again, back to the live screen"),
+    ("enter", "When detached or ended: reattach, or open a new shell"),
 )
 # fmt: on
 del A
@@ -196,12 +234,12 @@ DIALOG_IDS = frozenset(
         "text-copy",
     }
 )
-IDS = frozenset(spec.id for spec in ACTIONS) | DIALOG_IDS
+IDS = frozenset(spec.id for spec in (*ACTIONS, TERMINAL_LEAVE, *TERMINAL_ACTIONS)) | DIALOG_IDS
 DESTRUCTIVE_IDS = frozenset(spec.id for spec in ACTIONS if spec.destructive)
 
 
 def specs(scope: Scope) -> tuple[ActionSpec, ...]:
-    return tuple(spec for spec in ACTIONS if spec.scope == scope)
+    return tuple(spec for spec in (*ACTIONS, *TERMINAL_ACTIONS) if spec.scope == scope)
 
 
 def bindings(scope: Scope) -> list[BindingType]:
@@ -213,7 +251,7 @@ def mutating_actions(scope: Scope) -> frozenset[str]:
     return frozenset(spec.action.split("(")[0] for spec in specs(scope) if spec.mutating)
 
 
-def effective_keys(spec: ActionSpec, keymap: dict[str, str]) -> str:
+def effective_keys(spec: ActionSpec, keymap: Mapping[str, str]) -> str:
     return keymap.get(spec.id, spec.keys)
 
 
@@ -224,6 +262,11 @@ def unsafe_key(keys: str) -> str | None:
         if parts[0] == "ctrl" and len(parts) == 2:
             return key.strip()
     return None
+
+
+def leave_key(keymap: Mapping[str, str]) -> str:
+    """The terminal's leave key: the first key the keymap gives ``terminals.leave``."""
+    return effective_keys(TERMINAL_LEAVE, keymap).split(",")[0].strip() or DEFAULT_LEAVE_KEY
 
 
 def by_id(spec_id: str) -> Iterable[ActionSpec]:

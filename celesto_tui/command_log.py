@@ -57,6 +57,12 @@ def computer_line(where: Where, verb: str, *args: Any, **options: Any) -> str:
     return where.place(computer_command(verb, *args, **options, **where.options()))
 
 
+def deployment_line(where: Where, verb: str, name: str, **options: Any) -> str:
+    """``celesto-tui deployments <verb> NAME``, e.g. ``delete NAME --force`` (the dashboard
+    has asked already)."""
+    return where.place(command_line("deployments", verb, name, **options, **where.options()))
+
+
 def create_line(where: Where, arguments: Mapping[str, Any]) -> str:
     line = create_command(
         cpus=arguments.get("cpus"),

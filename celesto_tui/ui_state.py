@@ -1,4 +1,6 @@
-"""What the dashboard remembers between runs: theme, sort and filter per view, exec history.
+"""What the dashboard remembers between runs: theme, sort and filter per view, exec history,
+and the terminal open on each computer (per API base URL, so a shell left running on a
+computer is reattached after a restart; ids only, never the tokens that open them).
 
 A JSON file the app owns (``ui-state.json`` in the platformdirs state dir, or
 ``$CELESTO_STATE_DIR``), separate from the user's config file, which the app never rewrites.
@@ -18,9 +20,14 @@ from typing import Any
 
 import platformdirs
 
+from celesto_api import CelestoValidationError
+from celesto_api import _validation as check
+
 ENV_STATE_DIR = "CELESTO_STATE_DIR"
 FILE_NAME = "ui-state.json"
 HISTORY_KEPT = 50
+TERMINAL_TARGETS_KEPT = 20
+TERMINALS_KEPT = 100  # per target
 
 
 def default_state_path() -> Path:
@@ -41,9 +48,27 @@ class UiState:
     theme: str | None = None
     views: dict[str, ViewState] = field(default_factory=dict)
     exec_history: dict[str, list[str]] = field(default_factory=dict)
+    # API base URL -> computer id -> terminal id; the most recently changed last.
+    terminals: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def view(self, kind: str) -> ViewState:
         return self.views.setdefault(kind, ViewState())
+
+    def terminals_of(self, base_url: str) -> dict[str, str]:
+        return dict(self.terminals.get(base_url, {}))
+
+    def set_terminals(self, base_url: str, terminal_ids: dict[str, str]) -> bool:
+        """Remember the terminals open on ``base_url``; False when nothing changed."""
+        kept = {c: t for c, t in terminal_ids.items() if _terminal_id(t)}
+        kept = dict(list(kept.items())[-TERMINALS_KEPT:])
+        if self.terminals.get(base_url, {}) == kept:
+            return False
+        self.terminals.pop(base_url, None)
+        if kept:
+            self.terminals[base_url] = kept
+        while len(self.terminals) > TERMINAL_TARGETS_KEPT:
+            del self.terminals[next(iter(self.terminals))]
+        return True
 
     def remember_command(self, computer_id: str, command: str) -> None:
         history = [c for c in self.exec_history.get(computer_id, []) if c != command]
@@ -73,7 +98,23 @@ class UiState:
             if isinstance(commands, list):
                 kept = [c for c in commands if isinstance(c, str)]
                 state.exec_history[str(computer_id)] = kept[-HISTORY_KEPT:]
+        terminals = data.get("terminals")
+        for base_url, ids in terminals.items() if isinstance(terminals, dict) else ():
+            if isinstance(ids, dict):
+                state.set_terminals(
+                    str(base_url),
+                    {str(c): t for c, t in ids.items() if c and isinstance(t, str)},
+                )
         return state
+
+
+def _terminal_id(value: str) -> bool:
+    """Only what the API could have issued: a damaged file must not reach a request."""
+    try:
+        check.terminal_id(value)
+    except CelestoValidationError:
+        return False
+    return True
 
 
 def load_state(path: Path) -> UiState:

@@ -12,32 +12,55 @@ from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from ..bindings import ACTIONS, SCOPE_TITLES, ActionSpec, effective_keys
+from ..bindings import (
+    ACTIONS,
+    SCOPE_TITLES,
+    TERMINAL_ACTIONS,
+    TERMINAL_FIXED_KEYS,
+    TERMINAL_LEAVE,
+    ActionSpec,
+    effective_keys,
+    leave_key,
+)
+
+FIXED = "(fixed)"  # the binding id column of keys that cannot be remapped
+
+
+def format_one_key(key: str) -> str:
+    """``ctrl+right_square_bracket`` -> ``ctrl+]``, ``escape`` -> ``esc``."""
+    *modifiers, base = key.strip().split("+")
+    return "+".join([*modifiers, format_key(base)]) if base else key.strip()
 
 
 def key_display(keys: str) -> str:
-    return " / ".join(format_key(key.strip()) for key in keys.split(","))
+    return " / ".join(format_one_key(key) for key in keys.split(","))
 
 
-HelpRow = tuple[str, str, str]  # keys, what it does, binding id ("" for a heading)
+HelpRow = tuple[str, str, str]  # keys, what it does, binding id (all but "does" empty: heading)
+
+
+def _spec_row(spec: ActionSpec, keymap: dict[str, str], read_only: bool) -> HelpRow:
+    does = spec.help
+    if spec.destructive:
+        does += "  (asks first)"
+    if read_only and spec.mutating:
+        does += "  (off: read-only)"
+    keys = leave_key(keymap) if spec is TERMINAL_LEAVE else effective_keys(spec, keymap)
+    shown, default = key_display(keys), key_display(spec.keys)
+    return shown + ("*" if shown != default else ""), does, spec.id
 
 
 def help_rows(keymap: dict[str, str], read_only: bool) -> list[HelpRow]:
     """One row per binding, grouped by where it works, with the user's keys."""
     scopes: dict[str, list[ActionSpec]] = {}
-    for spec in ACTIONS:
+    for spec in (*ACTIONS, TERMINAL_LEAVE, *TERMINAL_ACTIONS):
         scopes.setdefault(spec.scope, []).append(spec)
     rows: list[HelpRow] = []
     for scope, specs in scopes.items():
         rows.append(("", SCOPE_TITLES[scope], ""))  # type: ignore[index]
-        for spec in specs:
-            does = spec.help
-            if spec.destructive:
-                does += "  (asks first)"
-            if read_only and spec.mutating:
-                does += "  (off: read-only)"
-            keys = effective_keys(spec, keymap)
-            rows.append((key_display(keys) + ("*" if keys != spec.keys else ""), does, spec.id))
+        rows.extend(_spec_row(spec, keymap, read_only) for spec in specs)
+        if scope == "terminals":
+            rows.extend((key_display(keys), does, FIXED) for keys, does in TERMINAL_FIXED_KEYS)
     return rows
 
 

@@ -15,10 +15,13 @@ Integration (the app):
   key is shown in each pane's border; set it with `leave_key=`, or in the config file's
   keymap as `terminals.leave = "ctrl+b"` (read from the app's keymap when a tab opens);
 - `terminal_ids` maps computer ids to their terminals (open tabs and closed ones), for an
-  app that wants to remember them.
+  app that wants to remember them: pass what it remembered as `kept_terminals=` (opening a
+  terminal on one of those computers reattaches; an id the server no longer knows gives a
+  new shell, silently) and listen for `TerminalsScreen.TerminalIdsChanged`.
 
-Bindings (ids in brackets, for the app's keymap): ctrl+pagedown / ctrl+pageup next / previous
-tab (`terminals.next-tab`, `terminals.previous-tab`), ctrl+f4 detach and close the tab
+Bindings (ids in brackets, for the app's keymap; defined with the rest in `bindings.py`, so
+the help screen lists them): ctrl+pagedown / ctrl+pageup next / previous tab
+(`terminals.next-tab`, `terminals.previous-tab`), ctrl+f4 detach and close the tab
 (`terminals.close-tab`), ctrl+f11 pop out (`terminals.pop-out`). They are priority bindings on
 keys shells and editors rarely need, and the terminal lets exactly these keys through; every
 other key, ctrl+p, ctrl+q and tab included, goes to the program.
@@ -32,25 +35,24 @@ their connection timed out meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import count
 
 from textual import on
 from textual.app import ComposeResult, SuspendNotSupported
-from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from celesto_api import AsyncCelesto
 
 from ..attach import attach_raw
+from ..bindings import DEFAULT_LEAVE_KEY, LEAVE_KEY_ID, bindings, leave_key
 from ..terminal_link import DEFAULT_BACKOFF, Phase
 from ..widgets.terminal import TerminalView
 from ..widgets.terminal_pane import TerminalPane
 
-DEFAULT_LEAVE_KEY = "ctrl+]"
-LEAVE_KEY_ID = "terminals.leave"
-"""The keymap id of the leave key (it is not a binding: the terminal handles it)."""
+__all__ = ["DEFAULT_LEAVE_KEY", "LEAVE_KEY_ID", "TerminalsScreen"]
 _PHASE_MARK = {
     Phase.CONNECTED: "●",
     Phase.ENDED: "✖",
@@ -75,15 +77,14 @@ class TerminalsScreen(Screen[None]):
     TerminalsScreen.-has-tabs #terminals-tabs { display: block; }
     """
 
-    BINDINGS = [
-        Binding("ctrl+pagedown", "next_tab", "Next tab", priority=True, id="terminals.next-tab"),
-        Binding(
-            "ctrl+pageup", "previous_tab", "Prev tab", priority=True, id="terminals.previous-tab"
-        ),
-        Binding("ctrl+f4", "close_tab", "Detach tab", priority=True, id="terminals.close-tab"),
-        Binding("ctrl+f11", "pop_out", "Pop out", priority=True, id="terminals.pop-out"),
-        Binding("escape", "back", "Dashboard", id="terminals.back"),
-    ]
+    BINDINGS = bindings("terminals")
+
+    class TerminalIdsChanged(Message):
+        """`terminal_ids` changed: a terminal was opened, replaced or ended."""
+
+        def __init__(self, terminal_ids: dict[str, str]) -> None:
+            super().__init__()
+            self.terminal_ids = terminal_ids
 
     def __init__(
         self,
@@ -91,6 +92,7 @@ class TerminalsScreen(Screen[None]):
         *,
         leave_key: str | None = None,
         reconnect_backoff: Sequence[float] = DEFAULT_BACKOFF,
+        kept_terminals: Mapping[str, str] | None = None,
         name: str | None = None,
         id: str | None = None,
     ) -> None:
@@ -99,7 +101,9 @@ class TerminalsScreen(Screen[None]):
         self._leave_key = leave_key
         self._backoff = reconnect_backoff
         self._tab_of: dict[str, str] = {}  # computer id -> tab (TabPane) id
-        self._kept_terminals: dict[str, str] = {}  # computer id -> terminal id of a closed tab
+        # computer id -> terminal id of a closed tab (or of an earlier run of the app)
+        self._kept_terminals: dict[str, str] = dict(kept_terminals or {})
+        self._announced: dict[str, str] = dict(self._kept_terminals)
         self._pending_opens: list[tuple[str, str, str | None]] = []
         self._tabs_ready = False
         self._tab_numbers = count(1)
@@ -193,8 +197,7 @@ class TerminalsScreen(Screen[None]):
         """The key that leaves a terminal for the dashboard."""
         if self._leave_key:
             return self._leave_key
-        configured = self.app._keymap.get(LEAVE_KEY_ID, "")  # no public accessor in Textual 8
-        return configured.split(",")[0].strip() or DEFAULT_LEAVE_KEY
+        return leave_key(self.app._keymap)  # no public accessor in Textual 8
 
     def _reserved_keys(self) -> frozenset[str]:
         """Keys of this screen's priority bindings, before and after the app's keymap: the
@@ -226,6 +229,13 @@ class TerminalsScreen(Screen[None]):
             return
         mark = _PHASE_MARK.get(event.status.phase, "◌")
         self._tabs.get_tab(tab_id).label = f"{mark} {pane.computer_name}"
+        self._announce_ids()
+
+    def _announce_ids(self) -> None:
+        ids = self.terminal_ids
+        if ids != self._announced:
+            self._announced = ids
+            self.post_message(self.TerminalIdsChanged(dict(ids)))
 
     @on(TerminalView.Leave)
     def _leave(self, event: TerminalView.Leave) -> None:
@@ -264,6 +274,7 @@ class TerminalsScreen(Screen[None]):
             self._kept_terminals[computer_id] = pane.terminal_id
         tab_id = self._tab_of.pop(computer_id)
         await self._tabs.remove_pane(tab_id)
+        self._announce_ids()
         if not self._tab_of:
             self.remove_class("-has-tabs")
             self.action_back()

@@ -143,6 +143,14 @@ class DeploymentsView(TableView):
         if deployment := self._selected_or_warn():
             dashboard_app(self).actions.deployment_logs(deployment)
 
+    def action_stop(self) -> None:
+        if deployment := self._selected_or_warn():
+            dashboard_app(self).actions.deployment_stop(deployment)
+
+    def action_delete(self) -> None:
+        if deployment := self._selected_or_warn():
+            dashboard_app(self).actions.deployment_delete(deployment)
+
     def action_copy_url(self) -> None:
         if url := self._url_or_warn():
             self.app.copy_to_clipboard(url)

@@ -1,17 +1,31 @@
 """The deployments view: deploy dialog (path completion, env vars), live statuses, build
-log and last error, URL copy and health probe — with a real local deployment."""
+log and last error, URL copy and health probe, stop and delete (and what the cloud says to
+them) — with real local deployments."""
 
 from __future__ import annotations
 
+import contextlib
 import random
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from textual.widgets import Input, Static, TextArea
+import httpx
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Button, Input, Static, TextArea
 
+from celesto_api import Celesto, CelestoError, CelestoNotFoundError
+from celesto_api.local import LocalServer
+from celesto_tui.app import CelestoApp
+from celesto_tui.screens.confirm import ConfirmScreen
 from celesto_tui.screens.deploy import DeployScreen, PathSuggester, parse_envs
 from celesto_tui.screens.text_view import TextScreen
+from celesto_tui.target import Target
+from celesto_tui.widgets.deployments_view import DeploymentsView
 
-from .conftest import AppFactory, loaded, wait_for
+from .conftest import AppFactory, CloudLikeFront, loaded, wait_for
 
 APP = """\
 import http.server, os
@@ -99,3 +113,238 @@ async def test_deploy_follow_status_read_the_log_and_probe(
         assert "listening" in app.screen.text  # type: ignore[attr-defined]
         await pilot.press("escape")
         assert app.current_view == "deployments"
+
+
+SERVE = """\
+import http.server, os
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"up")
+    def log_message(self, *args):
+        pass
+print("serving", flush=True)
+http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+"""
+
+
+@pytest.fixture
+def ready_deployment(client: Celesto, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """A real deployment of a tiny HTTP app, READY with a URL."""
+    folder = tmp_path / "up-agent"
+    folder.mkdir()
+    (folder / "main.py").write_text(SERVE)
+    name = f"up-{random.getrandbits(24):06x}"
+    client.deployment.deploy(folder, name, description="answers up")
+    deadline = time.monotonic() + 90
+    while (deployment := client.deployment.get(name))["status"] != "READY":
+        assert deployment["status"] not in ("FAILED", "STOPPED"), deployment
+        assert time.monotonic() < deadline, f"{name} never became READY"
+        time.sleep(0.1)
+    yield dict(deployment)
+    with contextlib.suppress(CelestoError):
+        client.deployment.delete(name)
+
+
+async def deployments_shown(pilot: Pilot[Any], name: str) -> DeploymentsView:
+    """The deployments view, with the cursor on ``name``."""
+    app = pilot.app
+    assert isinstance(app, CelestoApp)
+    await pilot.press("2")
+    view = app.views["deployments"]
+    assert isinstance(view, DeploymentsView)
+    await wait_for(pilot, lambda: name in view.table.rows, what=f"the row of {name}")
+    view.table.focus()
+    view.table.select_key(name)
+    await pilot.pause()
+    return view
+
+
+def status_cell(view: DeploymentsView, name: str) -> str:
+    return str(view.table.get_row(name)[1])
+
+
+def toasts(app: CelestoApp) -> list[str]:
+    return [f"{n.title} {n.message}" for n in app._notifications]
+
+
+async def test_stop_then_delete_a_deployment(
+    make_app: AppFactory, ready_deployment: dict[str, Any], local_server: LocalServer
+) -> None:
+    name, url = ready_deployment["name"], str(ready_deployment["url"])
+    app = make_app()
+    async with app.run_test(size=(160, 44), notifications=True) as pilot:
+        await loaded(pilot)
+        view = await deployments_shown(pilot, name)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert app.screen.focused is not None and app.screen.focused.id == "cancel"
+        assert any(name in target for target in app.screen.targets)  # type: ignore[attr-defined]
+        await pilot.press("enter")  # Enter on the focused Cancel: nothing happens
+        await pilot.pause(0.3)
+        assert app.items["deployments"][name]["status"] == "READY"
+        assert not app.command_log.entries
+
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        local_server.set_faults("latency_ms=400")  # a slow API: the row must not wait for it
+        await pilot.click("#confirm")
+        await pilot.pause()
+        assert status_cell(view, name) == "◑ stopping"
+        local_server.set_faults(None)
+        await wait_for(
+            pilot, lambda: app.items["deployments"][name]["status"] == "STOPPED", what="STOPPED"
+        )
+        await wait_for(pilot, lambda: f"Stop {name} is STOPPED." in toasts(app), what="toast")
+        entry = app.command_log.entries[-1]
+        assert entry.line == f"celesto-tui deployments stop {name} --local"
+        assert entry.status == "ok"
+        assert httpx.get(url, timeout=10).status_code == 503  # really stopped
+        await pilot.press("x")  # already stopped: said, not sent
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert any("already stopped" in toast for toast in toasts(app))
+
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        screen = app.screen
+        assert screen.focused is not None and screen.focused.id == "cancel"
+        delete = screen.query_one("#confirm", Button)
+        assert delete.disabled
+        await pilot.press("escape")  # cancelled
+        await pilot.pause(0.3)
+        assert name in app.items["deployments"] and len(app.command_log.entries) == 1
+
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        app.screen.query_one("#confirm-text", Input).focus()
+        await pilot.press(*name)
+        assert not app.screen.query_one("#confirm", Button).disabled
+        local_server.set_faults("latency_ms=400")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert status_cell(view, name) == "◑ deleting"
+        local_server.set_faults(None)
+        await wait_for(pilot, lambda: name not in view.table.rows, what="the row gone")
+        await wait_for(pilot, lambda: f"Delete Deleted deployment {name}." in toasts(app))
+        # A poll after the delete does not bring it back.
+        polls = app.pollers["deployments"].polls
+        await wait_for(pilot, lambda: app.pollers["deployments"].polls > polls + 1)
+        assert name not in app.items["deployments"] and not app.pending_deployments
+        entry = app.command_log.entries[-1]
+        assert entry.line == f"celesto-tui deployments delete {name} --force --local"
+    with (
+        Celesto(api_key=local_server.api_key, base_url=local_server.base_url) as client,
+        pytest.raises(CelestoNotFoundError),
+    ):
+        client.deployment.get(name)
+
+
+async def test_a_failed_deployment_stop_puts_the_row_back_and_says_why(
+    make_app: AppFactory, ready_deployment: dict[str, Any], local_server: LocalServer
+) -> None:
+    name = ready_deployment["name"]
+    app = make_app(refresh=0)  # manual: no poll corrects the row behind the test's back
+    async with app.run_test(size=(160, 44), notifications=True) as pilot:
+        await loaded(pilot)
+        view = await deployments_shown(pilot, name)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        local_server.set_faults("error_rate=1")  # every request fails, the SDK's retries too
+        await pilot.click("#confirm")
+        log = app.command_log.entries
+        await wait_for(pilot, lambda: log and log[-1].status == "failed", what="the failure")
+        local_server.set_faults(None)
+        await pilot.pause()
+        assert status_cell(view, name) == "● READY"
+        assert app.items["deployments"][name]["status"] == "READY"
+        assert not app.pending_deployments
+        assert any(f"Could not stop {name}" in t and "503" in t for t in toasts(app))
+
+
+def cloud_target(front: CloudLikeFront, server: LocalServer) -> Target:
+    return Target(base_url=front.base_url, api_key=server.api_key, label="cloud", local=False)
+
+
+async def test_on_the_cloud_stop_delete_and_logs_say_they_are_not_offered(
+    make_app: AppFactory,
+    ready_deployment: dict[str, Any],
+    cloud_like: CloudLikeFront,
+    local_server: LocalServer,
+) -> None:
+    name = ready_deployment["name"]
+    target = cloud_target(cloud_like, local_server)
+    app = make_app(target=target, refresh=0)
+    said = f"{cloud_like.base_url} does not offer deployment"
+    async with app.run_test(size=(160, 44), notifications=True) as pilot:
+        await loaded(pilot)
+        view = await deployments_shown(pilot, name)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.click("#confirm")
+        log = app.command_log.entries
+        await wait_for(pilot, lambda: log and log[-1].status == "failed", what="the refusal")
+        await pilot.pause()
+        expected = (
+            f"{said} stop; only the embedded local backend does. "
+            "Manage cloud deployments at https://celesto.ai."
+        )
+        assert f"Could not stop {name} {expected}" in toasts(app)
+        assert status_cell(view, name) == "● READY"  # as it was
+        assert log[-1].line == f"celesto-tui deployments stop {name} --base-url {target.base_url}"
+
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        app.screen.query_one("#confirm-text", Input).value = name
+        await pilot.click("#confirm")
+        await wait_for(pilot, lambda: len(log) == 2 and log[-1].status == "failed")
+        await pilot.pause()
+        assert any(f"{said} delete; only the embedded" in toast for toast in toasts(app))
+        assert name in view.table.rows and status_cell(view, name) == "● READY"
+
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen))
+        assert f"{said} logs; only the embedded" in app.screen.text  # type: ignore[attr-defined]
+        await pilot.press("escape")
+    assert cloud_like.refused == [
+        f"POST /v1/deploy/apps/{name}/stop",
+        f"DELETE /v1/deploy/apps/{name}",
+        f"GET /v1/deploy/apps/{name}/logs",
+    ]
+
+
+async def test_a_missing_deployment_is_not_found_not_unoffered(
+    make_app: AppFactory,
+    ready_deployment: dict[str, Any],
+    cloud_like: CloudLikeFront,
+    local_server: LocalServer,
+    client: Celesto,
+) -> None:
+    """On the cloud, a 404 from stop means "no such endpoint" only if the deployment exists."""
+    name = ready_deployment["name"]
+    app = make_app(target=cloud_target(cloud_like, local_server), refresh=0)
+    async with app.run_test(size=(160, 44), notifications=True) as pilot:
+        await loaded(pilot)
+        await deployments_shown(pilot, name)
+        client.deployment.delete(name)  # gone behind the dashboard's back
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.click("#confirm")
+        log = app.command_log.entries
+        await wait_for(pilot, lambda: log and log[-1].status == "failed", what="the failure")
+        assert "not found" in log[-1].detail.lower()
+        assert "does not offer" not in log[-1].detail
+
+
+async def test_read_only_hides_deployment_stop_and_delete(
+    make_app: AppFactory, ready_deployment: dict[str, Any]
+) -> None:
+    app = make_app(read_only=True)
+    async with app.run_test(size=(160, 44)) as pilot:
+        await loaded(pilot)
+        await deployments_shown(pilot, ready_deployment["name"])
+        shown = {b.id for _, b, enabled, *_ in app.screen.active_bindings.values() if enabled}
+        assert "deployment-logs" in shown
+        assert not {"deployment-stop", "deployment-delete", "deploy"} & shown
+        await pilot.press("x", "D")
+        await pilot.pause(0.1)
+        assert app.screen is app.screen_stack[0] and not app.command_log.entries

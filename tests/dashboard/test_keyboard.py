@@ -12,12 +12,13 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Label, OptionList
 
 from celesto_tui.app import CelestoApp
-from celesto_tui.bindings import ACTIONS, unsafe_key
+from celesto_tui.bindings import ACTIONS, TERMINAL_ACTIONS, unsafe_key
 from celesto_tui.screens.confirm import ConfirmScreen
 from celesto_tui.screens.create_computer import CreateComputerScreen
 from celesto_tui.screens.deploy import DeployScreen
-from celesto_tui.screens.help import HelpScreen
+from celesto_tui.screens.help import FIXED, HelpScreen
 from celesto_tui.screens.prompt import PromptScreen
+from celesto_tui.screens.terminals import TerminalsScreen
 from celesto_tui.screens.text_view import TextScreen
 from celesto_tui.settings import load_settings
 from celesto_tui.widgets.computers_view import ComputersView
@@ -49,10 +50,11 @@ def test_every_binding_has_an_id_and_destructive_keys_are_safe() -> None:
         PromptScreen,
         TextScreen,
         HelpScreen,
+        TerminalsScreen,
     ):
         for binding in cls.BINDINGS:
             assert getattr(binding, "id", None), f"{cls.__name__}: {binding}"
-    for spec in ACTIONS:
+    for spec in (*ACTIONS, *TERMINAL_ACTIONS):
         if spec.destructive:
             assert unsafe_key(spec.keys) is None, spec
             assert spec.mutating, spec
@@ -116,10 +118,45 @@ async def test_help_screen_lists_every_binding(make_app: AppFactory) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
         screen = app.screen
         assert isinstance(screen, HelpScreen)
-        listed = {binding_id for _, _, binding_id in screen.rows} - {""}
-        assert listed == {spec.id for spec in ACTIONS}
+        listed = {binding_id for _, _, binding_id in screen.rows} - {"", FIXED}
+        terminal = {spec.id for spec in TERMINAL_ACTIONS} | {"terminals.leave"}
+        assert listed == {spec.id for spec in ACTIONS} | terminal
+        # Every binding of the terminals screen is on the help screen.
+        assert {binding.id for binding in TerminalsScreen.BINDINGS} <= listed  # type: ignore[union-attr]
+        keys = {binding_id: key for key, _, binding_id in screen.rows}
+        assert keys["terminals.leave"] == "ctrl+]"
+        assert keys["terminals.next-tab"] == "ctrl+pgdn"
+        assert keys["deployment-stop"] == "x" and keys["deployment-delete"] == "D"
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_help_shows_the_terminal_keys_the_user_configured(
+    make_app: AppFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_dir = tmp_path / "config"
+    write_config(
+        config_dir,
+        '[keymap]\n"terminals.leave" = "ctrl+b"\n"terminals.close-tab" = "ctrl+w"\n',
+    )
+    monkeypatch.setenv("CELESTO_CONFIG_DIR", str(config_dir))
+    settings = load_settings()
+    assert not settings.problems
+    app = make_app(settings=settings)
+    async with app.run_test(size=(160, 60)) as pilot:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        screen = app.screen
+        assert isinstance(screen, HelpScreen)
+        keys = {binding_id: key for key, _, binding_id in screen.rows}
+        assert keys["terminals.leave"] == "ctrl+b*"
+        assert keys["terminals.close-tab"] == "ctrl+w*"
+        assert keys["terminals.pop-out"] == "ctrl+f11"
+        fixed = [does for key, does, binding_id in screen.rows if binding_id == FIXED]
+        assert any("scrollback" in does for does in fixed)
+        headings = [does for key, does, binding_id in screen.rows if not binding_id]
+        assert headings[-1].startswith("Terminal")
 
 
 async def test_palette_runs_actions_and_goes_to_a_computer(

@@ -14,7 +14,14 @@ from celesto_tui.app import CelestoApp
 from celesto_tui.cli import main
 from celesto_tui.settings import Settings, load_settings
 from celesto_tui.target import Target, open_target
-from celesto_tui.ui_state import UiState, ViewState, default_state_path, load_state
+from celesto_tui.ui_state import (
+    TERMINAL_TARGETS_KEPT,
+    TERMINALS_KEPT,
+    UiState,
+    ViewState,
+    default_state_path,
+    load_state,
+)
 
 from .conftest import AppFactory, computers_view, loaded, local_target, select, wait_for
 
@@ -151,6 +158,31 @@ def test_ui_state_round_trips_and_survives_a_damaged_file(tmp_path: Path) -> Non
     assert load_state(path) == state
     path.write_text("{not json")
     assert load_state(path) == UiState()
+
+
+def test_kept_terminal_ids_are_checked_and_bounded(tmp_path: Path) -> None:
+    path = tmp_path / "ui-state.json"
+    url = "http://127.0.0.1:8765"
+    raw = {
+        "terminals": {
+            url: {"cmp_1": "term_good1", "cmp_2": "not-a-terminal", "cmp_3": 7, "": "term_x1"},
+            "https://api.celesto.ai": "not a table",
+        }
+    }
+    path.write_text(json.dumps(raw))
+    state = load_state(path)
+    assert state.terminals == {url: {"cmp_1": "term_good1"}}  # what a request could carry
+    assert not state.set_terminals(url, {"cmp_1": "term_good1"})  # unchanged: nothing to save
+    assert state.set_terminals(url, {})
+    assert state.terminals == {}
+    many = {f"cmp_{i}": f"term_{i:06d}" for i in range(TERMINALS_KEPT + 5)}
+    state.set_terminals(url, many)
+    assert list(state.terminals[url]) == list(many)[-TERMINALS_KEPT:]
+    for i in range(TERMINAL_TARGETS_KEPT + 3):
+        state.set_terminals(f"http://host-{i}", {"cmp_1": "term_000001"})
+    assert len(state.terminals) == TERMINAL_TARGETS_KEPT
+    assert f"http://host-{TERMINAL_TARGETS_KEPT + 2}" in state.terminals  # the newest stay
+    assert url not in state.terminals
 
 
 async def test_terminal_key_opens_the_terminal_screen(

@@ -64,6 +64,12 @@ class TerminalsApp(App[None]):
     def __init__(self, api: AsyncCelesto, **options: Any) -> None:
         super().__init__()
         self.terminals = TerminalsScreen(api, reconnect_backoff=FAST_BACKOFF, **options)
+        self.announced: list[dict[str, str]] = []  # every TerminalIdsChanged, in order
+
+    def on_terminals_screen_terminal_ids_changed(
+        self, message: TerminalsScreen.TerminalIdsChanged
+    ) -> None:
+        self.announced.append(message.terminal_ids)
 
     def on_mount(self) -> None:
         self.push_screen(Dashboard())
