@@ -69,7 +69,8 @@ class RequestSpec:
 
 
 # A multi-step call written once for both clients: it yields the requests it needs and
-# receives their decoded results; the transport's `run` drives it.
+# receives their decoded results, or has their CelestoError raised at the yield; the
+# transport's `run` drives it.
 Plan = Generator[RequestSpec, Any, T]
 
 
@@ -439,7 +440,12 @@ class SyncTransport(_TransportBase):
         try:
             spec = next(plan)
             while True:
-                spec = plan.send(self.request(spec))
+                try:
+                    result = self.request(spec)
+                except CelestoError as exc:
+                    spec = plan.throw(exc)  # the plan may handle it, else it goes on up
+                else:
+                    spec = plan.send(result)
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
 
@@ -504,7 +510,12 @@ class AsyncTransport(_TransportBase):
         try:
             spec = next(plan)
             while True:
-                spec = plan.send(await self.request(spec))
+                try:
+                    result = await self.request(spec)
+                except CelestoError as exc:
+                    spec = plan.throw(exc)  # the plan may handle it, else it goes on up
+                else:
+                    spec = plan.send(result)
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
 

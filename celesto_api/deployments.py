@@ -213,6 +213,26 @@ def _logs_spec(name: str) -> RequestSpec:
     return get(_app_path(name, "/logs"))
 
 
+LOCAL_ONLY_CODE = "local_backend_only"
+"""``code`` of the not-found error for an endpoint only the embedded local backend has."""
+
+
+def _local_only(spec: RequestSpec, name: str, what: str, base_url: str) -> Plan[Any]:
+    """A call to an endpoint only the embedded local backend serves (stop, delete, logs).
+    The cloud answers 404 for the route itself: when the deployment does exist, say that
+    the API lacks the endpoint rather than that the deployment is missing."""
+    try:
+        return (yield spec)
+    except CelestoNotFoundError:
+        yield _status_spec(name)  # the deployment is missing: that "not found" stands
+        raise CelestoNotFoundError(
+            f"{base_url} does not offer deployment {what}; only the embedded local backend "
+            "does. Manage cloud deployments at https://celesto.ai.",
+            status_code=404,
+            code=LOCAL_ONLY_CODE,
+        ) from None
+
+
 def _log_text(result: Any) -> str:
     """The logs endpoint answers text/plain, which the transport wraps (or, when the text
     happens to be valid JSON, decodes)."""
@@ -236,6 +256,9 @@ class Deployments:
     def __init__(self, transport: SyncTransport) -> None:
         self._transport = transport
 
+    def _local(self, spec: RequestSpec, name: str, what: str) -> Plan[Any]:
+        return _local_only(spec, name, what, self._transport.config.base_url)
+
     def deploy(
         self,
         folder: str | os.PathLike[str],
@@ -258,15 +281,17 @@ class Deployments:
 
     def logs(self, name: str) -> str:
         """The build log and the app's output (local backend)."""
-        return _log_text(self._transport.request(_logs_spec(name)))
+        return _log_text(self._transport.run(self._local(_logs_spec(name), name, "logs")))
 
     def stop(self, name: str) -> Deployment:
         """Stop the app; its record and files stay, deploying again restarts it (local)."""
-        return cast(Deployment, self._transport.request(_stop_spec(name)))
+        plan = self._local(_stop_spec(name), name, "stop")
+        return cast(Deployment, self._transport.run(plan))
 
     def delete(self, name: str) -> Deployment:
         """Stop the app and remove its record and files (local backend)."""
-        return cast(Deployment, self._transport.request(_delete_spec(name)))
+        plan = self._local(_delete_spec(name), name, "delete")
+        return cast(Deployment, self._transport.run(plan))
 
 
 class AsyncDeployments:
@@ -274,6 +299,9 @@ class AsyncDeployments:
 
     def __init__(self, transport: AsyncTransport) -> None:
         self._transport = transport
+
+    def _local(self, spec: RequestSpec, name: str, what: str) -> Plan[Any]:
+        return _local_only(spec, name, what, self._transport.config.base_url)
 
     async def deploy(
         self,
@@ -295,13 +323,15 @@ class AsyncDeployments:
         return cast(Deployment, await self._transport.request(_status_spec(name)))
 
     async def logs(self, name: str) -> str:
-        return _log_text(await self._transport.request(_logs_spec(name)))
+        return _log_text(await self._transport.run(self._local(_logs_spec(name), name, "logs")))
 
     async def stop(self, name: str) -> Deployment:
-        return cast(Deployment, await self._transport.request(_stop_spec(name)))
+        plan = self._local(_stop_spec(name), name, "stop")
+        return cast(Deployment, await self._transport.run(plan))
 
     async def delete(self, name: str) -> Deployment:
-        return cast(Deployment, await self._transport.request(_delete_spec(name)))
+        plan = self._local(_delete_spec(name), name, "delete")
+        return cast(Deployment, await self._transport.run(plan))
 
 
 class Projects:

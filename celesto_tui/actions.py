@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from celesto_api import CelestoError, CelestoNotFoundError, Computer, Deployment
+from celesto_api import CelestoError, Computer, Deployment
 from celesto_api import _validation as check
 
 from .command_log import LogEntry, Where, computer_line, create_line, deploy_line, deployment_line
@@ -36,13 +36,7 @@ WAIT_POLL_S = 0.3
 TRANSITIONS = {"start": "starting", "stop": "stopping", "delete": "deleting"}
 PAST = {"start": "Starting", "stop": "Stopping", "delete": "Deleting"}
 
-CLOUD_DEPLOYMENTS_HINT = "Manage cloud deployments at https://celesto.ai."
-
 Item = dict[str, Any]
-
-
-class NotOffered(Exception):
-    """The API has no such endpoint (the cloud has no deployment stop, delete or logs)."""
 
 
 def _ports(computer: Item) -> list[dict[str, Any]]:
@@ -469,19 +463,6 @@ class Actions:
             title="Deploy started",
         )
 
-    async def _local_only(self, name: str, what: str, call: Callable[[], Awaitable[Any]]) -> Any:
-        """A call to an endpoint only the embedded local backend has: when the deployment
-        exists but the API does not know the endpoint (the cloud), say so, as the CLI does,
-        instead of "not found"."""
-        try:
-            return await call()
-        except CelestoNotFoundError:
-            await self.app.api.deployment.get(name)  # "not found" when the deployment is gone
-            raise NotOffered(
-                f"{self.app.target.base_url} does not offer deployment {what}; only the "
-                f"embedded local backend does. {CLOUD_DEPLOYMENTS_HINT}"
-            ) from None
-
     def deployment_stop(self, deployment: Item) -> None:
         name = str(deployment["name"])
         if self._deployment_busy(deployment):
@@ -535,11 +516,11 @@ class Actions:
         api = self.app.api.deployment
         call = api.stop if verb == "stop" else api.delete
         try:
-            result: Deployment = await self._local_only(name, verb, lambda: call(name))
-        except (CelestoError, NotOffered) as exc:
+            result: Deployment = await call(name)
+        except CelestoError as exc:
             self.app.pending_deployments.pop(name, None)
             self._show([dict(deployment)], kind="deployments")  # it did not happen: as it was
-            why = str(exc) if isinstance(exc, NotOffered) else explain(exc, self.app.target.where)
+            why = explain(exc, self.app.target.where)
             self.finish(entry, False, why, kind="deployments")
             self.app.notify(why, title=f"Could not {verb} {name}", severity="error", timeout=10)
             return
@@ -564,10 +545,8 @@ class Actions:
         parts = []
         api = self.app.api.deployment
         try:
-            logs = await self._local_only(name, "logs", lambda: api.logs(name))
+            logs = await api.logs(name)
             parts.append(str(logs).rstrip("\n") or f"(no logs for {name} yet)")
-        except NotOffered as exc:
-            parts.append(f"({exc})")
         except CelestoError as exc:
             parts.append(f"(no build log: {explain(exc, self.app.target.where)})")
         if error:

@@ -13,6 +13,7 @@ import pytest
 
 from celesto_api import AsyncCelesto, Celesto
 from celesto_api.local import LocalServer
+from tests.cloud_like import CloudLikeFront, cloud_like_front
 
 _ISOLATED_ENV = (
     "CELESTO_API_KEY",
@@ -48,6 +49,13 @@ def _no_faults_left(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "local_server" in request.fixturenames:
         request.getfixturevalue("local_server").set_faults(None)
+
+
+@pytest.fixture
+def cloud_like(local_server: LocalServer) -> Iterator[CloudLikeFront]:
+    """The local server behind a front with the cloud's routes (no local-only endpoints)."""
+    with cloud_like_front(local_server.base_url) as front:
+        yield front
 
 
 @pytest.fixture

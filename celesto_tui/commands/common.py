@@ -33,6 +33,7 @@ from celesto_api import (
     CelestoValidationError,
 )
 from celesto_api._config import resolve_config
+from celesto_api.deployments import LOCAL_ONLY_CODE
 
 from ..target import Target, open_target
 from .lines import command_line
@@ -163,6 +164,8 @@ def _top_command(ctx: click.Context) -> str:
 def hint_for(exc: CelestoError, top_command: str, base_url: str | None = None) -> str | None:
     """What to do next, for each kind of API failure."""
     if isinstance(exc, CelestoNotFoundError):
+        if exc.code == LOCAL_ONLY_CODE:
+            return None  # the message says where to go
         if top_command in ("deploy", "deployments"):
             return "List deployments with: " + command_line("deployments", "list")
         return "List computers with: " + command_line("computer", "list")

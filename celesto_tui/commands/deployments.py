@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import click
 
-from celesto_api import CelestoNotFoundError, Deployment
+from celesto_api import Deployment
 
 from .common import (
-    CommandError,
-    Connection,
     GlobalOptions,
     confirmed,
     connect,
@@ -81,20 +79,6 @@ def deployments_table(deployments: Iterable[Deployment]) -> str:
     return table(("NAME", "STATUS", "URL", "UPDATED", "ID"), rows)
 
 
-def local_only(conn: Connection, name: str, what: str, call: Callable[[], Any]) -> Any:
-    """Run a call to a local-backend-only endpoint; when the deployment exists but the API
-    does not know the endpoint (the cloud), say so instead of "not found"."""
-    try:
-        return call()
-    except CelestoNotFoundError:
-        conn.client.deployment.get(name)  # raises "not found" when the deployment is missing
-        raise CommandError(
-            f"{conn.base_url} does not offer deployment {what}; only the embedded local "
-            "backend does",
-            "Manage cloud deployments at https://celesto.ai.",
-        ) from None
-
-
 def _list(opts: GlobalOptions) -> None:
     with connect(opts) as conn:
         items = conn.client.deployment.list()
@@ -147,7 +131,7 @@ def logs_command(opts: GlobalOptions, name: str) -> None:
     With --json: {"name", "logs"}.
     """
     with connect(opts) as conn:
-        logs = local_only(conn, name, "logs", lambda: conn.client.deployment.logs(name))
+        logs = conn.client.deployment.logs(name)
         if opts.json:
             emit_json({"name": name, "logs": logs})
         elif logs:
@@ -165,7 +149,7 @@ def stop_command(opts: GlobalOptions, name: str) -> None:
     Its URL answers 503 while it is stopped.
     """
     with connect(opts) as conn:
-        stopped = local_only(conn, name, "stop", lambda: conn.client.deployment.stop(name))
+        stopped = conn.client.deployment.stop(name)
         if opts.json:
             emit_json(redacted(stopped))
         else:
@@ -186,7 +170,7 @@ def delete_command(opts: GlobalOptions, name: str, force: bool) -> None:
         if not (force or opts.json) and not confirmed(f"Delete deployment {found['name']}?"):
             note("Not deleted.")
             exit_with(1)
-        deleted = local_only(conn, name, "delete", lambda: conn.client.deployment.delete(name))
+        deleted = conn.client.deployment.delete(name)
         if opts.json:
             emit_json(redacted(deleted))
         else:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from celesto_api import Celesto, CelestoNotFoundError
+from tests.cloud_like import cloud_like_front
 
 from .helpers import Cli, Result
 
@@ -214,6 +215,21 @@ def test_stop_and_delete(cli: Cli, sdk: Celesto, tmp_path: Path) -> None:
     gone = cli("deployments", "status", name)
     assert gone.returncode == 1
     assert name in the_error(gone) and "deployments list" in the_error(gone)
+
+
+def test_the_cloud_lacks_stop_delete_and_logs(cli: Cli, sdk: Celesto, tmp_path: Path) -> None:
+    name = unique("cli-cloud")
+    cli("deploy", str(agent_folder(tmp_path)), "--name", name)
+    with cloud_like_front(cli.served.base_url) as front:
+        cloud = ["--base-url", front.base_url, "--api-key", cli.served.api_key]
+        for verb in (["stop"], ["delete", "--force"], ["logs"]):
+            refused = cli("deployments", verb[0], name, *verb[1:], *cloud, target=False)
+            assert refused.returncode == 1, refused.stderr
+            error = the_error(refused)
+            assert f"does not offer deployment {verb[0]}" in error
+            assert "https://celesto.ai" in error and "deployments list" not in error
+    assert sdk.deployment.get(name)["status"] != "STOPPED"
+    sdk.deployment.delete(name)
 
 
 def test_bad_input_is_one_line_and_creates_nothing(cli: Cli, sdk: Celesto, tmp_path: Path) -> None:

@@ -24,8 +24,9 @@ from celesto_tui.screens.deploy import DeployScreen, PathSuggester, parse_envs
 from celesto_tui.screens.text_view import TextScreen
 from celesto_tui.target import Target
 from celesto_tui.widgets.deployments_view import DeploymentsView
+from tests.cloud_like import CloudLikeFront
 
-from .conftest import AppFactory, CloudLikeFront, loaded, wait_for
+from .conftest import AppFactory, loaded, wait_for
 
 APP = """\
 import http.server, os

@@ -11,6 +11,8 @@ import httpx
 import pytest
 
 from celesto_api import AsyncCelesto, Celesto, CelestoNotFoundError, limits
+from celesto_api.deployments import LOCAL_ONLY_CODE
+from tests.cloud_like import CloudLikeFront
 
 APP = """\
 import http.server, json, os
@@ -148,3 +150,39 @@ async def test_async_logs_stop_and_delete(aclient: AsyncCelesto, tmp_path: Path)
     assert (await aclient.deployment.delete(name))["name"] == name
     with pytest.raises(CelestoNotFoundError):
         await aclient.deployment.get(name)
+
+
+def test_local_only_calls_say_the_cloud_lacks_them(
+    client: Celesto, local_server: Any, cloud_like: CloudLikeFront, tmp_path: Path
+) -> None:
+    """Behind the cloud's routes, stop/delete/logs of a deployment that exists name the
+    missing endpoint; of one that does not, they stay a plain "not found"."""
+    name = unique("cloud-only")
+    client.deployment.deploy(folder=agent_folder(tmp_path), name=name)
+    with Celesto(api_key=local_server.api_key, base_url=cloud_like.base_url) as cloud:
+        for what, call in (
+            ("stop", cloud.deployment.stop),
+            ("delete", cloud.deployment.delete),
+            ("logs", cloud.deployment.logs),
+        ):
+            with pytest.raises(CelestoNotFoundError) as caught:
+                call(name)
+            assert caught.value.code == LOCAL_ONLY_CODE
+            assert f"does not offer deployment {what}" in caught.value.message
+            with pytest.raises(CelestoNotFoundError) as missing:
+                call("no-such-deployment")
+            assert missing.value.code != LOCAL_ONLY_CODE
+    assert client.deployment.get(name)["name"] == name  # nothing happened to it
+    client.deployment.delete(name)
+
+
+async def test_async_local_only_calls_say_the_cloud_lacks_them(
+    aclient: AsyncCelesto, local_server: Any, cloud_like: CloudLikeFront, tmp_path: Path
+) -> None:
+    name = unique("cloud-only-async")
+    await aclient.deployment.deploy(folder=agent_folder(tmp_path), name=name)
+    async with AsyncCelesto(api_key=local_server.api_key, base_url=cloud_like.base_url) as cloud:
+        with pytest.raises(CelestoNotFoundError) as caught:
+            await cloud.deployment.stop(name)
+        assert caught.value.code == LOCAL_ONLY_CODE
+    await aclient.deployment.delete(name)
