@@ -229,6 +229,7 @@ DIALOG_IDS = frozenset(
         "create-cancel",
         "deploy-cancel",
         "prompt-cancel",
+        "start-cancel",
         "help-close",
         "text-close",
         "text-copy",

@@ -47,7 +47,7 @@ def _keymap(raw: Any, problems: list[str]) -> dict[str, str]:
         return {}
     keymap: dict[str, str] = {}
     for binding_id, keys in raw.items():
-        if binding_id not in IDS and "." not in binding_id:  # "screen.id": other screens
+        if binding_id not in IDS:
             problems.append(
                 f"[keymap] {binding_id!r} is not a binding id (press ? to see them all)"
             )

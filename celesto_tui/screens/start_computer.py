@@ -21,7 +21,7 @@ class StartComputerScreen(ModalScreen[bool]):
     StartComputerScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
     StartComputerScreen Button { margin-left: 2; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="start-computer.cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="start-cancel")]
 
     def __init__(self, name: str, status: str = "stopped") -> None:
         super().__init__()
