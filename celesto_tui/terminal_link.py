@@ -5,7 +5,9 @@ gateway flow (the legacy direct socket when the gateway endpoint is missing: 404
 `POST …/terminals` for a new terminal), feeds every output chunk to an `OutputSink` (the
 `TerminalView`), and sends keystrokes and resizes through a single writer task so their order
 is kept. It stops reading the socket while the sink has more than `high_water` bytes waiting
-to be parsed, so a flood is held back by TCP instead of piling up in memory.
+to be parsed, so a flood is held back by TCP instead of piling up in memory, and reads again
+once a quarter of that is left (not only when all is parsed, so the parser never idles
+while the next frames are on their way).
 
 When the connection drops, it reattaches to the same `terminal_id` with backoff; the shell
 and everything on its screen survive. Every state change is reported as a `LinkStatus`;
@@ -79,7 +81,7 @@ class OutputSink(Protocol):
     @property
     def pending_bytes(self) -> int: ...
 
-    async def drained(self) -> None: ...
+    async def wait_below(self, limit: int) -> None: ...
 
 
 class _Stopped(Exception):
@@ -367,7 +369,7 @@ class TerminalLink:
         try:
             while True:
                 if sink.pending_bytes > self._high_water:
-                    await sink.drained()
+                    await sink.wait_below(self._high_water // 4)
                 chunk = await session.recv()
                 if not chunk:
                     return True

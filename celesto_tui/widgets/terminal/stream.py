@@ -61,6 +61,7 @@ _OSC_END = re.compile(r"\x07|\x1b\\|\x9c")
 _ABORTS = "\x18\x1a\x7f"  # CAN and SUB cancel a sequence; DEL inside one is dropped
 _MAX_PENDING = 4096
 _CACHE_LIMIT = 1024
+_RESETS = frozenset(("", "0", "00"))  # SGR parameters that only reset
 
 _CONTROLS = {
     "\x07": "bell",
@@ -149,9 +150,12 @@ class TerminalStream:
                 draw(token.group(kind))
             elif kind == "sgr":
                 cursor = screen.cursor
-                attrs = sgr_memo.get((cursor.attrs, token.group(kind)))
+                params = token.group(kind)
+                # A reset does not depend on the attributes before it: one memo entry.
+                key = (None, params) if params in _RESETS else (cursor.attrs, params)
+                attrs = sgr_memo.get(key)
                 if attrs is None:
-                    self._select_graphic_rendition(token.group(kind))
+                    self._select_graphic_rendition(params, key)
                 else:
                     cursor.attrs = attrs
             elif kind == "simple_final":  # most CSIs: no prefix, intermediates or sub-params
@@ -176,14 +180,13 @@ class TerminalStream:
             # "string" (DCS, SOS, PM, APC) and stray C1 controls are dropped.
         return pos
 
-    def _select_graphic_rendition(self, params: str) -> None:
-        """SGR, remembering the result for this (attributes, parameters) pair."""
+    def _select_graphic_rendition(self, params: str, key: tuple[Any, str]) -> None:
+        """SGR, remembering the result under `key` (attributes before, parameters)."""
         screen = self.screen
-        before = screen.cursor.attrs
         screen.select_graphic_rendition(*self._parse_params(params))
         if len(self._sgr_memo) > _CACHE_LIMIT:
             self._sgr_memo.clear()
-        self._sgr_memo[before, params] = screen.cursor.attrs
+        self._sgr_memo[key] = screen.cursor.attrs
 
     def _recover(self, data: str, pos: int) -> int:
         """Handle what no token matches: an unfinished sequence, or a malformed one."""

@@ -197,6 +197,7 @@ class TerminalView(Widget, can_focus=True):
         self._parser: asyncio.Task[None] | None = None
         self._drained = asyncio.Event()
         self._drained.set()
+        self._parsed_some = asyncio.Event()  # set after every slice parsed
         self._repaint_timer: Timer | None = None
         self._last_repaint = 0.0
         self._synchronized_since: float | None = None
@@ -228,6 +229,12 @@ class TerminalView(Widget, can_focus=True):
     async def drained(self) -> None:
         """Wait until everything fed so far has been parsed."""
         await self._drained.wait()
+
+    async def wait_below(self, limit: int) -> None:
+        """Wait until at most `limit` bytes are waiting to be parsed (backpressure)."""
+        while self._pending_bytes > limit:
+            self._parsed_some.clear()
+            await self._parsed_some.wait()
 
     def send(self, data: bytes) -> None:
         """Post `Input(data)` as if typed, e.g. to send the leave key itself."""
@@ -320,6 +327,7 @@ class TerminalView(Widget, can_focus=True):
                 log.exception("terminal output could not be parsed")
             if time.perf_counter() >= deadline:
                 break
+        self._parsed_some.set()
         self._request_repaint()
 
     def _request_repaint(self) -> None:
