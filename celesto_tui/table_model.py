@@ -77,13 +77,19 @@ class Rows:
     busy: bool  # something is in a transitional status
 
 
-def sort_value(value: Any) -> tuple[int, Any]:
-    """Missing values sort last whatever the direction of the rest."""
+def sort_value(value: Any) -> tuple[int, int, Any]:
+    """Missing values sort last whatever the direction of the rest. Numbers come before
+    text, and anything else the API might send by its text, so that values of mixed types
+    (a server sending "2" where 2 was expected) never fail to compare."""
     if value is None or value == "":
-        return (1, "")
+        return (1, 0, "")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (0, 0, value)
     if isinstance(value, str):
-        return (0, value.lower())
-    return (0, value)
+        return (0, 1, value.lower())
+    if isinstance(value, tuple):  # a column's own composite key, e.g. (rank, status)
+        return (0, 2, value)
+    return (0, 3, str(value))
 
 
 def build_rows(spec: TableSpec, items: Sequence[Item], params: ViewParams, now: datetime) -> Rows:

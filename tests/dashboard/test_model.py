@@ -201,3 +201,25 @@ def test_the_watcher_waits_for_where_the_action_leads() -> None:
     [broken] = watcher.settled("deployments", failed, polled_at=21.0)
     assert broken.bad and broken.text() == "bot is FAILED: Build failed: no Procfile"
     assert watcher.settled("deployments", failed, polled_at=22.0) == []  # told once
+
+
+def test_rows_survive_values_of_the_wrong_type_from_the_api() -> None:
+    """The cloud may send a field we did not expect in a type we did not expect: every
+    column still sorts, whichever way, and the cells say what they can."""
+    weird: list[dict[str, Any]] = [
+        {"id": "cmp_1", "name": "a", "status": None, "vcpus": "two", "created_at": 12345,
+         "published_ports": "x", "metrics": "bad", "disk_size_mb": []},
+        {"id": "cmp_2", "name": 5, "status": "weird", "vcpus": 1.5, "ram_mb": "lots",
+         "created_at": "not a date", "published_ports": [None, 3],
+         "metrics": {"cpu_used_percent": "x", "ram_used_mb": 2.5}},
+        {"id": "cmp_3"},
+        {"id": "cmp_4", "name": "b", "status": "running", "vcpus": 2, "ram_mb": 2048},
+    ]  # fmt: skip
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    for column in COMPUTERS.columns:
+        for reverse in (False, True):
+            rows = build_rows(COMPUTERS, weird, ViewParams(sort=column.key, reverse=reverse), now)
+            assert sorted(rows.order) == ["cmp_1", "cmp_2", "cmp_3", "cmp_4"], column.key
+    by_cpus = build_rows(COMPUTERS, weird, ViewParams(sort="cpus"), now).order
+    assert by_cpus[:2] == ["cmp_2", "cmp_4"]  # numbers first, in order; then text; missing last
+    assert by_cpus[-1] == "cmp_3"
