@@ -230,7 +230,10 @@ class Actions:
                 self.app.notify("Creating a computer…", timeout=3)
                 self._spawn(self._create_work(arguments, entry))
 
-        self.app.push_screen(CreateComputerScreen(self.app.templates), chosen)
+        local_backend = self.app.target.kind in ("local", "local server")
+        self.app.push_screen(
+            CreateComputerScreen(self.app.templates, local_backend=local_backend), chosen
+        )
 
     async def _create_work(self, arguments: dict[str, Any], entry: LogEntry) -> None:
         try:

@@ -82,10 +82,14 @@ class CreateComputerScreen(ModalScreen[dict[str, Any] | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="create-cancel")]
 
-    def __init__(self, templates: Sequence[Template] | None = None) -> None:
+    def __init__(
+        self, templates: Sequence[Template] | None = None, *, local_backend: bool = False
+    ) -> None:
         super().__init__()
         self.templates = {t["id"]: t for t in (templates or FALLBACK_TEMPLATES)}
         self.errors: dict[str, str] = {}
+        # The local backend's computers reach only their own loopback, whatever the policy.
+        self.open_network = "open (loopback only here)" if local_backend else "open (internet)"
 
     def compose(self) -> ComposeResult:
         default = (
@@ -94,7 +98,7 @@ class CreateComputerScreen(ModalScreen[dict[str, Any] | None]):
             else next(iter(self.templates))
         )
         templates = [(f"{t['display_name']} ({t['id']})", t["id"]) for t in self.templates.values()]
-        networks = [("open (internet access)", "open"), ("off (no network)", "off")]
+        networks = [(self.open_network, "open"), ("off (no network)", "off")]
         with Vertical():
             yield Label(
                 Content.assemble(("New computer", "bold"), " · blank fields use the defaults")
