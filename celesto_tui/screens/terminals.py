@@ -27,10 +27,10 @@ keys shells and editors rarely need, and the terminal lets exactly these keys th
 other key, ctrl+p, ctrl+q and tab included, goes to the program.
 
 Pop-out detaches the pane, suspends the app (`App.suspend`) and runs `attach_raw`, the raw
-attach of `celesto-tui computer ssh`, on the same terminal; Ctrl+] there comes back and the
-pane reattaches (its screen is rebuilt from the replayed output). The event loop waits while
-the terminal is handed over, as with any `suspend()`; other tabs reattach on their own if
-their connection timed out meanwhile.
+attach of `celesto-tui computer ssh`, on the same terminal; the leave key (Ctrl+] unless
+remapped) there comes back and the pane reattaches (its screen is rebuilt from the
+replayed output). The event loop waits while the terminal is handed over, as with any
+`suspend()`; other tabs reattach on their own if their connection timed out meanwhile.
 """
 
 from __future__ import annotations
@@ -46,10 +46,11 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from celesto_api import AsyncCelesto
 
-from ..attach import attach_raw
+from ..attach import DETACH_KEY, attach_raw
 from ..bindings import DEFAULT_LEAVE_KEY, LEAVE_KEY_ID, bindings, leave_key
 from ..terminal_link import DEFAULT_BACKOFF, Phase
-from ..widgets.terminal import TerminalView
+from ..widgets.terminal import TerminalView, encode_key
+from ..widgets.terminal.widget import normalize_key
 from ..widgets.terminal_pane import TerminalPane
 
 __all__ = ["DEFAULT_LEAVE_KEY", "LEAVE_KEY_ID", "TerminalsScreen"]
@@ -295,8 +296,10 @@ class TerminalsScreen(Screen[None]):
         shell_ended = False
         try:
             info = await self.api.computers.terminal(pane.computer_id, terminal_id)
+            # The pane's leave key detaches out there too (ctrl+] unless remapped).
+            detach_key = encode_key(normalize_key(self.leave_key)) or DETACH_KEY
             with self.app.suspend():
-                shell_ended = not attach_raw(info).detached
+                shell_ended = not attach_raw(info, detach_key=detach_key).detached
         except SuspendNotSupported:
             self.notify("This terminal cannot be handed over (no real TTY).", severity="warning")
         except Exception as exc:  # the pane comes back whatever happened out there

@@ -1,5 +1,6 @@
 """Pop-out in a real terminal (tmux): the app hands the terminal to the CLI's raw attach on
-the same shell, and the pane reattaches when the user detaches with Ctrl+]."""
+the same shell, and the pane reattaches when the user detaches with the leave key (Ctrl+],
+or the one the user chose)."""
 
 from __future__ import annotations
 
@@ -22,13 +23,20 @@ pytestmark = pytest.mark.skipif(
 APP = Path(__file__).with_name("assets") / "terminals_app.py"
 
 
+@pytest.mark.parametrize(("leave_key", "tmux_key"), [(None, "C-]"), ("ctrl+b", "C-b")])
 async def test_pop_out_hands_the_terminal_over_and_comes_back(
-    computer: dict[str, Any], local_server: LocalServer
+    computer: dict[str, Any], local_server: LocalServer, leave_key: str | None, tmux_key: str
 ) -> None:
     tmux = Tmux(100, 30)
     try:
         tmux.start(
-            [sys.executable, str(APP), computer["id"], computer["name"]],
+            [
+                sys.executable,
+                str(APP),
+                computer["id"],
+                computer["name"],
+                *filter(None, [leave_key]),
+            ],
             {"CELESTO_BASE_URL": local_server.base_url, "CELESTO_API_KEY": local_server.api_key},
         )
         await tmux.wait_for("connected")
@@ -46,7 +54,11 @@ async def test_pop_out_hands_the_terminal_over_and_comes_back(
         assert "Pop out" not in screen  # the app's footer is gone: this is the raw attach
         assert "│" not in screen  # and so is the pane's border
 
-        tmux.keys("C-]")  # detach: the app comes back and reattaches the pane
+        if leave_key:
+            tmux.keys("C-]")  # not the leave key here: it goes to the shell
+            await asyncio.sleep(0.3)
+            assert "Pop out" not in "\n".join(tmux.text())
+        tmux.keys(tmux_key)  # detach: the app comes back and reattaches the pane
         screen = "\n".join(await tmux.wait_for("Pop out"))
         await tmux.wait_for("● connected")
         screen = "\n".join(await tmux.wait_for("popped-out-4"))  # replayed into the pane

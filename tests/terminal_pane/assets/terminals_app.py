@@ -1,6 +1,6 @@
 """The terminals screen in a real terminal, for tests that need one (the pop-out).
 
-Usage: CELESTO_BASE_URL=… CELESTO_API_KEY=… python terminals_app.py COMPUTER_ID NAME
+Usage: CELESTO_BASE_URL=… CELESTO_API_KEY=… python terminals_app.py COMPUTER_ID NAME [LEAVE_KEY]
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from celesto_tui.screens.terminals import TerminalsScreen
 
 
 class TerminalsOnly(App[None]):
-    def __init__(self, computer_id: str, name: str) -> None:
+    def __init__(self, computer_id: str, name: str, leave_key: str | None) -> None:
         super().__init__()
         self.api = AsyncCelesto()
-        self.terminals = TerminalsScreen(self.api)
+        self.terminals = TerminalsScreen(self.api, leave_key=leave_key)
         self.terminals.open_terminal(computer_id, name)
 
     def on_mount(self) -> None:
@@ -28,4 +28,4 @@ class TerminalsOnly(App[None]):
 
 
 if __name__ == "__main__":
-    TerminalsOnly(sys.argv[1], sys.argv[2]).run()
+    TerminalsOnly(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None).run()
