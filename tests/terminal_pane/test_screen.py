@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from celesto_api import AsyncCelesto
 from celesto_tui.terminal_link import Phase
@@ -40,16 +41,22 @@ def _active(app: TerminalsApp) -> TerminalPane:
     return pane
 
 
+async def open_tab(pilot: Pilot[None], app: TerminalsApp, computer: dict[str, Any]) -> TerminalPane:
+    """Open the terminal on `computer`; its pane once the shell has printed a prompt."""
+    app.show_terminal(computer["id"], computer["name"])
+    await wait_until(pilot, lambda: app.terminals.active_pane is not None, "a tab")
+    pane = _active(app)
+    await wait_prompt(pilot, pane)
+    return pane
+
+
 async def test_two_tabs_at_once_each_with_its_own_shell(
     aclient: AsyncCelesto, two_computers: list[dict[str, Any]]
 ) -> None:
     first, second = two_computers
     app = TerminalsApp(aclient)
     async with app.run_test(size=(90, 24)) as pilot:
-        app.show_terminal(first["id"], first["name"])
-        await wait_until(pilot, lambda: app.terminals.active_pane is not None, "a tab")
-        one = _active(app)
-        await wait_prompt(pilot, one)
+        one = await open_tab(pilot, app, first)
         await type_line(pilot, "echo on-$(hostname)")
         await wait_for_text(pilot, one.view, f"on-{first['name']}")
 
@@ -82,10 +89,7 @@ async def test_close_tab_detaches_and_reopening_reattaches_with_the_output_repla
 ) -> None:
     app = TerminalsApp(aclient)
     async with app.run_test(size=(90, 24)) as pilot:
-        app.show_terminal(computer["id"], computer["name"])
-        await wait_until(pilot, lambda: app.terminals.active_pane is not None, "a tab")
-        pane = _active(app)
-        await wait_prompt(pilot, pane)
+        pane = await open_tab(pilot, app, computer)
         await type_line(pilot, "KEPT=still-$((20+1)); echo before-detach")
         await wait_for_text(pilot, pane.view, "before-detach")
         terminal_id = pane.terminal_id
@@ -109,10 +113,7 @@ async def test_leave_key_returns_to_the_dashboard_and_keys_reach_the_shell(
 ) -> None:
     app = TerminalsApp(aclient)
     async with app.run_test(size=(90, 24)) as pilot:
-        app.show_terminal(computer["id"], computer["name"])
-        await wait_until(pilot, lambda: app.terminals.active_pane is not None, "a tab")
-        pane = _active(app)
-        await wait_prompt(pilot, pane)
+        pane = await open_tab(pilot, app, computer)
         await type_line(pilot, "echo history-$((2+3))")
         await wait_for_text(pilot, pane.view, "history-5")
         # ctrl+p is the app's command palette and readline's previous-history: the shell wins.
@@ -139,10 +140,7 @@ async def test_screen_bindings_follow_the_app_keymap(
     app = TerminalsApp(aclient)
     async with app.run_test(size=(90, 24)) as pilot:
         app.set_keymap({"terminals.close-tab": "f12"})
-        app.show_terminal(computer["id"], computer["name"])
-        await wait_until(pilot, lambda: app.terminals.active_pane is not None, "a tab")
-        pane = _active(app)
-        await wait_prompt(pilot, pane)
+        pane = await open_tab(pilot, app, computer)
         await pilot.press("ctrl+f4")  # no longer bound: the terminal gets it (CSI 1;5S)
         assert app.terminals.active_pane is pane
         await pilot.press("f12")
@@ -155,10 +153,7 @@ async def test_pop_out_without_a_real_terminal_warns_and_keeps_the_pane(
 ) -> None:
     app = TerminalsApp(aclient)
     async with app.run_test(size=(90, 24)) as pilot:
-        app.show_terminal(computer["id"], computer["name"])
-        await wait_until(pilot, lambda: app.terminals.active_pane is not None, "a tab")
-        pane = _active(app)
-        await wait_prompt(pilot, pane)
+        pane = await open_tab(pilot, app, computer)
         await pilot.press("ctrl+f11")  # headless: Textual cannot suspend
         await wait_until(
             pilot,
@@ -176,10 +171,7 @@ async def test_the_leave_key_is_configurable_in_the_keymap_and_shown_in_the_bord
     app = TerminalsApp(aclient)
     async with app.run_test(size=(90, 24)) as pilot:
         app.set_keymap({"terminals.leave": "ctrl+g"})
-        app.show_terminal(computer["id"], computer["name"])
-        await wait_until(pilot, lambda: app.terminals.active_pane is not None, "a tab")
-        pane = _active(app)
-        await wait_prompt(pilot, pane)
+        pane = await open_tab(pilot, app, computer)
         assert "ctrl+g: dashboard" in str(pane.border_subtitle)
         await type_line(pilot, "cat -v")
         await pilot.press("ctrl+right_square_bracket", "enter")  # now an ordinary key: ^]
