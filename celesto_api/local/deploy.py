@@ -47,7 +47,9 @@ OFFLINE_NOTE = (
 # The app runs as one long exec; the agent caps each wait, so a huge timeout is fine.
 FOREVER_S = 10.0**9
 ROUTE_PREFIX = "deploy:"
-SWAP_GRACE_S = 1.0
+# On a redeploy the old app serves the requests it has until they finish, this long at most.
+SWAP_DRAIN_MAX_S = 30.0
+SWAP_DRAIN_POLL_S = 0.05
 ACTIVE_STATUSES = ("PENDING", "ENQUEUED", "BUILDING", "READY")
 
 
@@ -213,6 +215,8 @@ class Deployments:
                     build_dir / "app.log",
                 )
             )
+            # A replaced app's run ends when its sandbox is retired, with nobody waiting.
+            runner.add_done_callback(_retrieve_outcome)
             await _wait_http(sandbox, port, runner)
             await self._go_live(name, _Live(sandbox, port), runner, build_dir)
             sandbox = None
@@ -273,7 +277,9 @@ class Deployments:
         self, name: str, live: _Live, runner: asyncio.Future[Any], build_dir: Path
     ) -> None:
         try:
-            code, _ = await runner
+            # Shielded: cancelling this watch (on a redeploy) must not kill the app, which
+            # still serves the requests it has until it is retired.
+            code, _ = await asyncio.shield(runner)
         except Exception as exc:
             code = f"unknown ({exc})"
         if self._live.get(name) is not live:
@@ -288,7 +294,11 @@ class Deployments:
         )
 
     async def _retire_later(self, name: str, live: _Live) -> None:
-        await asyncio.sleep(SWAP_GRACE_S)
+        """Stop a replaced app once the requests it was serving have finished."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SWAP_DRAIN_MAX_S
+        while self.bridge.connections_to(live.sandbox) and loop.time() < deadline:
+            await asyncio.sleep(SWAP_DRAIN_POLL_S)
         await self._retire(name, live, keep_route=True)
 
     async def _retire(self, name: str, live: _Live, keep_route: bool = False) -> None:
@@ -460,6 +470,11 @@ async def _wait_http(sandbox: Sandbox, port: int, runner: asyncio.Future[Any]) -
     raise _BuildFailed(
         f"The app did not answer HTTP on port {port} within {READY_TIMEOUT_S:.0f} s."
     )
+
+
+def _retrieve_outcome(done: asyncio.Future[Any]) -> None:
+    if not done.cancelled():
+        done.exception()  # retrieved: asyncio does not log it as never retrieved
 
 
 def _free_port() -> int:

@@ -47,6 +47,13 @@ class PortBridge:
         self._name_for = name_for
         self._host = host
         self._routes: dict[tuple[str, int], _Route] = {}
+        # Open connections per sandbox they reach, so a sandbox that is being replaced
+        # can be stopped only once its last request has finished.
+        self._in_use: dict[int, int] = {}
+
+    def connections_to(self, sandbox: Sandbox) -> int:
+        """How many bridged connections are open to ``sandbox`` now."""
+        return self._in_use.get(id(sandbox), 0)
 
     def host_port(self, computer_id: str, port: int) -> int | None:
         route = self._routes.get((computer_id, port))
@@ -131,15 +138,23 @@ class PortBridge:
             )
             await writer.drain()
             return
+        key = id(sandbox)
+        self._in_use[key] = self._in_use.get(key, 0) + 1  # before any await: no race
         try:
-            inner = await sandbox.connect(port)
-        except OSError as exc:
-            refused = isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED
-            reason = "Nothing is listening on" if refused else f"Could not reach ({exc}) "
-            writer.write(_http_error("502 Bad Gateway", f"{reason} port {port} inside the {name}."))
-            await writer.drain()
-            return
-        await _splice(reader, writer, inner)
+            try:
+                inner = await sandbox.connect(port)
+            except OSError as exc:
+                refused = isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED
+                reason = "Nothing is listening on" if refused else f"Could not reach ({exc}) "
+                message = f"{reason} port {port} inside the {name}."
+                writer.write(_http_error("502 Bad Gateway", message))
+                await writer.drain()
+                return
+            await _splice(reader, writer, inner)
+        finally:
+            left = self._in_use.pop(key) - 1
+            if left:
+                self._in_use[key] = left
 
 
 async def _splice(

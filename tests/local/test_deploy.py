@@ -6,6 +6,7 @@ import io
 import json
 import random
 import tarfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,6 +79,55 @@ def settle(http: httpx.Client, name: str, timeout: float = 60) -> dict[str, Any]
         if status["status"] in ("READY", "FAILED", "STOPPED") or time.monotonic() > deadline:
             return dict(status)
         time.sleep(0.1)
+
+
+SLOW_APP = """\
+import http.server, json, os, time
+VERSION = {version!r}
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/slow":
+            time.sleep(5)
+        body = json.dumps({{"version": VERSION}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+"""
+
+
+def test_a_redeploy_lets_the_old_app_finish_its_requests(http: httpx.Client) -> None:
+    """Zero downtime: a request the old version is serving when the new one takes over
+    is answered by the old one, which is stopped only afterwards."""
+    name = unique("drain")
+    deploy(http, name, {"main.py": SLOW_APP.format(version="v1")})
+    url = settle(http, name)["url"]
+    slow: dict[str, Any] = {}
+
+    def ask_slowly() -> None:
+        try:
+            response = httpx.get(url + "slow", timeout=30)
+            slow["answer"] = (response.status_code, response.json()["version"])
+        except httpx.HTTPError as exc:
+            slow["answer"] = repr(exc)
+        slow["at"] = time.monotonic()
+
+    asker = threading.Thread(target=ask_slowly)
+    asker.start()
+    time.sleep(0.5)  # the slow request is with v1 now
+    deploy(http, name, {"main.py": SLOW_APP.format(version="v2")})
+    deadline = time.monotonic() + 60
+    while httpx.get(url, timeout=30).json()["version"] != "v2":
+        assert time.monotonic() < deadline, "the new version never took over"
+        time.sleep(0.05)
+    v2_at = time.monotonic()
+    asker.join(30)
+    assert slow["answer"] == (200, "v1")
+    assert v2_at < slow["at"]  # the swap happened while v1 was still answering
+    http.delete(f"/v1/deploy/apps/{name}")
 
 
 def test_stdlib_app_becomes_ready_and_answers(http: httpx.Client) -> None:
