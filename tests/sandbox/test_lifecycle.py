@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import time
+from pathlib import Path
 
 import pytest
 
 from celesto_api.local.sandbox import SandboxError
 
-from .conftest import Harness, leftover_cgroups
+from .conftest import HAVE_BWRAP, NEED_BWRAP, Harness, leftover_cgroups
 from .helpers import check, eventually, host_processes_with, run
 
 
@@ -123,6 +125,38 @@ async def test_failed_start_reports_the_reason_and_leaks_nothing(bwrap: Harness)
         await bwrap.driver.start(file_home)
     # The driver is still usable.
     await bwrap.start()
+
+
+def _agents_named(prefix: str) -> list[int]:
+    """Host pids of sandbox agents whose computer's hostname starts with ``prefix``."""
+    found = []
+    for pid in host_processes_with("agent.py"):
+        try:
+            hostname = Path(f"/proc/{pid}/root/etc/hostname").read_text().strip()
+        except OSError:
+            continue
+        if hostname.startswith(prefix):
+            found.append(pid)
+    return found
+
+
+@pytest.mark.skipif(not HAVE_BWRAP, reason=NEED_BWRAP)
+async def test_a_cancelled_start_leaves_no_sandbox_behind(bwrap: Harness) -> None:
+    """A start cancelled at any moment (a deployment stopped while it builds) must not
+    leave its agent running. Killing bwrap before it had armed --die-with-parent in its
+    child did, rarely (once in 40 cancelled starts, seen once); the start now learns PID 1
+    and kills it. A stress test: it catches that race only when a cancel lands in it."""
+    prefix = f"cancel{os.getpid()}-"
+    for attempt in range(62):
+        spec = bwrap.spec(hostname=f"{prefix}{attempt}")
+        starting = asyncio.ensure_future(bwrap.driver.start(spec))
+        await asyncio.sleep((attempt % 31) / 1000)
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            bwrap.started.append(await starting)  # it won the race: stopped below
+    await bwrap.close()
+    bwrap.started.clear()
+    await eventually(lambda: not _agents_named(prefix))
 
 
 async def test_concurrent_start_of_one_computer_is_refused(harness: Harness) -> None:

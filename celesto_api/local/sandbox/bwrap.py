@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import select
 import signal
 import subprocess
 import time
@@ -42,6 +43,8 @@ SANDBOX_AGENT = "/run/celesto/agent.py"
 SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 5.0
+# How long a failed start waits for bwrap to name the sandbox's PID 1 before killing.
+ABORT_PID1_WAIT = 2.0
 
 
 class BwrapSandbox(AgentSandbox):
@@ -70,6 +73,7 @@ class BwrapSandbox(AgentSandbox):
         self._socket_id = socket_id
         self._status_fd = status_fd
         self._pid1_fd = -1
+        self._status_buf = b""
         self._on_released = on_released
         self._stop_lock = asyncio.Lock()
         self._released = False
@@ -105,30 +109,46 @@ class BwrapSandbox(AgentSandbox):
 
     async def learn_pid1(self, timeout: float) -> int:
         """Read ``child-pid`` from bwrap's --json-status-fd and pin it with a pidfd."""
-        buf = b""
-        decoder = json.JSONDecoder()
         async with asyncio.timeout(timeout):
-            while True:
+            while self.host_pid is None:
                 await wait_readable([self._status_fd])
-                try:
-                    chunk = os.read(self._status_fd, 4096)
-                except BlockingIOError:
-                    continue
-                if not chunk:
-                    raise SandboxError("bwrap exited during setup")
-                buf += chunk
-                try:
-                    status, _ = decoder.raw_decode(buf.decode(errors="replace").lstrip())
-                except ValueError:
-                    continue
-                if isinstance(status, dict) and "child-pid" in status:
-                    break
+                self._read_status()
+        return self.host_pid
+
+    def _read_status(self) -> None:
+        """Take what bwrap wrote on the status fd; learn PID 1 once ``child-pid`` is whole."""
+        try:
+            chunk = os.read(self._status_fd, 4096)
+        except BlockingIOError:
+            return
+        if not chunk:
+            raise SandboxError("bwrap exited during setup")
+        self._status_buf += chunk
+        try:
+            text = self._status_buf.decode(errors="replace").lstrip()
+            status, _ = json.JSONDecoder().raw_decode(text)
+        except ValueError:
+            return
+        if not (isinstance(status, dict) and "child-pid" in status):
+            return
         self.host_pid = int(status["child-pid"])
         try:
             self._pid1_fd = os.pidfd_open(self.host_pid)
         except OSError:
             self._pid1_fd = -1
-        return self.host_pid
+
+    def _learn_pid1_now(self, timeout: float) -> None:
+        """Blocking `learn_pid1` for `abort`: killing bwrap before it has armed
+        --die-with-parent in its child would leave that child (the agent) running."""
+        deadline = time.monotonic() + timeout
+        while self.host_pid is None and self._status_fd >= 0:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._status_fd], [], [], left)[0]:
+                return
+            try:
+                self._read_status()
+            except SandboxError:
+                return  # bwrap is gone; if its child outlived it, `child-pid` never came
 
     def _kill_pid1(self) -> None:
         # SIGKILL on a PID namespace's init takes the whole namespace down.
@@ -143,7 +163,8 @@ class BwrapSandbox(AgentSandbox):
             pass
 
     def abort(self) -> None:
-        """Synchronous teardown for a failed start."""
+        """Synchronous teardown for a failed (or cancelled) start."""
+        self._learn_pid1_now(ABORT_PID1_WAIT)
         self._kill_pid1()
         self._watch.proc.kill()
         try:
