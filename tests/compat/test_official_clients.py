@@ -211,11 +211,9 @@ SERVE_HTTP = (
     "(nohup python3 -m http.server 8000 >/dev/null 2>&1 &)"
 )
 
-V014_PORTS = (
-    LEGACY_IMPORT
-    + """
+# What a published URL answers: its text on 200, else the status or the error's name.
+FETCH = """
 import httpx
-from celesto import Computer
 
 def fetch(url):
     try:
@@ -223,6 +221,13 @@ def fetch(url):
     except httpx.HTTPError as exc:
         return type(exc).__name__
     return response.text if response.status_code == 200 else response.status_code
+"""
+
+V014_PORTS = (
+    LEGACY_IMPORT
+    + FETCH
+    + """
+from celesto import Computer
 
 out = {}
 cid = client.computers.create()["id"]
@@ -452,16 +457,8 @@ emit(out)
 
 NEWEST_PORTS = (
     NEWEST_IMPORT
+    + FETCH
     + """
-import httpx
-
-def fetch(url):
-    try:
-        response = httpx.get(url, timeout=2)
-    except httpx.HTTPError as exc:
-        return type(exc).__name__
-    return response.text if response.status_code == 200 else response.status_code
-
 out = {}
 computer = cloud(lifetime="persistent")
 computer.start()
