@@ -36,11 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from celesto_api.local import LocalServer
 from celesto_api.local.store import Store
-from celesto_tui.app import CelestoApp
-from celesto_tui.computers_model import COMPUTERS
-from celesto_tui.settings import Settings
-from celesto_tui.table_model import build_rows
-from celesto_tui.target import Target
+from celesto_tui.app.celesto_app import CelestoApp
+from celesto_tui.app.settings import Settings
+from celesto_tui.model.computers_table import COMPUTERS
+from celesto_tui.model.table_rows import build_rows
+from celesto_tui.model.target import Target
 
 TARGET_APPLY_MS = 20.0
 TARGET_SPEEDUP = 10.0
@@ -141,9 +141,9 @@ COLD_START = textwrap.dedent(
     import sys, time
     sys.path.insert(0, {root!r})
     from pathlib import Path
-    from celesto_tui.app import CelestoApp
-    from celesto_tui.settings import Settings
-    from celesto_tui.target import open_target
+    from celesto_tui.app.celesto_app import CelestoApp
+    from celesto_tui.app.settings import Settings
+    from celesto_tui.model.target import open_target
 
     async def painted(pilot):
         app = pilot.app

@@ -40,9 +40,9 @@ import pyte
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from celesto_tui.widgets.terminal.render import TerminalRenderer
-from celesto_tui.widgets.terminal.screen import TerminalScreen
-from celesto_tui.widgets.terminal.stream import TerminalStream
+from celesto_tui.terminal.render import TerminalRenderer
+from celesto_tui.terminal.screen import TerminalScreen
+from celesto_tui.terminal.stream import TerminalStream
 
 SIZES = ((80, 24), (200, 50))
 FRAME = 1 / 60  # the widget repaints at most 60 times a second

@@ -51,9 +51,10 @@ from websockets.asyncio.client import connect
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from celesto_api import AsyncCelesto, TerminalSession
-from celesto_tui.terminal_link import Phase
-from celesto_tui.widgets.terminal import TerminalScreen, TerminalStream
-from celesto_tui.widgets.terminal_pane import TerminalPane
+from celesto_tui.terminal.link import Phase
+from celesto_tui.terminal.pane import TerminalPane
+from celesto_tui.terminal.screen import TerminalScreen
+from celesto_tui.terminal.stream import TerminalStream
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from terminal import colour_log  # benchmarks/terminal.py: the same generator

@@ -23,10 +23,10 @@ from textual.pilot import Pilot
 
 from celesto_api import Celesto
 from celesto_api.local import LocalServer
-from celesto_tui.app import CelestoApp
-from celesto_tui.settings import Settings
-from celesto_tui.target import Target
-from celesto_tui.widgets.computers_view import ComputersView
+from celesto_tui.app.celesto_app import CelestoApp
+from celesto_tui.app.settings import Settings
+from celesto_tui.app.widgets.computers_view import ComputersView
+from celesto_tui.model.target import Target
 
 AGENT = """\
 import http.server, os

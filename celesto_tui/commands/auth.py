@@ -27,8 +27,8 @@ from celesto_api._config import (
     save_profile,
 )
 
+from ..model.command_lines import command_line
 from .common import EXIT_INTERRUPTED, CommandError, GlobalOptions, exit_with, global_options
-from .lines import command_line
 from .output import emit, emit_json, fields, note
 
 VERIFY_TIMEOUT_S = 15.0

@@ -35,8 +35,8 @@ from celesto_api import (
 from celesto_api._config import resolve_config
 from celesto_api.deployments import LOCAL_ONLY_CODE
 
-from ..target import Target, open_target
-from .lines import command_line
+from ..model.command_lines import command_line
+from ..model.target import Target, open_target
 from .output import note
 
 DEBUG_ENV = "CELESTO_TUI_DEBUG"

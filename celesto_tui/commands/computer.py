@@ -72,7 +72,7 @@ def computer_fields(computer: Computer) -> str:
 
 
 def computers_table(computers: Iterable[Computer]) -> str:
-    from ..format import age
+    from ..model.format import age
 
     headers = ("NAME", "ID", "STATUS", "CPUS", "MEMORY", "DISK", "TEMPLATE", "PORTS", "AGE")
     rows = [

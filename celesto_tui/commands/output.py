@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ..format import age, megabytes
+from ..model.format import age, megabytes
 
 COLUMN_GAP = "  "
 MISSING = "-"

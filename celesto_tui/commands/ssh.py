@@ -8,10 +8,10 @@ import click
 
 from celesto_api import CelestoNotFoundError
 
-from ..attach import attach_raw, terminal_size
+from ..model.command_lines import command_line
+from ..terminal.attach import attach_raw, terminal_size
 from . import params
 from .common import CommandError, Connection, GlobalOptions, connect, global_options
-from .lines import command_line
 from .output import emit_json, note
 from .resume import ensure_running
 

@@ -14,7 +14,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from celesto_api import Celesto
-from celesto_tui.attach import AttachResult, attach_raw
+from celesto_tui.terminal.attach import AttachResult, attach_raw
 
 from .helpers import Terminal
 

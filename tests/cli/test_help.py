@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from celesto_tui.cli import main
+from celesto_tui.commands.cli import main
 
 from .helpers import Cli, Result, celesto_tui
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from celesto_tui.commands.lines import command_line, computer_command, create_command
+from celesto_tui.model.command_lines import command_line, computer_command, create_command
 
 
 def test_words_are_shell_quoted_and_options_follow() -> None:

@@ -16,11 +16,11 @@ from textual.widgets import Input, TextArea
 
 from celesto_api import Celesto
 from celesto_api.local import LocalServer
-from celesto_tui.app import CelestoApp
-from celesto_tui.clock import Clock
-from celesto_tui.settings import Settings
-from celesto_tui.target import Target
-from celesto_tui.widgets.computers_view import ComputersView
+from celesto_tui.app.celesto_app import CelestoApp
+from celesto_tui.app.settings import Settings
+from celesto_tui.app.widgets.computers_view import ComputersView
+from celesto_tui.model.clock import Clock
+from celesto_tui.model.target import Target
 
 AppFactory = Callable[..., CelestoApp]
 

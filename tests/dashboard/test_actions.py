@@ -8,10 +8,10 @@ from textual.widgets import Button, Input, Static
 
 from celesto_api import AsyncCelesto, CelestoNotFoundError
 from celesto_api.local import LocalServer
-from celesto_tui.app import CelestoApp
-from celesto_tui.screens.confirm import ConfirmScreen
-from celesto_tui.screens.create_computer import CreateComputerScreen
-from celesto_tui.widgets.log_views import CommandLogView
+from celesto_tui.app.celesto_app import CelestoApp
+from celesto_tui.app.screens.confirm import ConfirmScreen
+from celesto_tui.app.screens.create_computer import CreateComputerScreen
+from celesto_tui.app.widgets.log_views import CommandLogView
 
 from .conftest import AppFactory, computers_view, loaded, select, status_of, wait_for
 

@@ -10,8 +10,8 @@ from textual.widgets import Static
 
 from celesto_api import AsyncCelesto, limits
 from celesto_api.local import LocalServer
-from celesto_tui.computers_model import COMPUTERS
-from celesto_tui.ui_state import default_state_path
+from celesto_tui.model.computers_table import COMPUTERS
+from celesto_tui.model.ui_state import default_state_path
 
 from .conftest import AppFactory, computers_view, loaded, local_target, plain, select, wait_for
 

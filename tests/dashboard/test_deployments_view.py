@@ -18,12 +18,12 @@ from textual.widgets import Button, Input, Static, TextArea
 
 from celesto_api import Celesto, CelestoError, CelestoNotFoundError
 from celesto_api.local import LocalServer
-from celesto_tui.app import CelestoApp
-from celesto_tui.screens.confirm import ConfirmScreen
-from celesto_tui.screens.deploy import DeployScreen, PathSuggester, parse_envs
-from celesto_tui.screens.text_view import TextScreen
-from celesto_tui.target import Target
-from celesto_tui.widgets.deployments_view import DeploymentsView
+from celesto_tui.app.celesto_app import CelestoApp
+from celesto_tui.app.screens.confirm import ConfirmScreen
+from celesto_tui.app.screens.deploy import DeployScreen, PathSuggester, parse_envs
+from celesto_tui.app.screens.text_view import TextScreen
+from celesto_tui.app.widgets.deployments_view import DeploymentsView
+from celesto_tui.model.target import Target
 from tests.cloud_like import CloudLikeFront
 
 from .conftest import AppFactory, loaded, wait_for

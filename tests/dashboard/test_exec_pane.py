@@ -7,9 +7,9 @@ from typing import Any
 
 from textual.widgets import Input, Label
 
-from celesto_tui.screens.confirm import ConfirmScreen
-from celesto_tui.widgets.exec_pane import ExecChunk, ExecPane
-from celesto_tui.widgets.output_log import MAX_LINES
+from celesto_tui.app.screens.confirm import ConfirmScreen
+from celesto_tui.app.widgets.exec_pane import ExecChunk, ExecPane
+from celesto_tui.app.widgets.output_log import MAX_LINES
 
 from .conftest import AppFactory, computers_view, loaded, select, status_of, wait_for
 

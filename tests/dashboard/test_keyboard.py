@@ -14,15 +14,15 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Label, OptionList
 
 import celesto_tui
-from celesto_tui.app import CelestoApp
-from celesto_tui.bindings import ACTIONS, IDS, TERMINAL_ACTIONS, unsafe_key
-from celesto_tui.screens.create_computer import CreateComputerScreen
-from celesto_tui.screens.deploy import DeployScreen
-from celesto_tui.screens.help import FIXED, HelpScreen
-from celesto_tui.screens.terminals import TerminalsScreen
-from celesto_tui.settings import load_settings
-from celesto_tui.widgets.computers_view import ComputersView
-from celesto_tui.widgets.exec_pane import PromptInput
+from celesto_tui.app.bindings import ACTIONS, IDS, TERMINAL_ACTIONS, unsafe_key
+from celesto_tui.app.celesto_app import CelestoApp
+from celesto_tui.app.screens.create_computer import CreateComputerScreen
+from celesto_tui.app.screens.deploy import DeployScreen
+from celesto_tui.app.screens.help import FIXED, HelpScreen
+from celesto_tui.app.settings import load_settings
+from celesto_tui.app.widgets.computers_view import ComputersView
+from celesto_tui.app.widgets.exec_pane import PromptInput
+from celesto_tui.terminal.terminals_screen import TerminalsScreen
 
 from .conftest import AppFactory, computers_view, loaded, select, wait_for
 

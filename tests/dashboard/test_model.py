@@ -10,16 +10,16 @@ from typing import Any
 from textual.app import App, ComposeResult
 
 from celesto_api import CelestoNetworkError, CelestoRateLimitError, CelestoServerError
-from celesto_tui.browser import is_console
-from celesto_tui.command_log import Where, computer_line, create_line, deploy_line
-from celesto_tui.computers_model import COMPUTERS
-from celesto_tui.errors import ErrorLog
-from celesto_tui.filtering import Filter
-from celesto_tui.format import redacted
-from celesto_tui.polling import Backoff, Freshness, State
-from celesto_tui.table_model import ViewParams, build_rows
-from celesto_tui.watch import Watcher
-from celesto_tui.widgets.resource_table import REBUILD_AFTER_REMOVALS, ResourceTable
+from celesto_tui.app.browser import is_console
+from celesto_tui.app.widgets.resource_table import REBUILD_AFTER_REMOVALS, ResourceTable
+from celesto_tui.model.command_log import Where, computer_line, create_line, deploy_line
+from celesto_tui.model.computers_table import COMPUTERS
+from celesto_tui.model.errors import ErrorLog
+from celesto_tui.model.filtering import Filter
+from celesto_tui.model.format import redacted
+from celesto_tui.model.polling import Backoff, Freshness, State
+from celesto_tui.model.table_rows import ViewParams, build_rows
+from celesto_tui.model.watch import Watcher
 
 NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
 

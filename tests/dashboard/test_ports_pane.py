@@ -8,8 +8,8 @@ from textual.widgets import Button, Input, Static
 
 from celesto_api import Celesto
 from celesto_api.local import LocalServer
-from celesto_tui.screens.confirm import ConfirmScreen
-from celesto_tui.screens.prompt import PromptScreen
+from celesto_tui.app.screens.confirm import ConfirmScreen
+from celesto_tui.app.screens.prompt import PromptScreen
 
 from .conftest import AppFactory, computers_view, loaded, select, wait_for
 

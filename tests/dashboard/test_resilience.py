@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from celesto_api.local import LocalServer
-from celesto_tui.app import CelestoApp
-from celesto_tui.clock import FrozenClock
-from celesto_tui.polling import State
-from celesto_tui.widgets.status_bar import StatusBar
+from celesto_tui.app.celesto_app import CelestoApp
+from celesto_tui.app.widgets.status_bar import StatusBar
+from celesto_tui.model.clock import FrozenClock
+from celesto_tui.model.polling import State
 
 from .conftest import AppFactory, loaded, local_target, wait_for
 

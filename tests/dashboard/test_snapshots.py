@@ -15,9 +15,9 @@ import pytest
 from textual.pilot import Pilot
 
 from celesto_api.local import LocalServer
-from celesto_tui.app import CelestoApp
-from celesto_tui.clock import FrozenClock
-from celesto_tui.settings import Settings
+from celesto_tui.app.celesto_app import CelestoApp
+from celesto_tui.app.settings import Settings
+from celesto_tui.model.clock import FrozenClock
 
 from .conftest import computers_view, local_target, wait_for
 

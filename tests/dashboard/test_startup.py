@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from celesto_api.local import LocalServer
-from celesto_tui.app import CelestoApp
-from celesto_tui.cli import main
-from celesto_tui.settings import Settings, load_settings
-from celesto_tui.target import Target, open_target
-from celesto_tui.ui_state import (
+from celesto_tui.app.celesto_app import CelestoApp
+from celesto_tui.app.settings import Settings, load_settings
+from celesto_tui.commands.cli import main
+from celesto_tui.model.target import Target, open_target
+from celesto_tui.model.ui_state import (
     TERMINAL_TARGETS_KEPT,
     TERMINALS_KEPT,
     UiState,
@@ -188,7 +188,7 @@ def test_kept_terminal_ids_are_checked_and_bounded(tmp_path: Path) -> None:
 async def test_terminal_key_opens_the_terminal_screen(
     make_app: AppFactory, computer: dict[str, Any]
 ) -> None:
-    from celesto_tui.screens.terminals import TerminalsScreen
+    from celesto_tui.terminal.terminals_screen import TerminalsScreen
 
     app = make_app()
     async with app.run_test(size=(160, 40)) as pilot:
@@ -207,7 +207,7 @@ async def test_terminal_key_opens_the_terminal_screen(
 async def test_terminal_option_opens_straight_into_a_terminal(
     make_app: AppFactory, computer: dict[str, Any]
 ) -> None:
-    from celesto_tui.screens.terminals import TerminalsScreen
+    from celesto_tui.terminal.terminals_screen import TerminalsScreen
 
     app = make_app(terminal=computer["name"])
     async with app.run_test(size=(160, 40)) as pilot:

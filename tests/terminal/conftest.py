@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from celesto_tui.widgets.terminal.render import TerminalRenderer
-from celesto_tui.widgets.terminal.screen import TerminalScreen
-from celesto_tui.widgets.terminal.stream import TerminalStream
+from celesto_tui.terminal.render import TerminalRenderer
+from celesto_tui.terminal.screen import TerminalScreen
+from celesto_tui.terminal.stream import TerminalStream
 
 
 class Term:

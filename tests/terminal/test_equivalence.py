@@ -15,8 +15,8 @@ import pyte
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from celesto_tui.widgets.terminal.screen import TerminalScreen
-from celesto_tui.widgets.terminal.stream import TerminalStream
+from celesto_tui.terminal.screen import TerminalScreen
+from celesto_tui.terminal.stream import TerminalStream
 
 _numbers = st.integers(min_value=0, max_value=12).map(str)
 _sgr_codes = st.sampled_from(

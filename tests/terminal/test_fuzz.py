@@ -6,10 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
-from celesto_tui.widgets.terminal.render import TerminalRenderer
-from celesto_tui.widgets.terminal.screen import TerminalScreen
-from celesto_tui.widgets.terminal.selection import Selection, selected_text
-from celesto_tui.widgets.terminal.stream import TerminalStream
+from celesto_tui.terminal.render import TerminalRenderer
+from celesto_tui.terminal.screen import TerminalScreen
+from celesto_tui.terminal.selection import Selection, selected_text
+from celesto_tui.terminal.stream import TerminalStream
 
 _FRAGMENTS = [
     "\x1b",

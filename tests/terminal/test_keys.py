@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from textual import events
 
-from celesto_tui.widgets.terminal.keys import (
+from celesto_tui.terminal.keys import (
     encode_focus,
     encode_key,
     encode_mouse,

@@ -10,7 +10,7 @@ from rich.color import Color
 from rich.style import Style
 from textual.strip import Strip
 
-from celesto_tui.widgets.terminal.render import overlay_cursor
+from celesto_tui.terminal.render import overlay_cursor
 from tests.terminal.conftest import Term
 
 MakeTerm = Callable[..., Term]

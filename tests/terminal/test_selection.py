@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from celesto_tui.widgets.terminal.selection import (
+from celesto_tui.terminal.selection import (
     Selection,
     line_at,
     selected_text,

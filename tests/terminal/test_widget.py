@@ -11,7 +11,7 @@ from textual.app import App, ComposeResult
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 
-from celesto_tui.widgets.terminal import TerminalView
+from celesto_tui.terminal.widget import TerminalView
 
 
 class TerminalApp(App[None]):

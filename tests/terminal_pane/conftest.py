@@ -19,10 +19,10 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from celesto_api import AsyncCelesto
-from celesto_tui.screens.terminals import TerminalsScreen
-from celesto_tui.terminal_link import LinkStatus, Phase
-from celesto_tui.widgets.terminal import TerminalView
-from celesto_tui.widgets.terminal_pane import TerminalPane
+from celesto_tui.terminal.link import LinkStatus, Phase
+from celesto_tui.terminal.pane import TerminalPane
+from celesto_tui.terminal.terminals_screen import TerminalsScreen
+from celesto_tui.terminal.widget import TerminalView
 
 FAST_BACKOFF = (0.05, 0.1, 0.2)
 WAIT_S = 15.0

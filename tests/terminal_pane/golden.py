@@ -30,7 +30,7 @@ from pathlib import Path
 
 from pyte import charsets, graphics
 
-from celesto_tui.widgets.terminal import TerminalView
+from celesto_tui.terminal.widget import TerminalView
 
 REPO = Path(__file__).resolve().parents[2]
 TMUX = shutil.which("tmux")

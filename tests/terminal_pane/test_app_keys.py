@@ -12,11 +12,11 @@ import pytest
 from textual.command import CommandPalette
 
 from celesto_api.local import LocalServer
-from celesto_tui.app import CelestoApp
-from celesto_tui.screens.terminals import TerminalsScreen
-from celesto_tui.settings import Settings
-from celesto_tui.target import Target
-from celesto_tui.widgets.terminal_pane import TerminalPane
+from celesto_tui.app.celesto_app import CelestoApp
+from celesto_tui.app.settings import Settings
+from celesto_tui.model.target import Target
+from celesto_tui.terminal.pane import TerminalPane
+from celesto_tui.terminal.terminals_screen import TerminalsScreen
 
 from .conftest import type_line, wait_for_text, wait_prompt, wait_until
 

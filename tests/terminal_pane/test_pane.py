@@ -6,9 +6,9 @@ from typing import Any
 
 from celesto_api import AsyncCelesto
 from celesto_api.local import LocalServer
-from celesto_tui.screens.start_computer import StartComputerScreen
-from celesto_tui.terminal_link import Phase
-from celesto_tui.widgets.terminal import TerminalView
+from celesto_tui.terminal.link import Phase
+from celesto_tui.terminal.start_computer_screen import StartComputerScreen
+from celesto_tui.terminal.widget import TerminalView
 
 from .conftest import (
     PaneApp,

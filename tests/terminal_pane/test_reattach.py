@@ -11,12 +11,12 @@ from typing import Any
 
 from celesto_api import AsyncCelesto
 from celesto_api.local import LocalServer
-from celesto_tui.app import CelestoApp
-from celesto_tui.screens.terminals import TerminalsScreen
-from celesto_tui.settings import Settings
-from celesto_tui.target import Target
-from celesto_tui.terminal_link import Phase
-from celesto_tui.widgets.terminal_pane import TerminalPane
+from celesto_tui.app.celesto_app import CelestoApp
+from celesto_tui.app.settings import Settings
+from celesto_tui.model.target import Target
+from celesto_tui.terminal.link import Phase
+from celesto_tui.terminal.pane import TerminalPane
+from celesto_tui.terminal.terminals_screen import TerminalsScreen
 
 from .conftest import (
     TerminalsApp,

@@ -9,8 +9,8 @@ import pytest
 from textual.pilot import Pilot
 
 from celesto_api import AsyncCelesto
-from celesto_tui.terminal_link import Phase
-from celesto_tui.widgets.terminal_pane import TerminalPane
+from celesto_tui.terminal.link import Phase
+from celesto_tui.terminal.pane import TerminalPane
 
 from .conftest import (
     Dashboard,

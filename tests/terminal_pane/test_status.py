@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from celesto_tui.terminal_link import LinkStatus, Phase, backoff_delay
-from celesto_tui.widgets.terminal_pane import status_text
+from celesto_tui.terminal.link import LinkStatus, Phase, backoff_delay
+from celesto_tui.terminal.pane import status_text
 
 
 def test_backoff_grows_caps_and_jitters() -> None:

@@ -10,7 +10,7 @@ import sys
 from textual.app import App
 
 from celesto_api import AsyncCelesto
-from celesto_tui.screens.terminals import TerminalsScreen
+from celesto_tui.terminal.terminals_screen import TerminalsScreen
 
 
 class TerminalsOnly(App[None]):

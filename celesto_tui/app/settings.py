@@ -25,8 +25,8 @@ from typing import Any
 from celesto_api import CelestoError
 from celesto_api._config import config_path, load_config_file
 
+from ..model.refresh import DEFAULT_REFRESH_S, refresh_problem
 from .bindings import DESTRUCTIVE_IDS, IDS, unsafe_key
-from .refresh import DEFAULT_REFRESH_S, refresh_problem
 
 
 @dataclass

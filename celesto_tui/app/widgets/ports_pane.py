@@ -13,12 +13,12 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
+from ...model.format import age, status_text
+from ...model.table_rows import Cells, Column, Item, TableSpec, ViewParams, build_rows
 from ..bindings import bindings
 from ..browser import open_url
 from ..context import allowed, dashboard_app
-from ..format import age, status_text
 from ..probe import ProbeResult, probe
-from ..table_model import Cells, Column, Item, TableSpec, ViewParams, build_rows
 from .resource_table import ResourceTable
 
 HEALTH_FIELD = "_health"

@@ -19,11 +19,11 @@ from textual.widgets import Input, Label, Static
 from celesto_api import CelestoConflictError, CelestoError, limits
 from celesto_api import _validation as check
 
+from ...model.command_log import LogEntry
+from ...model.errors import explain
+from ...model.format import duration_ms
 from ..bindings import bindings
-from ..command_log import LogEntry
 from ..context import allowed, dashboard_app
-from ..errors import explain
-from ..format import duration_ms
 from .output_log import OutputLog, Stream
 
 STREAMS: tuple[Stream, Stream] = ("stdout", "stderr")

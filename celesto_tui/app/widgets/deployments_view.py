@@ -14,13 +14,13 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from ...model.deployments_table import DEPLOYMENTS
+from ...model.format import one_line, status_text
+from ...model.ui_state import ViewState
 from ..bindings import bindings
 from ..browser import open_url
 from ..context import dashboard_app
-from ..deployments_model import DEPLOYMENTS
-from ..format import one_line, status_text
 from ..probe import ProbeResult, probe
-from ..ui_state import ViewState
 from .table_view import TableView
 
 DETAIL_FIELDS = (

@@ -25,22 +25,22 @@ from textual.worker import Worker, WorkerState
 
 from celesto_api import AsyncCelesto, CelestoError, Template, limits
 
+from ..model.clock import Clock, SystemClock
+from ..model.command_log import CommandLog
+from ..model.computers_table import COMPUTERS
+from ..model.deployments_table import DEPLOYMENTS
+from ..model.errors import ErrorLog, explain, is_expected
+from ..model.table_rows import build_rows
+from ..model.target import POLL_TIMEOUT_S, Target
+from ..model.ui_state import StateWriter, default_state_path, load_state
+from ..model.watch import SUMMARY_AFTER, Settled, Watcher
 from .actions import Actions
 from .bindings import ActionSpec, bindings, by_id, effective_keys
-from .clock import Clock, SystemClock
-from .command_log import CommandLog
-from .computers_model import COMPUTERS
-from .deployments_model import DEPLOYMENTS
-from .errors import ErrorLog, explain, is_expected
 from .messages import ActionFinished, ItemsChanged, Navigate, OpenScreen, Polled, PollFailed
 from .palette import DashboardCommands
 from .poller import Poller
 from .screens.help import HelpScreen, key_display
 from .settings import Settings, load_settings
-from .table_model import build_rows
-from .target import POLL_TIMEOUT_S, Target
-from .ui_state import StateWriter, default_state_path, load_state
-from .watch import SUMMARY_AFTER, Settled, Watcher
 from .widgets.computers_view import ComputersView
 from .widgets.deployments_view import DeploymentsView
 from .widgets.log_views import CommandLogView, ErrorsView
@@ -413,7 +413,7 @@ class CelestoApp(App[None]):
 
     def open_terminal(self, computer_id: str, name: str) -> None:
         try:
-            from .screens.terminals import TerminalsScreen
+            from ..terminal.terminals_screen import TerminalsScreen
         except ImportError as exc:  # the terminal pane ships separately
             self.notify(f"The terminal pane is not available: {exc}", severity="error")
             return

@@ -7,10 +7,10 @@ from typing import Any
 
 import click
 
-from .commands import register as register_commands
-from .commands.usage import CelestoGroup
-from .local_cli import local_group
-from .refresh import refresh_problem
+from ..model.refresh import refresh_problem
+from . import register as register_commands
+from .local import local_group
+from .usage import CelestoGroup
 
 ROOT_EPILOG = """\b
 Examples:
@@ -111,8 +111,8 @@ def main(
         raise click.UsageError("--json needs a command, e.g. celesto-tui --json computer list", ctx)
     from celesto_api.local import DataDirBusyError
 
-    from .app import CelestoApp
-    from .target import open_target
+    from ..app.celesto_app import CelestoApp
+    from ..model.target import open_target
 
     try:
         with open_target(use_local, base_url, api_key, profile, data_dir) as target:

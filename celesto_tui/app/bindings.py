@@ -190,7 +190,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     A("clear-errors", "c", "clear_errors", "Clear", "Forget every error shown", "errors"),
 )
 
-# The terminals screen (`screens/terminals.py`). Not in ACTIONS: they act on the terminal
+# The terminals screen (`terminal/terminals_screen.py`). Not in ACTIONS: they act on the terminal
 # tabs, so the dashboard's palette has nothing to run them on. The leave key is not a
 # binding either (the terminal itself handles it, so that it works while the shell has
 # every other key); only the first of its keys is used.

@@ -3,7 +3,7 @@
 Only changed cells are updated (inside ``batch_update``), so the cursor stays on the same
 row key, marks survive, the scroll position holds and nothing flickers. Rows whose
 non-volatile cells changed are tinted for a moment. Filtering and sorting happen on the
-model (`table_model.build_rows`); the widget re-sorts in place only when the order changed.
+model (`model.table_rows.build_rows`); the widget re-sorts in place only when the order changed.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
+from ...model.format import Category, status_category, status_of_text
+from ...model.table_rows import Cells, Rows, TableSpec
 from ..bindings import bindings
-from ..format import Category, status_category, status_of_text
-from ..table_model import Cells, Rows, TableSpec
 
 FLASH_SECONDS = 1.5
 # Removing a row re-indexes the whole table, so past this many removals it is cheaper to

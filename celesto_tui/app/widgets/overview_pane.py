@@ -17,9 +17,9 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Sparkline, Static
 
+from ...model.format import flatten, megabytes, percent, redacted
 from ..bindings import bindings
 from ..context import allowed, dashboard_app
-from ..format import flatten, megabytes, percent, redacted
 
 METRICS_EVERY_S = 10.0
 

@@ -10,10 +10,10 @@ from textual.widgets import DataTable, TabbedContent, TabPane
 
 from celesto_api import limits
 
+from ...model.computers_table import COMPUTERS
+from ...model.ui_state import ViewState
 from ..bindings import bindings
-from ..computers_model import COMPUTERS
 from ..context import dashboard_app
-from ..ui_state import ViewState
 from .exec_pane import ExecPane
 from .overview_pane import OverviewPane
 from .ports_pane import PortsPane

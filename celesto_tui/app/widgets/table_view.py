@@ -16,14 +16,14 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import DataTable, Input
 
+from ...model.filtering import Filter
+from ...model.format import STATUS_GLYPHS
+from ...model.polling import Freshness, State, human_seconds
+from ...model.table_rows import Rows, TableSpec, ViewParams, build_rows
+from ...model.ui_state import ViewState
 from ..bindings import Scope, bindings
 from ..context import allowed, dashboard_app
-from ..filtering import Filter
-from ..format import STATUS_GLYPHS
 from ..messages import RowsBuilt
-from ..polling import Freshness, State, human_seconds
-from ..table_model import Rows, TableSpec, ViewParams, build_rows
-from ..ui_state import ViewState
 from .resource_table import ResourceTable
 
 ZOOMS = ("", "table", "detail")

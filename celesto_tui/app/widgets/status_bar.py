@@ -15,8 +15,8 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from ..polling import Freshness, State, human_seconds
-from ..target import Target
+from ...model.polling import Freshness, State, human_seconds
+from ...model.target import Target
 
 STATE_GLYPHS = {
     State.CONNECTING: "◌",

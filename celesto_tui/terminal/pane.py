@@ -20,10 +20,9 @@ from textual.widget import Widget
 
 from celesto_api import AsyncCelesto
 
-from ..screens.start_computer import StartComputerScreen
-from ..terminal_link import DEFAULT_BACKOFF, LinkStatus, Phase, TerminalLink
-from .terminal import TerminalView
-from .terminal.widget import key_display
+from .link import DEFAULT_BACKOFF, LinkStatus, Phase, TerminalLink
+from .start_computer_screen import StartComputerScreen
+from .widget import TerminalView, key_display
 
 _ENTER = (b"\r", b"\n", b"\r\n")
 _NEXT_STEP = {

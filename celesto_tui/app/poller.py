@@ -15,10 +15,10 @@ from typing import Any
 from textual.app import App
 from textual.timer import Timer
 
-from .clock import Clock
+from ..model.clock import Clock
+from ..model.polling import Backoff, Freshness, retry_after_of
+from ..model.table_rows import TableSpec, ViewParams, build_rows
 from .messages import Polled, PollFailed
-from .polling import Backoff, Freshness, retry_after_of
-from .table_model import TableSpec, ViewParams, build_rows
 
 Fetch = Callable[[], Awaitable[list[dict[str, Any]]]]
 

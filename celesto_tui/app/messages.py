@@ -9,8 +9,8 @@ from typing import Any
 from textual.message import Message
 from textual.screen import Screen
 
-from .command_log import LogEntry
-from .table_model import Rows
+from ..model.command_log import LogEntry
+from ..model.table_rows import Rows
 
 
 @dataclass

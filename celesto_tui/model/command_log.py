@@ -13,7 +13,7 @@ from typing import Any
 
 from celesto_api._config import DEFAULT_BASE_URL
 
-from .commands.lines import PROGRAM, command_line, computer_command, create_command
+from .command_lines import PROGRAM, command_line, computer_command, create_command
 
 MAX_ENTRIES = 500
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from .format import STATUS_RANK, age, one_line, parse_time, status_category, status_text
-from .table_model import Cells, Column, Item, TableSpec
+from .table_rows import Cells, Column, Item, TableSpec
 
 # Deployment statuses, in the order a deployment goes through them.
 LIFECYCLE = ("PENDING", "ENQUEUED", "BUILDING", "READY", "FAILED", "STOPPED")

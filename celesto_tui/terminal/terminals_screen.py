@@ -46,12 +46,12 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from celesto_api import AsyncCelesto
 
-from ..attach import DETACH_KEY, attach_raw
-from ..bindings import DEFAULT_LEAVE_KEY, LEAVE_KEY_ID, bindings, leave_key
-from ..terminal_link import DEFAULT_BACKOFF, Phase
-from ..widgets.terminal import TerminalView, encode_key
-from ..widgets.terminal.widget import normalize_key
-from ..widgets.terminal_pane import TerminalPane
+from ..app.bindings import DEFAULT_LEAVE_KEY, LEAVE_KEY_ID, bindings, leave_key
+from .attach import DETACH_KEY, attach_raw
+from .keys import encode_key
+from .link import DEFAULT_BACKOFF, Phase
+from .pane import TerminalPane
+from .widget import TerminalView, normalize_key
 
 __all__ = ["DEFAULT_LEAVE_KEY", "LEAVE_KEY_ID", "TerminalsScreen"]
 _PHASE_MARK = {

@@ -16,9 +16,16 @@ from typing import TYPE_CHECKING, Any
 from celesto_api import CelestoError, Computer, Deployment
 from celesto_api import _validation as check
 
-from .command_log import LogEntry, Where, computer_line, create_line, deploy_line, deployment_line
-from .errors import explain
-from .format import TRANSITIONAL
+from ..model.command_log import (
+    LogEntry,
+    Where,
+    computer_line,
+    create_line,
+    deploy_line,
+    deployment_line,
+)
+from ..model.errors import explain
+from ..model.format import TRANSITIONAL
 from .messages import ActionFinished, ItemsChanged, Navigate, OpenScreen
 from .screens.confirm import ConfirmScreen
 from .screens.create_computer import CreateComputerScreen
@@ -27,7 +34,7 @@ from .screens.prompt import PromptScreen
 from .screens.text_view import TextScreen
 
 if TYPE_CHECKING:
-    from .app import CelestoApp
+    from .celesto_app import CelestoApp
 
 BULK_DELETE_CHUNK = 100
 PARALLEL = 8

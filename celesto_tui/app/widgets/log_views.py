@@ -11,9 +11,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
+from ...model.command_log import CommandLog, LogEntry
+from ...model.errors import ErrorEntry, ErrorLog
 from ..bindings import bindings
-from ..command_log import CommandLog, LogEntry
-from ..errors import ErrorEntry, ErrorLog
 
 
 class LogTable(DataTable[str | Text]):

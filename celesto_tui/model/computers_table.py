@@ -14,7 +14,7 @@ from .format import (
     status_category,
     status_text,
 )
-from .table_model import Cells, Column, Item, TableSpec
+from .table_rows import Cells, Column, Item, TableSpec
 
 
 def _metrics(item: Item) -> dict[str, Any]:

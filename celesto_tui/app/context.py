@@ -9,7 +9,7 @@ from textual.dom import DOMNode
 from .bindings import Scope, mutating_actions
 
 if TYPE_CHECKING:
-    from .app import CelestoApp
+    from .celesto_app import CelestoApp
 
 
 def dashboard_app(node: DOMNode) -> CelestoApp:

@@ -1,0 +1,1 @@
+"""Modal screens of the dashboard: confirm, prompt, create, deploy, help, text view."""
