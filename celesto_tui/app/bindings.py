@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 
 Scope = Literal[
     "app",
@@ -272,3 +273,9 @@ def leave_key(keymap: Mapping[str, str]) -> str:
 
 def by_id(spec_id: str) -> Iterable[ActionSpec]:
     return (spec for spec in ACTIONS if spec.id == spec_id)
+
+
+def allowed(node: DOMNode, scope: Scope, action: str) -> bool:
+    """False for a mutating action in read-only mode: Textual then hides it everywhere."""
+    read_only = getattr(node.app, "read_only", False) is True
+    return not (read_only and action in mutating_actions(scope))

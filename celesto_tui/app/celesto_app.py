@@ -1,15 +1,18 @@
 """CelestoApp: the dashboard. Wiring only: pollers, views, keymap, themes, state, errors.
 
-Data flow: a `Poller` per resource kind fetches in a worker and posts `Polled` (rows already
-built off the UI thread) or `PollFailed`; the handlers here hand the rows to the view (which
-applies the diff), update freshness and schedule the next poll. Actions (`actions.py`) post
-`ItemsChanged` and `ActionFinished`. Nothing here waits on the network.
+Data flow: a `Poller` per resource kind fetches (through the `Controller`) in a worker and
+posts `Polled` (rows already built off the UI thread) or `PollFailed`; the handlers here put
+the items in the `DashboardModel`, hand the rows to the view (which applies the diff), update
+freshness and schedule the next poll. Widgets post intents (`intents.py`), which go to the
+controller; its actions post `ItemsChanged` and `ActionFinished`. Nothing here waits on the
+network.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable, Coroutine
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,24 +21,26 @@ from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.command import Provider
 from textual.dom import DOMNode
+from textual.message import Message
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import ContentSwitcher, Footer
 from textual.worker import Worker, WorkerState
 
-from celesto_api import AsyncCelesto, CelestoError, Template, limits
-
 from ..model.clock import Clock, SystemClock
 from ..model.command_log import CommandLog
 from ..model.computers_table import COMPUTERS
+from ..model.dashboard import DashboardModel
 from ..model.deployments_table import DEPLOYMENTS
 from ..model.errors import ErrorLog, explain, is_expected
 from ..model.table_rows import build_rows
-from ..model.target import POLL_TIMEOUT_S, Target
-from ..model.ui_state import StateWriter, default_state_path, load_state
+from ..model.target import Target
+from ..model.ui_state import StateWriter, UiState, default_state_path, load_state
 from ..model.watch import SUMMARY_AFTER, Settled, Watcher
-from .actions import Actions
+from . import intents
 from .bindings import ActionSpec, bindings, by_id, effective_keys
+from .controller import Controller
 from .messages import ActionFinished, ItemsChanged, Navigate, OpenScreen, Polled, PollFailed
 from .palette import DashboardCommands
 from .poller import Poller
@@ -50,8 +55,6 @@ from .widgets.table_view import TableView
 VIEWS = ("computers", "deployments", "commands", "errors")
 HIDDEN_POLL_FACTOR = 5.0
 STATE_SAVE_DELAY_S = 0.3
-METRICS_FILL_EVERY_S = 10.0
-METRICS_FILL_MAX = 16
 
 
 class CelestoApp(App[None]):
@@ -85,34 +88,25 @@ class CelestoApp(App[None]):
         self.read_only = read_only or self.settings.read_only
         self.keymap: dict[str, str] = dict(self.settings.keymap)
         self.state_path = state_path or default_state_path()
-        self.ui_state = load_state(self.state_path)
+        self.model = DashboardModel(load_state(self.state_path), secrets=[target.api_key])
         self._writer = StateWriter(self.state_path)
         self._state_sequence = 0
         self._save_timer: Any = None
-        self.command_log = CommandLog()
-        self.watcher = Watcher()
-        self.error_log = ErrorLog(secrets=[target.api_key])
-        self.items: dict[str, dict[str, dict[str, Any]]] = {"computers": {}, "deployments": {}}
-        self.templates: list[Template] | None = None
-        # Status of computers whose action is in flight: a poll that started before the
-        # action must not flip the row back (cleared when the API answers).
-        self.pending_status: dict[str, str] = {}
-        self.pending_deployments: dict[str, str] = {}  # the same, for deployments by name
-        # Live metrics from the observability endpoint, for computers the list gives none.
-        self.metrics_overlay: dict[str, dict[str, Any]] = {}
-        self._metrics_at = float("-inf")
         self.requested_theme = theme
         self.terminal_on_start = terminal
-        self.actions = Actions(self)
-        self.api: AsyncCelesto = target.client()
-        # Polls retry by themselves (with the backoff the header shows), not inside the SDK.
-        self.poll_api: AsyncCelesto = target.client(max_retries=0, timeout=POLL_TIMEOUT_S)
+        self.controller = Controller(self, self.model, target, self.clock)
         self.pollers: dict[str, Poller] = {}
         refresh_key = key_display(effective_keys(next(iter(by_id("refresh"))), self.keymap))
         self.status_bar = StatusBar(target, self.read_only, refresh_key)
+        create_key = self.keymap.get("create", "n").split(",")[0]
         self.views: dict[str, TableView] = {
-            "computers": ComputersView(self.ui_state.view("computers")),
-            "deployments": DeploymentsView(self.ui_state.view("deployments")),
+            "computers": ComputersView(
+                self.ui_state.view("computers"),
+                clock=self.clock,
+                exec_history=self.ui_state.exec_history,
+                create_hint="" if self.read_only else f" Press {create_key} to create one.",
+            ),
+            "deployments": DeploymentsView(self.ui_state.view("deployments"), clock=self.clock),
         }
         for view in self.views.values():
             view.on_state_changed = self.save_state
@@ -121,6 +115,24 @@ class CelestoApp(App[None]):
         self.switcher = ContentSwitcher(initial="computers", id="views")
         self._terminals: Any = None
         self._clashes_reported: set[str] = set()
+
+    # The model's parts the app shows.
+
+    @property
+    def ui_state(self) -> UiState:
+        return self.model.ui_state
+
+    @property
+    def command_log(self) -> CommandLog:
+        return self.model.command_log
+
+    @property
+    def error_log(self) -> ErrorLog:
+        return self.model.error_log
+
+    @property
+    def watcher(self) -> Watcher:
+        return self.model.watcher
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -150,7 +162,7 @@ class CelestoApp(App[None]):
             "computers": Poller(
                 self,
                 COMPUTERS,
-                self._fetch_computers,
+                self.controller.fetch_computers,
                 lambda: self.views["computers"].params,
                 self.clock,
                 self.refresh_seconds,
@@ -158,7 +170,7 @@ class CelestoApp(App[None]):
             "deployments": Poller(
                 self,
                 DEPLOYMENTS,
-                self._fetch_deployments,
+                self.controller.fetch_deployments,
                 lambda: self.views["deployments"].params,
                 self.clock,
                 self.refresh_seconds,
@@ -167,7 +179,7 @@ class CelestoApp(App[None]):
         self.pollers["deployments"].slow_factor = HIDDEN_POLL_FACTOR
         for poller in self.pollers.values():
             poller.poll_now()
-        self.run_worker(self._fetch_templates(), group="templates", exit_on_error=False)
+        self.controller.fetch_templates()
         self.set_interval(1.0, self.update_header)
         self.update_header()
         self.focus_table()
@@ -176,66 +188,7 @@ class CelestoApp(App[None]):
         for poller in self.pollers.values():
             poller.stop()
         await self._flush_state()
-        for client in (self.api, self.poll_api):
-            await client.aclose()
-
-    # --- fetching (in workers) -------------------------------------------------------------
-
-    async def _fetch_computers(self) -> list[dict[str, Any]]:
-        listing = await self.poll_api.computers.list(limit=limits.LIST_LIMIT_MAX)
-        computers = [dict(computer) for computer in listing["computers"]]
-        for computer in computers:
-            computer_id = str(computer["id"])
-            if computer_id in self.pending_status:
-                computer["status"] = self.pending_status[computer_id]
-            if computer.get("status") != "running":
-                self.metrics_overlay.pop(computer_id, None)  # its last sample is not "live"
-            elif not computer.get("metrics") and computer_id in self.metrics_overlay:
-                computer["metrics"] = self.metrics_overlay[computer_id]
-        self._maybe_fill_metrics(computers)
-        return computers
-
-    def _maybe_fill_metrics(self, computers: list[dict[str, Any]]) -> None:
-        """Ask the observability endpoint for running computers the list has no metrics for."""
-        now = self.clock.monotonic()
-        if now - self._metrics_at < METRICS_FILL_EVERY_S:
-            return
-        wanted = [
-            str(c["id"]) for c in computers if c.get("status") == "running" and not c.get("metrics")
-        ][:METRICS_FILL_MAX]
-        if wanted:
-            self._metrics_at = now
-            self.run_worker(self._fill_metrics(wanted), group="metrics", exit_on_error=False)
-
-    async def _fill_metrics(self, computer_ids: list[str]) -> None:
-        async def one(computer_id: str) -> None:
-            try:
-                data = await self.poll_api.computers.observability(computer_id)
-            except CelestoError:
-                return  # metrics are a bonus; the poll itself reports connectivity
-            latest = data.get("latest")
-            if isinstance(latest, dict):
-                self.metrics_overlay[computer_id] = dict(latest)
-
-        await asyncio.gather(*(one(computer_id) for computer_id in computer_ids))
-
-    async def _fetch_deployments(self) -> list[dict[str, Any]]:
-        deployments = [dict(deployment) for deployment in await self.poll_api.deployment.list()]
-        listed = {str(deployment.get("name")) for deployment in deployments}
-        for name, status in list(self.pending_deployments.items()):
-            if status == "deleting" and name not in listed:
-                del self.pending_deployments[name]  # the delete is done
-        for deployment in deployments:
-            pending = self.pending_deployments.get(str(deployment.get("name")))
-            if pending is not None:
-                deployment["status"] = pending
-        return deployments
-
-    async def _fetch_templates(self) -> None:
-        try:
-            self.templates = list(await self.api.computers.list_templates())
-        except CelestoError:
-            self.templates = None  # the create dialog falls back to the default template
+        await self.controller.aclose()
 
     # --- poll results ------------------------------------------------------------------------
 
@@ -244,13 +197,13 @@ class CelestoApp(App[None]):
             return
         poller, view = self.pollers[message.kind], self.views[message.kind]
         first = poller.polls == 0
-        self.items[message.kind] = {view.spec.key_of(item): item for item in message.items}
+        self.model.replace(message.kind, {view.spec.key_of(item): item for item in message.items})
         poller.freshness.succeeded(self.clock.monotonic(), message.took_ms)
         view.apply_items(message.items, message.rows)
         view.show_freshness(poller.freshness, self.clock.monotonic())
         poller.finished(True, busy=message.rows.busy)
         self.update_header()
-        items = self.items[message.kind]
+        items = self.model.items_of(message.kind)
         self._tell_settled(self.watcher.settled(message.kind, items, message.started))
         if message.kind == "computers" and first and self.terminal_on_start:
             self._open_terminal_by_name(self.terminal_on_start)
@@ -288,12 +241,8 @@ class CelestoApp(App[None]):
         if not self.is_running:  # shutting down: the widgets are going away
             return
         view = self.views[message.kind]
-        store = self.items[message.kind]
-        for item in message.items:
-            store[view.spec.key_of(item)] = item
-        for key in message.removed:
-            store.pop(key, None)
-        items = list(store.values())
+        changed = {view.spec.key_of(item): item for item in message.items}
+        items = self.model.change(message.kind, changed, message.removed)
         view.apply_items(items, build_rows(view.spec, items, view.params, self.clock.now()))
 
     def on_action_finished(self, message: ActionFinished) -> None:
@@ -303,6 +252,71 @@ class CelestoApp(App[None]):
         message.entry.detail = message.message
         self.command_log_changed()
         self.pollers[message.kind].poll_now()
+
+    # --- intents: widgets ask, the controller does -----------------------------------------
+
+    def on_create_requested(self, _message: intents.CreateRequested) -> None:
+        self.controller.create()
+
+    def on_lifecycle_requested(self, message: intents.LifecycleRequested) -> None:
+        verbs = {
+            "start": self.controller.start,
+            "stop": self.controller.stop,
+            "delete": self.controller.delete,
+        }
+        verbs[message.verb](message.targets)
+
+    def on_publish_requested(self, message: intents.PublishRequested) -> None:
+        self.controller.publish(message.computer)
+
+    def on_unpublish_requested(self, message: intents.UnpublishRequested) -> None:
+        self.controller.unpublish(message.computer, message.port)
+
+    def on_terminal_requested(self, message: intents.TerminalRequested) -> None:
+        self.controller.terminal(message.computer)
+
+    def on_deploy_requested(self, _message: intents.DeployRequested) -> None:
+        self.controller.deploy()
+
+    def on_deployment_change_requested(self, message: intents.DeploymentChangeRequested) -> None:
+        if message.verb == "stop":
+            self.controller.deployment_stop(message.deployment)
+        else:
+            self.controller.deployment_delete(message.deployment)
+
+    def on_deployment_logs_requested(self, message: intents.DeploymentLogsRequested) -> None:
+        self.controller.deployment_logs(message.deployment)
+
+    def on_run_requested(self, message: intents.RunRequested) -> None:
+        self.controller.run(message)
+
+    def on_exec_cancel_requested(self, _message: intents.ExecCancelRequested) -> None:
+        self.controller.cancel_exec()
+
+    def on_metrics_requested(self, message: intents.MetricsRequested) -> None:
+        self.controller.metrics(message)
+
+    def on_probe_requested(self, message: intents.ProbeRequested) -> None:
+        self.controller.probe(message)
+
+    def on_focus_table_requested(self, _message: intents.FocusTableRequested) -> None:
+        self.focus_table()
+
+    # --- what the controller may ask of the app (`controller.Host`) -------------------------
+
+    def show(self, screen: Screen[Any], callback: Callable[[Any], None] | None = None) -> None:
+        self.push_screen(screen, callback)
+
+    def post(self, message: Message) -> None:
+        self.post_message(message)
+
+    def spawn(
+        self, work: Coroutine[Any, Any, None], group: str, exclusive: bool = False
+    ) -> Worker[None]:
+        return self.run_worker(work, group=group, exit_on_error=False, exclusive=exclusive)
+
+    def later(self, callback: Callable[..., Any], *args: Any) -> None:
+        self.call_later(callback, *args)
 
     def on_navigate(self, message: Navigate) -> None:
         if self.is_running:
@@ -372,10 +386,7 @@ class CelestoApp(App[None]):
     # --- go to / palette -----------------------------------------------------------------------
 
     def items_of(self, kind: str) -> dict[str, dict[str, Any]]:
-        return self.items.get(kind, {})
-
-    def computer_by_id(self, computer_id: str) -> dict[str, Any] | None:
-        return self.items["computers"].get(computer_id)
+        return self.model.items_of(kind)
 
     def go_to(self, kind: str, key: str) -> None:
         self.action_show_view(kind)
@@ -419,7 +430,7 @@ class CelestoApp(App[None]):
             return
         if self._terminals is None:
             kept = self.ui_state.terminals_of(self._terminals_key) if self._terminals_key else {}
-            self._terminals = TerminalsScreen(self.api, kept_terminals=kept)
+            self._terminals = TerminalsScreen(self.controller.api, kept_terminals=kept)
             self.install_screen(self._terminals, "terminals")
         self._terminals.open_terminal(computer_id, name)
         if self.screen is not self._terminals:
@@ -439,9 +450,9 @@ class CelestoApp(App[None]):
             self.save_state()
 
     def _open_terminal_by_name(self, name: str) -> None:
-        for computer in self.items["computers"].values():
+        for computer in self.model.items_of("computers").values():
             if name in (computer.get("name"), computer.get("id")):
-                self.actions.terminal(computer)
+                self.controller.terminal(computer)
                 return
         self.notify(f"No computer named {name!r} here.", severity="error", timeout=10)
 

@@ -1,4 +1,5 @@
-"""Messages workers post to the app: results of polls and actions, never widget calls."""
+"""Results workers post: of polls and actions to the app, of exec, metrics and probes to the
+widget that asked (its ``reply_to``). Never widget calls."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from textual.screen import Screen
 
 from ..model.command_log import LogEntry
 from ..model.table_rows import Rows
+from .probe import ProbeResult
+from .widgets.output_log import Stream
 
 
 @dataclass
@@ -79,3 +82,50 @@ class OpenScreen(Message):
 
     screen: Screen[Any]
     callback: Callable[[Any], None] | None = None
+
+
+@dataclass
+class ExecStarted(Message):
+    """The controller runs ``command`` (after any start of the computer); ``history`` is the
+    computer's command history with it."""
+
+    computer: dict[str, Any]
+    command: str
+    timeout: int
+    history: list[str]
+
+
+@dataclass
+class ExecBusy(Message):
+    """A command is still running: this one was not started."""
+
+
+@dataclass
+class ExecChunk(Message):
+    """The complete lines of one piece of streamed output (one message per piece, not per
+    line: a command printing 200,000 lines must not flood the message queue)."""
+
+    stream: Stream
+    lines: list[str]
+
+
+@dataclass
+class ExecEnded(Message):
+    computer: dict[str, Any]
+    command: str
+    exit_code: int | None
+    duration_ms: float
+    timed_out: bool = False
+    error: BaseException | None = None
+
+
+@dataclass
+class MetricsFetched(Message):
+    computer_id: str
+    observability: dict[str, Any] | None
+    error: str = ""
+
+
+@dataclass
+class Probed(Message):
+    result: ProbeResult

@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from functools import partial
+from typing import Any, Protocol, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
 from .bindings import ACTIONS, SCOPE_TITLES, ActionSpec, effective_keys
-from .context import dashboard_app
 from .screens.help import key_display
 
 HIDDEN = frozenset({"command-palette", "leave-pane", "history-prev", "history-next"})
 
 
+class PaletteHost(Protocol):
+    """What the palette reads of the app it is opened in."""
+
+    read_only: bool
+    keymap: dict[str, str]
+
+    def run_palette_action(self, spec: ActionSpec) -> Awaitable[None]: ...
+
+    def items_of(self, kind: str) -> dict[str, dict[str, Any]]: ...
+
+    def go_to(self, kind: str, key: str) -> None: ...
+
+
 class DashboardCommands(Provider):
+    @property
+    def host(self) -> PaletteHost:
+        return cast(PaletteHost, self.screen.app)
+
     def _actions(self) -> list[tuple[str, str, ActionSpec]]:
-        app = dashboard_app(self.screen)
+        app = self.host
         found = []
         for spec in ACTIONS:
             if spec.id in HIDDEN or spec.scope == "table" or (app.read_only and spec.mutating):
@@ -26,14 +44,14 @@ class DashboardCommands(Provider):
         return found
 
     async def discover(self) -> Hits:
-        app = dashboard_app(self.screen)
+        app = self.host
         for title, help_text, spec in self._actions():
             yield DiscoveryHit(
                 escape(title), partial(app.run_palette_action, spec), help=escape(help_text)
             )
 
     async def search(self, query: str) -> Hits:
-        app = dashboard_app(self.screen)
+        app = self.host
         matcher = self.matcher(query)
         for title, help_text, spec in self._actions():
             score = matcher.match(title)

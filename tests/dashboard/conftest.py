@@ -111,7 +111,7 @@ async def select(pilot: Pilot[Any], computer_id: str) -> None:
 
 
 def status_of(app: CelestoApp, computer_id: str) -> str | None:
-    item = app.items["computers"].get(computer_id)
+    item = app.model.items["computers"].get(computer_id)
     return None if item is None else str(item.get("status"))
 
 

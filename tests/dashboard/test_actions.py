@@ -20,7 +20,7 @@ async def test_create_dialog_explains_bad_values_before_sending(make_app: AppFac
     app = make_app()
     async with app.run_test(size=(160, 44)) as pilot:
         await loaded(pilot)
-        before = set(app.items["computers"])
+        before = set(app.model.items["computers"])
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, CreateComputerScreen))
         dialog = app.screen
@@ -41,7 +41,7 @@ async def test_create_dialog_explains_bad_values_before_sending(make_app: AppFac
         await pilot.press("escape")
         assert not isinstance(app.screen, CreateComputerScreen)
         await pilot.pause(0.3)
-        assert set(app.items["computers"]) <= before | set(app.items["computers"])
+        assert set(app.model.items["computers"]) <= before | set(app.model.items["computers"])
         assert not app.command_log.entries
 
 
@@ -61,7 +61,7 @@ async def test_create_with_values_shows_the_new_row_and_logs_the_command(
             "celesto-tui computer create --cpus 2 --memory 1536 --disk 2048 --template scratch"
             " --local"
         )
-        created = [c for c in app.items["computers"].values() if c["name"] == entry.subject]
+        created = [c for c in app.model.items["computers"].values() if c["name"] == entry.subject]
         assert created and created[0]["vcpus"] == 2 and created[0]["ram_mb"] == 1536
         view = computers_view(app)
         await wait_for(pilot, lambda: view.table.selected_key() == created[0]["id"])
@@ -144,7 +144,7 @@ async def test_delete_wants_the_name_typed(make_app: AppFactory, aclient: AsyncC
         await pilot.press(*doomed["name"])
         assert not app.screen.query_one("#confirm", Button).disabled
         await pilot.press("enter")
-        await wait_for(pilot, lambda: doomed["id"] not in app.items["computers"], what="gone")
+        await wait_for(pilot, lambda: doomed["id"] not in app.model.items["computers"], what="gone")
     try:
         await aclient.computers.get(doomed["id"])
     except CelestoNotFoundError:
@@ -174,7 +174,7 @@ async def test_bulk_delete_lists_every_target(make_app: AppFactory, aclient: Asy
         await pilot.click("#confirm")
         await wait_for(
             pilot,
-            lambda: not ({first["id"], second["id"]} & set(app.items["computers"])),
+            lambda: not ({first["id"], second["id"]} & set(app.model.items["computers"])),
             what="both gone",
         )
         lines = [entry.line for entry in app.command_log.entries]

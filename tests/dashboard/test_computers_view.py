@@ -58,7 +58,7 @@ async def test_polls_keep_cursor_and_marks_and_flash_changed_rows(
             pilot,
             lambda: (
                 other["id"] in view.table.flashing
-                or app.items["computers"][other["id"]]["status"] == "stopped"
+                or app.model.items["computers"][other["id"]]["status"] == "stopped"
             ),
             what="the stopped row to change",
         )
@@ -259,7 +259,7 @@ async def test_a_stopped_computer_shows_no_live_metrics(
         await loaded(pilot)
         await wait_for(
             pilot,
-            lambda: app.items["computers"].get(created["id"], {}).get("status") == "running",
+            lambda: app.model.items["computers"].get(created["id"], {}).get("status") == "running",
             what="running",
         )
         await select(pilot, created["id"])
@@ -269,7 +269,7 @@ async def test_a_stopped_computer_shows_no_live_metrics(
         await aclient.computers.stop(created["id"])
         await wait_for(
             pilot,
-            lambda: app.items["computers"][created["id"]]["status"] == "stopped",
+            lambda: app.model.items["computers"][created["id"]]["status"] == "stopped",
             what="stopped",
         )
         await pilot.pause()

@@ -87,21 +87,21 @@ async def test_deploy_follow_status_read_the_log_and_probe(
         dialog.query_one("#deploy-envs", TextArea).text = "GREETING=hi there\nTOKEN=s3cret"
         dialog.query_one("#deploy-name", Input).focus()
         await pilot.press("enter")
-        await wait_for(pilot, lambda: name in app.items["deployments"], what="the new row")
+        await wait_for(pilot, lambda: name in app.model.items["deployments"], what="the new row")
         entry = app.command_log.entries[-1]
         assert entry.action == "deploy"
         assert "s3cret" not in entry.line and "TOKEN=***" in entry.line
         assert entry.line.startswith(f"celesto-tui deploy {folder} --name {name}")
         await wait_for(
             pilot,
-            lambda: app.items["deployments"][name]["status"] == "READY",
+            lambda: app.model.items["deployments"][name]["status"] == "READY",
             timeout=60,
             what="READY",
         )
         await wait_for(pilot, lambda: view.table.selected_key() == name)
         row = [str(cell) for cell in view.table.get_row(name)]
         assert row[1] == "● READY" and row[2] == "says hello"
-        url = str(app.items["deployments"][name]["url"])
+        url = str(app.model.items["deployments"][name]["url"])
 
         await pilot.press("h")
         await wait_for(pilot, lambda: url in view.health, what="the probe")  # type: ignore[attr-defined]
@@ -182,7 +182,7 @@ async def test_stop_then_delete_a_deployment(
         assert any(name in target for target in app.screen.targets)  # type: ignore[attr-defined]
         await pilot.press("enter")  # Enter on the focused Cancel: nothing happens
         await pilot.pause(0.3)
-        assert app.items["deployments"][name]["status"] == "READY"
+        assert app.model.items["deployments"][name]["status"] == "READY"
         assert not app.command_log.entries
 
         await pilot.press("x")
@@ -193,7 +193,9 @@ async def test_stop_then_delete_a_deployment(
         assert status_cell(view, name) == "◑ stopping"
         local_server.set_faults(None)
         await wait_for(
-            pilot, lambda: app.items["deployments"][name]["status"] == "STOPPED", what="STOPPED"
+            pilot,
+            lambda: app.model.items["deployments"][name]["status"] == "STOPPED",
+            what="STOPPED",
         )
         await wait_for(pilot, lambda: f"Stop {name} is STOPPED." in toasts(app), what="toast")
         entry = app.command_log.entries[-1]
@@ -213,7 +215,7 @@ async def test_stop_then_delete_a_deployment(
         assert delete.disabled
         await pilot.press("escape")  # cancelled
         await pilot.pause(0.3)
-        assert name in app.items["deployments"] and len(app.command_log.entries) == 1
+        assert name in app.model.items["deployments"] and len(app.command_log.entries) == 1
 
         await pilot.press("D")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
@@ -230,7 +232,7 @@ async def test_stop_then_delete_a_deployment(
         # A poll after the delete does not bring it back.
         polls = app.pollers["deployments"].polls
         await wait_for(pilot, lambda: app.pollers["deployments"].polls > polls + 1)
-        assert name not in app.items["deployments"] and not app.pending_deployments
+        assert name not in app.model.items["deployments"] and not app.model.pending_deployments
         entry = app.command_log.entries[-1]
         assert entry.line == f"celesto-tui deployments delete {name} --force --local"
     with (
@@ -257,8 +259,8 @@ async def test_a_failed_deployment_stop_puts_the_row_back_and_says_why(
         local_server.set_faults(None)
         await pilot.pause()
         assert status_cell(view, name) == "● READY"
-        assert app.items["deployments"][name]["status"] == "READY"
-        assert not app.pending_deployments
+        assert app.model.items["deployments"][name]["status"] == "READY"
+        assert not app.model.pending_deployments
         assert any(f"Could not stop {name}" in t and "503" in t for t in toasts(app))
 
 

@@ -98,7 +98,7 @@ async def test_a_bug_in_a_worker_lands_in_the_errors_view(
     app = make_app(refresh=0.2)
     async with app.run_test(size=(160, 40)) as pilot:
         await loaded(pilot)
-        original = app._fetch_computers
+        original = app.controller.fetch_computers
         calls = 0
 
         async def broken() -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from textual import on
@@ -10,10 +11,11 @@ from textual.widgets import DataTable, TabbedContent, TabPane
 
 from celesto_api import limits
 
+from ...model.clock import Clock
 from ...model.computers_table import COMPUTERS
 from ...model.ui_state import ViewState
 from ..bindings import bindings
-from ..context import dashboard_app
+from ..intents import CreateRequested, LifecycleRequested, PublishRequested, TerminalRequested
 from .exec_pane import ExecPane
 from .overview_pane import OverviewPane
 from .ports_pane import PortsPane
@@ -33,11 +35,19 @@ class ComputersView(TableView):
     SCOPE = "computers"
     BINDINGS = bindings("computers")
 
-    def __init__(self, state: ViewState) -> None:
-        super().__init__(COMPUTERS, state, markable=True, id="computers")
+    def __init__(
+        self,
+        state: ViewState,
+        *,
+        clock: Clock | None = None,
+        exec_history: Mapping[str, list[str]] | None = None,
+        create_hint: str = "",
+    ) -> None:
+        super().__init__(COMPUTERS, state, markable=True, id="computers", clock=clock)
+        self.create_hint = create_hint  # " Press n to create one." unless read-only
         self.overview = OverviewPane()
-        self.exec_pane = ExecPane()
-        self.ports_pane = PortsPane()
+        self.exec_pane = ExecPane(exec_history)
+        self.ports_pane = PortsPane(self.clock)
         self._shown_key: str | None = None
         self._pending_key: str | None = None
 
@@ -88,10 +98,7 @@ class ComputersView(TableView):
         if not self.table.loaded:
             return "Loading the computers…"
         if not self.items:
-            app = dashboard_app(self)
-            key = app.keymap.get("create", "n").split(",")[0]
-            create = "" if app.read_only else f" Press {key} to create one."
-            return f"No computers yet.{create}"
+            return f"No computers yet.{self.create_hint}"
         if not self.table.row_count:
             return (
                 f'No computer matches the filter "{self.params.filter.text}" '
@@ -168,19 +175,19 @@ class ComputersView(TableView):
     # --- actions -------------------------------------------------------------------------
 
     def action_create(self) -> None:
-        dashboard_app(self).actions.create()
+        self.post_message(CreateRequested())
 
     def action_start(self) -> None:
         if targets := self._targets_or_warn():
-            dashboard_app(self).actions.start(targets)
+            self.post_message(LifecycleRequested("start", targets))
 
     def action_stop(self) -> None:
         if targets := self._targets_or_warn():
-            dashboard_app(self).actions.stop(targets)
+            self.post_message(LifecycleRequested("stop", targets))
 
     def action_delete(self) -> None:
         if targets := self._targets_or_warn():
-            dashboard_app(self).actions.delete(targets)
+            self.post_message(LifecycleRequested("delete", targets))
 
     def action_exec(self) -> None:
         self._show_detail()
@@ -192,11 +199,11 @@ class ComputersView(TableView):
         if computer := self._selected_or_warn():
             self._show_detail()
             self.query_one("#detail", TabbedContent).active = "pane-ports"
-            dashboard_app(self).actions.publish(computer)
+            self.post_message(PublishRequested(computer))
 
     def action_terminal(self) -> None:
         if computer := self._selected_or_warn():
-            dashboard_app(self).actions.terminal(computer)
+            self.post_message(TerminalRequested(computer))
 
     def action_copy_id(self) -> None:
         if computer := self._selected_or_warn():

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from ...model.clock import Clock
 from ...model.deployments_table import DEPLOYMENTS
 from ...model.format import one_line, status_text
 from ...model.ui_state import ViewState
 from ..bindings import bindings
 from ..browser import open_url
-from ..context import dashboard_app
-from ..probe import ProbeResult, probe
+from ..intents import (
+    DeploymentChangeRequested,
+    DeploymentLogsRequested,
+    DeployRequested,
+    ProbeRequested,
+)
+from ..messages import Probed
+from ..probe import ProbeResult
 from .table_view import TableView
 
 DETAIL_FIELDS = (
@@ -34,11 +39,6 @@ DETAIL_FIELDS = (
     "deployed_at",
     "last_error",
 )
-
-
-@dataclass
-class DeploymentProbed(Message):
-    result: ProbeResult
 
 
 def deployment_url(deployment: dict[str, Any]) -> str | None:
@@ -59,8 +59,8 @@ class DeploymentsView(TableView):
     SCOPE = "deployments"
     BINDINGS = bindings("deployments")
 
-    def __init__(self, state: ViewState) -> None:
-        super().__init__(DEPLOYMENTS, state, markable=False, id="deployments")
+    def __init__(self, state: ViewState, *, clock: Clock | None = None) -> None:
+        super().__init__(DEPLOYMENTS, state, markable=False, id="deployments", clock=clock)
         self.health: dict[str, ProbeResult] = {}
         self._shown: str | None = None
 
@@ -127,29 +127,28 @@ class DeploymentsView(TableView):
             )
         return url
 
-    @work(group="probe", exit_on_error=False)
-    async def _probe(self, url: str) -> None:
-        self.post_message(DeploymentProbed(await probe(url)))
+    def _probe(self, url: str) -> None:
+        self.post_message(ProbeRequested(self, url))
 
-    def on_deployment_probed(self, message: DeploymentProbed) -> None:
+    def on_probed(self, message: Probed) -> None:
         message.stop()
         self.health[message.result.url] = message.result
         self.show_selected()
 
     def action_deploy(self) -> None:
-        dashboard_app(self).actions.deploy()
+        self.post_message(DeployRequested())
 
     def action_logs(self) -> None:
         if deployment := self._selected_or_warn():
-            dashboard_app(self).actions.deployment_logs(deployment)
+            self.post_message(DeploymentLogsRequested(deployment))
 
     def action_stop(self) -> None:
         if deployment := self._selected_or_warn():
-            dashboard_app(self).actions.deployment_stop(deployment)
+            self.post_message(DeploymentChangeRequested("stop", deployment))
 
     def action_delete(self) -> None:
         if deployment := self._selected_or_warn():
-            dashboard_app(self).actions.deployment_delete(deployment)
+            self.post_message(DeploymentChangeRequested("delete", deployment))
 
     def action_copy_url(self) -> None:
         if url := self._url_or_warn():

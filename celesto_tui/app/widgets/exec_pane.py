@@ -7,45 +7,23 @@ duration. F5 re-runs, ctrl+f searches, ctrl+y copies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.widgets import Input, Label, Static
 
 from celesto_api import CelestoConflictError, CelestoError, limits
 from celesto_api import _validation as check
 
-from ...model.command_log import LogEntry
 from ...model.errors import explain
 from ...model.format import duration_ms
-from ..bindings import bindings
-from ..context import allowed, dashboard_app
-from .output_log import OutputLog, Stream
-
-STREAMS: tuple[Stream, Stream] = ("stdout", "stderr")
-
-
-@dataclass
-class ExecChunk(Message):
-    """The complete lines of one piece of streamed output (one message per piece, not per
-    line: a command printing 200,000 lines must not flood the message queue)."""
-
-    stream: Stream
-    lines: list[str]
-
-
-@dataclass
-class ExecEnded(Message):
-    computer: dict[str, Any]
-    command: str
-    exit_code: int | None
-    duration_ms: float
-    timed_out: bool = False
-    error: BaseException | None = None
+from ..bindings import allowed, bindings
+from ..intents import ExecCancelRequested, FocusTableRequested, RunRequested
+from ..messages import ExecBusy, ExecChunk, ExecEnded, ExecStarted
+from .output_log import OutputLog
 
 
 class PromptInput(Input):
@@ -84,8 +62,9 @@ class ExecPane(Vertical):
     """
     BINDINGS = bindings("exec")
 
-    def __init__(self) -> None:
+    def __init__(self, history: Mapping[str, list[str]] | None = None) -> None:
         super().__init__(id="exec-pane")
+        self.history: Mapping[str, list[str]] = history if history is not None else {}
         self.computer: dict[str, Any] | None = None
         self.last: tuple[dict[str, Any], str, int] | None = None
         self.running = False
@@ -126,7 +105,7 @@ class ExecPane(Vertical):
         self.computer = computer
         if computer is None or computer.get("id") == previous:
             return
-        history = dashboard_app(self).ui_state.exec_history.get(str(computer["id"]), [])
+        history = self.history.get(str(computer["id"]), [])
         self.prompt.set_history(list(history))
         if not self.running:
             self._status(f"Run a command on {computer['name']} ({computer.get('status')}).")
@@ -168,69 +147,30 @@ class ExecPane(Vertical):
             return
         self.start(self.computer, command, timeout)
 
-    def start(self, computer: dict[str, Any], command: str, timeout: int) -> None:
+    def start(
+        self,
+        computer: dict[str, Any],
+        command: str,
+        timeout: int,
+        latest: bool = False,
+        purpose: str = "run a command",
+    ) -> None:
         """Run ``command`` once the computer is running (offering to start it)."""
-        app = dashboard_app(self)
-        app.actions.when_running(
-            computer, "run a command", lambda c: self._run(c, command, timeout)
-        )
+        self.post_message(RunRequested(self, computer, command, timeout, latest, purpose))
 
-    def _run(self, computer: dict[str, Any], command: str, timeout: int) -> None:
-        if self.running:
-            self.app.notify("A command is still running (ctrl+g stops waiting for it).")
-            return
-        app = dashboard_app(self)
-        app.ui_state.remember_command(str(computer["id"]), command)
-        app.save_state()
-        self.prompt.set_history(list(app.ui_state.exec_history[str(computer["id"])]))
+    def on_exec_busy(self, message: ExecBusy) -> None:
+        message.stop()
+        self.app.notify("A command is still running (ctrl+g stops waiting for it).")
+
+    def on_exec_started(self, message: ExecStarted) -> None:
+        message.stop()
+        computer, command, timeout = message.computer, message.command, message.timeout
+        self.prompt.set_history(message.history)
         self.prompt.value = ""
         self.last = (computer, command, timeout)
         self.running = True
         self.output.add("info", f"── {computer['name']} $ {command}   (timeout {timeout}s)")
         self._status(f"running on {computer['name']}…")
-        line = app.actions.line_run(computer, command, timeout)
-        self._exec(computer, command, timeout, app.actions.log("run", str(computer["name"]), line))
-
-    @work(exclusive=True, group="exec", exit_on_error=False)
-    async def _exec(
-        self, computer: dict[str, Any], command: str, timeout: int, entry: LogEntry
-    ) -> None:
-        app = dashboard_app(self)
-        clock = app.clock
-        started = clock.monotonic()
-        exit_code: int | None = None
-        timed_out = False
-        pending = {"stdout": "", "stderr": ""}
-        try:
-            async for event in app.api.computers.exec_stream(str(computer["id"]), command, timeout):
-                kind = event.get("type")
-                if kind in ("stdout", "stderr"):
-                    stream: Stream = "stdout" if kind == "stdout" else "stderr"
-                    data = pending[stream] + str(event.get("data", ""))
-                    *complete, pending[stream] = data.split("\n")
-                    if complete:
-                        self.post_message(ExecChunk(stream, complete))
-                elif kind == "exit":
-                    code = event.get("exit_code")
-                    exit_code = code if isinstance(code, int) else -1
-                    timed_out = bool(event.get("timed_out"))
-        except Exception as exc:
-            self._flush(pending)
-            elapsed = (clock.monotonic() - started) * 1000
-            app.actions.finish(entry, False, explain(exc))
-            self.post_message(ExecEnded(computer, command, None, elapsed, error=exc))
-            return
-        self._flush(pending)
-        elapsed = (clock.monotonic() - started) * 1000
-        ok = exit_code == 0
-        app.actions.finish(entry, ok, f"exit {exit_code}" + (" (timed out)" if timed_out else ""))
-        self.post_message(ExecEnded(computer, command, exit_code, elapsed, timed_out))
-
-    def _flush(self, pending: dict[str, str]) -> None:
-        for stream in STREAMS:
-            if pending[stream]:
-                self.post_message(ExecChunk(stream, [pending[stream]]))
-                pending[stream] = ""
 
     def on_exec_chunk(self, message: ExecChunk) -> None:
         message.stop()
@@ -244,11 +184,8 @@ class ExecPane(Vertical):
             self.output.add("bad", f"✖ {explain(message.error)}")
             self._status(f"failed after {took}")
             if isinstance(message.error, CelestoConflictError):
-                dashboard_app(self).actions.when_running(
-                    message.computer,
-                    "run the command",
-                    lambda c: self._run(c, message.command, self.last[2] if self.last else 30),
-                )
+                timeout = self.last[2] if self.last else 30
+                self.start(message.computer, message.command, timeout, purpose="run the command")
             return
         self.last_exit = message.exit_code
         verdict = "timed out" if message.timed_out else f"exit {message.exit_code}"
@@ -263,15 +200,12 @@ class ExecPane(Vertical):
             self.app.notify("Nothing to run again yet.", severity="warning")
             return
         computer, command, timeout = self.last
-        current = dashboard_app(self).computer_by_id(str(computer["id"])) or computer
-        self.start(current, command, timeout)
+        self.start(computer, command, timeout, latest=True)
 
     def action_cancel(self) -> None:
         if not self.running:
             return
-        for worker in self.workers:
-            if worker.group == "exec":
-                worker.cancel()
+        self.post_message(ExecCancelRequested())
         self.running = False
         self.output.add("bad", "✖ stopped waiting (the command may run on until its timeout)")
         self._status("cancelled")
@@ -309,4 +243,4 @@ class ExecPane(Vertical):
             self.output.search("")
             self.prompt.focus()
             return
-        dashboard_app(self).focus_table()
+        self.post_message(FocusTableRequested())

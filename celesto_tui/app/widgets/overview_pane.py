@@ -4,31 +4,22 @@ from the observability endpoint while the computer runs."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from rich.json import JSON
 from rich.table import Table
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Sparkline, Static
 
 from ...model.format import flatten, megabytes, percent, redacted
-from ..bindings import bindings
-from ..context import allowed, dashboard_app
+from ..bindings import allowed, bindings
+from ..intents import FocusTableRequested, MetricsRequested
+from ..messages import MetricsFetched
 
 METRICS_EVERY_S = 10.0
-
-
-@dataclass
-class MetricsFetched(Message):
-    computer_id: str
-    observability: dict[str, Any] | None
-    error: str = ""
 
 
 def fields_table(computer: dict[str, Any]) -> Table:
@@ -116,7 +107,7 @@ class OverviewPane(VerticalScroll):
         self.raw = not self.raw
 
     def action_leave(self) -> None:
-        dashboard_app(self).focus_table()
+        self.post_message(FocusTableRequested())
 
     # --- live metrics ------------------------------------------------------------------
 
@@ -124,17 +115,7 @@ class OverviewPane(VerticalScroll):
         computer = self.computer
         if computer is None or computer.get("status") != "running" or not self.is_on_screen:
             return
-        self._fetch_metrics(str(computer["id"]))
-
-    @work(exclusive=True, group="observability", exit_on_error=False)
-    async def _fetch_metrics(self, computer_id: str) -> None:
-        api = dashboard_app(self).api
-        try:
-            data = await api.computers.observability(computer_id)
-        except Exception as exc:  # metrics are a bonus: say so and carry on
-            self.post_message(MetricsFetched(computer_id, None, str(exc)))
-        else:
-            self.post_message(MetricsFetched(computer_id, dict(data)))
+        self.post_message(MetricsRequested(self, str(computer["id"])))
 
     def on_metrics_fetched(self, message: MetricsFetched) -> None:
         computer = self.computer

@@ -3,22 +3,21 @@ latency) per URL, publish / unpublish, copy the URL, open it in the browser."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widgets import Static
 
+from ...model.clock import Clock, SystemClock
 from ...model.format import age, status_text
 from ...model.table_rows import Cells, Column, Item, TableSpec, ViewParams, build_rows
-from ..bindings import bindings
+from ..bindings import allowed, bindings
 from ..browser import open_url
-from ..context import allowed, dashboard_app
-from ..probe import ProbeResult, probe
+from ..intents import FocusTableRequested, ProbeRequested, UnpublishRequested
+from ..messages import Probed
+from ..probe import ProbeResult
 from .resource_table import ResourceTable
 
 HEALTH_FIELD = "_health"
@@ -53,11 +52,6 @@ PORTS = TableSpec(
 )
 
 
-@dataclass
-class Probed(Message):
-    result: ProbeResult
-
-
 class PortsPane(Vertical):
     DEFAULT_CSS = """
     PortsPane { height: 1fr; }
@@ -67,8 +61,9 @@ class PortsPane(Vertical):
     """
     BINDINGS = bindings("ports")
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
         super().__init__(id="ports-pane")
+        self.clock = clock or SystemClock()
         self.computer: dict[str, Any] | None = None
         self.ports: list[dict[str, Any]] = []
         self.health: dict[str, ProbeResult] = {}
@@ -130,7 +125,7 @@ class PortsPane(Vertical):
             if result is not None:
                 item[HEALTH_FIELD] = result.text()
             items.append(item)
-        rows = build_rows(PORTS, items, ViewParams(), dashboard_app(self).clock.now())
+        rows = build_rows(PORTS, items, ViewParams(), self.clock.now())
         self.table.apply(rows)
 
     def selected_port(self) -> dict[str, Any] | None:
@@ -148,9 +143,8 @@ class PortsPane(Vertical):
             return None
         return str(url)
 
-    @work(group="probe", exit_on_error=False)
-    async def _probe(self, url: str) -> None:
-        self.post_message(Probed(await probe(url)))
+    def _probe(self, url: str) -> None:
+        self.post_message(ProbeRequested(self, url))
 
     def on_probed(self, message: Probed) -> None:
         message.stop()
@@ -178,7 +172,7 @@ class PortsPane(Vertical):
         if self.computer is None or port is None:
             self.app.notify("Select a published port first.", severity="warning")
             return
-        dashboard_app(self).actions.unpublish(self.computer, int(port["port"]))
+        self.post_message(UnpublishRequested(self.computer, int(port["port"])))
 
     def action_leave(self) -> None:
-        dashboard_app(self).focus_table()
+        self.post_message(FocusTableRequested())

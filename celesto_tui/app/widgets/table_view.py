@@ -16,13 +16,13 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import DataTable, Input
 
+from ...model.clock import Clock, SystemClock
 from ...model.filtering import Filter
 from ...model.format import STATUS_GLYPHS
 from ...model.polling import Freshness, State, human_seconds
 from ...model.table_rows import Rows, TableSpec, ViewParams, build_rows
 from ...model.ui_state import ViewState
-from ..bindings import Scope, bindings
-from ..context import allowed, dashboard_app
+from ..bindings import Scope, allowed, bindings
 from ..messages import RowsBuilt
 from .resource_table import ResourceTable
 
@@ -59,8 +59,17 @@ class TableView(Vertical):
     TITLE = ""
     SCOPE: Scope = "computers"
 
-    def __init__(self, spec: TableSpec, state: ViewState, *, markable: bool, id: str) -> None:
+    def __init__(
+        self,
+        spec: TableSpec,
+        state: ViewState,
+        *,
+        markable: bool,
+        id: str,
+        clock: Clock | None = None,
+    ) -> None:
         super().__init__(id=id)
+        self.clock = clock or SystemClock()
         self.spec = spec
         self.state = state
         self.params = ViewParams(Filter.parse(state.filter), state.sort, state.reverse)
@@ -110,9 +119,7 @@ class TableView(Vertical):
 
     @work(thread=True, exclusive=True, group="rebuild", exit_on_error=False)
     def rebuild(self) -> None:
-        rows = build_rows(
-            self.spec, list(self.items.values()), self.params, dashboard_app(self).clock.now()
-        )
+        rows = build_rows(self.spec, list(self.items.values()), self.params, self.clock.now())
         self.post_message(RowsBuilt(self.spec.kind, rows))
 
     def on_rows_built(self, message: RowsBuilt) -> None:

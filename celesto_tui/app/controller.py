@@ -1,21 +1,33 @@
-"""The write path: confirm → worker → API call → transitional state, toast, command log.
+"""The controller: every network call of the dashboard, and the intents widgets post.
 
-Every mutating action goes through here. Destructive ones ask first (Cancel focused; delete
-wants the name typed), bulk ones list every target, and each one is logged with the
-equivalent ``celesto-tui`` command line. Rows show the transitional status at once; the
+Reads: the poll fetchers, live metrics, templates, URL probes, exec output. Writes: confirm →
+worker → API call → transitional state, toast, command log. Every mutating action goes
+through here. Destructive ones ask first (Cancel focused; delete wants the name typed), bulk
+ones list every target, and each one is logged with the equivalent ``celesto-tui`` command
+line. Rows show the transitional status at once; the
 API's answer replaces it, and a re-poll follows when the action ends.
+
+The controller holds no widget: it reads and writes the `DashboardModel` and talks
+to the app through `Host` (toast, push a screen, post a message, run a worker), so it can be
+driven without an app.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from celesto_api import CelestoError, Computer, Deployment
+from textual.message import Message
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+from textual.worker import Worker
+
+from celesto_api import AsyncCelesto, CelestoError, Computer, Deployment, limits
 from celesto_api import _validation as check
 
+from ..model.clock import Clock
 from ..model.command_log import (
     LogEntry,
     Where,
@@ -24,17 +36,30 @@ from ..model.command_log import (
     deploy_line,
     deployment_line,
 )
+from ..model.dashboard import DashboardModel
 from ..model.errors import explain
 from ..model.format import TRANSITIONAL
-from .messages import ActionFinished, ItemsChanged, Navigate, OpenScreen
+from ..model.target import POLL_TIMEOUT_S, Target
+from . import intents
+from .messages import (
+    ActionFinished,
+    ExecBusy,
+    ExecChunk,
+    ExecEnded,
+    ExecStarted,
+    ItemsChanged,
+    MetricsFetched,
+    Navigate,
+    OpenScreen,
+    Probed,
+)
+from .probe import probe
 from .screens.confirm import ConfirmScreen
 from .screens.create_computer import CreateComputerScreen
 from .screens.deploy import DeployScreen
 from .screens.prompt import PromptScreen
 from .screens.text_view import TextScreen
-
-if TYPE_CHECKING:
-    from .celesto_app import CelestoApp
+from .widgets.output_log import Stream
 
 BULK_DELETE_CHUNK = 100
 PARALLEL = 8
@@ -42,6 +67,8 @@ WAIT_RUNNING_S = 120.0
 WAIT_POLL_S = 0.3
 TRANSITIONS = {"start": "starting", "stop": "stopping", "delete": "deleting"}
 PAST = {"start": "Starting", "stop": "Stopping", "delete": "Deleting"}
+METRICS_FILL_EVERY_S = 10.0
+STREAMS: tuple[Stream, Stream] = ("stdout", "stderr")
 
 Item = dict[str, Any]
 
@@ -60,10 +87,49 @@ def _deployment_label(deployment: Item) -> str:
     return f"{deployment.get('name')}  ({deployment.get('status')}, {url})"
 
 
-class Actions:
-    def __init__(self, app: CelestoApp) -> None:
-        self.app = app
-        target = app.target
+class Host(Protocol):
+    """What the controller needs of the app, and nothing more."""
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None: ...
+
+    def show(self, screen: Screen[Any], callback: Callable[[Any], None] | None = None) -> None:
+        """Push a screen; ``callback`` gets its result."""
+
+    def post(self, message: Message) -> None: ...
+
+    def spawn(
+        self, work: Coroutine[Any, Any, None], group: str, exclusive: bool = False
+    ) -> Worker[None]:
+        """Run ``work`` in a worker whose failure is reported, never fatal."""
+
+    def later(self, callback: Callable[..., Any], *args: Any) -> None: ...
+
+    def open_terminal(self, computer_id: str, name: str) -> None: ...
+
+    def command_log_changed(self) -> None: ...
+
+    def save_state(self) -> None: ...
+
+
+class Controller:
+    def __init__(self, host: Host, model: DashboardModel, target: Target, clock: Clock) -> None:
+        self.host = host
+        self.model = model
+        self.target = target
+        self.clock = clock
+        self.api: AsyncCelesto = target.client()
+        # Polls retry by themselves (with the backoff the header shows), not inside the SDK.
+        self.poll_api: AsyncCelesto = target.client(max_retries=0, timeout=POLL_TIMEOUT_S)
+        self._metrics_at = float("-inf")
+        self._exec: Worker[None] | None = None
         self.where = Where(
             local=target.local,
             profile=target.profile,
@@ -71,15 +137,83 @@ class Actions:
             data_dir=str(target.data_dir) if target.data_dir else None,
         )
 
+    async def aclose(self) -> None:
+        for client in (self.api, self.poll_api):
+            await client.aclose()
+
+    # --- reads (polls, templates, metrics, probes) ------------------------------------------
+
+    async def fetch_computers(self) -> list[dict[str, Any]]:
+        listing = await self.poll_api.computers.list(limit=limits.LIST_LIMIT_MAX)
+        computers = self.model.polled_computers([dict(c) for c in listing["computers"]])
+        self._maybe_fill_metrics(computers)
+        return computers
+
+    def _maybe_fill_metrics(self, computers: list[dict[str, Any]]) -> None:
+        """Ask the observability endpoint for running computers the list has no metrics for."""
+        now = self.clock.monotonic()
+        if now - self._metrics_at < METRICS_FILL_EVERY_S:
+            return
+        if wanted := self.model.metrics_wanted(computers):
+            self._metrics_at = now
+            self.host.spawn(self._fill_metrics(wanted), group="metrics")
+
+    async def _fill_metrics(self, computer_ids: list[str]) -> None:
+        async def one(computer_id: str) -> None:
+            try:
+                data = await self.poll_api.computers.observability(computer_id)
+            except CelestoError:
+                return  # metrics are a bonus; the poll itself reports connectivity
+            latest = data.get("latest")
+            if isinstance(latest, dict):
+                self.model.metrics_overlay[computer_id] = dict(latest)
+
+        await asyncio.gather(*(one(computer_id) for computer_id in computer_ids))
+
+    async def fetch_deployments(self) -> list[dict[str, Any]]:
+        deployments = [dict(deployment) for deployment in await self.poll_api.deployment.list()]
+        return self.model.polled_deployments(deployments)
+
+    def fetch_templates(self) -> None:
+        self.host.spawn(self._fetch_templates(), group="templates")
+
+    async def _fetch_templates(self) -> None:
+        try:
+            self.model.templates = list(await self.api.computers.list_templates())
+        except CelestoError:
+            self.model.templates = None  # the create dialog falls back to the default template
+
+    def metrics(self, request: intents.MetricsRequested) -> None:
+        """The overview's live metrics (one request at a time)."""
+        self.host.spawn(
+            self._metrics(request.reply_to.post_message, request.computer_id),
+            group="observability",
+            exclusive=True,
+        )
+
+    async def _metrics(self, reply: Callable[[Message], bool], computer_id: str) -> None:
+        try:
+            data = await self.api.computers.observability(computer_id)
+        except Exception as exc:  # metrics are a bonus: say so and carry on
+            reply(MetricsFetched(computer_id, None, str(exc)))
+        else:
+            reply(MetricsFetched(computer_id, dict(data)))
+
+    def probe(self, request: intents.ProbeRequested) -> None:
+        self.host.spawn(self._probe(request.reply_to.post_message, request.url), group="probe")
+
+    async def _probe(self, reply: Callable[[Message], bool], url: str) -> None:
+        reply(Probed(await probe(url)))
+
     # --- bookkeeping ---------------------------------------------------------------------
 
     def log(self, action: str, subject: str, line: str) -> LogEntry:
-        entry = self.app.command_log.add(self.app.clock.now(), action, subject, line)
-        self.app.command_log_changed()
+        entry = self.model.command_log.add(self.clock.now(), action, subject, line)
+        self.host.command_log_changed()
         return entry
 
     def finish(self, entry: LogEntry, ok: bool, message: str, kind: str = "computers") -> None:
-        self.app.post_message(ActionFinished(entry, ok, message, kind))
+        self.host.post(ActionFinished(entry, ok, message, kind))
 
     def line_run(self, computer: Item, command: str, timeout: int) -> str:
         return computer_line(self.where, "run", computer["name"], command, timeout=timeout)
@@ -87,14 +221,14 @@ class Actions:
     def _show(
         self, items: list[Item], kind: str = "computers", removed: Sequence[str] = ()
     ) -> None:
-        self.app.post_message(ItemsChanged(kind, items, list(removed)))
+        self.host.post(ItemsChanged(kind, items, list(removed)))
 
     def _watch(self, kind: str, key: str, name: str, verb: str) -> None:
         """Toast when a poll shows where ``verb`` led (see `watch.Watcher`)."""
-        self.app.watcher.watch(kind, key, name, verb, self.app.clock.monotonic())
+        self.model.watcher.watch(kind, key, name, verb, self.clock.monotonic())
 
-    def _spawn(self, work: Awaitable[None], group: str = "actions") -> None:
-        self.app.run_worker(work, group=group, exit_on_error=False)
+    def _spawn(self, work: Coroutine[Any, Any, None], group: str = "actions") -> None:
+        self.host.spawn(work, group=group)
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -131,7 +265,7 @@ class Actions:
                 verb="Delete",
                 typed=typed,
                 danger=True,
-                note=f"On {self.app.target.where}.",
+                note=f"On {self.target.where}.",
             ),
             lambda: self._lifecycle("delete", targets),
         )
@@ -141,18 +275,18 @@ class Actions:
             if yes:
                 then()
 
-        self.app.push_screen(screen, chosen)
+        self.host.show(screen, chosen)
 
     def _lifecycle(self, verb: str, targets: Sequence[Item]) -> None:
         for target in targets:
-            self.app.pending_status[str(target["id"])] = TRANSITIONS[verb]
+            self.model.pending_status[str(target["id"])] = TRANSITIONS[verb]
         self._show([dict(t, status=TRANSITIONS[verb]) for t in targets])
         entries = [
             self.log(verb, str(t["name"]), computer_line(self.where, verb, t["name"]))
             for t in targets
         ]
         what = targets[0]["name"] if len(targets) == 1 else f"{len(targets)} computers"
-        self.app.notify(f"{PAST[verb]} {what}…", timeout=3)
+        self.host.notify(f"{PAST[verb]} {what}…", timeout=3)
         self._spawn(self._lifecycle_work(verb, list(targets), entries))
 
     async def _lifecycle_work(
@@ -161,7 +295,7 @@ class Actions:
         if verb == "delete" and len(targets) > 1:
             await self._bulk_delete(targets, entries)
             return
-        api = self.app.api
+        api = self.api
         call = {"start": api.computers.start, "stop": api.computers.stop}.get(
             verb, api.computers.delete
         )
@@ -173,12 +307,12 @@ class Actions:
                 try:
                     result = await call(str(target["id"]))
                 except CelestoError as exc:
-                    self.app.pending_status.pop(str(target["id"]), None)
+                    self.model.pending_status.pop(str(target["id"]), None)
                     self._show([dict(target)])  # the action did not happen: undo "stopping"
-                    failures.append(f"{target['name']}: {explain(exc, self.app.target.where)}")
+                    failures.append(f"{target['name']}: {explain(exc, self.target.where)}")
                     self.finish(entry, False, explain(exc))
                     return
-                self.app.pending_status.pop(str(target["id"]), None)
+                self.model.pending_status.pop(str(target["id"]), None)
                 # Polls sent from now on show where the action leads.
                 self._watch("computers", str(target["id"]), str(target["name"]), verb)
                 self._show([dict(result)])
@@ -195,17 +329,17 @@ class Actions:
         for start in range(0, len(ids), BULK_DELETE_CHUNK):
             chunk = ids[start : start + BULK_DELETE_CHUNK]
             try:
-                result = await self.app.api.computers.bulk_delete(chunk)
+                result = await self.api.computers.bulk_delete(chunk)
             except CelestoError as exc:
                 for computer_id in chunk:
-                    self.app.pending_status.pop(computer_id, None)
+                    self.model.pending_status.pop(computer_id, None)
                     self.finish(by_id[computer_id], False, explain(exc))
                 self._show([dict(before[computer_id]) for computer_id in chunk])
                 failures.append(explain(exc))
                 continue
             failed = set(result.get("failed_ids") or [])
             for computer_id in chunk:
-                self.app.pending_status.pop(computer_id, None)
+                self.model.pending_status.pop(computer_id, None)
                 ok = computer_id not in failed
                 if ok:
                     name = str(before[computer_id]["name"])
@@ -218,7 +352,7 @@ class Actions:
 
     def _summary(self, verb: str, targets: Sequence[Item], failures: list[str]) -> None:
         if failures:
-            self.app.notify(
+            self.host.notify(
                 "\n".join(failures[:5]),
                 title=f"Could not {verb} {len(failures)} of {len(targets)}",
                 severity="error",
@@ -226,7 +360,7 @@ class Actions:
             )
             return
         what = targets[0]["name"] if len(targets) == 1 else f"{len(targets)} computers"
-        self.app.notify(f"{PAST[verb]} {what}: requested.", title=verb.capitalize())
+        self.host.notify(f"{PAST[verb]} {what}: requested.", title=verb.capitalize())
 
     # --- create --------------------------------------------------------------------------
 
@@ -234,21 +368,21 @@ class Actions:
         def chosen(arguments: dict[str, Any] | None) -> None:
             if arguments is not None:
                 entry = self.log("create", "new computer", create_line(self.where, arguments))
-                self.app.notify("Creating a computer…", timeout=3)
+                self.host.notify("Creating a computer…", timeout=3)
                 self._spawn(self._create_work(arguments, entry))
 
-        local_backend = self.app.target.kind in ("local", "local server")
-        self.app.push_screen(
-            CreateComputerScreen(self.app.templates, local_backend=local_backend), chosen
+        local_backend = self.target.kind in ("local", "local server")
+        self.host.show(
+            CreateComputerScreen(self.model.templates, local_backend=local_backend), chosen
         )
 
     async def _create_work(self, arguments: dict[str, Any], entry: LogEntry) -> None:
         try:
-            computer: Computer = await self.app.api.computers.create(**arguments)
+            computer: Computer = await self.api.computers.create(**arguments)
         except CelestoError as exc:
             self.finish(entry, False, explain(exc))
-            self.app.notify(
-                explain(exc, self.app.target.where),
+            self.host.notify(
+                explain(exc, self.target.where),
                 title="Create failed",
                 severity="error",
                 timeout=10,
@@ -257,9 +391,9 @@ class Actions:
         entry.subject = str(computer["name"])
         self._watch("computers", str(computer["id"]), str(computer["name"]), "create")
         self._show([dict(computer)])
-        self.app.post_message(Navigate("computers", str(computer["id"])))
+        self.host.post(Navigate("computers", str(computer["id"])))
         self.finish(entry, True, f"created {computer['name']} ({computer['id']})")
-        self.app.notify(
+        self.host.notify(
             f"{computer['name']} ({computer['id']}) is {computer['status']}.", title="Created"
         )
 
@@ -271,7 +405,7 @@ class Actions:
         if status == "running":
             then(computer)
         elif status in TRANSITIONAL and status not in ("stopping", "deleting"):
-            self.app.notify(f"Waiting for {computer['name']} to start…", timeout=3)
+            self.host.notify(f"Waiting for {computer['name']} to start…", timeout=3)
             self._spawn(self._wait_then(computer, then))
         elif status in ("stopped", "error", "restorable"):
 
@@ -286,26 +420,26 @@ class Actions:
                 [str(computer["name"])],
                 verb="Start",
             )
-            self.app.push_screen(screen, chosen)
+            self.host.show(screen, chosen)
         else:
-            self.app.notify(
+            self.host.notify(
                 f"{computer['name']} is {status}: cannot {purpose}.", severity="warning"
             )
 
     async def _start_then(
         self, computer: Item, then: Callable[[Item], None], entry: LogEntry
     ) -> None:
-        self.app.pending_status[str(computer["id"])] = "starting"
+        self.model.pending_status[str(computer["id"])] = "starting"
         self._show([dict(computer, status="starting")])
         try:
-            result = await self.app.api.computers.start(str(computer["id"]))
+            result = await self.api.computers.start(str(computer["id"]))
         except CelestoError as exc:
             self.finish(entry, False, explain(exc))
-            self.app.pending_status.pop(str(computer["id"]), None)
+            self.model.pending_status.pop(str(computer["id"]), None)
             self._show([dict(computer)])
-            self.app.notify(explain(exc), title="Start failed", severity="error")
+            self.host.notify(explain(exc), title="Start failed", severity="error")
             return
-        self.app.pending_status.pop(str(computer["id"]), None)
+        self.model.pending_status.pop(str(computer["id"]), None)
         self._watch("computers", str(computer["id"]), str(computer["name"]), "start")
         self._show([dict(result)])
         self.finish(entry, True, f"{computer['name']} is {result.get('status')}")
@@ -317,16 +451,99 @@ class Actions:
         current = computer
         while current.get("status") != "running":
             if current.get("status") not in TRANSITIONAL or loop.time() > deadline:
-                self.app.notify(f"{computer['name']} is {current.get('status')}.", severity="error")
+                self.host.notify(
+                    f"{computer['name']} is {current.get('status')}.", severity="error"
+                )
                 return
             await asyncio.sleep(WAIT_POLL_S)
             try:
-                current = dict(await self.app.api.computers.get(str(computer["id"])))
+                current = dict(await self.api.computers.get(str(computer["id"])))
             except CelestoError as exc:
-                self.app.notify(explain(exc), severity="error")
+                self.host.notify(explain(exc), severity="error")
                 return
         self._show([current])
-        self.app.call_later(then, current)
+        self.host.later(then, current)
+
+    # --- exec ----------------------------------------------------------------------------
+
+    def run(self, request: intents.RunRequested) -> None:
+        """Run a command once the computer runs (offering to start it), streaming its output
+        to the widget that asked."""
+        computer = request.computer
+        if request.latest:
+            computer = self.model.computer_by_id(str(computer["id"])) or computer
+        reply = request.reply_to.post_message
+        command, timeout = request.command, request.timeout
+        self.when_running(
+            computer, request.purpose, lambda c: self._run(reply, c, command, timeout)
+        )
+
+    def _run(
+        self, reply: Callable[[Message], bool], computer: Item, command: str, timeout: int
+    ) -> None:
+        if self._exec is not None and self._exec.is_running:
+            reply(ExecBusy())
+            return
+        ui_state = self.model.ui_state
+        ui_state.remember_command(str(computer["id"]), command)
+        self.host.save_state()
+        history = list(ui_state.exec_history[str(computer["id"])])
+        reply(ExecStarted(computer, command, timeout, history))
+        entry = self.log("run", str(computer["name"]), self.line_run(computer, command, timeout))
+        self._exec = self.host.spawn(
+            self._exec_work(reply, computer, command, timeout, entry), group="exec", exclusive=True
+        )
+
+    def cancel_exec(self) -> None:
+        if self._exec is not None:
+            self._exec.cancel()
+            self._exec = None
+
+    async def _exec_work(
+        self,
+        reply: Callable[[Message], bool],
+        computer: Item,
+        command: str,
+        timeout: int,
+        entry: LogEntry,
+    ) -> None:
+        started = self.clock.monotonic()
+        exit_code: int | None = None
+        timed_out = False
+        pending = {"stdout": "", "stderr": ""}
+
+        def flush() -> None:
+            for stream in STREAMS:
+                if pending[stream]:
+                    reply(ExecChunk(stream, [pending[stream]]))
+                    pending[stream] = ""
+
+        try:
+            async for event in self.api.computers.exec_stream(
+                str(computer["id"]), command, timeout
+            ):
+                kind = event.get("type")
+                if kind in STREAMS:
+                    stream: Stream = "stdout" if kind == "stdout" else "stderr"
+                    data = pending[stream] + str(event.get("data", ""))
+                    *complete, pending[stream] = data.split("\n")
+                    if complete:
+                        reply(ExecChunk(stream, complete))
+                elif kind == "exit":
+                    code = event.get("exit_code")
+                    exit_code = code if isinstance(code, int) else -1
+                    timed_out = bool(event.get("timed_out"))
+        except Exception as exc:
+            flush()
+            elapsed = (self.clock.monotonic() - started) * 1000
+            self.finish(entry, False, explain(exc))
+            reply(ExecEnded(computer, command, None, elapsed, error=exc))
+            return
+        flush()
+        elapsed = (self.clock.monotonic() - started) * 1000
+        ok = exit_code == 0
+        self.finish(entry, ok, f"exit {exit_code}" + (" (timed out)" if timed_out else ""))
+        reply(ExecEnded(computer, command, exit_code, elapsed, timed_out))
 
     # --- ports ---------------------------------------------------------------------------
 
@@ -340,7 +557,7 @@ class Actions:
                     computer, f"publish port {port}", lambda c: self._publish(c, port)
                 )
 
-        self.app.push_screen(
+        self.host.show(
             PromptScreen(
                 f"Publish a port of {computer['name']}",
                 "The port an HTTP server listens on inside the computer "
@@ -362,7 +579,7 @@ class Actions:
         others = [p for p in _ports(computer) if p.get("port") != port]
         pending = {"port": port, "status": "publishing", "url": None}
         self._show([dict(computer, published_ports=[*others, pending])])
-        self.app.notify(f"Publishing port {port} of {computer['name']}…", timeout=3)
+        self.host.notify(f"Publishing port {port} of {computer['name']}…", timeout=3)
         self._spawn(self._port_work(computer, port, entry, publish=True))
 
     def unpublish(self, computer: Item, port: int) -> None:
@@ -391,11 +608,11 @@ class Actions:
             dict(p, status="unpublishing") if p.get("port") == port else p for p in _ports(computer)
         ]
         self._show([dict(computer, published_ports=ports)])
-        self.app.notify(f"Unpublishing port {port} of {computer['name']}…", timeout=3)
+        self.host.notify(f"Unpublishing port {port} of {computer['name']}…", timeout=3)
         self._spawn(self._port_work(computer, port, entry, publish=False))
 
     async def _port_work(self, computer: Item, port: int, entry: LogEntry, publish: bool) -> None:
-        api = self.app.api.computers
+        api = self.api.computers
         try:
             if publish:
                 result = await api.publish_port(str(computer["id"]), port)
@@ -406,17 +623,17 @@ class Actions:
             self._show([dict(computer)])  # as it was: the change did not happen
             self.finish(entry, False, explain(exc))
             verb = "publish" if publish else "unpublish"
-            self.app.notify(
+            self.host.notify(
                 explain(exc), title=f"Could not {verb} port {port}", severity="error", timeout=10
             )
             return
         self._show([dict(refreshed)])
         if publish:
             self.finish(entry, True, f"{result.get('url')} ({result.get('status')})")
-            self.app.notify(f"{result.get('url')}", title=f"Published port {port}")
+            self.host.notify(f"{result.get('url')}", title=f"Published port {port}")
         else:
             self.finish(entry, True, f"port {port} {result.get('status')}")
-            self.app.notify(f"Port {port} of {computer['name']} unpublished.")
+            self.host.notify(f"Port {port} of {computer['name']} unpublished.")
 
     # --- terminal ------------------------------------------------------------------------
 
@@ -424,8 +641,8 @@ class Actions:
         self.log(
             "terminal", str(computer["name"]), computer_line(self.where, "ssh", computer["name"])
         )
-        self.app.command_log.entries[-1].status = "ok"
-        self.app.open_terminal(str(computer["id"]), str(computer["name"]))
+        self.model.command_log.entries[-1].status = "ok"
+        self.host.open_terminal(str(computer["id"]), str(computer["name"]))
 
     # --- deployments ---------------------------------------------------------------------
 
@@ -434,7 +651,7 @@ class Actions:
 
     async def _deploy_dialog(self) -> None:
         try:
-            projects = list((await self.app.api.projects.list(limit=100)).get("data") or [])
+            projects = list((await self.api.projects.list(limit=100)).get("data") or [])
         except CelestoError:
             projects = []  # the dialog still works with the default project
 
@@ -450,25 +667,25 @@ class Actions:
                 arguments["project_name"],
             )
             entry = self.log("deploy", arguments["name"], line)
-            self.app.notify(f"Deploying {arguments['name']}: bundling and uploading…", timeout=4)
+            self.host.notify(f"Deploying {arguments['name']}: bundling and uploading…", timeout=4)
             self._spawn(self._deploy_work(arguments, entry))
 
-        self.app.post_message(OpenScreen(DeployScreen(projects), chosen))
+        self.host.post(OpenScreen(DeployScreen(projects), chosen))
 
     async def _deploy_work(self, arguments: dict[str, Any], entry: LogEntry) -> None:
         try:
-            deployment = await self.app.api.deployment.deploy(**arguments)
+            deployment = await self.api.deployment.deploy(**arguments)
         except CelestoError as exc:
             self.finish(entry, False, explain(exc), kind="deployments")
-            self.app.notify(explain(exc), title="Deploy failed", severity="error", timeout=10)
+            self.host.notify(explain(exc), title="Deploy failed", severity="error", timeout=10)
             return
         name = str(deployment["name"])
-        self.app.pending_deployments.pop(name, None)  # deployed again right after a delete
+        self.model.pending_deployments.pop(name, None)  # deployed again right after a delete
         self._watch("deployments", name, name, "deploy")
         self._show([dict(deployment)], kind="deployments")
-        self.app.post_message(Navigate("deployments", name))
+        self.host.post(Navigate("deployments", name))
         self.finish(entry, True, f"{name} is {deployment['status']}", kind="deployments")
-        self.app.notify(
+        self.host.notify(
             f"{name} is {deployment['status']}; a toast follows when it is ready.",
             title="Deploy started",
         )
@@ -478,7 +695,7 @@ class Actions:
         if self._deployment_busy(deployment):
             return
         if deployment.get("status") == "STOPPED":
-            self.app.notify(f"{name} is already stopped.", severity="warning")
+            self.host.notify(f"{name} is already stopped.", severity="warning")
             return
         self._confirm(
             ConfirmScreen(
@@ -501,50 +718,50 @@ class Actions:
                 verb="Delete",
                 typed=name,
                 danger=True,
-                note=f"On {self.app.target.where}. Its app stops and its URL goes away.",
+                note=f"On {self.target.where}. Its app stops and its URL goes away.",
             ),
             lambda: self._deployment_change("delete", deployment),
         )
 
     def _deployment_busy(self, deployment: Item) -> bool:
-        pending = self.app.pending_deployments.get(str(deployment["name"]))
+        pending = self.model.pending_deployments.get(str(deployment["name"]))
         if pending is not None:
-            self.app.notify(f"{deployment['name']} is {pending} already.", severity="warning")
+            self.host.notify(f"{deployment['name']} is {pending} already.", severity="warning")
         return pending is not None
 
     def _deployment_change(self, verb: str, deployment: Item) -> None:
         name = str(deployment["name"])
-        self.app.pending_deployments[name] = TRANSITIONS[verb]
+        self.model.pending_deployments[name] = TRANSITIONS[verb]
         self._show([dict(deployment, status=TRANSITIONS[verb])], kind="deployments")
         line = deployment_line(self.where, verb, name, force=verb == "delete")
         entry = self.log(verb, name, line)
-        self.app.notify(f"{PAST[verb]} deployment {name}…", timeout=3)
+        self.host.notify(f"{PAST[verb]} deployment {name}…", timeout=3)
         self._spawn(self._deployment_work(verb, deployment, entry))
 
     async def _deployment_work(self, verb: str, deployment: Item, entry: LogEntry) -> None:
         name = str(deployment["name"])
-        api = self.app.api.deployment
+        api = self.api.deployment
         call = api.stop if verb == "stop" else api.delete
         try:
             result: Deployment = await call(name)
         except CelestoError as exc:
-            self.app.pending_deployments.pop(name, None)
+            self.model.pending_deployments.pop(name, None)
             self._show([dict(deployment)], kind="deployments")  # it did not happen: as it was
-            why = explain(exc, self.app.target.where)
+            why = explain(exc, self.target.where)
             self.finish(entry, False, why, kind="deployments")
-            self.app.notify(why, title=f"Could not {verb} {name}", severity="error", timeout=10)
+            self.host.notify(why, title=f"Could not {verb} {name}", severity="error", timeout=10)
             return
         if verb == "delete":
             # "deleting" stays until a poll no longer lists it: a poll sent before the
             # delete must not bring the row back as it was.
             self._show([], kind="deployments", removed=[name])
             self.finish(entry, True, "deleted", kind="deployments")
-            self.app.notify(f"Deleted deployment {name}.", title="Delete")
+            self.host.notify(f"Deleted deployment {name}.", title="Delete")
             return
-        self.app.pending_deployments.pop(name, None)
+        self.model.pending_deployments.pop(name, None)
         self._show([dict(result)], kind="deployments")
         self.finish(entry, True, f"{name} is {result.get('status')}", kind="deployments")
-        self.app.notify(f"{name} is {result.get('status')}.", title="Stop")
+        self.host.notify(f"{name} is {result.get('status')}.", title="Stop")
 
     def deployment_logs(self, deployment: Item) -> None:
         self._spawn(self._logs_work(deployment), group="dialog")
@@ -553,14 +770,14 @@ class Actions:
         name = str(deployment["name"])
         error = deployment.get("last_error")
         parts = []
-        api = self.app.api.deployment
+        api = self.api.deployment
         try:
             logs = await api.logs(name)
             parts.append(str(logs).rstrip("\n") or f"(no logs for {name} yet)")
         except CelestoError as exc:
-            parts.append(f"(no build log: {explain(exc, self.app.target.where)})")
+            parts.append(f"(no build log: {explain(exc, self.target.where)})")
         if error:
             parts.append(f"\n── last error ──\n{error}")
         text = "\n".join(parts).strip() or "(empty)"
         title = f"{name} · {deployment.get('status')} · build log"
-        self.app.post_message(OpenScreen(TextScreen(title, text)))
+        self.host.post(OpenScreen(TextScreen(title, text)))
