@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 
-from ._config import ClientConfig, resolve_config
 from ._transport import (
     DEFAULT_MAX_RETRIES,
     AsyncTransport,
@@ -17,6 +16,7 @@ from ._transport import (
     TimeoutLike,
 )
 from .computers import AsyncComputers, Computers
+from .config import ClientConfig, resolve_config
 from .deployments import AsyncDeployments, AsyncProjects, Deployments, Projects
 from .exceptions import CelestoValidationError
 

@@ -23,7 +23,7 @@ from typing import Any, Final, TypeVar
 import httpx
 
 from . import limits
-from ._config import ClientConfig
+from .config import ClientConfig
 from .exceptions import (
     CelestoAuthenticationError,
     CelestoConflictError,

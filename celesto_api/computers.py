@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, cast
 from urllib.parse import quote
 
-from . import _validation as check
 from . import limits
+from . import validation as check
 from ._sse import ExecStreamDecoder
 from ._transport import AsyncTransport, Plan, RequestSpec, SyncTransport, get
 from .exceptions import CelestoValidationError

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
-from . import _validation as check
 from . import limits
+from . import validation as check
 from ._transport import AsyncTransport, Plan, RequestSpec, SyncTransport, get
 from .exceptions import CelestoNotFoundError, CelestoValidationError
 from .types import Deployment, ProjectList

@@ -27,8 +27,8 @@ from urllib.parse import SplitResult, parse_qsl, quote, urlencode, urlsplit, url
 
 import httpx
 
-from . import _validation as check
 from . import limits
+from . import validation as check
 from ._redact import RedactingFilter
 from ._transport import error_from_response
 from .exceptions import (

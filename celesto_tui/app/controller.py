@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.worker import Worker
 
 from celesto_api import AsyncCelesto, CelestoError, Computer, Deployment, limits
-from celesto_api import _validation as check
+from celesto_api import validation as check
 
 from ..model.clock import Clock
 from ..model.command_log import (

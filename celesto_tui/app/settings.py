@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from celesto_api import CelestoError
-from celesto_api._config import config_path, load_config_file
+from celesto_api.config import config_path, load_config_file
 
 from ..model.refresh import DEFAULT_REFRESH_S, refresh_problem
 from .bindings import DESTRUCTIVE_IDS, IDS, unsafe_key

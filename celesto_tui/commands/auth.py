@@ -14,7 +14,7 @@ from celesto_api import (
     CelestoError,
     CelestoNotFoundError,
 )
-from celesto_api._config import (
+from celesto_api.config import (
     DEFAULT_BASE_URL,
     DEFAULT_PROFILE,
     ENV_API_KEY,

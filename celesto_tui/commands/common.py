@@ -25,17 +25,14 @@ from celesto_api import (
     Celesto,
     CelestoAuthenticationError,
     CelestoError,
-    CelestoNetworkError,
     CelestoNotFoundError,
-    CelestoPaymentRequiredError,
-    CelestoRateLimitError,
-    CelestoServerError,
     CelestoValidationError,
 )
-from celesto_api._config import resolve_config
+from celesto_api.config import resolve_config
 from celesto_api.deployments import LOCAL_ONLY_CODE
 
 from ..model.command_lines import command_line
+from ..model.errors import advice
 from ..model.target import Target, open_target
 from .output import note
 
@@ -162,27 +159,15 @@ def _top_command(ctx: click.Context) -> str:
 
 
 def hint_for(exc: CelestoError, top_command: str, base_url: str | None = None) -> str | None:
-    """What to do next, for each kind of API failure."""
+    """What to do next: where to list what was not found (the CLI's own), else the advice
+    the dashboard gives too."""
     if isinstance(exc, CelestoNotFoundError):
         if exc.code == LOCAL_ONLY_CODE:
             return None  # the message says where to go
         if top_command in ("deploy", "deployments"):
             return "List deployments with: " + command_line("deployments", "list")
         return "List computers with: " + command_line("computer", "list")
-    if isinstance(exc, CelestoAuthenticationError):
-        return "Check the key with: " + command_line("auth", "status")
-    if isinstance(exc, CelestoNetworkError):
-        where = f" at {base_url}" if base_url else ""
-        return f"Check that the API is reachable{where} (--base-url) and try again."
-    if isinstance(exc, CelestoRateLimitError):
-        if exc.retry_after is not None:
-            return f"Try again in {exc.retry_after:.0f} s."
-        return "Try again shortly."
-    if isinstance(exc, CelestoPaymentRequiredError):
-        return "Add credit or start a trial at https://celesto.ai."
-    if isinstance(exc, CelestoServerError) and (exc.status_code or 500) >= 500:
-        return "The change may or may not have happened; check, then try again."
-    return None
+    return advice(exc, base_url)
 
 
 def _stdout_gone() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from celesto_api import Celesto, CelestoError, CelestoNotFoundError, Deployment
-from celesto_api import _validation as check
+from celesto_api import validation as check
 from celesto_api.deployments import IGNORE_FILE, bundle_members
 
 from . import params

@@ -8,7 +8,7 @@ import re
 import click
 
 from celesto_api import CelestoValidationError, limits
-from celesto_api import _validation as check
+from celesto_api import validation as check
 
 
 def disk_size(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:

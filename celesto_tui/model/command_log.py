@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from celesto_api._config import DEFAULT_BASE_URL
+from celesto_api.config import DEFAULT_BASE_URL
 
 from .command_lines import PROGRAM, command_line, computer_command, create_command
 

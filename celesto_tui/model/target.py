@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from celesto_api import AsyncCelesto, CelestoAuthenticationError
-from celesto_api._config import ClientConfig, config_path, resolve_config
+from celesto_api.config import ClientConfig, config_path, resolve_config
 
 NO_KEY_HINT = (
     "No API key configured, so this is the embedded local backend. For the Celesto cloud: "

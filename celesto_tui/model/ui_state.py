@@ -21,7 +21,7 @@ from typing import Any
 import platformdirs
 
 from celesto_api import CelestoValidationError
-from celesto_api import _validation as check
+from celesto_api import validation as check
 
 ENV_STATE_DIR = "CELESTO_STATE_DIR"
 FILE_NAME = "ui-state.json"

@@ -9,12 +9,19 @@ from typing import Any
 
 from textual.app import App, ComposeResult
 
-from celesto_api import CelestoNetworkError, CelestoRateLimitError, CelestoServerError
+from celesto_api import (
+    CelestoAuthenticationError,
+    CelestoNetworkError,
+    CelestoPaymentRequiredError,
+    CelestoRateLimitError,
+    CelestoServerError,
+)
 from celesto_tui.app.browser import is_console
 from celesto_tui.app.widgets.resource_table import REBUILD_AFTER_REMOVALS, ResourceTable
+from celesto_tui.commands.common import hint_for
 from celesto_tui.model.command_log import Where, computer_line, create_line, deploy_line
 from celesto_tui.model.computers_table import COMPUTERS
-from celesto_tui.model.errors import ErrorLog
+from celesto_tui.model.errors import ErrorLog, advice, explain
 from celesto_tui.model.filtering import Filter
 from celesto_tui.model.format import redacted
 from celesto_tui.model.polling import Backoff, Freshness, State
@@ -223,3 +230,17 @@ def test_rows_survive_values_of_the_wrong_type_from_the_api() -> None:
     by_cpus = build_rows(COMPUTERS, weird, ViewParams(sort="cpus"), now).order
     assert by_cpus[:2] == ["cmp_2", "cmp_4"]  # numbers first, in order; then text; missing last
     assert by_cpus[-1] == "cmp_3"
+
+
+def test_the_cli_and_the_dashboard_give_the_same_advice() -> None:
+    for error in (
+        CelestoPaymentRequiredError("Insufficient credits", status_code=402),
+        CelestoAuthenticationError("Invalid API key", status_code=401),
+        CelestoAuthenticationError("Not allowed", status_code=403),
+    ):
+        said = advice(error)
+        assert said and said in explain(error)
+        assert hint_for(error, "computer") == said
+    assert "celesto.ai" in str(advice(CelestoPaymentRequiredError("x", status_code=402)))
+    rejected = explain(CelestoAuthenticationError("Invalid API key", status_code=401))
+    assert "auth login" in rejected and "auth status" in rejected

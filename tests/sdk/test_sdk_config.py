@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from celesto_api import Celesto, CelestoAuthenticationError, CelestoValidationError
-from celesto_api._config import (
+from celesto_api.config import (
     DEFAULT_BASE_URL,
     normalize_base_url,
     resolve_config,

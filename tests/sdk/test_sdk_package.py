@@ -12,7 +12,7 @@ import pytest
 import celesto_api
 import celesto_api.exceptions
 from celesto_api import AsyncCelesto, Celesto, CelestoNetworkError
-from celesto_api._config import resolve_config
+from celesto_api.config import resolve_config
 
 from .helpers import closed_loopback_url
 

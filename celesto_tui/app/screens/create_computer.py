@@ -1,7 +1,7 @@
 """The create dialog: template, CPUs, memory, disk and network policy.
 
 Blank fields take the template's defaults (shown as placeholders). Every value is checked as
-it is typed with the SDK's own validators (`celesto_api._validation`, the ranges of
+it is typed with the SDK's own validators (`celesto_api.validation`, the ranges of
 `celesto_api.limits`), so the dialog and the SDK never disagree, and nothing invalid is sent.
 """
 
@@ -20,7 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
 from celesto_api import CelestoError, Template, limits
-from celesto_api import _validation as check
+from celesto_api import validation as check
 
 FALLBACK_TEMPLATES: list[Template] = [
     {

@@ -18,7 +18,7 @@ from textual.suggester import Suggester
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from celesto_api import CelestoError, CelestoValidationError, Project
-from celesto_api import _validation as check
+from celesto_api import validation as check
 from celesto_api.deployments import _check_folder
 
 from .create_computer import field_row

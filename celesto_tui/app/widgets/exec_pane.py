@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static
 
 from celesto_api import CelestoConflictError, CelestoError, limits
-from celesto_api import _validation as check
+from celesto_api import validation as check
 
 from ...model.errors import explain
 from ...model.format import duration_ms

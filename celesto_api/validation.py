@@ -1,7 +1,8 @@
 """Client-side validation: every range of the contract is checked before a request is sent.
 
 Each check raises :class:`CelestoValidationError` naming the parameter (as the caller spelled
-it) and the allowed range, e.g. ``cpus must be between 1 and 16 (got 17)``.
+it) and the allowed range, e.g. ``cpus must be between 1 and 16 (got 17)``. Public: the CLI
+and the dashboard check what users type with the same rules, before anything is sent.
 """
 
 from __future__ import annotations

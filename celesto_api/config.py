@@ -11,6 +11,9 @@ the dir, ``CELESTO_PROFILE`` picks the profile)::
     api_key = "..."
     base_url = "https://api.celesto.ai"
     organization_id = "..."
+
+Public: the CLI (``auth login``, ``--profile``) and the dashboard read and write the same file
+through these functions.
 """
 
 from __future__ import annotations
