@@ -12,15 +12,15 @@ from pathlib import Path
 
 import platformdirs
 
-from .computers import ComputerManager
-from .deploy import ROUTE_PREFIX, Deployments
+from .computers import ComputerService
+from .deploy import ROUTE_PREFIX, DeploymentService
 from .faults import FaultInjector, FaultSpec
 from .metrics import MetricsSampler
 from .ports import PortBridge
 from .published_ports import PublishedPorts
 from .sandbox import IsolationChoice, Sandbox, make_driver
 from .store import Store
-from .terminals import TOKEN_TTL_SECONDS, TerminalManager
+from .terminals import TOKEN_TTL_SECONDS, TerminalService
 
 
 def default_data_dir() -> Path:
@@ -55,11 +55,11 @@ class LocalBackend:
         self.store = Store(self.data_dir / "state.db")
         self.metrics = MetricsSampler()
         self.faults = FaultInjector(config.faults)
-        self.computers = ComputerManager(self.store, self.driver, self.data_dir, self.metrics)
+        self.computers = ComputerService(self.store, self.driver, self.data_dir, self.metrics)
         self.bridge = PortBridge(self._route_sandbox, self._route_name, config.host)
-        self.deployments = Deployments(self.store, self.driver, self.data_dir, self.bridge)
+        self.deployments = DeploymentService(self.store, self.driver, self.data_dir, self.bridge)
         self.ports = PublishedPorts(self.store, self.computers, self.bridge)
-        self.terminals = TerminalManager(self.computers, config.terminal_token_ttl)
+        self.terminals = TerminalService(self.computers, config.terminal_token_ttl)
         self.base_url = ""
 
     @property

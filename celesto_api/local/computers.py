@@ -38,7 +38,7 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:20]}"
 
 
-class ComputerManager:
+class ComputerService:
     def __init__(
         self,
         store: Store,

@@ -69,7 +69,7 @@ class _BuildFailed(Exception):
     pass
 
 
-class Deployments:
+class DeploymentService:
     def __init__(self, store: Store, driver: SandboxDriver, data_dir: Path, bridge: PortBridge):
         self.store = store
         self.driver = driver

@@ -6,14 +6,14 @@ from typing import Any
 
 from celesto_api import limits
 
-from .computers import ComputerManager, port_response
+from .computers import ComputerService, port_response
 from .errors import ApiError
 from .ports import PortBridge
 from .store import Store
 
 
 class PublishedPorts:
-    def __init__(self, store: Store, computers: ComputerManager, bridge: PortBridge) -> None:
+    def __init__(self, store: Store, computers: ComputerService, bridge: PortBridge) -> None:
         self.store = store
         self.computers = computers
         self.bridge = bridge

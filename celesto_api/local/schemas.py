@@ -14,7 +14,7 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class NetworkPolicy(_Body):
+class NetworkPolicyBody(_Body):
     mode: Literal["open", "off"] = "open"
 
 
@@ -25,7 +25,7 @@ class ComputerCreate(_Body):
     image: str = Field(limits.DEFAULT_IMAGE, max_length=limits.IMAGE_MAX_CHARS)
     template_id: str | None = Field(None, max_length=limits.TEMPLATE_ID_MAX_CHARS)
     template_version: str | None = Field(None, max_length=limits.TEMPLATE_VERSION_MAX_CHARS)
-    network_policy: NetworkPolicy | None = None
+    network_policy: NetworkPolicyBody | None = None
     external_volume_enabled: bool = False
     size_id: str | None = None
 

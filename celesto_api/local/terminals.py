@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .computers import ComputerManager, new_id
+from .computers import ComputerService, new_id
 from .errors import ApiError
 from .sandbox import PtyProcess
 
@@ -44,7 +44,7 @@ class Attachment:
 
 
 @dataclass
-class TerminalSession:
+class PtySession:
     terminal_id: str
     computer_id: str
     pty: PtyProcess
@@ -69,24 +69,24 @@ def _clamp(value: int) -> int:
     return max(1, min(MAX_DIMENSION, int(value)))
 
 
-class TerminalManager:
-    def __init__(self, computers: ComputerManager, token_ttl: float = TOKEN_TTL_SECONDS) -> None:
+class TerminalService:
+    def __init__(self, computers: ComputerService, token_ttl: float = TOKEN_TTL_SECONDS) -> None:
         self.computers = computers
         self.token_ttl = token_ttl
-        self._sessions: dict[str, TerminalSession] = {}
+        self._sessions: dict[str, PtySession] = {}
         computers.before_stop.append(self.end_for_computer)
 
-    def get(self, terminal_id: str) -> TerminalSession | None:
+    def get(self, terminal_id: str) -> PtySession | None:
         return self._sessions.get(terminal_id)
 
-    def sessions_for(self, computer_id: str) -> list[TerminalSession]:
+    def sessions_for(self, computer_id: str) -> list[PtySession]:
         return [s for s in self._sessions.values() if s.computer_id == computer_id]
 
     # creation and tokens -----------------------------------------------------------------
 
     async def open(
         self, id_or_name: str, terminal_id: str | None, legacy: bool = False
-    ) -> tuple[TerminalSession, str, str]:
+    ) -> tuple[PtySession, str, str]:
         """Create a session (or find the one to reattach); return it with a fresh token."""
         row, sandbox = await self.computers.running_sandbox(id_or_name, "open a terminal")
         if terminal_id is not None:
@@ -99,7 +99,7 @@ class TerminalManager:
                 )
         else:
             pty = await sandbox.open_pty(80, 24)
-            session = TerminalSession(new_id("term"), row["id"], pty, 80, 24, legacy=legacy)
+            session = PtySession(new_id("term"), row["id"], pty, 80, 24, legacy=legacy)
             self._sessions[session.terminal_id] = session
             self._start_reading(session)
         token = secrets.token_urlsafe(32)
@@ -109,7 +109,7 @@ class TerminalManager:
         session.tokens[token] = expires
         return session, token, _iso(expires)
 
-    def redeem(self, terminal_id: str, token: str) -> TerminalSession | None:
+    def redeem(self, terminal_id: str, token: str) -> PtySession | None:
         """The session if ``token`` was issued for it and has not expired."""
         session = self._sessions.get(terminal_id)
         if session is None or session.ended.is_set():
@@ -122,13 +122,13 @@ class TerminalManager:
 
     # PTY I/O -----------------------------------------------------------------------------
 
-    def _start_reading(self, session: TerminalSession) -> None:
+    def _start_reading(self, session: PtySession) -> None:
         os.set_blocking(session.pty.master_fd, False)
         loop = asyncio.get_running_loop()
         loop.add_reader(session.pty.master_fd, self._on_readable, session)
         session.exit_watcher = loop.create_task(self._await_exit(session))
 
-    def _on_readable(self, session: TerminalSession) -> None:
+    def _on_readable(self, session: PtySession) -> None:
         try:
             data = os.read(session.pty.master_fd, READ_CHUNK)
         except BlockingIOError:
@@ -150,13 +150,13 @@ class TerminalManager:
                 session._paused = True
                 asyncio.get_running_loop().remove_reader(session.pty.master_fd)
 
-    def _stop_reading(self, session: TerminalSession) -> None:
+    def _stop_reading(self, session: PtySession) -> None:
         with contextlib.suppress(Exception):
             asyncio.get_running_loop().remove_reader(session.pty.master_fd)
         with contextlib.suppress(Exception):
             asyncio.get_running_loop().remove_writer(session.pty.master_fd)
 
-    def _resume_if_drained(self, session: TerminalSession) -> None:
+    def _resume_if_drained(self, session: PtySession) -> None:
         if session._paused and all(a.pending <= PAUSE_AT_BYTES // 2 for a in session.attachments):
             session._paused = False
             if not session.ended.is_set():
@@ -164,7 +164,7 @@ class TerminalManager:
                     session.pty.master_fd, self._on_readable, session
                 )
 
-    async def _await_exit(self, session: TerminalSession) -> None:
+    async def _await_exit(self, session: PtySession) -> None:
         code = await session.pty.wait()
         # Let the reader drain what the shell printed last.
         await asyncio.sleep(0.05)
@@ -177,7 +177,7 @@ class TerminalManager:
                     attachment.queue.put_nowait(data)
         self._end(session, code)
 
-    def _end(self, session: TerminalSession, code: int | None) -> None:
+    def _end(self, session: PtySession, code: int | None) -> None:
         if session.ended.is_set():
             return
         session.exit_code = code
@@ -189,13 +189,13 @@ class TerminalManager:
             attachment.queue.put_nowait(None)
         self._sessions.pop(session.terminal_id, None)
 
-    def write(self, session: TerminalSession, data: bytes) -> None:
+    def write(self, session: PtySession, data: bytes) -> None:
         if session.ended.is_set() or not data:
             return
         session._input += data
         self._flush_input(session)
 
-    def _flush_input(self, session: TerminalSession) -> None:
+    def _flush_input(self, session: PtySession) -> None:
         loop = asyncio.get_running_loop()
         try:
             written = os.write(session.pty.master_fd, bytes(session._input))
@@ -211,7 +211,7 @@ class TerminalManager:
             with contextlib.suppress(Exception):
                 loop.remove_writer(session.pty.master_fd)
 
-    def resize(self, session: TerminalSession, cols: int, rows: int) -> None:
+    def resize(self, session: PtySession, cols: int, rows: int) -> None:
         session.cols, session.rows = _clamp(cols), _clamp(rows)
         if session.ended.is_set():
             return
@@ -222,15 +222,13 @@ class TerminalManager:
                 struct.pack("HHHH", session.rows, session.cols, 0, 0),
             )
 
-    def kill(self, session: TerminalSession) -> None:
+    def kill(self, session: PtySession) -> None:
         with contextlib.suppress(Exception):
             session.pty.kill()
 
     # attachments -------------------------------------------------------------------------
 
-    def attach(
-        self, session: TerminalSession, send: Callable[[bytes], Awaitable[None]]
-    ) -> Attachment:
+    def attach(self, session: PtySession, send: Callable[[bytes], Awaitable[None]]) -> Attachment:
         attachment = Attachment(send)
         if session.replay:
             attachment.queue.put_nowait(_replay_from_line_start(bytes(session.replay)))
@@ -239,12 +237,12 @@ class TerminalManager:
             attachment.queue.put_nowait(None)
         return attachment
 
-    def detach(self, session: TerminalSession, attachment: Attachment) -> None:
+    def detach(self, session: PtySession, attachment: Attachment) -> None:
         with contextlib.suppress(ValueError):
             session.attachments.remove(attachment)
         self._resume_if_drained(session)
 
-    async def pump(self, session: TerminalSession, attachment: Attachment) -> None:
+    async def pump(self, session: PtySession, attachment: Attachment) -> None:
         """Send queued output to one attachment until the shell ends."""
         while True:
             data = await attachment.queue.get()

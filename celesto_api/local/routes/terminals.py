@@ -15,7 +15,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from ..backend import LocalBackend
 from ..errors import ApiError
 from ..schemas import TerminalRequest
-from ..terminals import TerminalManager, TerminalSession
+from ..terminals import PtySession, TerminalService
 from .deps import get_backend
 
 router = APIRouter()
@@ -106,8 +106,8 @@ def _control(text: str) -> dict[str, Any] | None:
     return None
 
 
-async def _bridge(websocket: WebSocket, backend: LocalBackend, session: TerminalSession) -> None:
-    terminals: TerminalManager = backend.terminals
+async def _bridge(websocket: WebSocket, backend: LocalBackend, session: PtySession) -> None:
+    terminals: TerminalService = backend.terminals
     close_requested = False
 
     async def send(data: bytes) -> None:
