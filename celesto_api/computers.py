@@ -1,8 +1,10 @@
 """``client.computers``: create, run commands in, and manage sandboxed computers.
 
-The request for every call is built (and validated) once, by the ``_*_spec`` functions and
-plans below; :class:`Computers` and :class:`AsyncComputers` only send them. Every call that
-takes a computer accepts its id (``cmp_…``) or its name.
+Every call is declared once, in ``_ComputerCalls``: a function that builds (and validates)
+its request, with the call's signature and docstring. :class:`Computers` (blocking) and
+:class:`AsyncComputers` (asyncio) are both made from it (see `_calls`); only the streams and
+sessions, which differ in kind, are written for each. Every call that takes a computer
+accepts its id (``cmp_…``) or its name.
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
 from . import limits
 from . import validation as check
+from ._calls import AsyncResource, Call, PlanCall, SyncResource, Transport
 from ._sse import ExecStreamDecoder
-from ._transport import AsyncTransport, Plan, RequestSpec, SyncTransport, get
+from ._transport import Plan, RequestSpec, get
 from .exceptions import CelestoValidationError
 from .terminal import SyncTerminalSession, TerminalSession, legacy_socket_url
 from .types import (
@@ -50,21 +53,23 @@ def _computer_path(computer_id: str, *rest: str) -> str:
     return "/".join((path, *rest)) if rest else path
 
 
-def _create_spec(
+def _create(
+    cpus: int | None = None,
+    memory: int | None = None,
+    disk: int | str | None = None,
+    image: str | None = None,
+    template_id: str | None = None,
+    template_version: str | None = None,
+    network_policy: NetworkPolicyArg = None,
+    persistent_home: bool | None = None,
     *,
-    cpus: int | None,
-    memory: int | None,
-    disk: int | str | None,
-    image: str | None,
-    template_id: str | None,
-    template_version: str | None,
-    network_policy: NetworkPolicyArg,
-    persistent_home: bool | None,
-    vcpus: int | None,
-    ram_mb: int | None,
-    disk_size_mb: int | str | None,
-    idempotency_key: str | None,
+    vcpus: int | None = None,
+    ram_mb: int | None = None,
+    disk_size_mb: int | str | None = None,
+    idempotency_key: str | None = None,
 ) -> RequestSpec:
+    """Create a computer. Only the parameters you give are sent; the rest default
+    server-side. ``disk`` takes MB or a string such as ``"2gb"``."""
     cpus = check.pick_alias("cpus", cpus, "vcpus", vcpus)
     memory = check.pick_alias("memory", memory, "ram_mb", ram_mb)
     disk = check.pick_alias("disk", disk, "disk_size_mb", disk_size_mb)
@@ -114,9 +119,18 @@ def _create_spec(
     )
 
 
-def _list_spec(
-    status: str | None, template_id: str | None, project_id: str | None, limit: int | None
+def _get(computer_id: str) -> RequestSpec:
+    """One computer, by id or name."""
+    return get(_computer_path(computer_id))
+
+
+def _list(
+    status: str | None = None,
+    template_id: str | None = None,
+    project_id: str | None = None,
+    limit: int | None = None,
 ) -> RequestSpec:
+    """Computers of the account, optionally filtered by status, template or project."""
     params: dict[str, str | int] = {}
     if status is not None:
         params["status"] = check.one_of("status", status, limits.COMPUTER_STATUSES)
@@ -147,7 +161,20 @@ def _exec_spec(computer_id: str, command: str, timeout: int, *, stream: bool) ->
     )
 
 
-def _commands_spec(computer_id: str, limit: int | None) -> RequestSpec:
+def _exec(
+    computer_id: str, command: str, timeout: int = limits.EXEC_TIMEOUT_DEFAULT
+) -> RequestSpec:
+    """Run a shell command and wait for it; a nonzero exit code is not an error."""
+    return _exec_spec(computer_id, command, timeout, stream=False)
+
+
+def _list_templates() -> RequestSpec:
+    """The templates a computer can be created from."""
+    return get("/v1/computers/templates")
+
+
+def _list_command_history(computer_id: str, limit: int | None = None) -> RequestSpec:
+    """The commands run on a computer, newest first."""
     params: dict[str, str | int] | None = None
     if limit is not None:
         low, high = limits.COMMANDS_LIMIT_MIN, limits.COMMANDS_LIMIT_MAX
@@ -155,34 +182,45 @@ def _commands_spec(computer_id: str, limit: int | None) -> RequestSpec:
     return get(_computer_path(computer_id, "commands"), params)
 
 
-def _observability_spec(computer_id: str, window: str) -> RequestSpec:
+def _observability(
+    computer_id: str, window: str = limits.OBSERVABILITY_WINDOW_DEFAULT
+) -> RequestSpec:
+    """Live metrics of a running computer: the latest sample and a window of samples."""
     window = check.one_of("window", window, limits.OBSERVABILITY_WINDOWS)
     return get(_computer_path(computer_id, "observability"), {"window": window})
 
 
-def _bulk_delete_spec(computer_ids: Any) -> RequestSpec:
+def _bulk_delete(computer_ids: Sequence[str]) -> RequestSpec:
+    """Delete many computers in one request; the result lists the ids that failed."""
     ids = check.computer_ids(computer_ids)
     return RequestSpec("POST", "/v1/computers/bulk-delete", json={"computer_ids": ids})
 
 
-def _publish_spec(computer_id: str, port: int) -> RequestSpec:
+def _publish_port(computer_id: str, port: int = limits.PORT_DEFAULT) -> RequestSpec:
+    """Publish a port of the computer as a URL."""
     body = {"port": check.port(port)}
     return RequestSpec("POST", _computer_path(computer_id, "published-ports"), json=body)
 
 
-def _unpublish_spec(computer_id: str, port: int) -> RequestSpec:
+def _list_published_ports(computer_id: str) -> RequestSpec:
+    """The computer's published ports and their URLs."""
+    return get(_computer_path(computer_id, "published-ports"))
+
+
+def _unpublish_port(computer_id: str, port: int = limits.PORT_DEFAULT) -> RequestSpec:
+    """Stop publishing a port (the server inside keeps running)."""
     path = _computer_path(computer_id, "published-ports", str(check.port(port)))
     return RequestSpec("DELETE", path)
 
 
-def _terminal_spec(computer_id: str, terminal_id: str | None) -> RequestSpec:
+def _terminal(computer_id: str, terminal_id: str | None = None) -> RequestSpec:
+    """Connection details for a durable terminal; pass ``terminal_id`` to reattach."""
     body = None if terminal_id is None else {"terminal_id": check.terminal_id(terminal_id)}
     return RequestSpec("POST", _computer_path(computer_id, "terminals"), json=body)
 
 
-def _terminal_connection_plan(
-    transport: SyncTransport | AsyncTransport, computer_id: str
-) -> Plan[TerminalConnection]:
+def _get_terminal_connection(transport: Transport, computer_id: str) -> Plan[TerminalConnection]:
+    """URL, handshake headers and first message of the legacy direct terminal socket."""
     # The legacy socket only knows canonical ids, so a name is resolved first.
     computer = yield get(_computer_path(computer_id))
     config = transport.config
@@ -193,82 +231,45 @@ def _terminal_connection_plan(
     }
 
 
-def _lifecycle_spec(method: str, computer_id: str, action: str | None = None) -> RequestSpec:
-    path = _computer_path(computer_id, action) if action else _computer_path(computer_id)
-    return RequestSpec(method, path)
+def _stop(computer_id: str) -> RequestSpec:
+    """Stop a computer; files in its home directory are kept."""
+    return RequestSpec("POST", _computer_path(computer_id, "stop"))
 
 
-class Computers:
+def _start(computer_id: str) -> RequestSpec:
+    """Start a stopped computer."""
+    return RequestSpec("POST", _computer_path(computer_id, "start"))
+
+
+def _delete(computer_id: str) -> RequestSpec:
+    """Delete a computer and its files."""
+    return RequestSpec("DELETE", _computer_path(computer_id))
+
+
+class _ComputerCalls:
+    """The calls both clients make; each is a method of :class:`Computers` and a coroutine
+    method of :class:`AsyncComputers`."""
+
+    create = Call(_create, Computer)
+    get = Call(_get, Computer)
+    list = Call(_list, ComputerList)
+    stop = Call(_stop, Computer)
+    start = Call(_start, Computer)
+    delete = Call(_delete, Computer)
+    exec = Call(_exec, ExecResult)
+    list_templates = Call(_list_templates, TemplateList)
+    list_command_history = Call(_list_command_history, CommandHistory)
+    observability = Call(_observability, Observability)
+    bulk_delete = Call(_bulk_delete, BulkDeleteResult)
+    publish_port = Call(_publish_port, PublishedPort)
+    list_published_ports = Call(_list_published_ports, PublishedPortList)
+    unpublish_port = Call(_unpublish_port, PublishedPort)
+    terminal = Call(_terminal, TerminalSessionInfo)
+    get_terminal_connection = PlanCall(_get_terminal_connection)
+
+
+class Computers(_ComputerCalls, SyncResource):
     """Computers resource of the blocking :class:`~celesto_api.Celesto` client."""
-
-    def __init__(self, transport: SyncTransport) -> None:
-        self._transport = transport
-
-    def create(
-        self,
-        cpus: int | None = None,
-        memory: int | None = None,
-        disk: int | str | None = None,
-        image: str | None = None,
-        template_id: str | None = None,
-        template_version: str | None = None,
-        network_policy: NetworkPolicyArg = None,
-        persistent_home: bool | None = None,
-        *,
-        vcpus: int | None = None,
-        ram_mb: int | None = None,
-        disk_size_mb: int | str | None = None,
-        idempotency_key: str | None = None,
-    ) -> Computer:
-        """Create a computer. Only the parameters you give are sent; the rest default
-        server-side. ``disk`` takes MB or a string such as ``"2gb"``."""
-        spec = _create_spec(
-            cpus=cpus,
-            memory=memory,
-            disk=disk,
-            image=image,
-            template_id=template_id,
-            template_version=template_version,
-            network_policy=network_policy,
-            persistent_home=persistent_home,
-            vcpus=vcpus,
-            ram_mb=ram_mb,
-            disk_size_mb=disk_size_mb,
-            idempotency_key=idempotency_key,
-        )
-        return cast(Computer, self._transport.request(spec))
-
-    def get(self, computer_id: str) -> Computer:
-        return cast(Computer, self._transport.request(get(_computer_path(computer_id))))
-
-    def list(
-        self,
-        status: str | None = None,
-        template_id: str | None = None,
-        project_id: str | None = None,
-        limit: int | None = None,
-    ) -> ComputerList:
-        spec = _list_spec(status, template_id, project_id, limit)
-        return cast(ComputerList, self._transport.request(spec))
-
-    def stop(self, computer_id: str) -> Computer:
-        spec = _lifecycle_spec("POST", computer_id, "stop")
-        return cast(Computer, self._transport.request(spec))
-
-    def start(self, computer_id: str) -> Computer:
-        spec = _lifecycle_spec("POST", computer_id, "start")
-        return cast(Computer, self._transport.request(spec))
-
-    def delete(self, computer_id: str) -> Computer:
-        spec = _lifecycle_spec("DELETE", computer_id)
-        return cast(Computer, self._transport.request(spec))
-
-    def exec(
-        self, computer_id: str, command: str, timeout: int = limits.EXEC_TIMEOUT_DEFAULT
-    ) -> ExecResult:
-        """Run a shell command and wait for it; a nonzero exit code is not an error."""
-        spec = _exec_spec(computer_id, command, timeout, stream=False)
-        return cast(ExecResult, self._transport.request(spec))
 
     def exec_stream(
         self, computer_id: str, command: str, timeout: int = limits.EXEC_TIMEOUT_DEFAULT
@@ -285,44 +286,6 @@ class Computers:
                 if decoder.finished:
                     return
             yield from decoder.close()
-
-    def list_templates(self) -> TemplateList:
-        return cast(TemplateList, self._transport.request(get("/v1/computers/templates")))
-
-    def list_command_history(self, computer_id: str, limit: int | None = None) -> CommandHistory:
-        spec = _commands_spec(computer_id, limit)
-        return cast(CommandHistory, self._transport.request(spec))
-
-    def observability(
-        self, computer_id: str, window: str = limits.OBSERVABILITY_WINDOW_DEFAULT
-    ) -> Observability:
-        spec = _observability_spec(computer_id, window)
-        return cast(Observability, self._transport.request(spec))
-
-    def bulk_delete(self, computer_ids: Sequence[str]) -> BulkDeleteResult:
-        spec = _bulk_delete_spec(computer_ids)
-        return cast(BulkDeleteResult, self._transport.request(spec))
-
-    def publish_port(self, computer_id: str, port: int = limits.PORT_DEFAULT) -> PublishedPort:
-        spec = _publish_spec(computer_id, port)
-        return cast(PublishedPort, self._transport.request(spec))
-
-    def list_published_ports(self, computer_id: str) -> PublishedPortList:
-        spec = get(_computer_path(computer_id, "published-ports"))
-        return cast(PublishedPortList, self._transport.request(spec))
-
-    def unpublish_port(self, computer_id: str, port: int = limits.PORT_DEFAULT) -> PublishedPort:
-        spec = _unpublish_spec(computer_id, port)
-        return cast(PublishedPort, self._transport.request(spec))
-
-    def terminal(self, computer_id: str, terminal_id: str | None = None) -> TerminalSessionInfo:
-        """Connection details for a durable terminal; pass ``terminal_id`` to reattach."""
-        spec = _terminal_spec(computer_id, terminal_id)
-        return cast(TerminalSessionInfo, self._transport.request(spec))
-
-    def get_terminal_connection(self, computer_id: str) -> TerminalConnection:
-        """URL, handshake headers and first message of the legacy direct terminal socket."""
-        return self._transport.run(_terminal_connection_plan(self._transport, computer_id))
 
     def open_terminal(
         self,
@@ -343,79 +306,14 @@ class Computers:
         )
 
 
-class AsyncComputers:
+class AsyncComputers(_ComputerCalls, AsyncResource):
     """Computers resource of :class:`~celesto_api.AsyncCelesto`; same calls, awaitable."""
-
-    def __init__(self, transport: AsyncTransport) -> None:
-        self._transport = transport
-
-    async def create(
-        self,
-        cpus: int | None = None,
-        memory: int | None = None,
-        disk: int | str | None = None,
-        image: str | None = None,
-        template_id: str | None = None,
-        template_version: str | None = None,
-        network_policy: NetworkPolicyArg = None,
-        persistent_home: bool | None = None,
-        *,
-        vcpus: int | None = None,
-        ram_mb: int | None = None,
-        disk_size_mb: int | str | None = None,
-        idempotency_key: str | None = None,
-    ) -> Computer:
-        spec = _create_spec(
-            cpus=cpus,
-            memory=memory,
-            disk=disk,
-            image=image,
-            template_id=template_id,
-            template_version=template_version,
-            network_policy=network_policy,
-            persistent_home=persistent_home,
-            vcpus=vcpus,
-            ram_mb=ram_mb,
-            disk_size_mb=disk_size_mb,
-            idempotency_key=idempotency_key,
-        )
-        return cast(Computer, await self._transport.request(spec))
-
-    async def get(self, computer_id: str) -> Computer:
-        return cast(Computer, await self._transport.request(get(_computer_path(computer_id))))
-
-    async def list(
-        self,
-        status: str | None = None,
-        template_id: str | None = None,
-        project_id: str | None = None,
-        limit: int | None = None,
-    ) -> ComputerList:
-        spec = _list_spec(status, template_id, project_id, limit)
-        return cast(ComputerList, await self._transport.request(spec))
-
-    async def stop(self, computer_id: str) -> Computer:
-        spec = _lifecycle_spec("POST", computer_id, "stop")
-        return cast(Computer, await self._transport.request(spec))
-
-    async def start(self, computer_id: str) -> Computer:
-        spec = _lifecycle_spec("POST", computer_id, "start")
-        return cast(Computer, await self._transport.request(spec))
-
-    async def delete(self, computer_id: str) -> Computer:
-        spec = _lifecycle_spec("DELETE", computer_id)
-        return cast(Computer, await self._transport.request(spec))
-
-    async def exec(
-        self, computer_id: str, command: str, timeout: int = limits.EXEC_TIMEOUT_DEFAULT
-    ) -> ExecResult:
-        spec = _exec_spec(computer_id, command, timeout, stream=False)
-        return cast(ExecResult, await self._transport.request(spec))
 
     def exec_stream(
         self, computer_id: str, command: str, timeout: int = limits.EXEC_TIMEOUT_DEFAULT
     ) -> AsyncIterator[ExecEvent]:
-        """``async for event in client.computers.exec_stream(...)``."""
+        """Run a command and yield ``started``/``stdout``/``stderr``/``exit`` events live:
+        ``async for event in client.computers.exec_stream(...)``."""
         spec = _exec_spec(computer_id, command, timeout, stream=True)
         return self._stream_events(spec)
 
@@ -430,51 +328,6 @@ class AsyncComputers:
             for event in decoder.close():
                 yield event
 
-    async def list_templates(self) -> TemplateList:
-        result = await self._transport.request(get("/v1/computers/templates"))
-        return cast(TemplateList, result)
-
-    async def list_command_history(
-        self, computer_id: str, limit: int | None = None
-    ) -> CommandHistory:
-        spec = _commands_spec(computer_id, limit)
-        return cast(CommandHistory, await self._transport.request(spec))
-
-    async def observability(
-        self, computer_id: str, window: str = limits.OBSERVABILITY_WINDOW_DEFAULT
-    ) -> Observability:
-        spec = _observability_spec(computer_id, window)
-        return cast(Observability, await self._transport.request(spec))
-
-    async def bulk_delete(self, computer_ids: Sequence[str]) -> BulkDeleteResult:
-        spec = _bulk_delete_spec(computer_ids)
-        return cast(BulkDeleteResult, await self._transport.request(spec))
-
-    async def publish_port(
-        self, computer_id: str, port: int = limits.PORT_DEFAULT
-    ) -> PublishedPort:
-        spec = _publish_spec(computer_id, port)
-        return cast(PublishedPort, await self._transport.request(spec))
-
-    async def list_published_ports(self, computer_id: str) -> PublishedPortList:
-        spec = get(_computer_path(computer_id, "published-ports"))
-        return cast(PublishedPortList, await self._transport.request(spec))
-
-    async def unpublish_port(
-        self, computer_id: str, port: int = limits.PORT_DEFAULT
-    ) -> PublishedPort:
-        spec = _unpublish_spec(computer_id, port)
-        return cast(PublishedPort, await self._transport.request(spec))
-
-    async def terminal(
-        self, computer_id: str, terminal_id: str | None = None
-    ) -> TerminalSessionInfo:
-        spec = _terminal_spec(computer_id, terminal_id)
-        return cast(TerminalSessionInfo, await self._transport.request(spec))
-
-    async def get_terminal_connection(self, computer_id: str) -> TerminalConnection:
-        return await self._transport.run(_terminal_connection_plan(self._transport, computer_id))
-
     async def open_terminal(
         self,
         computer_id: str,
@@ -482,6 +335,7 @@ class AsyncComputers:
         cols: int = limits.TERMINAL_DEFAULT_COLS,
         rows: int = limits.TERMINAL_DEFAULT_ROWS,
     ) -> TerminalSession:
+        """Attach to a (new or existing) durable terminal and return the open session."""
         check.terminal_size(cols, rows)
         info = await self.terminal(computer_id, terminal_id)
         return await TerminalSession.connect_gateway(

@@ -4,6 +4,10 @@
 the official SDK (contract §5.4), resolves the project (§5.3) and uploads the multipart form
 of §5.1. ``logs``, ``stop`` and ``delete`` are endpoints of the embedded local backend; the
 cloud API answers them with 404 (:class:`CelestoNotFoundError`).
+
+Each call is declared once (``_DeploymentCalls``, ``_ProjectCalls``) and both clients are made
+from it (see `_calls`); only ``deploy``, which bundles the folder in a thread for the asyncio
+client, is written for each.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from urllib.parse import quote
 
 from . import limits
 from . import validation as check
-from ._transport import AsyncTransport, Plan, RequestSpec, SyncTransport, get
+from ._calls import AsyncResource, Call, PlanCall, SyncResource, Transport
+from ._transport import Plan, RequestSpec, get
 from .exceptions import CelestoNotFoundError, CelestoValidationError
 from .types import Deployment, ProjectList
 
@@ -198,7 +203,13 @@ def _app_path(name: str, suffix: str = "") -> str:
 
 
 def _status_spec(name: str) -> RequestSpec:
+    """A deployment by name, with its current status."""
     return get(_app_path(name, "/status"))
+
+
+def _list() -> RequestSpec:
+    """Every deployment of the account."""
+    return get("/v1/deploy/apps")
 
 
 def _stop_spec(name: str) -> RequestSpec:
@@ -241,7 +252,27 @@ def _log_text(result: Any) -> str:
     return result if isinstance(result, str) else json.dumps(result)
 
 
-def _projects_spec(skip: int | None, limit: int | None) -> RequestSpec:
+def _logs(transport: Transport, name: str) -> Plan[str]:
+    """The build log and the app's output (local backend)."""
+    base_url = transport.config.base_url
+    return _log_text((yield from _local_only(_logs_spec(name), name, "logs", base_url)))
+
+
+def _stop(transport: Transport, name: str) -> Plan[Deployment]:
+    """Stop the app; its record and files stay, deploying again restarts it (local)."""
+    base_url = transport.config.base_url
+    return cast(Deployment, (yield from _local_only(_stop_spec(name), name, "stop", base_url)))
+
+
+def _delete(transport: Transport, name: str) -> Plan[Deployment]:
+    """Stop the app and remove its record and files (local backend)."""
+    base_url = transport.config.base_url
+    result = yield from _local_only(_delete_spec(name), name, "delete", base_url)
+    return cast(Deployment, result)
+
+
+def _projects_spec(skip: int | None = None, limit: int | None = None) -> RequestSpec:
+    """The account's projects, a page at a time."""
     params: dict[str, str | int] = {}
     if skip is not None:
         params["skip"] = check.int_in_range("skip", skip, 0, 2**31 - 1)
@@ -250,14 +281,18 @@ def _projects_spec(skip: int | None, limit: int | None) -> RequestSpec:
     return get(PROJECTS_PATH, params or None)
 
 
-class Deployments:
+class _DeploymentCalls:
+    """The calls both clients make (``deploy`` aside)."""
+
+    list = Call(_list, DeploymentList)
+    get = Call(_status_spec, Deployment)
+    logs = PlanCall(_logs)
+    stop = PlanCall(_stop)
+    delete = PlanCall(_delete)
+
+
+class Deployments(_DeploymentCalls, SyncResource):
     """Deploy agents from a folder and follow their status (blocking client)."""
-
-    def __init__(self, transport: SyncTransport) -> None:
-        self._transport = transport
-
-    def _local(self, spec: RequestSpec, name: str, what: str) -> Plan[Any]:
-        return _local_only(spec, name, what, self._transport.config.base_url)
 
     def deploy(
         self,
@@ -267,41 +302,15 @@ class Deployments:
         envs: Mapping[str, str] | None = None,
         project_name: str | None = None,
     ) -> Deployment:
+        """Bundle ``folder`` (honouring ``.celestoignore``), upload it and start the app."""
         root, name, env = _check_deploy_args(folder, name, description, envs)
         bundle = build_bundle(root)
         plan = _deploy_plan(bundle, name, description, env, project_name)
         return self._transport.run(plan)
 
-    def list(self) -> DeploymentList:
-        return cast(DeploymentList, self._transport.request(get("/v1/deploy/apps")))
 
-    def get(self, name: str) -> Deployment:
-        """A deployment by name, with its current status."""
-        return cast(Deployment, self._transport.request(_status_spec(name)))
-
-    def logs(self, name: str) -> str:
-        """The build log and the app's output (local backend)."""
-        return _log_text(self._transport.run(self._local(_logs_spec(name), name, "logs")))
-
-    def stop(self, name: str) -> Deployment:
-        """Stop the app; its record and files stay, deploying again restarts it (local)."""
-        plan = self._local(_stop_spec(name), name, "stop")
-        return cast(Deployment, self._transport.run(plan))
-
-    def delete(self, name: str) -> Deployment:
-        """Stop the app and remove its record and files (local backend)."""
-        plan = self._local(_delete_spec(name), name, "delete")
-        return cast(Deployment, self._transport.run(plan))
-
-
-class AsyncDeployments:
+class AsyncDeployments(_DeploymentCalls, AsyncResource):
     """Deploy agents from a folder and follow their status (asyncio client)."""
-
-    def __init__(self, transport: AsyncTransport) -> None:
-        self._transport = transport
-
-    def _local(self, spec: RequestSpec, name: str, what: str) -> Plan[Any]:
-        return _local_only(spec, name, what, self._transport.config.base_url)
 
     async def deploy(
         self,
@@ -311,40 +320,21 @@ class AsyncDeployments:
         envs: Mapping[str, str] | None = None,
         project_name: str | None = None,
     ) -> Deployment:
+        """Bundle ``folder`` (honouring ``.celestoignore``; in a thread), upload it and start
+        the app."""
         root, name, env = _check_deploy_args(folder, name, description, envs)
         bundle = await asyncio.to_thread(build_bundle, root)
         plan = _deploy_plan(bundle, name, description, env, project_name)
         return await self._transport.run(plan)
 
-    async def list(self) -> DeploymentList:
-        return cast(DeploymentList, await self._transport.request(get("/v1/deploy/apps")))
 
-    async def get(self, name: str) -> Deployment:
-        return cast(Deployment, await self._transport.request(_status_spec(name)))
-
-    async def logs(self, name: str) -> str:
-        return _log_text(await self._transport.run(self._local(_logs_spec(name), name, "logs")))
-
-    async def stop(self, name: str) -> Deployment:
-        plan = self._local(_stop_spec(name), name, "stop")
-        return cast(Deployment, await self._transport.run(plan))
-
-    async def delete(self, name: str) -> Deployment:
-        plan = self._local(_delete_spec(name), name, "delete")
-        return cast(Deployment, await self._transport.run(plan))
+class _ProjectCalls:
+    list = Call(_projects_spec, ProjectList)
 
 
-class Projects:
-    def __init__(self, transport: SyncTransport) -> None:
-        self._transport = transport
-
-    def list(self, skip: int | None = None, limit: int | None = None) -> ProjectList:
-        return cast(ProjectList, self._transport.request(_projects_spec(skip, limit)))
+class Projects(_ProjectCalls, SyncResource):
+    """Projects of the account (blocking client)."""
 
 
-class AsyncProjects:
-    def __init__(self, transport: AsyncTransport) -> None:
-        self._transport = transport
-
-    async def list(self, skip: int | None = None, limit: int | None = None) -> ProjectList:
-        return cast(ProjectList, await self._transport.request(_projects_spec(skip, limit)))
+class AsyncProjects(_ProjectCalls, AsyncResource):
+    """Projects of the account (asyncio client)."""
