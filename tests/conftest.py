@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 from celesto_api import AsyncCelesto, Celesto
 from celesto_api.local import LocalServer
 from tests.cloud_like import CloudLikeFront, cloud_like_front
+from tests.waiting import wait_status
 
 _ISOLATED_ENV = (
     "CELESTO_API_KEY",
@@ -72,19 +72,10 @@ async def aclient(local_server: LocalServer) -> AsyncIterator[AsyncCelesto]:
         yield celesto
 
 
-def wait_for_status(client: Celesto, computer_id: str, wanted: str, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        computer = client.computers.get(computer_id)
-        if computer["status"] == wanted or time.monotonic() > deadline:
-            return computer
-        time.sleep(0.02)
-
-
 @pytest.fixture
 def computer(client: Celesto) -> Iterator[dict[str, Any]]:
     created = client.computers.create()
-    running = wait_for_status(client, created["id"], "running")
+    running = wait_status(client, created["id"], "running")
     assert running["status"] == "running", running
     yield dict(running)
     with contextlib.suppress(Exception):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from celesto_api import Celesto
+from tests.waiting import wait_status
 
 COMMAND_TIMEOUT_S = 90
 
@@ -79,13 +80,7 @@ class Cli:
 
 
 def wait_for(sdk: Celesto, computer_id: str, status: str, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        computer = dict(sdk.computers.get(computer_id))
-        if computer["status"] == status:
-            return computer
-        assert time.monotonic() < deadline, computer
-        time.sleep(0.02)
+    return dict(wait_status(sdk, computer_id, status, timeout))
 
 
 def stopped(sdk: Celesto, computer: dict[str, Any]) -> None:

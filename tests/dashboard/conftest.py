@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import contextlib
-import time
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,8 @@ from celesto_tui.app.settings import Settings
 from celesto_tui.app.widgets.computers_view import ComputersView
 from celesto_tui.model.clock import Clock
 from celesto_tui.model.target import Target
+from celesto_tui.model.ui_state import default_state_path
+from tests.waiting import await_until, wait_status
 
 AppFactory = Callable[..., CelestoApp]
 
@@ -78,11 +80,8 @@ def make_app(local_server: LocalServer) -> AppFactory:
 async def wait_for(
     pilot: Pilot[Any], predicate: Callable[[], object], timeout: float = 15.0, what: str = ""
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
-        await pilot.pause(0.02)
+    """Until ``predicate()`` holds, the app running in between."""
+    await await_until(predicate, what=what, timeout=timeout, pause=pilot.pause)
 
 
 async def loaded(pilot: Pilot[Any]) -> CelestoApp:
@@ -110,16 +109,28 @@ async def select(pilot: Pilot[Any], computer_id: str) -> None:
     await pilot.pause()
 
 
+async def next_poll(pilot: Pilot[Any], kind: str = "computers") -> None:
+    """Poll now and wait until that poll is on screen: whatever an action did (or did not
+    do) before this shows by then."""
+    app = pilot.app
+    assert isinstance(app, CelestoApp)
+    poller = app.pollers[kind]
+    polls = poller.polls
+    poller.poll_now()
+    await wait_for(pilot, lambda: poller.polls > polls, what=f"a {kind} poll")
+
+
+def saved_state() -> dict[str, Any]:
+    """The UI state file as written so far (empty before the first write)."""
+    try:
+        return dict(json.loads(default_state_path().read_text()))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
 def status_of(app: CelestoApp, computer_id: str) -> str | None:
     item = app.model.items["computers"].get(computer_id)
     return None if item is None else str(item.get("status"))
-
-
-def wait_status(client: Celesto, computer_id: str, wanted: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while client.computers.get(computer_id)["status"] != wanted:
-        assert time.monotonic() < deadline, f"{computer_id} never became {wanted}"
-        time.sleep(0.02)
 
 
 @pytest.fixture

@@ -13,7 +13,15 @@ from celesto_tui.app.screens.confirm import ConfirmScreen
 from celesto_tui.app.screens.create_computer import CreateComputerScreen
 from celesto_tui.app.widgets.log_views import CommandLogView
 
-from .conftest import AppFactory, computers_view, loaded, select, status_of, wait_for
+from .conftest import (
+    AppFactory,
+    computers_view,
+    loaded,
+    next_poll,
+    select,
+    status_of,
+    wait_for,
+)
 
 
 async def test_create_dialog_explains_bad_values_before_sending(make_app: AppFactory) -> None:
@@ -40,7 +48,7 @@ async def test_create_dialog_explains_bad_values_before_sending(make_app: AppFac
         assert app.screen is dialog  # nothing was sent
         await pilot.press("escape")
         assert not isinstance(app.screen, CreateComputerScreen)
-        await pilot.pause(0.3)
+        await next_poll(pilot)
         assert set(app.model.items["computers"]) <= before | set(app.model.items["computers"])
         assert not app.command_log.entries
 
@@ -80,7 +88,7 @@ async def test_stop_asks_first_with_cancel_focused(
         assert app.screen.focused is not None and app.screen.focused.id == "cancel"
         await pilot.press("enter")  # Enter on the focused Cancel
         assert not isinstance(app.screen, ConfirmScreen)
-        await pilot.pause(0.3)
+        await next_poll(pilot)
         assert status_of(app, computer["id"]) == "running"
         assert not app.command_log.entries
 
@@ -135,7 +143,7 @@ async def test_delete_wants_the_name_typed(make_app: AppFactory, aclient: AsyncC
         await pilot.pause()
         assert delete.disabled
         await pilot.press("escape")  # cancelled: nothing happens
-        await pilot.pause(0.3)
+        await next_poll(pilot)
         assert status_of(app, doomed["id"]) not in (None, "deleting")
 
         await pilot.press("D")
@@ -197,7 +205,7 @@ async def test_bulk_start_asks_and_lists_targets(
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("escape")  # cancelled
-        await pilot.pause(0.2)
+        await next_poll(pilot)
         assert not app.command_log.entries
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +10,17 @@ from textual.widgets import Static
 from celesto_api import AsyncCelesto, limits
 from celesto_api.local import LocalServer
 from celesto_tui.model.computers_table import COMPUTERS
-from celesto_tui.model.ui_state import default_state_path
 
-from .conftest import AppFactory, computers_view, loaded, local_target, plain, select, wait_for
+from .conftest import (
+    AppFactory,
+    computers_view,
+    loaded,
+    local_target,
+    plain,
+    saved_state,
+    select,
+    wait_for,
+)
 
 
 async def test_table_shows_every_column_with_glyph_and_counts(
@@ -91,9 +98,16 @@ async def test_filter_is_kept_across_refreshes_shown_and_remembered(
         assert other["id"] in view.table.rows
         view.filter_bar.value = computer["name"]
         await wait_for(pilot, lambda: computer["id"] in view.table.rows)
-        await pilot.pause(0.5)  # the state is saved (off the UI thread) shortly after
-    saved = json.loads(default_state_path().read_text())
-    assert saved["views"]["computers"]["filter"] == computer["name"]
+        # The state is saved (off the UI thread) shortly after.
+        await wait_for(
+            pilot,
+            lambda: (
+                saved_state().get("views", {}).get("computers", {}).get("filter")
+                == computer["name"]
+            ),
+            what="the filter saved",
+        )
+    assert saved_state()["views"]["computers"]["filter"] == computer["name"]
 
     again = make_app()
     async with again.run_test(size=(160, 40)) as pilot:
@@ -120,7 +134,11 @@ async def test_sort_by_column_is_remembered(make_app: AppFactory, computer: dict
         await wait_for(pilot, lambda: view.rows is not None and view.rows.params == view.params)
         order = view.table.keys_in_order()
         assert order == view.rows.order if view.rows else False
-        await pilot.pause(0.5)
+        await wait_for(
+            pilot,
+            lambda: saved_state().get("views", {}).get("computers", {}).get("sort") == "status",
+            what="the sort saved",
+        )
 
     again = make_app()
     async with again.run_test(size=(160, 40)) as pilot:

@@ -26,7 +26,7 @@ from celesto_tui.app.widgets.deployments_view import DeploymentsView
 from celesto_tui.model.target import Target
 from tests.cloud_like import CloudLikeFront
 
-from .conftest import AppFactory, loaded, wait_for
+from .conftest import AppFactory, loaded, next_poll, wait_for
 
 APP = """\
 import http.server, os
@@ -181,13 +181,13 @@ async def test_stop_then_delete_a_deployment(
         assert app.screen.focused is not None and app.screen.focused.id == "cancel"
         assert any(name in target for target in app.screen.targets)  # type: ignore[attr-defined]
         await pilot.press("enter")  # Enter on the focused Cancel: nothing happens
-        await pilot.pause(0.3)
+        await next_poll(pilot, "deployments")
         assert app.model.items["deployments"][name]["status"] == "READY"
         assert not app.command_log.entries
 
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        local_server.set_faults("latency_ms=400")  # a slow API: the row must not wait for it
+        local_server.set_faults("latency_ms=1500")  # a slow API: the row must not wait for it
         await pilot.click("#confirm")
         await pilot.pause()
         assert status_cell(view, name) == "◑ stopping"
@@ -214,7 +214,7 @@ async def test_stop_then_delete_a_deployment(
         delete = screen.query_one("#confirm", Button)
         assert delete.disabled
         await pilot.press("escape")  # cancelled
-        await pilot.pause(0.3)
+        await next_poll(pilot, "deployments")
         assert name in app.model.items["deployments"] and len(app.command_log.entries) == 1
 
         await pilot.press("D")
@@ -222,7 +222,7 @@ async def test_stop_then_delete_a_deployment(
         app.screen.query_one("#confirm-text", Input).focus()
         await pilot.press(*name)
         assert not app.screen.query_one("#confirm", Button).disabled
-        local_server.set_faults("latency_ms=400")
+        local_server.set_faults("latency_ms=1500")
         await pilot.press("enter")
         await pilot.pause()
         assert status_cell(view, name) == "◑ deleting"

@@ -11,7 +11,7 @@ from celesto_tui.app.screens.confirm import ConfirmScreen
 from celesto_tui.app.widgets.exec_pane import ExecChunk, ExecPane
 from celesto_tui.app.widgets.output_log import MAX_LINES
 
-from .conftest import AppFactory, computers_view, loaded, select, status_of, wait_for
+from .conftest import AppFactory, computers_view, loaded, next_poll, select, status_of, wait_for
 
 
 def exec_pane(app: Any) -> ExecPane:
@@ -98,7 +98,7 @@ async def test_running_on_a_stopped_computer_offers_to_start_it(
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("escape")  # declined: nothing runs
-        await pilot.pause(0.2)
+        await next_poll(pilot)
         pane = exec_pane(app)
         assert not pane.output.lines_kept
         assert status_of(app, stopped_computer["id"]) == "stopped"

@@ -11,7 +11,7 @@ from celesto_api.local import LocalServer
 from celesto_tui.app.screens.confirm import ConfirmScreen
 from celesto_tui.app.screens.prompt import PromptScreen
 
-from .conftest import AppFactory, computers_view, loaded, select, wait_for
+from .conftest import AppFactory, computers_view, loaded, next_poll, select, wait_for
 
 PORT = 8000
 
@@ -76,7 +76,7 @@ async def test_publish_probe_copy_open_and_unpublish(
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert app.screen.focused is not None and app.screen.focused.id == "cancel"
         await pilot.press("escape")
-        await pilot.pause(0.2)
+        await next_poll(pilot)
         assert pane.ports
         await pilot.press("U")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))

@@ -23,7 +23,15 @@ from celesto_tui.model.ui_state import (
     load_state,
 )
 
-from .conftest import AppFactory, computers_view, loaded, local_target, select, wait_for
+from .conftest import (
+    AppFactory,
+    computers_view,
+    loaded,
+    local_target,
+    saved_state,
+    select,
+    wait_for,
+)
 
 
 def header(app: Any) -> str:
@@ -131,7 +139,7 @@ async def test_theme_option_is_applied_and_a_picked_theme_is_remembered(
         await loaded(pilot)
         assert app.theme == "nord"
         app.theme = "gruvbox"
-        await pilot.pause(0.6)
+        await wait_for(pilot, lambda: saved_state().get("theme") == "gruvbox", what="saved")
     assert load_state(default_state_path()).theme == "gruvbox"
     again = make_app()
     async with again.run_test(size=(160, 40)) as pilot:
@@ -220,7 +228,8 @@ async def test_terminal_option_opens_straight_into_a_terminal(
 async def test_terminal_option_with_an_unknown_name_says_so(make_app: AppFactory) -> None:
     app = make_app(terminal="no-such-computer")
     async with app.run_test(size=(160, 40)) as pilot:
-        await loaded(pilot)
-        await pilot.pause(0.1)
-        messages = [n.message for n in app._notifications]
-        assert any("no-such-computer" in message for message in messages)
+        await wait_for(
+            pilot,
+            lambda: any("no-such-computer" in n.message for n in app._notifications),
+            what="the toast",
+        )

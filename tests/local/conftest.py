@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -8,6 +7,7 @@ import httpx
 import pytest
 
 from celesto_api.local import LocalServer
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -21,14 +21,19 @@ def http(local_server: LocalServer) -> Iterator[httpx.Client]:
         yield client
 
 
-def wait_status(http: httpx.Client, computer_id: str, wanted: str, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
+def wait_status(
+    http: httpx.Client, computer_id: str, wanted: str | int, timeout: float = 30
+) -> Any:
+    """The computer's body once its status is ``wanted``; an HTTP error status (404 once it
+    is deleted) stands for the body's status."""
+
+    def fetch() -> Any:
         response = http.get(f"/v1/computers/{computer_id}")
-        body = response.json() if response.status_code == 200 else {"status": response.status_code}
-        if body["status"] == wanted or time.monotonic() > deadline:
-            return body
-        time.sleep(0.01)
+        return response.json() if response.status_code == 200 else {"status": response.status_code}
+
+    return wait_until(
+        fetch, lambda body: body["status"] == wanted, f"{computer_id}: {wanted}", timeout
+    )
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from celesto_api.local.server import exposure_warning
+from tests.waiting import wait_until
 
 
 @contextmanager
@@ -43,10 +44,11 @@ def serve(
 
 
 def _wait_running(client: httpx.Client, computer_id: str) -> None:
-    deadline = time.monotonic() + 30
-    while client.get(f"/v1/computers/{computer_id}").json()["status"] != "running":
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_until(
+        lambda: client.get(f"/v1/computers/{computer_id}").json()["status"],
+        lambda status: status == "running",
+        f"{computer_id} to run",
+    )
 
 
 def test_ready_line_and_graceful_sigterm(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from celesto_api.local.sandbox import (
     PtyProcess,
     Sandbox,
 )
+from tests.waiting import await_until
 
 
 @dataclass
@@ -128,11 +130,5 @@ def host_uid_of(pid: int) -> int:
     raise AssertionError("no Uid line")
 
 
-async def eventually(predicate: object, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():  # type: ignore[operator]
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
+async def eventually(predicate: Callable[[], object], timeout: float = 5.0) -> None:
+    await await_until(predicate, what="the condition", timeout=timeout)

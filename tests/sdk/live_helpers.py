@@ -4,31 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
-from celesto_api import AsyncCelesto, Celesto, SyncTerminalSession, TerminalSession
-
-
-def wait_status(client: Celesto, computer_id: str, wanted: str, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        computer = client.computers.get(computer_id)
-        if computer["status"] == wanted:
-            return computer
-        assert time.monotonic() < deadline, f"{computer_id} stuck in {computer['status']}"
-        time.sleep(0.05)
-
-
-async def await_status(
-    client: AsyncCelesto, computer_id: str, wanted: str, timeout: float = 30
-) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        computer = await client.computers.get(computer_id)
-        if computer["status"] == wanted:
-            return computer
-        assert time.monotonic() < deadline, f"{computer_id} stuck in {computer['status']}"
-        await asyncio.sleep(0.05)
+from celesto_api import SyncTerminalSession, TerminalSession
 
 
 def read_until(session: SyncTerminalSession, needle: bytes, timeout: float = 15) -> bytes:

@@ -7,8 +7,7 @@ import random
 from typing import Any
 
 from celesto_api import AsyncCelesto, Celesto
-
-from .live_helpers import await_status
+from tests.waiting import await_status
 
 
 async def test_lifecycle(aclient: AsyncCelesto) -> None:

@@ -12,8 +12,7 @@ import httpx
 import pytest
 
 from celesto_api import Celesto, CelestoConflictError, CelestoNotFoundError
-
-from .live_helpers import wait_status
+from tests.waiting import wait_status
 
 REQUIRED_COMPUTER_KEYS = {
     "id",

@@ -19,9 +19,9 @@ from celesto_api import (
     CelestoServerError,
     CelestoValidationError,
 )
+from tests.waiting import wait_status
 
 from .helpers import closed_loopback_url
-from .live_helpers import wait_status
 
 
 def test_not_found(client: Celesto) -> None:

@@ -15,8 +15,7 @@ import pytest
 
 from celesto_api import Celesto, CelestoNotFoundError, CelestoValidationError
 from celesto_api.local import LocalServer
-
-from .live_helpers import wait_status
+from tests.waiting import wait_status
 
 TOO_MANY_IDS = [f"cmp_missing{i}" for i in range(101)]
 

@@ -6,8 +6,6 @@ real HTTP, a real WebSocket gateway, a real shell on a PTY in a sandbox.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +21,7 @@ from celesto_tui.terminal.link import LinkStatus, Phase
 from celesto_tui.terminal.pane import TerminalPane
 from celesto_tui.terminal.terminals_screen import TerminalsScreen
 from celesto_tui.terminal.widget import TerminalView
+from tests.waiting import await_status, await_until
 
 FAST_BACKOFF = (0.05, 0.1, 0.2)
 WAIT_S = 15.0
@@ -93,11 +92,7 @@ def screen_text(view: TerminalView) -> str:
 async def wait_until(
     pilot: Pilot[None], predicate: Callable[[], bool], what: str, timeout: float = WAIT_S
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.02)
+    await await_until(predicate, what=what, timeout=timeout, pause=pilot.pause)
 
 
 async def wait_for_text(
@@ -135,8 +130,4 @@ async def type_line(pilot: Pilot[None], text: str) -> None:
 
 
 async def wait_for_status(api: AsyncCelesto, computer_id: str, wanted: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while (await api.computers.get(computer_id))["status"] != wanted:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"computer {computer_id} never became {wanted}")
-        await asyncio.sleep(0.05)
+    await await_status(api, computer_id, wanted, WAIT_S)
