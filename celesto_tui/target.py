@@ -104,6 +104,10 @@ def open_target(
 
     hint = "" if local else NO_KEY_HINT.format(path=config_path())
     with LocalServer(data_dir=data_dir) as server:
+        if server.isolation != "bwrap":
+            # Loud, every time: these computers can read the host's files and network.
+            warning = f"⚠ Computers are {server.sandboxing}"
+            hint = f"{warning}\n{hint}" if hint else warning
         yield Target(
             server.base_url,
             server.api_key,
