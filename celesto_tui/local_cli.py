@@ -110,7 +110,18 @@ def serve_command(
         ) from None
 
 
-@local_group.command("doctor")
+DOCTOR_EPILOG = """\b
+Examples:
+  celesto-tui local doctor
+  celesto-tui local doctor --bwrap /usr/bin/bwrap
+
+\b
+One line per check: the server's user, the kernel's user-namespace knobs, each bwrap tried
+(explicit, system, bundled) and why it was skipped, and the verdict.
+"""
+
+
+@local_group.command("doctor", epilog=DOCTOR_EPILOG)
 @BWRAP_OPTION
 def doctor_command(bwrap: str | None) -> None:
     """Check whether computers would be sandboxed here, and why (exit 1 when not)."""

@@ -32,6 +32,8 @@ class Target:
     label: str
     local: bool
     isolation: str | None = None
+    # The embedded backend's sandbox in a few words (``bundled bwrap 0.11.0``).
+    sandbox_label: str | None = None
     hint: str = ""
     profile: str | None = None
     organization_id: str | None = None
@@ -114,6 +116,7 @@ def open_target(
             "local",
             local=True,
             isolation=server.isolation,
+            sandbox_label=server.sandbox_label,
             hint=hint,
             data_dir=data_dir,
         )

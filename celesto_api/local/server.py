@@ -151,6 +151,11 @@ class LocalServer:
         return self.backend.isolation if self.backend else "unknown"
 
     @property
+    def sandbox_label(self) -> str:
+        """A few words: ``bundled bwrap 0.11.0`` or ``NOT ISOLATED (process)``."""
+        return self.backend.capability.label() if self.backend else "unknown"
+
+    @property
     def sandboxing(self) -> str:
         """One line: which bwrap sandboxes the computers, or why they are not isolated."""
         return self.backend.capability.summary() if self.backend else "unknown"

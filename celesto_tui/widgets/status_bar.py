@@ -31,6 +31,8 @@ def target_text(target: Target) -> str:
     if target.local:
         if target.isolation == "process":
             return "local · embedded backend · NOT ISOLATED (process)"
+        if target.sandbox_label:
+            return f"local · embedded backend · {target.sandbox_label}"
         isolation = f" · isolation {target.isolation}" if target.isolation else ""
         return f"local · embedded backend{isolation}"
     profile = f"profile {target.profile} · " if target.profile else ""

@@ -80,6 +80,13 @@ class Capability:
     def isolated(self) -> bool:
         return self.level == "bwrap"
 
+    def label(self) -> str:
+        """A few words for a header: ``bundled bwrap 0.11.0`` or ``NOT ISOLATED (process)``."""
+        if not self.isolated:
+            return "NOT ISOLATED (process)"
+        source = self.details.get("bwrap_source", "")
+        return f"{source} bwrap {self.details.get('bwrap_version', '')}".strip()
+
     def summary(self) -> str:
         """One line for the serve line, the info endpoint, doctor and the dashboard."""
         if self.isolated:

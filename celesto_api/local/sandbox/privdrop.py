@@ -103,12 +103,21 @@ class ProcessLauncher(RootLauncher):
     but root may still give the agent a private mount and UTS namespace. There the computer's
     home is mounted at ``/home/user`` (on a tmpfs hiding the host's /home), ``/etc/passwd``
     and ``/etc/group`` name its uid ``user``, and the hostname is the computer's; then the
-    process drops to the computer's unprivileged host uid, as in bwrap mode."""
+    process drops to the computer's unprivileged host uid, as in bwrap mode. /tmp, /var/tmp
+    and /dev/shm are its own size-capped tmpfs."""
 
     def __init__(
-        self, uid: int, home: str, hostname: str, passwd: str, group: str, sandbox_home: str
+        self,
+        uid: int,
+        home: str,
+        hostname: str,
+        passwd: str,
+        group: str,
+        sandbox_home: str,
+        tmp_size: int,
     ) -> None:
         super().__init__(uid, [], None)
+        self.tmpfs_options = f"mode=1777,size={tmp_size}".encode()
         self.real_home = os.fsencode(home)
         self.hostname = hostname.encode()
         self.passwd = os.fsencode(passwd)
@@ -128,6 +137,11 @@ class ProcessLauncher(RootLauncher):
             self._check(self._mount(self.real_home, self.sandbox_home, None, MS_BIND, None), "home")
             self._check(self._mount(self.passwd, b"/etc/passwd", None, MS_BIND, None), "passwd")
             self._check(self._mount(self.group, b"/etc/group", None, MS_BIND, None), "group")
+            for scratch in (b"/tmp", b"/var/tmp", b"/dev/shm"):
+                # Private and size-capped, as in bwrap mode: gone when the computer stops.
+                self._check(
+                    self._mount(b"tmpfs", scratch, b"tmpfs", flags, self.tmpfs_options), "tmpfs"
+                )
             name = self.hostname
             self._check(self._sethostname(name, len(name)), "sethostname")
             os.chdir(self.sandbox_home)

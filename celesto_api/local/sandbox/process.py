@@ -272,6 +272,7 @@ class ProcessDriver:
             paths["/etc/passwd"],
             paths["/etc/group"],
             SANDBOX_HOME,
+            spec.tmp_size_mb << 20,
         )
 
     def _forget(self, sandbox: ProcessSandbox) -> None:
