@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import httpx
+
+from tests.waiting import wait_until
 
 from .helpers import Cli
 
@@ -17,16 +18,18 @@ SERVICE = (
 
 
 def fetch(url: str, timeout: float = 15) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
+    """The body of ``url`` once it answers 200."""
+
+    def answer() -> str | None:
         try:
             response = httpx.get(url, timeout=5)
-            if response.status_code == 200:
-                return response.text
         except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, f"{url} never answered"
-        time.sleep(0.1)
+            return None
+        return response.text if response.status_code == 200 else None
+
+    text = wait_until(answer, lambda body: body is not None, f"{url} to answer", timeout)
+    assert text is not None
+    return text
 
 
 def test_publish_list_unpublish(cli: Cli, computer: dict[str, Any]) -> None:

@@ -349,5 +349,5 @@ async def test_read_only_hides_deployment_stop_and_delete(
         assert "deployment-logs" in shown
         assert not {"deployment-stop", "deployment-delete", "deploy"} & shown
         await pilot.press("x", "D")
-        await pilot.pause(0.1)
+        await next_poll(pilot, "deployments")
         assert app.screen is app.screen_stack[0] and not app.command_log.entries

@@ -24,7 +24,7 @@ from celesto_tui.app.widgets.computers_view import ComputersView
 from celesto_tui.app.widgets.exec_pane import PromptInput
 from celesto_tui.terminal.terminals_screen import TerminalsScreen
 
-from .conftest import AppFactory, computers_view, loaded, select, wait_for
+from .conftest import AppFactory, computers_view, loaded, next_poll, select, wait_for
 
 
 def _classes_with_bindings() -> list[type]:
@@ -91,7 +91,7 @@ async def test_keymap_from_the_config_file_remaps_a_binding(
     async with app.run_test(size=(160, 40)) as pilot:
         await loaded(pilot)
         await pilot.press("n")
-        await pilot.pause(0.2)
+        await next_poll(pilot)  # the app is past the key by then
         assert not isinstance(app.screen, CreateComputerScreen)
         await pilot.press("ctrl+n")
         await wait_for(pilot, lambda: isinstance(app.screen, CreateComputerScreen))
@@ -193,7 +193,7 @@ async def test_read_only_hides_every_mutating_action(
         }
         assert "create" not in footer_actions and "delete" not in footer_actions
         await pilot.press("n", "D", "x", "e", "P")
-        await pilot.pause(0.1)
+        await next_poll(pilot)
         assert app.screen is app.screen_stack[0]  # no dialog opened
         assert not app.command_log.entries
         # The palette does not offer them either.
@@ -215,7 +215,7 @@ async def test_read_only_hides_every_mutating_action(
         pane.prompt.value = "true"
         pane.query_one(PromptInput).focus()
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await next_poll(pilot)
         assert not app.command_log.entries
         assert "Read-only" in str(pane.query_one("#exec-error", Label).render())
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import re
-import time
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +11,7 @@ import httpx
 import pytest
 
 from celesto_api import Celesto, CelestoConflictError, CelestoNotFoundError
-from tests.waiting import wait_status
+from tests.waiting import wait_status, wait_until
 
 REQUIRED_COMPUTER_KEYS = {
     "id",
@@ -183,14 +182,14 @@ def test_published_ports(client: Celesto, computer: dict[str, Any]) -> None:
     assert published["status"]
     url = published.get("url")
     assert url and url.startswith("http://127.0.0.1:")
-    body = ""
-    deadline = time.monotonic() + 15
-    while "hello-port" not in body and time.monotonic() < deadline:
+
+    def body() -> str:
         try:
-            body = httpx.get(f"{url.rstrip('/')}/index.html", timeout=2).text
+            return httpx.get(f"{url.rstrip('/')}/index.html", timeout=2).text
         except httpx.HTTPError:
-            time.sleep(0.2)
-    assert "hello-port" in body
+            return ""
+
+    assert "hello-port" in wait_until(body, lambda text: "hello-port" in text, "the page", 15)
 
     listed = client.computers.list_published_ports(computer["name"])
     assert port in {p["port"] for p in listed}

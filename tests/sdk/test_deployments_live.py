@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from celesto_api import AsyncCelesto, Celesto, CelestoNotFoundError, limits
 from celesto_api.deployments import LOCAL_ONLY_CODE
 from tests.cloud_like import CloudLikeFront
+from tests.waiting import wait_until
 
 APP = """\
 import http.server, json, os
@@ -68,11 +68,7 @@ def test_deploy_list_and_status(client: Celesto, tmp_path: Path) -> None:
     assert result["status"] in limits.DEPLOYMENT_STATUSES
 
     assert name in {d["name"] for d in client.deployments.list()}
-    status: Any = client.deployment.get(name)
-    deadline = time.monotonic() + 30
-    while status["status"] not in ("READY", "FAILED") and time.monotonic() < deadline:
-        time.sleep(0.2)
-        status = client.deployment.get(name)
+    status = wait_ready(client, name)
     assert status["status"] == "READY", status
     assert status.get("config", {}).get("env") == {"GREETING": "hi"}
     # The running app lists its own folder: the bundle arrived, filtered by .celestoignore.
@@ -110,11 +106,12 @@ async def test_async_deploy(aclient: AsyncCelesto, tmp_path: Path) -> None:
 
 
 def wait_ready(client: Celesto, name: str) -> Any:
-    deadline = time.monotonic() + 30
-    while (status := client.deployment.get(name))["status"] not in ("READY", "FAILED"):
-        assert time.monotonic() < deadline, status
-        time.sleep(0.2)
-    return status
+    """The deployment once its build is over (READY or FAILED)."""
+    return wait_until(
+        lambda: client.deployment.get(name),
+        lambda status: status["status"] in ("READY", "FAILED"),
+        f"{name} to be built",
+    )
 
 
 def test_logs_stop_and_delete(client: Celesto, tmp_path: Path) -> None:
