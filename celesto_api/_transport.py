@@ -72,6 +72,8 @@ class RequestSpec:
 # receives their decoded results, or has their CelestoError raised at the yield; the
 # transport's `run` drives it.
 Plan = Generator[RequestSpec, Any, T]
+# The retry loop of one call, written once for both clients (see `_TransportBase._retries`).
+Retries = Generator[float, "httpx.Response | httpx.TransportError", httpx.Response]
 
 
 def get(path: str, params: Mapping[str, str | int] | None = None) -> RequestSpec:
@@ -398,6 +400,29 @@ class _TransportBase:
     def _network_error(self, spec: RequestSpec, exc: Exception) -> CelestoNetworkError:
         return network_error(spec, exc, self.secrets)
 
+    def _retries(self, spec: RequestSpec) -> Retries:
+        """The retry loop of one call, without its I/O (both clients drive it).
+
+        Primed with ``next``; then it is sent the outcome of each attempt (the response,
+        or the transport error) and answers the delay before the next attempt, returns the
+        response to keep, or raises the network error to give up with. A response that is
+        not kept is the driver's to close."""
+        attempt = 0
+        outcome = yield 0.0
+        while True:
+            if isinstance(outcome, httpx.TransportError):
+                delay = self.retry.next_delay(spec, attempt)
+                if delay is None:
+                    raise self._network_error(spec, outcome) from outcome
+                self._log_retry(spec, attempt, delay, type(outcome).__name__)
+            else:
+                delay = self.retry.delay_after_response(spec, attempt, outcome)
+                if delay is None:
+                    return outcome
+                self._log_retry(spec, attempt, delay, f"HTTP {outcome.status_code}")
+            attempt += 1
+            outcome = yield delay
+
 
 class SyncTransport(_TransportBase):
     def __init__(
@@ -414,24 +439,22 @@ class SyncTransport(_TransportBase):
         self.http = http_client or httpx.Client(timeout=resolved, follow_redirects=False)
 
     def _send(self, spec: RequestSpec, *, stream: bool = False) -> httpx.Response:
-        attempt = 0
+        retries = self._retries(spec)
+        next(retries)
         while True:
             request = self.http.build_request(**self._request_args(spec))
+            outcome: httpx.Response | httpx.TransportError
             try:
-                response = self.http.send(request, stream=stream)
+                outcome = self.http.send(request, stream=stream)
             except httpx.TransportError as exc:
-                delay = self.retry.next_delay(spec, attempt)
-                if delay is None:
-                    raise self._network_error(spec, exc) from exc
-                self._log_retry(spec, attempt, delay, type(exc).__name__)
-            else:
-                delay = self.retry.delay_after_response(spec, attempt, response)
-                if delay is None:
-                    return response
-                response.close()
-                self._log_retry(spec, attempt, delay, f"HTTP {response.status_code}")
+                outcome = exc
+            try:
+                delay = retries.send(outcome)
+            except StopIteration as kept:
+                return kept.value  # type: ignore[no-any-return]
+            if isinstance(outcome, httpx.Response):
+                outcome.close()
             time.sleep(delay)
-            attempt += 1
 
     def request(self, spec: RequestSpec) -> Any:
         return decode_response(self._send(spec), self.secrets)
@@ -484,24 +507,22 @@ class AsyncTransport(_TransportBase):
         self.http = http_client or httpx.AsyncClient(timeout=resolved, follow_redirects=False)
 
     async def _send(self, spec: RequestSpec, *, stream: bool = False) -> httpx.Response:
-        attempt = 0
+        retries = self._retries(spec)
+        next(retries)
         while True:
             request = self.http.build_request(**self._request_args(spec))
+            outcome: httpx.Response | httpx.TransportError
             try:
-                response = await self.http.send(request, stream=stream)
+                outcome = await self.http.send(request, stream=stream)
             except httpx.TransportError as exc:
-                delay = self.retry.next_delay(spec, attempt)
-                if delay is None:
-                    raise self._network_error(spec, exc) from exc
-                self._log_retry(spec, attempt, delay, type(exc).__name__)
-            else:
-                delay = self.retry.delay_after_response(spec, attempt, response)
-                if delay is None:
-                    return response
-                await response.aclose()
-                self._log_retry(spec, attempt, delay, f"HTTP {response.status_code}")
+                outcome = exc
+            try:
+                delay = retries.send(outcome)
+            except StopIteration as kept:
+                return kept.value  # type: ignore[no-any-return]
+            if isinstance(outcome, httpx.Response):
+                await outcome.aclose()
             await asyncio.sleep(delay)
-            attempt += 1
 
     async def request(self, spec: RequestSpec) -> Any:
         return decode_response(await self._send(spec), self.secrets)
