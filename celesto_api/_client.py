@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from ._calls import AsyncResource, Call, SyncResource
 from ._transport import (
     DEFAULT_MAX_RETRIES,
     AsyncTransport,
@@ -25,13 +26,16 @@ __all__ = ["AsyncCelesto", "Celesto"]
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _raw_spec(
+def _request(
     method: str,
     path: str,
-    params: Mapping[str, str | int] | None,
-    json: Any,
-    headers: Mapping[str, str] | None,
+    *,
+    params: Mapping[str, str | int] | None = None,
+    json: Any = None,
+    headers: Mapping[str, str] | None = None,
 ) -> RequestSpec:
+    """Call any endpoint (``path`` starts with ``/v1``) with the client's auth, retries
+    and error mapping; returns the decoded JSON."""
     if not path.startswith("/"):
         raise CelestoValidationError(
             f"path must start with '/', e.g. '/v1/computers' (got {path!r})", field="path"
@@ -45,6 +49,10 @@ def _raw_spec(
         headers=dict(headers or {}),
         retry_safe=method in _SAFE_METHODS,
     )
+
+
+def _decoded_json(value: Any) -> Any:
+    return value
 
 
 class _ClientInfo:
@@ -70,7 +78,11 @@ class _ClientInfo:
         )
 
 
-class Celesto(_ClientInfo):
+class _ClientCalls:
+    request = Call(_request, _decoded_json)
+
+
+class Celesto(_ClientInfo, _ClientCalls, SyncResource):
     """Blocking Celesto client.
 
     ``api_key``, ``base_url`` and ``organization_id`` default to ``CELESTO_API_KEY``,
@@ -99,19 +111,6 @@ class Celesto(_ClientInfo):
         self.deployments = self.deployment
         self.projects = Projects(self._transport)
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str | int] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> Any:
-        """Call any endpoint (``path`` starts with ``/v1``) with the client's auth, retries
-        and error mapping; returns the decoded JSON."""
-        return self._transport.request(_raw_spec(method, path, params, json, headers))
-
     def close(self) -> None:
         self._transport.close()
 
@@ -127,7 +126,7 @@ class Celesto(_ClientInfo):
         self.close()
 
 
-class AsyncCelesto(_ClientInfo):
+class AsyncCelesto(_ClientInfo, _ClientCalls, AsyncResource):
     """asyncio Celesto client with the same surface as :class:`Celesto`."""
 
     def __init__(
@@ -149,17 +148,6 @@ class AsyncCelesto(_ClientInfo):
         self.deployment = AsyncDeployments(self._transport)
         self.deployments = self.deployment
         self.projects = AsyncProjects(self._transport)
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str | int] | None = None,
-        json: Any = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> Any:
-        return await self._transport.request(_raw_spec(method, path, params, json, headers))
 
     async def aclose(self) -> None:
         await self._transport.aclose()

@@ -12,6 +12,19 @@ from celesto_api import AsyncCelesto, Celesto
 RESOURCES = ("computers", "deployment", "projects")
 
 
+async def test_both_clients_have_the_same_request_call() -> None:
+    sync_client = Celesto(api_key="k", base_url="http://127.0.0.1:9")
+    async_client = AsyncCelesto(api_key="k", base_url="http://127.0.0.1:9")
+    try:
+        sync_call, async_call = sync_client.request, async_client.request
+        assert inspect.signature(sync_call) == inspect.signature(async_call)
+        assert inspect.getdoc(sync_call) and inspect.getdoc(async_call)
+        assert inspect.iscoroutinefunction(async_call)
+    finally:
+        sync_client.close()
+        await async_client.aclose()
+
+
 def _calls(resource: object) -> dict[str, inspect.Signature]:
     return {
         name: inspect.signature(getattr(resource, name))
