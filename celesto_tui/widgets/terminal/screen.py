@@ -233,6 +233,7 @@ class TerminalScreen(pyte.Screen):
         self._translation: str | None = None
         self._cells: dict[Cell, _CellsOf] = {}
         self._attrs_seen: set[Cell] = set()
+        self._erasures: dict[tuple[int, int, Cell], dict[int, Cell]] = {}
         self._drawing_attrs: Cell | None = None
         self._drawing_cells = _CellsOf(BLANK)
         self._sgr_cache: dict[tuple[Cell, tuple[int, ...]], Cell] = {}
@@ -805,7 +806,17 @@ class TerminalScreen(pyte.Screen):
         else:
             return
         self.dirty.add(cursor.y)
-        self.buffer[cursor.y].update(dict.fromkeys(interval, cursor.attrs))
+        self.buffer[cursor.y].update(self._blanks(interval, cursor.attrs))
+
+    def _blanks(self, interval: range, attrs: Cell) -> dict[int, Cell]:
+        """Cells `attrs` over `interval`, kept: full-screen programs erase the same spans."""
+        key = (interval.start, interval.stop, attrs)
+        blanks = self._erasures.get(key)
+        if blanks is None:
+            if len(self._erasures) > _CACHE_LIMIT:
+                self._erasures.clear()
+            blanks = self._erasures[key] = dict.fromkeys(interval, attrs)
+        return blanks
 
     # -- modes and the alternate screen ---------------------------------------------------
 

@@ -31,7 +31,7 @@ from typing import Any
 import pyte
 from pyte import charsets
 
-from .screen import StyledRun, TerminalScreen
+from .screen import Cell, StyledRun, TerminalScreen
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,7 @@ _ABORTS = "\x18\x1a\x7f"  # CAN and SUB cancel a sequence; DEL inside one is dro
 _MAX_PENDING = 4096
 _CACHE_LIMIT = 1024
 _RESETS = frozenset(("", "0", "00"))  # SGR parameters that only reset
+_FG, _BG = Cell._fields.index("fg"), Cell._fields.index("bg")
 _RESET_SEQUENCES = frozenset(f"\x1b[{params}m" for params in _RESETS)
 
 _CONTROLS = {
@@ -224,9 +225,11 @@ class TerminalStream:
                 key = (None, sequence) if sequence in _RESET_SEQUENCES else (attrs, sequence)
                 after = memo.get(key)
                 if after is None:
-                    cursor.attrs = attrs
-                    self._select_graphic_rendition(sequence[2:-1], key)
-                    after = cursor.attrs
+                    after = _truecolour(attrs, sequence)
+                    if after is None:
+                        cursor.attrs = attrs
+                        self._select_graphic_rendition(sequence[2:-1], key)
+                        after = cursor.attrs
                 attrs = after
             text = parts[index + 1]
             if text:
@@ -346,6 +349,26 @@ class TerminalStream:
             self.screen.set_title(text)
         if code in ("0", "1"):
             self.screen.set_icon_name(text)
+
+
+def _truecolour(attrs: Cell, sequence: str) -> Cell | None:
+    """`attrs` after `ESC [ 38;2;r;g;b m` or `48;2;...`, else None.
+
+    Every line of a truecolour log tends to carry a colour of its own, so these miss every memo;
+    computing them straight away skips the parameter and SGR caches they would only churn.
+    """
+    head = sequence[2:7]
+    if head not in ("38;2;", "48;2;"):
+        return None
+    rgb = sequence[7:-1].split(";")
+    if len(rgb) != 3 or not all(map(str.isdigit, rgb)):
+        return None
+    red, green, blue = (min(int(value), 255) for value in rgb)
+    colour = f"{red:02x}{green:02x}{blue:02x}"
+    fields = list(attrs)
+    fields[_FG if head == "38;2;" else _BG] = colour
+    result: Cell = tuple.__new__(Cell, fields)
+    return result
 
 
 def _sgr_params(params: str) -> list[int]:
