@@ -58,9 +58,14 @@ _ascii_text = st.text(
 )
 # What colour programs print between cursor moves (one token for the stream's styled path).
 _styled_lines = st.lists(
-    st.lists(st.one_of(_ascii_text, _sgr, st.sampled_from(["\x1b[K", "\x1b(B"])), max_size=6).map(
-        "".join
-    ),
+    st.lists(
+        st.one_of(
+            _ascii_text,
+            _sgr,
+            st.sampled_from(["\x1b[K", "\x1b(B", "\x1b[H", "\x1b[3;5H", "\x1b[;2H"]),
+        ),
+        max_size=6,
+    ).map("".join),
     min_size=1,
     max_size=12,
 ).map("\r\n".join)

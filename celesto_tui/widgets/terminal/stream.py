@@ -11,7 +11,7 @@ Fast paths:
 - printable runs go to `draw` whole; printable ASCII is written a row slice at a time;
 - a run of plain ASCII lines ending in CR LF (`seq`, `ls`, logs without colour) goes to
   `TerminalScreen.draw_lines`, which scrolls the screen once per run instead of once per line;
-- a run of printable ASCII mixed with SGR, EL, `ESC ( B` and CR LF (coloured logs, `ls
+- a run of printable ASCII mixed with SGR, EL, CUP, `ESC ( B` and CR LF (coloured logs, `ls
   --color`, the rows of `top` and htop) is cut with one `re.split`, its SGRs are looked up in a
   memo, and `TerminalScreen.draw_styled` writes each row's cells at once, scrolling as above.
 
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 _ESC_FINAL = r"[\x30-\x4f\x51-\x57\x59\x5a\x5c\x60-\x7e]"
 _TOKEN = re.compile(
     r"(?P<lines>(?:[ -~]*+\r\n)++)"
-    r"|(?P<styled>(?:[ -~]++|\x1b\[[0-9;]*+m|\x1b\[K|\x1b\(B|\r\n)++)"
+    r"|(?P<styled>(?:[ -~]++|\x1b\[[0-9;]*+[mH]|\x1b\[K|\x1b\(B|\r\n)++)"
     r"|(?P<text>[^\x00-\x1f\x7f-\x9f]++)"
     r"|\x1b\[(?P<sgr>[0-9;]*+)m"
     r"|\x1b\[(?P<simple_params>[0-9;]*+)(?P<simple_final>[\x40-\x7e])"
@@ -52,9 +52,7 @@ _TOKEN = re.compile(
     r"|(?P<c1>[\x80-\x8f\x91-\x97\x99\x9a\x9c])"
 )
 # The sequences inside a styled run, cutting it into text (re.split keeps them).
-_STYLED_PARTS = re.compile(r"(\x1b\[[0-9;]*m|\x1b\[K|\x1b\(B|\r\n)")
-_ERASE_TO_END = "\x1b[K"
-_ASCII_G0 = "\x1b(B"
+_STYLED_PARTS = re.compile(r"(\x1b\[[0-9;]*[mH]|\x1b\[K|\x1b\(B|\r\n)")
 # What may still become a complete token when more data arrives.
 _INCOMPLETE = re.compile(
     r"(?:(?:\x1b\[|\x9b)[\x30-\x3f\x07-\x0d]*[\x20-\x2f]*"
@@ -194,8 +192,9 @@ class TerminalStream:
         return pos
 
     def _draw_styled(self, run: str) -> None:
-        """Printable ASCII mixed with SGR, EL, `ESC ( B` and CR LF: the bulk of what colour
-        programs print. The text between the sequences goes to the screen a row at a time."""
+        """Printable ASCII mixed with SGR, EL, CUP, `ESC ( B` and CR LF: the bulk of what colour
+        and full-screen programs print. The text between the sequences goes to the screen a row
+        at a time."""
         screen = self.screen
         cursor = screen.cursor
         memo = self._sgr_memo
@@ -207,21 +206,8 @@ class TerminalStream:
             runs.append((attrs, parts[0]))
         for index in range(1, len(parts), 2):
             sequence = parts[index]
-            if sequence == "\r\n":
-                lines.append(runs)
-                runs = []
-            elif sequence == _ERASE_TO_END or (
-                sequence == _ASCII_G0 and screen.g0_charset is not charsets.LAT1_MAP
-            ):
-                if lines or runs:
-                    screen.draw_styled(lines, runs)
-                    lines, runs = [], []
-                cursor.attrs = attrs
-                if sequence == _ERASE_TO_END:
-                    screen.erase_in_line(0)
-                else:
-                    self._dispatch_escape("(", "B")
-            elif sequence != _ASCII_G0:  # SGR
+            final = sequence[-1]
+            if final == "m":
                 key = (None, sequence) if sequence in _RESET_SEQUENCES else (attrs, sequence)
                 after = memo.get(key)
                 if after is None:
@@ -231,11 +217,31 @@ class TerminalStream:
                         self._select_graphic_rendition(sequence[2:-1], key)
                         after = cursor.attrs
                 attrs = after
+            elif final == "\n":
+                lines.append(runs)
+                runs = []
+            elif final != "B" or screen.g0_charset is not charsets.LAT1_MAP:
+                # EL, CUP or a G0 change: draw what came before first.
+                if lines:
+                    screen.draw_styled(lines, runs)
+                    lines, runs = [], []
+                elif runs:
+                    screen.draw_runs(runs)
+                    runs = []
+                cursor.attrs = attrs
+                if final == "K":
+                    screen.erase_in_line(0)
+                elif final == "H":
+                    screen.cursor_position(*self._parse_params(sequence[2:-1]))
+                else:
+                    self._dispatch_escape("(", "B")
             text = parts[index + 1]
             if text:
                 runs.append((attrs, text))
-        if lines or runs:
+        if lines:
             screen.draw_styled(lines, runs)
+        elif runs:
+            screen.draw_runs(runs)
         cursor.attrs = attrs
 
     def _select_graphic_rendition(self, params: str, key: tuple[Any, str]) -> None:
