@@ -20,12 +20,16 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+def rotated(items: Sequence[T], number: int) -> list[T]:
+    """The order of `items` in round `number`: it starts at item `number` (modulo)."""
+    start = number % len(items)
+    return [*items[start:], *items[:start]]
+
+
 def rotations(items: Sequence[T], rounds: int) -> Iterator[list[T]]:
-    """The order of `items` for each of `rounds` rounds: round r starts at item r."""
-    items = list(items)
+    """The order of `items` for each of `rounds` rounds."""
     for number in range(rounds):
-        start = number % len(items)
-        yield items[start:] + items[:start]
+        yield rotated(items, number)
 
 
 def interleave(
