@@ -303,8 +303,9 @@ def main() -> None:
             verdicts = []
             for name, target in TARGETS.items():
                 if name in samples:
-                    ratio = statistics.median(ratios(samples[name], ours))
-                    verdicts.append(f"{ratio:5.2f}x {name} ({'ok' if ratio >= target else 'MISS'})")
+                    per_round = ratios(samples[name], ours)
+                    verdict = "ok" if statistics.median(per_round) >= target else "MISS"
+                    verdicts.append(f"{spread(per_round):>19}x {name} ({verdict})")
             summary.append(f"  {title:<18} {columns:>3}x{lines:<3} " + "  ".join(verdicts))
     print(f"\nours vs targets (>= {TARGETS['pyte']}x pyte, >= {TARGETS['bittty']}x bittty):")
     print("\n".join(summary))
