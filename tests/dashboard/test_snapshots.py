@@ -16,6 +16,8 @@ from textual.pilot import Pilot
 
 from celesto_api.local import LocalServer
 from celesto_tui.app.celesto_app import CelestoApp
+from celesto_tui.app.screens.confirm import ConfirmScreen
+from celesto_tui.app.screens.create_computer import CreateComputerScreen
 from celesto_tui.app.settings import Settings
 from celesto_tui.model.clock import FrozenClock
 
@@ -205,6 +207,14 @@ def test_create_dialog_with_a_bad_value(snap_compare: Any, make: Any) -> None:
     async def run(pilot: Pilot[Any]) -> None:
         await ready(pilot)
         await pilot.press("n")
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, CreateComputerScreen)
+                and pilot.app.screen.focused is not None
+            ),
+            what="the create dialog",
+        )
         await pilot.pause()
         await pilot.press("2", "4")
 
@@ -215,6 +225,15 @@ def test_delete_confirmation(snap_compare: Any, make: Any) -> None:
     async def run(pilot: Pilot[Any]) -> None:
         await ready(pilot)
         await pilot.press("D")
+        # The view asks, the app's controller opens the dialog: wait for it, Cancel focused.
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, ConfirmScreen)
+                and getattr(pilot.app.screen.focused, "id", None) == "cancel"
+            ),
+            what="the confirmation",
+        )
         await pilot.pause()
 
     assert snap_compare(make(), terminal_size=SIZE, run_before=run)
