@@ -21,7 +21,7 @@ from .errors import ApiError, not_found, not_running
 from .exec_events import ExecRecorder
 from .metrics import MetricsSampler
 from .names import pick_name
-from .sandbox import Sandbox, SandboxDriver, SandboxSpec
+from .sandbox import Sandbox, SandboxDriver, SandboxError, SandboxSpec
 from .schemas import ComputerCreate
 from .store import Store, utc_now
 from .templates import find_template
@@ -30,6 +30,8 @@ log = logging.getLogger("celesto_api.local")
 
 TRANSITIONAL = ("creating", "starting")
 READY_WAIT_SECONDS = 60.0
+# How long a failed exec waits for its sandbox's end, to report why it ended.
+SANDBOX_END_WAIT = 2.0
 
 StopHook = Callable[[str], Any]
 
@@ -245,7 +247,7 @@ class ComputerManager:
             computer_id,
             "error",
             stopped_at=utc_now(),
-            last_error=f"The computer's sandbox exited unexpectedly (exit status {code}).",
+            last_error=f"The computer's sandbox ended unexpectedly: {sandbox.describe_exit(code)}.",
         )
 
     async def _halt(self, computer_id: str) -> None:
@@ -353,12 +355,31 @@ class ComputerManager:
                 out = recorder.observe(event)
                 if out is not None:
                     yield out
+        except SandboxError as exc:
+            recorder.failed(type(exc).__name__)
+            raise await self._sandbox_lost(row, sandbox, exc) from exc
         except BaseException as exc:
             recorder.failed(type(exc).__name__)
             raise
         for tail in recorder.flush():
             yield tail
         yield recorder.exit_event()
+
+    async def _sandbox_lost(
+        self, row: dict[str, Any], sandbox: Sandbox, exc: SandboxError
+    ) -> ApiError:
+        """The computer failed under a command: say why, as a computer error (409)."""
+        try:
+            code = await asyncio.wait_for(asyncio.shield(sandbox.wait()), SANDBOX_END_WAIT)
+        except TimeoutError:
+            return ApiError(500, f"The command on computer '{row['name']}' failed: {exc}.")
+        reason = sandbox.describe_exit(code)
+        return ApiError(
+            409,
+            f"Computer '{row['name']}' failed while the command was running: {reason}. "
+            f"It is now in the error state; start it again with "
+            f"`celesto-tui computer start {row['name']}`.",
+        )
 
     # server lifetime ---------------------------------------------------------------------
 

@@ -304,7 +304,11 @@ class Agent:
         self.wake_r = wake_r
         signal.set_wakeup_fd(self.wake_w.fileno(), warn_on_full_buffer=False)
         signal.signal(signal.SIGCHLD, lambda signum, frame: None)
-        signal.signal(signal.SIGTERM, self.terminate)
+        if not self.is_init:
+            # As PID 1 of a PID namespace no handler is installed on purpose: the kernel then
+            # drops every signal sent from inside (`kill 1`, `pkill`), and the host stops
+            # the sandbox with SIGKILL, which it cannot drop.
+            signal.signal(signal.SIGTERM, self.terminate)
         for ignored in (signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
             signal.signal(ignored, signal.SIG_IGN)
         self.loop.watch(wake_r.fileno(), selectors.EVENT_READ, self.drain_wakeups)
@@ -696,7 +700,28 @@ def become_subreaper() -> None:
         log(f"cannot become subreaper: {exc!r}")
 
 
+AGENT_NAME = b"celesto-agent"
+PR_SET_NAME = 15
+PR_SET_DUMPABLE = 4
+
+
+def harden() -> None:
+    """Shield the agent from the code it runs (same uid): non-dumpable, so neither ptrace,
+    pidfd_getfd nor /proc/1/fd|mem reach it; named so that `pkill python3` does not match.
+    Children are dumpable again once they exec."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+            log(f"cannot become non-dumpable: {os.strerror(ctypes.get_errno())}")
+        libc.prctl(PR_SET_NAME, ctypes.c_char_p(AGENT_NAME), 0, 0, 0)
+    except Exception as exc:
+        log(f"cannot harden the agent: {exc!r}")
+
+
 def main() -> None:
+    harden()
     fd = int(os.environ["AGENT_FD"])
     os.set_inheritable(fd, False)
     listener = socket.socket(fileno=fd)

@@ -108,6 +108,8 @@ class Sandbox(Protocol):
 
     async def wait(self) -> int: ...
 
+    def describe_exit(self, code: int) -> str: ...
+
 
 class SandboxDriver(Protocol):
     capability: Capability
