@@ -12,6 +12,7 @@ from pathlib import Path
 
 import platformdirs
 
+from .bundle import BundleLimits
 from .computers import ComputerManager
 from .deploy import ROUTE_PREFIX, Deployments
 from .faults import FaultInjector, FaultSpec
@@ -40,6 +41,7 @@ class LocalConfig:
     isolation: IsolationChoice = "auto"
     faults: FaultSpec = field(default_factory=FaultSpec)
     terminal_token_ttl: float = TOKEN_TTL_SECONDS
+    bundle_limits: BundleLimits = field(default_factory=BundleLimits)
 
 
 class LocalBackend:
@@ -57,7 +59,9 @@ class LocalBackend:
         self.faults = FaultInjector(config.faults)
         self.computers = ComputerManager(self.store, self.driver, self.data_dir, self.metrics)
         self.bridge = PortBridge(self._route_sandbox, self._route_name, config.host)
-        self.deployments = Deployments(self.store, self.driver, self.data_dir, self.bridge)
+        self.deployments = Deployments(
+            self.store, self.driver, self.data_dir, self.bridge, config.bundle_limits
+        )
         self.ports = PublishedPorts(self.store, self.computers, self.bridge)
         self.terminals = TerminalManager(self.computers, config.terminal_token_ttl)
         self.base_url = ""

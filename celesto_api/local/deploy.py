@@ -14,22 +14,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import logging
 import shlex
 import shutil
 import socket
-import tarfile
 import uuid
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .bundle import BundleLimits, unpack
 from .errors import ApiError, invalid_field
 from .ports import PortBridge
 from .sandbox import ExecExit, ExecOutput, Sandbox, SandboxDriver, SandboxSpec
 from .store import LOCAL_ORGANIZATION_ID, LOCAL_USER_ID, Store, utc_now
+from .text_rules import has_control_chars
 
 log = logging.getLogger("celesto_api.local")
 
@@ -70,8 +69,16 @@ class _BuildFailed(Exception):
 
 
 class Deployments:
-    def __init__(self, store: Store, driver: SandboxDriver, data_dir: Path, bridge: PortBridge):
+    def __init__(
+        self,
+        store: Store,
+        driver: SandboxDriver,
+        data_dir: Path,
+        bridge: PortBridge,
+        limits: BundleLimits | None = None,
+    ):
         self.store = store
+        self.limits = limits or BundleLimits()
         self.driver = driver
         self.root = data_dir / "deployments"
         self.bridge = bridge
@@ -114,7 +121,10 @@ class Deployments:
         record.pop("config")
         return record
 
-    def logs(self, name: str) -> str:
+    async def logs(self, name: str) -> str:
+        return await asyncio.to_thread(self._read_logs, name)
+
+    def _read_logs(self, name: str) -> str:
         build_dir = self._newest_build(name)
         if build_dir is None:
             return ""
@@ -139,29 +149,26 @@ class Deployments:
             raise invalid_field(
                 "name", f"name must be 1-{MAX_NAME_CHARS} characters without '/'", name
             )
+        if has_control_chars(name):
+            raise invalid_field("name", "name must not contain control characters", name)
         env = config.get("env") or {}
         # Errors never echo env values: they are usually secrets.
         if not isinstance(env, dict):
             raise invalid_field(
                 "config", "config.env must be an object of strings", type(env).__name__
             )
-        bad_keys = [key for key in env if not str(key).isidentifier()]
+        bad_keys = [key for key in env if not str(key).isidentifier() or not str(key).isascii()]
         if bad_keys:
             raise invalid_field(
                 "config", f"invalid environment variable names: {bad_keys}", bad_keys
             )
-        archive = _open_bundle(bundle)
+        if any("\0" in str(value) for value in env.values()):
+            raise invalid_field(
+                "config", "config.env values must not contain NUL characters", "(redacted)"
+            )
         build_dir = self.root / name / uuid.uuid4().hex
-        try:
-            app_dir = build_dir / "home" / "app"
-            app_dir.mkdir(parents=True)
-            archive.extract_to(app_dir)
-            (build_dir / "bundle.tar.gz").write_bytes(bundle)
-        except BaseException:
-            shutil.rmtree(build_dir, ignore_errors=True)
-            with contextlib.suppress(OSError):
-                build_dir.parent.rmdir()  # only when no other build of this name is there
-            raise
+        # In a thread: a large bundle takes seconds to unpack, and /health must not wait.
+        await asyncio.to_thread(_lay_out_build, bundle, build_dir, self.limits)
         existing = self.store.get_deployment(name)
         now = utc_now()
         self.store.upsert_deployment(
@@ -364,32 +371,16 @@ class Deployments:
         self._live.clear()
 
 
-class _Bundle:
-    def __init__(self, archive: tarfile.TarFile | zipfile.ZipFile) -> None:
-        self.archive = archive
-
-    def extract_to(self, target: Path) -> None:
-        if isinstance(self.archive, tarfile.TarFile):
-            try:
-                self.archive.extractall(target, filter="data")
-            except tarfile.FilterError as exc:
-                raise ApiError(400, f"The code bundle has an unsafe member: {exc}") from exc
-            return
-        root = target.resolve()
-        for member in self.archive.namelist():
-            if not (target / member).resolve().is_relative_to(root):
-                raise ApiError(400, f"The code bundle has an unsafe member: {member}")
-        self.archive.extractall(target)
-
-
-def _open_bundle(data: bytes) -> _Bundle:
-    if not data:
-        raise ApiError(400, "The code bundle is empty.")
-    with contextlib.suppress(tarfile.TarError, EOFError, OSError):
-        return _Bundle(tarfile.open(fileobj=io.BytesIO(data), mode="r:*"))
-    with contextlib.suppress(zipfile.BadZipFile):
-        return _Bundle(zipfile.ZipFile(io.BytesIO(data)))
-    raise ApiError(400, "The code bundle is not a tar.gz or zip archive.")
+def _lay_out_build(bundle: bytes, build_dir: Path, limits: BundleLimits) -> None:
+    """The app folder and a copy of the bundle; nothing is left behind on failure."""
+    try:
+        unpack(bundle, build_dir / "home" / "app", limits)
+        (build_dir / "bundle.tar.gz").write_bytes(bundle)
+    except BaseException:
+        shutil.rmtree(build_dir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            build_dir.parent.rmdir()  # only when no other build of this name is there
+        raise
 
 
 def _start_command(app: Path) -> str:
