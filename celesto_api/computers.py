@@ -13,11 +13,18 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, cast
 from urllib.parse import quote
 
+import httpx
+
 from . import _validation as check
 from . import limits
 from ._sse import ExecStreamDecoder
 from ._transport import AsyncTransport, Plan, RequestSpec, SyncTransport, get
-from .exceptions import CelestoValidationError
+from .exceptions import (
+    CelestoError,
+    CelestoNetworkError,
+    CelestoServerError,
+    CelestoValidationError,
+)
 from .terminal import SyncTerminalSession, TerminalSession, legacy_socket_url
 from .types import (
     BulkDeleteResult,
@@ -133,6 +140,19 @@ def _list_spec(
             "limit", limit, limits.LIST_LIMIT_MIN, limits.LIST_LIMIT_MAX
         )
     return get("/v1/computers", params or None)
+
+
+def _may_have_run(exc: CelestoError, computer_id: str) -> CelestoError:
+    """Exec is never retried: after a failure past the connect, say the command may have
+    run, and where to look. ``exc`` itself is returned, its message extended."""
+    if isinstance(exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout):
+        return exc  # the request never left
+    exc.message = (
+        f"{exc.message.rstrip()} The command may have run; check "
+        f"`celesto-tui computer history {computer_id}`."
+    )
+    exc.args = (exc.message,)
+    return exc
 
 
 def _exec_spec(computer_id: str, command: str, timeout: int, *, stream: bool) -> RequestSpec:
@@ -268,7 +288,10 @@ class Computers:
     ) -> ExecResult:
         """Run a shell command and wait for it; a nonzero exit code is not an error."""
         spec = _exec_spec(computer_id, command, timeout, stream=False)
-        return cast(ExecResult, self._transport.request(spec))
+        try:
+            return cast(ExecResult, self._transport.request(spec))
+        except (CelestoServerError, CelestoNetworkError) as exc:
+            raise _may_have_run(exc, computer_id) from exc.__cause__
 
     def exec_stream(
         self, computer_id: str, command: str, timeout: int = limits.EXEC_TIMEOUT_DEFAULT
@@ -410,7 +433,10 @@ class AsyncComputers:
         self, computer_id: str, command: str, timeout: int = limits.EXEC_TIMEOUT_DEFAULT
     ) -> ExecResult:
         spec = _exec_spec(computer_id, command, timeout, stream=False)
-        return cast(ExecResult, await self._transport.request(spec))
+        try:
+            return cast(ExecResult, await self._transport.request(spec))
+        except (CelestoServerError, CelestoNetworkError) as exc:
+            raise _may_have_run(exc, computer_id) from exc.__cause__
 
     def exec_stream(
         self, computer_id: str, command: str, timeout: int = limits.EXEC_TIMEOUT_DEFAULT

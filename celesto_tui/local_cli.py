@@ -41,7 +41,14 @@ def local_group() -> None:
 @click.option(
     "--token",
     envvar="CELESTO_LOCAL_TOKEN",
-    help="API key clients must send (default: a random one, printed once).",
+    help="API key clients must send (default: a random one, printed once). On the command "
+    "line it is visible to every user of this machine (ps); prefer --token-file or "
+    "CELESTO_LOCAL_TOKEN.",
+)
+@click.option(
+    "--token-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the API key from this file (its first line).",
 )
 @click.option(
     "--isolation",
@@ -62,6 +69,7 @@ def serve_command(
     port: int,
     data_dir: Path | None,
     token: str | None,
+    token_file: Path | None,
     isolation: str,
     faults: str | None,
 ) -> None:
@@ -73,6 +81,10 @@ def serve_command(
     from celesto_api.local.faults import FaultSpecError, parse_fault_spec
     from celesto_api.local.sandbox import SandboxError
 
+    if token_file is not None:
+        if token is not None:
+            raise click.UsageError("Give the token with --token or --token-file, not both.")
+        token = read_token_file(token_file)
     try:
         spec = parse_fault_spec(faults)
     except FaultSpecError as exc:
@@ -94,3 +106,19 @@ def serve_command(
         raise click.ClickException(
             f"cannot serve on {host}:{port}: {exc.strerror or exc}"
         ) from None
+
+
+def read_token_file(path: Path) -> str:
+    """The first line of ``path``, stripped; an empty one is an error (never echoed)."""
+    try:
+        lines = path.read_text().splitlines()
+    except UnicodeDecodeError:
+        raise click.BadParameter(f"{path} is not a text file", param_hint="--token-file") from None
+    except OSError as exc:
+        raise click.BadParameter(
+            f"cannot read {path}: {exc.strerror}", param_hint="--token-file"
+        ) from None
+    token = lines[0].strip() if lines else ""
+    if not token:
+        raise click.BadParameter(f"{path} holds no token", param_hint="--token-file")
+    return token

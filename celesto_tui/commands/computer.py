@@ -12,6 +12,7 @@ from celesto_api import Computer, ExecEvent, Template, limits
 
 from . import params
 from .common import Connection, GlobalOptions, confirmed, connect, exit_with, global_options
+from .history import history_command
 from .output import emit, emit_json, emit_json_line, fields, note, size, table, text, timestamp
 from .ports import port_group
 from .resume import wait_for_status, wait_until_running, with_auto_resume
@@ -37,6 +38,7 @@ def computer_group() -> None:
 
 computer_group.add_command(port_group)
 computer_group.add_command(ssh_command)
+computer_group.add_command(history_command)
 
 
 # --- human output --------------------------------------------------------------------------
