@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shlex
 import shutil
 import socket
@@ -49,6 +50,10 @@ ROUTE_PREFIX = "deploy:"
 # On a redeploy the old app serves the requests it has until they finish, this long at most.
 SWAP_DRAIN_MAX_S = 30.0
 SWAP_DRAIN_POLL_S = 0.05
+# Logs are shown from their end: the newest output is what explains a failure.
+MAX_LOG_SHOWN = 4 << 20
+SUMMARY_TAIL = 64 << 10
+MAX_PROCFILE = 64 << 10
 ACTIVE_STATUSES = ("PENDING", "ENQUEUED", "BUILDING", "READY")
 
 
@@ -132,7 +137,7 @@ class Deployments:
         for label, file in (("build", "build.log"), ("app", "app.log")):
             path = build_dir / file
             if path.exists():
-                parts.append(f"==> {label} log <==\n{path.read_text(errors='replace')}")
+                parts.append(f"==> {label} log <==\n{read_tail(path, MAX_LOG_SHOWN)}")
         return "\n".join(parts)
 
     # deploy ------------------------------------------------------------------------------
@@ -217,7 +222,7 @@ class Deployments:
             runner = asyncio.ensure_future(
                 _run(
                     sandbox,
-                    _launch_command(build_dir / "home" / "app", env, port),
+                    await asyncio.to_thread(_launch_command, build_dir / "home" / "app", env, port),
                     FOREVER_S,
                     build_dir / "app.log",
                 )
@@ -293,7 +298,7 @@ class Deployments:
             return
         del self._live[name]
         await live.sandbox.stop()
-        app_log = (build_dir / "app.log").read_text(errors="replace")
+        app_log = await asyncio.to_thread(read_tail, build_dir / "app.log", SUMMARY_TAIL)
         self._set(
             name,
             status="FAILED",
@@ -383,10 +388,23 @@ def _lay_out_build(bundle: bytes, build_dir: Path, limits: BundleLimits) -> None
         raise
 
 
+def read_tail(path: Path, limit: int) -> str:
+    """The last ``limit`` bytes of a log (an app may print gigabytes), with a note when cut."""
+    with path.open("rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - limit))
+        text = f.read().decode(errors="replace")
+    if size <= limit:
+        return text
+    return f"[... {size - limit} earlier bytes not shown]\n{text}"
+
+
 def _start_command(app: Path) -> str:
     procfile = app / "Procfile"
     if procfile.exists():
-        for line in procfile.read_text(errors="replace").splitlines():
+        with procfile.open("rb") as f:
+            head = f.read(MAX_PROCFILE).decode(errors="replace")
+        for line in head.splitlines():
             if line.startswith("web:"):
                 return line.removeprefix("web:").strip()
     for candidate in ("main.py", "app.py"):

@@ -61,6 +61,19 @@ class HealthProbe:
         return max(self.latencies, default=0.0)
 
 
+@pytest.fixture(scope="package", params=["auto", "process"])
+def local_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalServer]:
+    """Every attack against the default server (bwrap where it is usable) and against a
+    process-mode one; attacks that only bwrap can stop skip the latter."""
+    isolation = request.param
+    with LocalServer(
+        data_dir=tmp_path_factory.mktemp(f"adversarial-{isolation}"), isolation=isolation
+    ) as server:
+        yield server
+
+
 @pytest.fixture
 def health(local_server: LocalServer, request: pytest.FixtureRequest) -> Iterator[HealthProbe]:
     """The attack runs while /health is asked every 20 ms; it must keep answering."""
