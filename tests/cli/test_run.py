@@ -73,3 +73,17 @@ def test_auto_resume_of_a_stopped_computer(
     assert streamed.returncode == 2
     assert "is stopped. Resuming..." in streamed.stderr
     assert [json.loads(line)["type"] for line in streamed.stdout.splitlines()][-1] == "exit"
+
+
+def test_history_lists_what_ran_newest_first(cli: Cli, computer: dict[str, Any]) -> None:
+    assert cli("computer", "run", computer["name"], "exit 7").returncode == 7
+    assert cli("computer", "run", computer["name"], "true").returncode == 0
+    table = cli("computer", "history", computer["name"], "--limit", "2")
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["STARTED", "STATUS", "EXIT", "MS", "SOURCE", "ID"]
+    assert len(lines) == 3
+    assert " completed " in lines[1] and " 0 " in lines[1]
+    assert " completed " in lines[2] and " 7 " in lines[2]
+    document = cli("computer", "history", computer["id"], "--limit", "1", "--json").json()
+    assert document["count"] == 1 and document["commands"][0]["exit_code"] == 0
