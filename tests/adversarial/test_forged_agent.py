@@ -56,6 +56,8 @@ class Impostor:
                 self.sent += len(chunk)
         elif self.mode == "malformed":
             conn.sendall(b"{this is not json\n")
+        elif self.mode == "deep":
+            conn.sendall(b"[" * 500_000 + b"]" * 500_000 + b"\n")
         elif self.mode == "wrong-types":
             conn.sendall(b'{"pid": "1"}\n{"exit": true, "timed_out": "no"}\n')
         elif self.mode == "fd-flood":
@@ -91,6 +93,7 @@ def open_fds() -> int:
     [
         ("flood", f"sent a reply longer than {1 << 20} bytes"),
         ("malformed", "sent a malformed reply"),
+        ("deep", "sent a malformed reply"),
         ("wrong-types", "'pid' is not an integer"),
         ("fd-flood", "sent more than 8 file descriptors"),
     ],

@@ -147,7 +147,7 @@ class AgentChannel:
         self._scanned = 0
         try:
             message = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: deeply nested arrays
             message = None
         if not isinstance(message, dict):
             raise self._broken("sent a malformed reply")
