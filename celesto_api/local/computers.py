@@ -373,6 +373,9 @@ class ComputerManager:
             code = await asyncio.wait_for(asyncio.shield(sandbox.wait()), SANDBOX_END_WAIT)
         except TimeoutError:
             return ApiError(500, f"The command on computer '{row['name']}' failed: {exc}.")
+        now = self.store.get_computer(row["id"])
+        if now is None or now["status"] in ("stopping", "stopped", "deleting"):
+            return ApiError(409, f"Computer '{row['name']}' was stopped while the command ran.")
         reason = sandbox.describe_exit(code)
         return ApiError(
             409,

@@ -68,3 +68,21 @@ def test_a_dead_agent_is_a_computer_error_with_its_reason(
     ended = wait_status(http, running["id"], "error")
     assert ended["status"] == "error", ended
     assert "killed by SIGKILL" in ended["last_error"], ended
+
+
+def test_a_command_cut_short_by_a_stop_says_so(
+    health: HealthProbe, http: httpx.Client, running: dict[str, Any]
+) -> None:
+    def stop_soon() -> None:
+        time.sleep(1.0)
+        http.post(f"/v1/computers/{running['id']}/stop")
+
+    stopper = threading.Thread(target=stop_soon, daemon=True)
+    stopper.start()
+    response = http.post(
+        f"/v1/computers/{running['id']}/exec", json={"command": "sleep 30", "timeout": 60}
+    )
+    stopper.join()
+    assert response.status_code == 409, response.text
+    assert "was stopped while the command ran" in response.json()["detail"]
+    assert wait_status(http, running["id"], "stopped")["status"] == "stopped"
