@@ -143,11 +143,31 @@ def test_malformed_resize_frames_are_ignored_and_the_socket_kept(
     with connect(f"{info['gateway_url']}?token={info['token']}", open_timeout=10) as ws:
         for frame in BAD_RESIZES:
             ws.send(json.dumps(frame))
+        # Too deep to parse: not a control frame, so it is input (here to cat, not to bash,
+        # whose parser would recurse into a crash of its own).
+        ws.send(b"cat > /dev/null\r")
+        read_until(ws, "cat > /dev/null")
+        ws.send('{"type": "resize", "cols": ' + "[" * 200_000 + "]" * 200_000 + "}")
+        ws.send(b"\r\x03")
+        read_until(ws, r"\^C")  # the interrupt flushed the typed-ahead input; now type on
         ws.send(json.dumps({"type": "resize", "cols": 91, "rows": 33}))
         ws.send(b"stty size\r")
         read_until(ws, r"33 91")
         ws.send(b"echo still-$((40+2))\r")
         read_until(ws, r"still-42")
+
+
+def test_a_deeply_nested_first_message_is_refused_like_a_wrong_one(
+    health: HealthProbe, local_server: LocalServer, running: dict[str, Any]
+) -> None:
+    url = (
+        local_server.base_url.replace("http://", "ws://")
+        + f"/v1/computers/{running['id']}/terminal"
+    )
+    with connect(url, open_timeout=10) as ws, pytest.raises(ConnectionClosed) as closed:
+        ws.send('{"token":' * 80_000 + '""' + "}" * 80_000)
+        ws.recv(timeout=30)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
 
 
 def test_a_silent_legacy_socket_is_closed_within_its_first_message_wait(

@@ -90,7 +90,14 @@ async def _first_message_authenticates(websocket: WebSocket, api_key: str) -> bo
     try:
         text = await asyncio.wait_for(websocket.receive_text(), FIRST_MESSAGE_TIMEOUT_S)
         token = json.loads(text).get("token", "")
-    except (TimeoutError, WebSocketDisconnect, ValueError, AttributeError, KeyError):
+    except (
+        TimeoutError,
+        WebSocketDisconnect,
+        ValueError,
+        AttributeError,
+        KeyError,
+        RecursionError,  # a deeply nested first message
+    ):
         return False
     return isinstance(token, str) and hmac.compare_digest(token.encode(), api_key.encode())
 
@@ -101,7 +108,7 @@ def _control(text: str) -> dict[str, Any] | None:
         return None
     try:
         message = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if isinstance(message, dict) and (
         message.get("type") in ("resize", "close") or "token" in message
