@@ -183,9 +183,10 @@ def test_a_large_honest_bundle_unpacks_off_the_event_loop(
         ("project_id", {"project_id": "proj\x00"}),
         ("config", {"config": json.dumps({"env": {"KEY\x00": "v"}})}),
         ("config", {"config": json.dumps({"env": {"KEY": "secret\x00value"}})}),
+        ("config", {"config": '{"env":' * 100_000 + "{}" + "}" * 100_000}),
     ],
 )
-def test_control_characters_in_deploy_fields_are_422_naming_the_field(
+def test_control_characters_and_deep_config_are_422_naming_the_field(
     health: HealthProbe, http: httpx.Client, field: str, form: dict[str, str]
 ) -> None:
     form = {"name": unique("ctl"), **form}

@@ -31,7 +31,7 @@ async def deploy_agent(
     # The config carries env values (secrets): errors name its type, never echo it.
     try:
         parsed_config = json.loads(config) if config.strip() else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         raise invalid_field("config", "config must be a JSON object", "invalid JSON") from None
     if not isinstance(parsed_config, dict):
         raise invalid_field("config", "config must be a JSON object", type(parsed_config).__name__)
