@@ -19,6 +19,15 @@ Point the CLI, the dashboard or any Celesto SDK at it with the ready line's valu
 """
 
 
+BWRAP_OPTION = click.option(
+    "--bwrap",
+    "bwrap",
+    envvar="CELESTO_BWRAP",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="A bwrap executable to try first (then the system's on PATH, then the bundled one).",
+)
+
+
 @click.group("local", epilog=SERVE_EPILOG)
 def local_group() -> None:
     """The embedded local backend (the Celesto API on this machine)."""
@@ -55,8 +64,10 @@ def local_group() -> None:
     type=click.Choice(["auto", "bwrap", "process"]),
     default="auto",
     show_default=True,
-    help="Sandbox kind: bubblewrap, a plain process, or detect.",
+    envvar="CELESTO_LOCAL_ISOLATION",
+    help="Sandbox kind: bubblewrap, a plain process (not isolated), or detect.",
 )
+@BWRAP_OPTION
 @click.option(
     "--faults",
     envvar="CELESTO_LOCAL_FAULTS",
@@ -71,11 +82,13 @@ def serve_command(
     token: str | None,
     token_file: Path | None,
     isolation: str,
+    bwrap: str | None,
     faults: str | None,
 ) -> None:
     """Serve the Celesto API on HOST:PORT until Ctrl-C / SIGTERM.
 
-    When ready it prints one JSON line: base_url, api_key, isolation, data_dir.
+    When ready it prints one JSON line: base_url, api_key, isolation, sandbox (which bwrap,
+    or why computers are not isolated), data_dir.
     """
     from celesto_api.local import DataDirBusyError, LocalConfig, serve
     from celesto_api.local.faults import FaultSpecError, parse_fault_spec
@@ -83,7 +96,10 @@ def serve_command(
 
     if token_file is not None:
         if token is not None:
-            raise click.UsageError("Give the token with --token or --token-file, not both.")
+            raise click.UsageError(
+                "Give the token one way: --token (or CELESTO_LOCAL_TOKEN) or --token-file, "
+                "not both."
+            )
         token = read_token_file(token_file)
     try:
         spec = parse_fault_spec(faults)
@@ -94,6 +110,7 @@ def serve_command(
         port=port,
         token=token,
         isolation=isolation,  # type: ignore[arg-type]
+        bwrap=bwrap,
         faults=spec,
     )
     if data_dir is not None:
@@ -122,3 +139,29 @@ def read_token_file(path: Path) -> str:
     if not token:
         raise click.BadParameter(f"{path} holds no token", param_hint="--token-file")
     return token
+
+
+DOCTOR_EPILOG = """\b
+Examples:
+  celesto-tui local doctor
+  celesto-tui local doctor --bwrap /usr/bin/bwrap
+
+\b
+One line per check: the server's user, the kernel's user-namespace knobs, each bwrap tried
+(explicit, system, bundled) and why it was skipped, and the verdict.
+"""
+
+
+@local_group.command("doctor", epilog=DOCTOR_EPILOG)
+@BWRAP_OPTION
+def doctor_command(bwrap: str | None) -> None:
+    """Check whether computers would be sandboxed here, and why (exit 1 when not)."""
+    from celesto_api.local.sandbox import probe
+    from celesto_api.local.sandbox.report import checks
+
+    capability = probe(bwrap)
+    for check in checks(capability):
+        mark = "✓" if check.ok else "✗"
+        click.echo(f"{mark} {check.name}: {check.text}")
+    if not capability.isolated:
+        raise SystemExit(1)
