@@ -148,8 +148,9 @@ def test_malformed_resize_frames_are_ignored_and_the_socket_kept(
         ws.send(b"cat > /dev/null\r")
         read_until(ws, "cat > /dev/null")
         ws.send('{"type": "resize", "cols": ' + "[" * 200_000 + "]" * 200_000 + "}")
-        ws.send(b"\r\x03")
-        read_until(ws, r"\^C")  # the interrupt flushed the typed-ahead input; now type on
+        ws.send(b"\r\x04")  # end the line, then EOF: cat ends without a signal
+        ws.send(b"echo after-$((1+1))\r")
+        read_until(ws, r"after-2")
         ws.send(json.dumps({"type": "resize", "cols": 91, "rows": 33}))
         ws.send(b"stty size\r")
         read_until(ws, r"33 91")
