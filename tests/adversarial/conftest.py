@@ -61,15 +61,17 @@ class HealthProbe:
         return max(self.latencies, default=0.0)
 
 
-@pytest.fixture(scope="package", params=["auto", "process"])
+@pytest.fixture(scope="package", params=[None, "process"], ids=["default", "process"])
 def local_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalServer]:
-    """Every attack against the default server (bwrap where it is usable) and against a
-    process-mode one; attacks that only bwrap can stop skip the latter."""
+    """Every attack against the run's default server (bwrap where it is usable, unless the
+    run forces process mode) and against a process-mode one; attacks that only bwrap can
+    stop skip the latter."""
     isolation = request.param
     with LocalServer(
-        data_dir=tmp_path_factory.mktemp(f"adversarial-{isolation}"), isolation=isolation
+        data_dir=tmp_path_factory.mktemp(f"adversarial-{isolation or 'default'}"),
+        isolation=isolation,
     ) as server:
         yield server
 
