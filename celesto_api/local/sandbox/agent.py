@@ -14,7 +14,9 @@ descriptors travel with SCM_RIGHTS:
   ``{"error": "refused", "errno": 111}``
 * ``{"op": "stats"}`` -> cpu seconds, RSS, process count and home disk usage.
 
-Errors are replied as ``{"error": str, ...}``; no request may bring the agent down.
+Errors are replied as ``{"error": str, ...}``; no request may bring the agent down, and
+neither may the code it runs (see ``harden``: non-dumpable, and as PID 1 no signal handler
+that a signal from inside the namespace could reach).
 """
 
 from __future__ import annotations
@@ -324,13 +326,9 @@ class Agent:
     # -- plumbing -------------------------------------------------------------------------
 
     def terminate(self, signum: int, frame: Any) -> None:
-        # getpid(), not is_init: a just-forked child may run this before resetting handlers.
-        if os.getpid() == 1:
-            with contextlib.suppress(OSError):
-                os.kill(-1, signal.SIGKILL)
-        else:
-            for sid in list(self.sessions):
-                signal_session(sid, signal.SIGKILL)
+        """SIGTERM outside a PID namespace (process mode): end our sessions, then us."""
+        for sid in list(self.sessions):
+            signal_session(sid, signal.SIGKILL)
         os._exit(0)
 
     def drain_wakeups(self, mask: int) -> None:
