@@ -155,7 +155,7 @@ class ComputerManager:
         row = await self.wait_for_status(self.row(id_or_name)["id"], READY_WAIT_SECONDS)
         sandbox = self.sandbox(row["id"])
         if row["status"] != "running" or sandbox is None:
-            raise not_running(row["name"], row["status"], action)
+            raise not_running(row["name"], row["status"], action, row["last_error"])
         return row, sandbox
 
     # lifecycle ---------------------------------------------------------------------------
