@@ -46,6 +46,8 @@ class ExecEnded(Message):
     duration_ms: float
     timed_out: bool = False
     error: BaseException | None = None
+    # The command had started when the error came (the computer failed under it).
+    started: bool = False
 
 
 class PromptInput(Input):
@@ -201,8 +203,10 @@ class ExecPane(Vertical):
         exit_code: int | None = None
         timed_out = False
         pending = {"stdout": "", "stderr": ""}
+        started_command = False
         try:
             async for event in app.api.computers.exec_stream(str(computer["id"]), command, timeout):
+                started_command = True
                 kind = event.get("type")
                 if kind in ("stdout", "stderr"):
                     stream: Stream = "stdout" if kind == "stdout" else "stderr"
@@ -218,7 +222,9 @@ class ExecPane(Vertical):
             self._flush(pending)
             elapsed = (clock.monotonic() - started) * 1000
             app.actions.finish(entry, False, explain(exc))
-            self.post_message(ExecEnded(computer, command, None, elapsed, error=exc))
+            self.post_message(
+                ExecEnded(computer, command, None, elapsed, error=exc, started=started_command)
+            )
             return
         self._flush(pending)
         elapsed = (clock.monotonic() - started) * 1000
@@ -243,7 +249,9 @@ class ExecPane(Vertical):
         if message.error is not None:
             self.output.add("bad", f"✖ {explain(message.error)}")
             self._status(f"failed after {took}")
-            if isinstance(message.error, CelestoConflictError):
+            # A refusal before the command started (a stopped computer) offers to start it; a
+            # computer that failed under the command is not run again behind the user's back.
+            if isinstance(message.error, CelestoConflictError) and not message.started:
                 dashboard_app(self).actions.when_running(
                     message.computer,
                     "run the command",
