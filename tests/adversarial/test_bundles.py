@@ -10,12 +10,14 @@ import random
 import tarfile
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
 
 from celesto_api.local import LocalServer
-from celesto_api.local.bundle import BundleLimits
+from celesto_api.local.bundle import BundleLimits, unpack
+from celesto_api.local.errors import ApiError
 
 from .conftest import HealthProbe
 
@@ -194,3 +196,24 @@ def test_control_characters_and_deep_config_are_422_naming_the_field(
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"][-1] == field, response.json()
     assert "secret" not in response.text  # env values are never echoed
+
+
+def test_a_huge_tar_header_is_stopped_at_the_limit_not_read_into_memory(tmp_path: Path) -> None:
+    """tarfile reads a pax header whole, whatever size it declares: the decompressed stream
+    itself is capped, so the limit holds there too."""
+    limits = BundleLimits(max_unpacked_bytes=1 << 20, max_members=10)
+
+    def add(tar: tarfile.TarFile) -> None:
+        info = tarfile.TarInfo("main.py")
+        info.pax_headers = {"comment": "x" * (8 << 20)}
+        tar.addfile(info, io.BytesIO(b""))
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+        add(tar)
+    target = tmp_path / "app"
+    with pytest.raises(ApiError) as refused:
+        unpack(buffer.getvalue(), target, limits)
+    assert refused.value.status_code == 413
+    assert "unpacked size limit" in str(refused.value.detail)
+    assert not target.exists()
