@@ -15,7 +15,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .sandbox import Sandbox
+from .sandbox import Sandbox, SandboxError
 
 log = logging.getLogger("celesto_api.local")
 
@@ -143,8 +143,10 @@ class PortBridge:
         try:
             try:
                 inner = await sandbox.connect(port)
-            except OSError as exc:
-                refused = isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED
+            except (OSError, SandboxError) as exc:  # SandboxError: its agent failed
+                refused = isinstance(exc, ConnectionRefusedError) or (
+                    isinstance(exc, OSError) and exc.errno == errno.ECONNREFUSED
+                )
                 reason = "Nothing is listening on" if refused else f"Could not reach ({exc}) "
                 message = f"{reason} port {port} inside the {name}."
                 writer.write(_http_error("502 Bad Gateway", message))

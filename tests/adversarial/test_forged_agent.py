@@ -129,3 +129,23 @@ def test_an_impostor_agent_ends_only_its_own_computer(
     assert reason in ended["last_error"], ended
     # Received fds were all closed again (a little slack for the server's other work).
     assert open_fds() <= fds_before + 4
+
+
+def test_an_impostor_behind_a_published_port_gets_a_502_and_ends_its_computer(
+    health: HealthProbe, http: httpx.Client, local_server: LocalServer, running: dict[str, Any]
+) -> None:
+    assert local_server.backend is not None
+    published = http.post(f"/v1/computers/{running['id']}/published-ports", json={"port": 8000})
+    assert published.status_code == 200, published.text
+    sandbox = local_server.backend.computers.sandbox(running["id"])
+    assert sandbox is not None
+    impostor = Impostor("malformed")
+    try:
+        sandbox.client.socket_path = impostor.path  # type: ignore[attr-defined]
+        answer = httpx.get(published.json()["url"], timeout=30)
+    finally:
+        impostor.close()
+    assert answer.status_code == 502, answer.text
+    assert "malformed reply" in answer.text
+    ended = wait_status(http, running["id"], "error")
+    assert "can no longer be trusted" in ended["last_error"], ended
