@@ -3,10 +3,13 @@ in the same run on the same machine.
 
     python benchmarks/backend.py [--rounds 5] [--isolation auto|bwrap|process]
 
-Rows (median over rounds; p50/p95 over the samples of all rounds):
+Every round measures each row once, in an order rotated by one each round
+(benchmarks/harness.py); p50 is the median (min-max) of the rounds' medians, p95 is over the
+samples of all rounds, ratios are taken round by round:
   create→running     POST /v1/computers until GET says running   (target ≤ 100 ms)
-  exec round trip    POST …/exec `true` over HTTP, next to subprocess.run(sh -c true)
-                                                                  (target p50 ≤ 5 ms)
+  exec round trip    POST …/exec `true` over HTTP, next to GET /v1/health (the HTTP floor)
+                     and subprocess.run(sh -c true) (the process floor), with the server's
+                     own `duration_ms`        (target p50 ≤ 2x (health + sh -c true))
   keystroke echo     one byte through the terminal WebSocket and back from the PTY in
                      the sandbox, next to the same echo on a local PTY
   port request       GET through a published port, next to a direct loopback GET
@@ -32,6 +35,10 @@ from pathlib import Path
 
 import httpx
 from websockets.sync.client import connect
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.harness import footer, header, percentile, ratios, rotations, spread
 
 BLOB_MB = 32
 
@@ -61,11 +68,6 @@ def local_serve(data_dir: Path, isolation: str) -> Iterator[dict[str, str]]:
     finally:
         process.terminate()
         process.wait(30)
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def timed(fn: Callable[[], object], count: int) -> list[float]:
@@ -171,10 +173,7 @@ def main() -> None:
     args = parser.parse_args()
 
     rows: dict[str, list[list[float]]] = {}
-
-    def record(name: str, samples: list[float]) -> None:
-        rows.setdefault(name, []).append(samples)
-
+    header("Local backend, rounds interleaved with the order rotated")
     with (
         tempfile.TemporaryDirectory() as tmp,
         local_serve(Path(tmp) / "data", args.isolation) as server,
@@ -184,7 +183,12 @@ def main() -> None:
         computer = http.post("/v1/computers", json={}).json()
         wait_running(http, computer["id"])
         cid = computer["id"]
-        exec_once = lambda: http.post(f"/v1/computers/{cid}/exec", json={"command": "true"})  # noqa: E731
+        durations: list[float] = []
+
+        def exec_once() -> None:
+            response = http.post(f"/v1/computers/{cid}/exec", json={"command": "true"})
+            durations.append(float(response.json().get("duration_ms", "nan")))
+
         direct_dir = Path(tmp) / "direct"
         direct_dir.mkdir()
         (direct_dir / "small.txt").write_text("hello\n")
@@ -206,44 +210,57 @@ def main() -> None:
         terminal = http.post(f"/v1/computers/{cid}/terminals").json()
         for _ in range(20):
             exec_once()
+        durations.clear()
         with httpx.Client() as plain:
-            for _ in range(args.rounds):
-                record("create→running", bench_create(http, 5))
-                record("exec `true`", timed(exec_once, 100))
-                record(
-                    "subprocess.run(sh -c true)",
-                    timed(lambda: subprocess.run(["sh", "-c", "true"], check=True), 100),
-                )
-                record("keystroke echo (sandbox PTY over WS)", bench_echo(terminal, 50))
-                record("keystroke echo (local PTY)", bench_local_pty_echo(50))
-                record(
-                    "GET via published port", timed(lambda: plain.get(port_url + "small.txt"), 100)
-                )
-                record(
-                    "GET direct loopback", timed(lambda: plain.get(direct_url + "small.txt"), 100)
-                )
-                record("MiB/s via published port", [throughput(port_url + "blob")])
-                record("MiB/s direct loopback", [throughput(direct_url + "blob")])
+            measures: dict[str, Callable[[], list[float]]] = {
+                "create→running": lambda: bench_create(http, 5),
+                "exec `true`": lambda: timed(exec_once, 100),
+                "GET /v1/health": lambda: timed(lambda: http.get("/v1/health"), 100),
+                "subprocess.run(sh -c true)": lambda: timed(
+                    lambda: subprocess.run(["sh", "-c", "true"], check=True), 100
+                ),
+                "keystroke echo (sandbox PTY over WS)": lambda: bench_echo(terminal, 50),
+                "keystroke echo (local PTY)": lambda: bench_local_pty_echo(50),
+                "GET via published port": lambda: timed(
+                    lambda: plain.get(port_url + "small.txt"), 100
+                ),
+                "GET direct loopback": lambda: timed(
+                    lambda: plain.get(direct_url + "small.txt"), 100
+                ),
+                "MiB/s via published port": lambda: [throughput(port_url + "blob")],
+                "MiB/s direct loopback": lambda: [throughput(direct_url + "blob")],
+            }
+            for order in rotations(list(measures), args.rounds):
+                for name in order:
+                    rows.setdefault(name, []).append(measures[name]())
         direct.shutdown()
         http.close()
         isolation = server["isolation"]
+    report(rows, durations, isolation, args.rounds)
+    footer()
 
-    print(
-        f"local backend benchmark — isolation={isolation}, rounds={args.rounds}, "
-        f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
-    )
-    print(f"{'measure':40} {'p50':>9} {'p95':>9} {'unit':>6}")
-    print("-" * 67)
-    medians: dict[str, float] = {}
-    for name, rounds in rows.items():
-        all_samples = [s for r in rounds for s in r]
+
+def report(
+    rows: dict[str, list[list[float]]], durations: list[float], isolation: str, rounds: int
+) -> None:
+    print(f"isolation={isolation}, {rounds} rounds")
+    print(f"{'measure':38} {'p50: median (min-max) of rounds':>32} {'p95':>8} {'unit':>6}")
+    print("-" * 87)
+    medians: dict[str, list[float]] = {}
+    for name, samples in rows.items():
         unit = "MiB/s" if name.startswith("MiB/s") else "ms"
-        p50 = statistics.median(statistics.median(r) for r in rounds)
-        medians[name] = p50
-        p95 = percentile(all_samples, 0.95) if unit == "ms" else min(all_samples)
-        print(f"{name:40} {p50:9.2f} {p95:9.2f} {unit:>6}")
-    print("-" * 67)
-    print("ratios (median of round medians):")
+        medians[name] = [statistics.median(round_samples) for round_samples in samples]
+        every = [value for round_samples in samples for value in round_samples]
+        p95 = percentile(every, 0.95) if unit == "ms" else min(every)
+        print(f"{name:38} {spread(medians[name]):>32} {p95:8.2f} {unit:>6}")
+    if durations:
+        # duration_ms is whole milliseconds (the wire contract), so this split is coarse.
+        inside = statistics.median(durations)
+        total = statistics.median(medians["exec `true`"])
+        print(f"{'  exec: the command, server-timed':38} {inside:>32.0f}")
+        print(f"{'  exec: HTTP, routing, the rest':38} {total - inside:>32.2f}")
+    print("-" * 87)
+    print("ratios, round by round:")
     ratio_rows = (
         ("exec `true` / subprocess.run", "exec `true`", "subprocess.run(sh -c true)"),
         (
@@ -254,9 +271,17 @@ def main() -> None:
         ("GET published / direct", "GET via published port", "GET direct loopback"),
         ("MiB/s published / direct", "MiB/s via published port", "MiB/s direct loopback"),
     )
-    for label, a, b in ratio_rows:
-        print(f"  {label:38} {medians[a] / medians[b]:6.2f}x")
-    print("targets: create→running ≤ 100 ms, exec p50 ≤ 5 ms")
+    for label, top, bottom in ratio_rows:
+        print(f"  {label:38} {spread(ratios(medians[top], medians[bottom])):>24}x")
+    floor = [
+        health + shell
+        for health, shell in zip(
+            medians["GET /v1/health"], medians["subprocess.run(sh -c true)"], strict=True
+        )
+    ]
+    label = "exec `true` / (health + sh -c true)"
+    print(f"  {label:38} {spread(ratios(medians['exec `true`'], floor)):>24}x")
+    print("targets: create→running ≤ 100 ms; exec p50 ≤ 2x (health round trip + sh -c true)")
 
 
 if __name__ == "__main__":

@@ -18,11 +18,11 @@ from ..errors import ApiError
 from ..schemas import TerminalRequest
 from ..terminals import TerminalManager, TerminalSession
 from ..text_rules import Printable
-from .deps import get_backend
+from .deps import backend_dependency, get_backend
 
 log = logging.getLogger("celesto_api.local")
 router = APIRouter()
-Backend = Annotated[LocalBackend, Depends(get_backend)]
+Backend = Annotated[LocalBackend, Depends(backend_dependency)]
 POLICY_VIOLATION = 1008
 # An unauthenticated socket is held this long at most, waiting for its {"token": ...}.
 FIRST_MESSAGE_TIMEOUT_S = 2
