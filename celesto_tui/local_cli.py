@@ -11,6 +11,7 @@ Examples:
   celesto-tui local serve
   celesto-tui local serve --port 8787 --data-dir ~/celesto-local
   celesto-tui local serve --faults "error_rate=0.1,latency_ms=50-200"
+  celesto-tui local serve --host-port 5432 --egress-deny example.com
 
 \b
 Point the CLI, the dashboard or any Celesto SDK at it with the ready line's values:
@@ -57,6 +58,25 @@ def local_group() -> None:
     'latency_ms=50-500,ws_drop=0.01"; also error_status=N (5xx or 402), lost_response=P, '
     "count=N, seed=N.",
 )
+@click.option(
+    "--host-port",
+    "host_ports",
+    multiple=True,
+    type=click.IntRange(1, 65535),
+    help="A port on this machine's loopback that computers reach as "
+    "host.celesto.internal:PORT (repeatable).",
+)
+@click.option(
+    "--egress-allow",
+    multiple=True,
+    help="Only these host names (with their subdomains) or CIDRs are reachable from "
+    "computers (repeatable; a listed private CIDR is reachable on purpose).",
+)
+@click.option(
+    "--egress-deny",
+    multiple=True,
+    help="Host names or CIDRs computers never reach (repeatable; wins over --egress-allow).",
+)
 def serve_command(
     host: str,
     port: int,
@@ -64,12 +84,16 @@ def serve_command(
     token: str | None,
     isolation: str,
     faults: str | None,
+    host_ports: tuple[int, ...],
+    egress_allow: tuple[str, ...],
+    egress_deny: tuple[str, ...],
 ) -> None:
     """Serve the Celesto API on HOST:PORT until Ctrl-C / SIGTERM.
 
     When ready it prints one JSON line: base_url, api_key, isolation, data_dir.
     """
     from celesto_api.local import DataDirBusyError, LocalConfig, serve
+    from celesto_api.local.egress import EgressPolicyError, Rules
     from celesto_api.local.faults import FaultSpecError, parse_fault_spec
     from celesto_api.local.sandbox import SandboxError
 
@@ -83,7 +107,15 @@ def serve_command(
         token=token,
         isolation=isolation,  # type: ignore[arg-type]
         faults=spec,
+        host_ports=list(host_ports),
+        egress_allow=list(egress_allow),
+        egress_deny=list(egress_deny),
     )
+    for hint, entries in (("--egress-allow", egress_allow), ("--egress-deny", egress_deny)):
+        try:
+            Rules.parse(entries)
+        except EgressPolicyError as exc:
+            raise click.BadParameter(str(exc), param_hint=hint) from None
     if data_dir is not None:
         config.data_dir = data_dir
     try:
