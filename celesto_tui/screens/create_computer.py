@@ -88,8 +88,9 @@ class CreateComputerScreen(ModalScreen[dict[str, Any] | None]):
         super().__init__()
         self.templates = {t["id"]: t for t in (templates or FALLBACK_TEMPLATES)}
         self.errors: dict[str, str] = {}
-        # The local backend's computers reach only their own loopback, whatever the policy.
-        self.open_network = "open (loopback only here)" if local_backend else "open (internet)"
+        # The local backend's open computers reach the internet through their egress proxy
+        # (no private ranges, and the host only on the ports the server exposes).
+        self.open_network = "open (internet via proxy)" if local_backend else "open (internet)"
 
     def compose(self) -> ComposeResult:
         default = (
