@@ -103,10 +103,10 @@ class ComputerManager:
         )
 
     def egress_block(self, row: dict[str, Any]) -> dict[str, Any]:
-        if row["network_mode"] == "off":
+        if self.driver.capability.level != "bwrap":
+            mode = "host"  # not isolated: the host's own network whatever the policy
+        elif row["network_mode"] == "off":
             mode = "off"
-        elif self.driver.capability.level != "bwrap":
-            mode = "host"  # not isolated: the host's own network, no policy
         else:
             mode = "proxy"
         block: dict[str, Any] = {"mode": mode}
