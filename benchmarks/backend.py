@@ -11,6 +11,12 @@ Rows (median over rounds; p50/p95 over the samples of all rounds):
                      the sandbox, next to the same echo on a local PTY
   port request       GET through a published port, next to a direct loopback GET
   port throughput    a 32 MiB download through a published port, next to direct
+  egress             from inside the computer through its egress proxy to a host server
+                     reached as host.celesto.internal, next to the same client on the host
+                     talking to 127.0.0.1 directly: connect (TCP + CONNECT handshake vs TCP
+                     connect; target p50 within 1 ms) and 32 MiB downloads as a plain proxied
+                     GET and through a CONNECT tunnel (target >= 0.8x direct); rounds
+                     interleaved, order rotated, median (min-max) of the round medians
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import http.server
 import json
 import os
 import pty
+import shlex
 import statistics
 import subprocess
 import sys
@@ -36,8 +43,64 @@ from websockets.sync.client import connect
 BLOB_MB = 32
 
 
+# The same client runs on the host (direct) and inside the computer (through the proxy).
+EGRESS_CLIENT = r"""
+import json, socket, sys, time
+mode, host, port, path, count = sys.argv[1:6]
+port, count = int(port), int(count)
+def dial():
+    if mode == "direct":
+        return socket.create_connection((host, port))
+    s = socket.create_connection(("127.0.0.1", 3128))
+    s.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(4096)
+    assert b" 200 " in head.split(b"\r\n")[0], head
+    return s
+def download(s, target):
+    started = time.perf_counter()
+    s.sendall(f"GET {target} HTTP/1.0\r\nHost: {host}:{port}\r\n\r\n".encode())
+    buf, total = bytearray(1 << 20), 0
+    while n := s.recv_into(buf):
+        total += n
+    s.close()
+    return total / (1 << 20) / (time.perf_counter() - started)
+connects = []
+for _ in range(count):
+    started = time.perf_counter()
+    dial().close()
+    connects.append((time.perf_counter() - started) * 1000)
+if mode == "direct":
+    get = download(socket.create_connection((host, port)), path)
+else:
+    get = download(socket.create_connection(("127.0.0.1", 3128)), f"http://{host}:{port}{path}")
+print(json.dumps({"connect": connects, "get": get, "tunnel": download(dial(), path)}))
+"""
+
+
+def egress_round(
+    http: httpx.Client, cid: str, port: int, mode: str, count: int
+) -> dict[str, object]:
+    args = [mode, "127.0.0.1" if mode == "direct" else "host.celesto.internal", str(port)]
+    args += ["/blob", str(count)]
+    if mode == "direct":
+        out = subprocess.run(
+            ["python3", "-c", EGRESS_CLIENT, *args], check=True, capture_output=True, text=True
+        ).stdout
+    else:
+        command = "python3 -c " + shlex.quote(EGRESS_CLIENT) + " " + " ".join(args)
+        reply = http.post(f"/v1/computers/{cid}/exec", json={"command": command, "timeout": 120})
+        out = reply.json()["stdout"]
+        if not out:
+            raise RuntimeError(f"egress client failed: {reply.json()['stderr']}")
+    return dict(json.loads(out))
+
+
 @contextlib.contextmanager
-def local_serve(data_dir: Path, isolation: str) -> Iterator[dict[str, str]]:
+def local_serve(
+    data_dir: Path, isolation: str, extra: tuple[str, ...] = ()
+) -> Iterator[dict[str, str]]:
     """`celesto-tui local serve` in its own process, as users and the CLI run it (an
     in-process server would share the GIL with this benchmark's client)."""
     process = subprocess.Popen(
@@ -51,6 +114,7 @@ def local_serve(data_dir: Path, isolation: str) -> Iterator[dict[str, str]]:
             str(data_dir),
             "--isolation",
             isolation,
+            *extra,
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -168,6 +232,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "process"])
+    parser.add_argument("--egress-only", action="store_true", help="only the egress rows")
     args = parser.parse_args()
 
     rows: dict[str, list[list[float]]] = {}
@@ -175,21 +240,25 @@ def main() -> None:
     def record(name: str, samples: list[float]) -> None:
         rows.setdefault(name, []).append(samples)
 
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        local_serve(Path(tmp) / "data", args.isolation) as server,
-    ):
+    egress: dict[str, list[float]] = {}
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        direct_dir = Path(tmp) / "direct"
+        direct_dir.mkdir()
+        (direct_dir / "small.txt").write_text("hello\n")
+        (direct_dir / "blob").write_bytes(os.urandom(BLOB_MB << 20))
+        direct, direct_url = start_direct_server(direct_dir)
+        direct_port = direct.server_address[1]
+        server = stack.enter_context(
+            local_serve(Path(tmp) / "data", args.isolation, ("--host-port", str(direct_port)))
+        )
         headers = {"Authorization": f"Bearer {server['api_key']}"}
         http = httpx.Client(base_url=server["base_url"], headers=headers, timeout=60)
         computer = http.post("/v1/computers", json={}).json()
         wait_running(http, computer["id"])
         cid = computer["id"]
         exec_once = lambda: http.post(f"/v1/computers/{cid}/exec", json={"command": "true"})  # noqa: E731
-        direct_dir = Path(tmp) / "direct"
-        direct_dir.mkdir()
-        (direct_dir / "small.txt").write_text("hello\n")
-        (direct_dir / "blob").write_bytes(os.urandom(BLOB_MB << 20))
-        direct, direct_url = start_direct_server(direct_dir)
+        proxied = computer_egress(http, cid) == "proxy"
         http.post(
             f"/v1/computers/{cid}/exec",
             json={
@@ -207,7 +276,7 @@ def main() -> None:
         for _ in range(20):
             exec_once()
         with httpx.Client() as plain:
-            for _ in range(args.rounds):
+            for _ in range(0 if args.egress_only else args.rounds):
                 record("create→running", bench_create(http, 5))
                 record("exec `true`", timed(exec_once, 100))
                 record(
@@ -224,6 +293,14 @@ def main() -> None:
                 )
                 record("MiB/s via published port", [throughput(port_url + "blob")])
                 record("MiB/s direct loopback", [throughput(direct_url + "blob")])
+            for index in range(args.rounds if proxied else 0):
+                modes = ["direct", "proxy"] if index % 2 == 0 else ["proxy", "direct"]
+                for mode in modes:
+                    result = egress_round(http, cid, direct_port, mode, 100)
+                    connects = [float(v) for v in result["connect"]]  # type: ignore[attr-defined]
+                    egress.setdefault(f"connect {mode}", []).append(statistics.median(connects))
+                    for key in ("get", "tunnel"):
+                        egress.setdefault(f"{key} {mode}", []).append(float(result[key]))  # type: ignore[arg-type]
         direct.shutdown()
         http.close()
         isolation = server["isolation"]
@@ -232,6 +309,15 @@ def main() -> None:
         f"local backend benchmark — isolation={isolation}, rounds={args.rounds}, "
         f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
     )
+    if rows:
+        print_rows(rows)
+    if egress:
+        print_egress(egress)
+    else:
+        print("egress: skipped (the computer is not behind an egress proxy: process isolation)")
+
+
+def print_rows(rows: dict[str, list[list[float]]]) -> None:
     print(f"{'measure':40} {'p50':>9} {'p95':>9} {'unit':>6}")
     print("-" * 67)
     medians: dict[str, float] = {}
@@ -257,6 +343,32 @@ def main() -> None:
     for label, a, b in ratio_rows:
         print(f"  {label:38} {medians[a] / medians[b]:6.2f}x")
     print("targets: create→running ≤ 100 ms, exec p50 ≤ 5 ms")
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):8.2f} ({min(values):.2f}-{max(values):.2f})"
+
+
+def print_egress(egress: dict[str, list[float]]) -> None:
+    load = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"egress proxy vs direct host loopback (load average {load}), median (min-max):")
+    rows = (
+        ("connect p50 ms", "connect"),
+        ("MiB/s plain GET via proxy", "get"),
+        ("MiB/s CONNECT tunnel", "tunnel"),
+    )
+    print(f"  {'measure':28} {'via proxy':>24} {'direct':>24} {'ratio':>7}")
+    for label, key in rows:
+        proxy, direct = egress[f"{key} proxy"], egress[f"{key} direct"]
+        ratio = statistics.median(proxy) / statistics.median(direct)
+        print(f"  {label:28} {spread(proxy):>24} {spread(direct):>24} {ratio:6.2f}x")
+    delta = statistics.median(egress["connect proxy"]) - statistics.median(egress["connect direct"])
+    print(f"  connect p50 difference: {delta:.3f} ms (target ≤ 1 ms); throughput target ≥ 0.8x")
+
+
+def computer_egress(http: httpx.Client, cid: str) -> str:
+    local = http.get(f"/v1/computers/{cid}").json().get("local") or {}
+    return str((local.get("egress") or {}).get("mode"))
 
 
 if __name__ == "__main__":

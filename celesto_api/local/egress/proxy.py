@@ -19,11 +19,13 @@ from urllib.parse import urlsplit
 import h11
 
 from . import socks
-from .policy import EgressPolicy, EgressRefused, IPAddress
+from .policy import EgressPolicy, EgressRefused
+from .relay import Channel, dial, relay, splice
 
 log = logging.getLogger("celesto_api.local.egress")
 
 CHUNK = 1 << 18
+ACCEPT_RETRY_S = 0.1
 DIAL_TIMEOUT = 10.0
 # A client that does not finish its request head in this time is dropped (and idle
 # keep-alive connections after it): slow clients must not pin file descriptors forever.
@@ -44,8 +46,6 @@ HOP_BY_HOP = frozenset(
         b"expect",
     }
 )
-
-Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
 @dataclass
@@ -81,50 +81,59 @@ class Refusal(Exception):
 
 class EgressProxy:
     def __init__(self, listener: socket.socket, policy: EgressPolicy, log_path: Path) -> None:
+        listener.setblocking(False)
         self.listener = listener
         self.policy = policy
         self.log_path = log_path
         self.stats = EgressStats()
-        self._server: asyncio.Server | None = None
+        self._acceptor: asyncio.Task[None] | None = None
         self._clients: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accepted, sock=self.listener, limit=CHUNK)
+        self._acceptor = asyncio.ensure_future(self._accept_forever())
 
     async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._clients):
+        tasks = [task for task in (self._acceptor, *self._clients) if task is not None]
+        for task in tasks:
             task.cancel()
-        if self._clients:
-            await asyncio.gather(*self._clients, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.listener.close()
 
     # connections -------------------------------------------------------------------------
 
-    async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._clients.add(task)
+    async def _accept_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                sock, _address = await loop.sock_accept(self.listener)
+            except OSError as exc:
+                # EMFILE and friends: back off rather than spin on a readable listener.
+                log.warning("egress proxy cannot accept: %s", exc)
+                await asyncio.sleep(ACCEPT_RETRY_S)
+                continue
+            task = asyncio.ensure_future(self._serve(Channel(sock)))
+            self._clients.add(task)
+            task.add_done_callback(self._clients.discard)
+
+    async def _serve(self, client: Channel) -> None:
         self.stats.open += 1
         try:
             async with asyncio.timeout(HEAD_TIMEOUT):
-                first = await reader.read(1)
-            if first == bytes([socks.VERSION]):
-                await self._serve_socks(reader, writer)
+                first = await client.recv(CHUNK)
+            if first[:1] == bytes([socks.VERSION]):
+                client.buffer[:0] = first[1:]
+                await self._serve_socks(client)
             elif first:
-                await self._serve_http(reader, writer, first)
-        except (OSError, EOFError, TimeoutError, asyncio.IncompleteReadError):
+                await self._serve_http(client, first)
+        except (OSError, EOFError, TimeoutError):
             pass
         except Exception:
             log.exception("egress proxy connection failed")
         finally:
             self.stats.open -= 1
-            self._clients.discard(task)
-            writer.close()
+            client.close()
 
-    async def _dial(self, kind: str, host: str, port: int) -> Stream:
+    async def _dial(self, kind: str, host: str, port: int) -> Channel:
         """Check ``host:port`` against the policy and connect to the address that passed."""
         try:
             address = await self.policy.resolve(host, port)
@@ -133,7 +142,7 @@ class EgressProxy:
             raise Refusal(str(exc), 403, socks.NOT_ALLOWED) from None
         try:
             async with asyncio.timeout(DIAL_TIMEOUT):
-                upstream = await _open(address, port)
+                upstream = await dial(str(address), port)
         except TimeoutError:
             raise Refusal(f"{host}:{port} did not answer", 504, socks.HOST_UNREACHABLE) from None
         except ConnectionRefusedError:
@@ -143,6 +152,40 @@ class EgressProxy:
             raise Refusal(reason, 502, socks.NETWORK_UNREACHABLE) from None
         self.stats.allowed += 1
         return upstream
+
+    def _count_out(self, size: int) -> None:
+        self.stats.bytes_out += size
+
+    def _count_in(self, size: int) -> None:
+        self.stats.bytes_in += size
+
+    async def _body_by_splice(
+        self,
+        conn: h11.Connection,
+        response: h11.Response,
+        headers: list[tuple[bytes, bytes]],
+        length: int,
+        origin: h11.Connection,
+        client: Channel,
+        upstream: Channel,
+    ) -> None:
+        """A Content-Length body moved in the kernel instead of through h11; the client
+        connection closes afterwards (h11 did not see the body, so it cannot go on)."""
+        headers = [*headers, (b"connection", b"close")]
+        head = h11.Response(
+            status_code=response.status_code, headers=headers, reason=response.reason
+        )
+        await client.send(conn.send(head))
+        early = origin.trailing_data[0][:length]
+        self.stats.bytes_in += len(early)
+        await client.send(early)
+        await splice(upstream.sock, client.sock, self._count_in, length - len(early))
+
+    async def _tunnel_to(self, client: Channel, upstream: Channel) -> None:
+        try:
+            await relay(client, upstream, self._count_out, self._count_in)
+        finally:
+            upstream.close()
 
     def _refused(self, kind: str, host: str, port: int, reason: str) -> None:
         self.stats.refused += 1
@@ -155,220 +198,166 @@ class EgressProxy:
 
     # SOCKS5 ------------------------------------------------------------------------------
 
-    async def _serve_socks(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
+    async def _serve_socks(self, client: Channel) -> None:
         try:
             async with asyncio.timeout(HEAD_TIMEOUT):
-                host, port = await socks.read_request(reader, writer)
+                host, port = await socks.read_request(client)
         except socks.SocksError as exc:
             if exc.code is not None:
-                writer.write(socks.reply(exc.code))
-            await writer.drain()
+                await client.send(socks.reply(exc.code))
             return
         try:
-            up_reader, up_writer = await self._dial("socks5", host, port)
+            upstream = await self._dial("socks5", host, port)
         except Refusal as exc:
-            writer.write(socks.reply(exc.code))
-            await writer.drain()
+            await client.send(socks.reply(exc.code))
             return
-        writer.write(socks.reply(socks.SUCCEEDED))
-        await self._relay(reader, writer, up_reader, up_writer)
+        await client.send(socks.reply(socks.SUCCEEDED))
+        await self._tunnel_to(client, upstream)
 
     # HTTP --------------------------------------------------------------------------------
 
-    async def _serve_http(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, first: bytes
-    ) -> None:
+    async def _serve_http(self, client: Channel, first: bytes) -> None:
         conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
         conn.receive_data(first)
         while True:
             try:
                 async with asyncio.timeout(HEAD_TIMEOUT):
-                    event = await _next_event(conn, reader)
+                    event = await _next_event(conn, client)
             except h11.RemoteProtocolError as exc:
-                await _send_error(conn, writer, exc.error_status_hint, str(exc))
+                await _send_error(conn, client, exc.error_status_hint, str(exc))
                 return
             if not isinstance(event, h11.Request):
                 return
             if event.method == b"CONNECT":
-                await self._tunnel(conn, event, reader, writer)
+                await self._tunnel(conn, event, client)
                 return
-            if not await self._forward(conn, event, reader, writer):
+            if not await self._forward(conn, event, client):
                 return
             if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
                 return
             conn.start_next_cycle()
 
-    async def _tunnel(
-        self,
-        conn: h11.Connection,
-        request: h11.Request,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-    ) -> None:
+    async def _tunnel(self, conn: h11.Connection, request: h11.Request, client: Channel) -> None:
         target = request.target.decode("ascii", "replace")
         host, _, port_text = target.rpartition(":")
         if not host or not port_text.isdigit():
-            await _send_error(conn, writer, 400, f"CONNECT needs host:port, not {target!r}")
+            await _send_error(conn, client, 400, f"CONNECT needs host:port, not {target!r}")
             return
-        while not isinstance(await _next_event(conn, reader), h11.EndOfMessage):
+        while not isinstance(await _next_event(conn, client), h11.EndOfMessage):
             pass
         try:
-            up_reader, up_writer = await self._dial("connect", host, int(port_text))
+            upstream = await self._dial("connect", host.strip("[]"), int(port_text))
         except Refusal as exc:
-            await _send_error(conn, writer, exc.status, str(exc))
+            await _send_error(conn, client, exc.status, str(exc))
             return
-        writer.write(conn.send(h11.Response(status_code=200, headers=[], reason=b"Connected")))
+        await client.send(conn.send(h11.Response(status_code=200, headers=[], reason=b"Connected")))
         early, _closed = conn.trailing_data
-        if early:
-            up_writer.write(early)
-            self.stats.bytes_out += len(early)
-        await self._relay(reader, writer, up_reader, up_writer)
+        client.buffer[:0] = early
+        await self._tunnel_to(client, upstream)
 
-    async def _forward(
-        self,
-        conn: h11.Connection,
-        request: h11.Request,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-    ) -> bool:
+    async def _forward(self, conn: h11.Connection, request: h11.Request, client: Channel) -> bool:
         """One absolute-URI request; False when the client connection must close."""
         url = urlsplit(request.target.decode("ascii", "replace"))
         if url.scheme != "http" or not url.hostname:
             await _send_error(
-                conn, writer, 400, "a proxy request needs an absolute http:// URL "
+                conn, client, 400, "a proxy request needs an absolute http:// URL "
                 "(https goes through CONNECT)"
             )  # fmt: skip
             return False
         try:
             port = url.port or 80
         except ValueError:
-            await _send_error(conn, writer, 400, "bad port in URL")
+            await _send_error(conn, client, 400, "bad port in URL")
             return False
         try:
-            up_reader, up_writer = await self._dial("http", url.hostname, port)
+            upstream = await self._dial("http", url.hostname, port)
         except Refusal as exc:
-            await _send_error(conn, writer, exc.status, str(exc))
+            await _send_error(conn, client, exc.status, str(exc))
             return False
         try:
-            return await self._exchange(conn, request, url, reader, writer, up_reader, up_writer)
+            return await self._exchange(conn, request, url, client, upstream)
         finally:
-            up_writer.close()
+            upstream.close()
 
     async def _exchange(
         self,
         conn: h11.Connection,
         request: h11.Request,
         url: Any,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        up_reader: asyncio.StreamReader,
-        up_writer: asyncio.StreamWriter,
+        client: Channel,
+        upstream: Channel,
     ) -> bool:
-        upstream = h11.Connection(h11.CLIENT)
+        origin = h11.Connection(h11.CLIENT)
         headers = [(k, v) for k, v in request.headers if k.lower() not in HOP_BY_HOP]
         if not any(k.lower() == b"host" for k, _ in headers):
             headers.insert(0, (b"host", url.netloc.encode()))
         headers.append((b"connection", b"close"))
         path = (url.path or "/") + (f"?{url.query}" if url.query else "")
-        up_writer.write(
-            upstream.send(h11.Request(method=request.method, target=path, headers=headers))
+        await upstream.send(
+            origin.send(h11.Request(method=request.method, target=path, headers=headers))
         )
         if conn.they_are_waiting_for_100_continue:
-            writer.write(conn.send(h11.InformationalResponse(status_code=100, headers=[])))
+            await client.send(conn.send(h11.InformationalResponse(status_code=100, headers=[])))
         while True:
-            event = await _next_event(conn, reader)
+            event = await _next_event(conn, client)
             if isinstance(event, h11.Data):
                 self.stats.bytes_out += len(event.data)
-                up_writer.write(upstream.send(event))
-                await up_writer.drain()
+                await upstream.send(*(origin.send_with_data_passthrough(event) or []))
             elif isinstance(event, h11.EndOfMessage):
-                up_writer.write(upstream.send(h11.EndOfMessage()))
+                await upstream.send(origin.send(h11.EndOfMessage()))
                 break
             else:
                 return False
         while True:
             try:
-                event = await _next_event(upstream, up_reader)
+                event = await _next_event(origin, upstream)
             except h11.RemoteProtocolError as exc:
-                if conn.our_state is h11.SEND_RESPONSE:
-                    await _send_error(conn, writer, 502, f"bad response from upstream: {exc}")
+                await _send_error(conn, client, 502, f"bad response from upstream: {exc}")
                 return False
             if isinstance(event, h11.InformationalResponse):
                 continue
             if isinstance(event, h11.Response):
                 kept = [(k, v) for k, v in event.headers if k.lower() not in HOP_BY_HOP]
-                writer.write(
-                    conn.send(
-                        h11.Response(
-                            status_code=event.status_code, headers=kept, reason=event.reason
-                        )
-                    )
+                length = _content_length(request, event)
+                if length is not None:
+                    await self._body_by_splice(conn, event, kept, length, origin, client, upstream)
+                    return False
+                head = h11.Response(
+                    status_code=event.status_code, headers=kept, reason=event.reason
                 )
+                await client.send(conn.send(head))
             elif isinstance(event, h11.Data):
                 self.stats.bytes_in += len(event.data)
-                writer.write(conn.send(event))
-                await writer.drain()
+                await client.send(*(conn.send_with_data_passthrough(event) or []))
             elif isinstance(event, h11.EndOfMessage):
-                writer.write(conn.send(h11.EndOfMessage()))
-                await writer.drain()
+                await client.send(conn.send(h11.EndOfMessage()))
                 return True
             else:  # upstream closed mid-response: the client must see a broken message
-                if conn.our_state is h11.SEND_RESPONSE:
-                    await _send_error(conn, writer, 502, "upstream closed without a response")
+                await _send_error(conn, client, 502, "upstream closed without a response")
                 return False
 
-    # relay -------------------------------------------------------------------------------
 
-    async def _relay(
-        self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        up_reader: asyncio.StreamReader,
-        up_writer: asyncio.StreamWriter,
-    ) -> None:
-        try:
-            await asyncio.gather(
-                self._pipe(reader, up_writer, outbound=True),
-                self._pipe(up_reader, writer, outbound=False),
-            )
-        finally:
-            up_writer.close()
-
-    async def _pipe(
-        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, *, outbound: bool
-    ) -> None:
-        try:
-            while data := await source.read(CHUNK):
-                if outbound:
-                    self.stats.bytes_out += len(data)
-                else:
-                    self.stats.bytes_in += len(data)
-                sink.write(data)
-                await sink.drain()
-            if sink.can_write_eof():
-                sink.write_eof()
-        except OSError:
-            # One side broke: close both so the other direction ends too.
-            sink.close()
+def _content_length(request: h11.Request, response: h11.Response) -> int | None:
+    """The body size when it is framed by Content-Length alone (the fast path)."""
+    if request.method == b"HEAD" or response.status_code in (204, 304):
+        return None
+    lengths = [v for k, v in response.headers if k == b"content-length"]
+    chunked = any(k == b"transfer-encoding" for k, _ in response.headers)
+    if chunked or len(lengths) != 1 or not lengths[0].isdigit():
+        return None
+    return int(lengths[0])
 
 
-async def _open(address: IPAddress, port: int) -> Stream:
-    return await asyncio.open_connection(str(address), port, limit=CHUNK)
-
-
-async def _next_event(conn: h11.Connection, reader: asyncio.StreamReader) -> Any:
+async def _next_event(conn: h11.Connection, channel: Channel) -> Any:
     while True:
         event = conn.next_event()
         if event is not h11.NEED_DATA:
             return event
-        conn.receive_data(await reader.read(CHUNK))
+        conn.receive_data(await channel.recv(CHUNK))
 
 
-async def _send_error(
-    conn: h11.Connection, writer: asyncio.StreamWriter, status: int, reason: str
-) -> None:
+async def _send_error(conn: h11.Connection, client: Channel, status: int, reason: str) -> None:
+    """A plain-text error response, when no response has been started yet."""
     if conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
         return
     body = f"celesto egress proxy: {reason}\n".encode()
@@ -377,9 +366,9 @@ async def _send_error(
         (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"),
     ]
-    with contextlib.suppress(h11.LocalProtocolError):
-        writer.write(conn.send(h11.Response(status_code=status, headers=headers)))
-        writer.write(conn.send(h11.Data(data=body)))
-        writer.write(conn.send(h11.EndOfMessage()))
-    with contextlib.suppress(OSError):
-        await writer.drain()
+    with contextlib.suppress(h11.LocalProtocolError, OSError):
+        await client.send(
+            conn.send(h11.Response(status_code=status, headers=headers)),
+            conn.send(h11.Data(data=body)),
+            conn.send(h11.EndOfMessage()),
+        )

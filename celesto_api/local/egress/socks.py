@@ -6,8 +6,9 @@ resolved on the host, like every other destination of the proxy.
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
+
+from .relay import Channel
 
 VERSION = 5
 NO_AUTH = 0
@@ -41,33 +42,31 @@ def reply(code: int) -> bytes:
     return bytes([VERSION, code, 0, ATYP_IPV4, 0, 0, 0, 0, 0, 0])
 
 
-async def read_request(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-) -> tuple[str, int]:
+async def read_request(client: Channel) -> tuple[str, int]:
     """Negotiate (the version byte was already read) and return the CONNECT target."""
-    (count,) = await reader.readexactly(1)
-    methods = await reader.readexactly(count)
+    (count,) = await client.exactly(1)
+    methods = await client.exactly(count)
     if NO_AUTH not in methods:
-        writer.write(bytes([VERSION, NO_ACCEPTABLE_METHOD]))
+        await client.send(bytes([VERSION, NO_ACCEPTABLE_METHOD]))
         raise SocksError("the client offers no method without authentication", None)
-    writer.write(bytes([VERSION, NO_AUTH]))
-    version, command, _reserved, address_type = await reader.readexactly(4)
+    await client.send(bytes([VERSION, NO_AUTH]))
+    version, command, _reserved, address_type = await client.exactly(4)
     if version != VERSION:
         raise SocksError(f"bad SOCKS version {version}")
     if address_type == ATYP_IPV4:
-        host = str(ipaddress.IPv4Address(await reader.readexactly(4)))
+        host = str(ipaddress.IPv4Address(await client.exactly(4)))
     elif address_type == ATYP_IPV6:
-        host = str(ipaddress.IPv6Address(await reader.readexactly(16)))
+        host = str(ipaddress.IPv6Address(await client.exactly(16)))
     elif address_type == ATYP_DOMAIN:
-        (length,) = await reader.readexactly(1)
-        raw = await reader.readexactly(length)
+        (length,) = await client.exactly(1)
+        raw = await client.exactly(length)
         try:
             host = raw.decode("ascii")
         except UnicodeDecodeError:
             raise SocksError("host names must be ASCII (IDNA)", HOST_UNREACHABLE) from None
     else:
         raise SocksError(f"address type {address_type}", ADDRESS_TYPE_NOT_SUPPORTED)
-    port = int.from_bytes(await reader.readexactly(2), "big")
+    port = int.from_bytes(await client.exactly(2), "big")
     if command != CMD_CONNECT:
         raise SocksError("only CONNECT is supported (no BIND, no UDP)", COMMAND_NOT_SUPPORTED)
     return host, port
