@@ -14,6 +14,12 @@ Examples:
   celesto-tui local serve --host-port 5432 --egress-deny example.com
 
 \b
+Egress lists can also live in config.toml (the flags add to them):
+  [local.egress]
+  allow = ["pypi.org", "files.pythonhosted.org"]
+  host_ports = [5432]
+
+\b
 Point the CLI, the dashboard or any Celesto SDK at it with the ready line's values:
   export CELESTO_BASE_URL=http://127.0.0.1:8787 CELESTO_API_KEY=sk_local_...
   celesto-tui computer list
@@ -92,8 +98,11 @@ def serve_command(
 
     When ready it prints one JSON line: base_url, api_key, isolation, data_dir.
     """
+    from celesto_api._config import config_path, load_config_file
+    from celesto_api.exceptions import CelestoError
     from celesto_api.local import DataDirBusyError, LocalConfig, serve
     from celesto_api.local.egress import EgressPolicyError, Rules
+    from celesto_api.local.egress.settings import EgressSettings, settings_from_config
     from celesto_api.local.faults import FaultSpecError, parse_fault_spec
     from celesto_api.local.sandbox import SandboxError
 
@@ -101,21 +110,28 @@ def serve_command(
         spec = parse_fault_spec(faults)
     except FaultSpecError as exc:
         raise click.BadParameter(str(exc), param_hint="--faults") from None
+    for hint, entries in (("--egress-allow", egress_allow), ("--egress-deny", egress_deny)):
+        try:
+            Rules.parse(entries)
+        except EgressPolicyError as exc:
+            raise click.BadParameter(str(exc), param_hint=hint) from None
+    try:
+        from_file = settings_from_config(load_config_file())
+    except CelestoError as exc:
+        raise click.ClickException(str(exc)) from None
+    except EgressPolicyError as exc:
+        raise click.ClickException(f"{config_path()}: {exc}") from None
+    egress = from_file.merged(EgressSettings(egress_allow, egress_deny, host_ports))
     config = LocalConfig(
         host=host,
         port=port,
         token=token,
         isolation=isolation,  # type: ignore[arg-type]
         faults=spec,
-        host_ports=list(host_ports),
-        egress_allow=list(egress_allow),
-        egress_deny=list(egress_deny),
+        host_ports=list(egress.host_ports),
+        egress_allow=list(egress.allow),
+        egress_deny=list(egress.deny),
     )
-    for hint, entries in (("--egress-allow", egress_allow), ("--egress-deny", egress_deny)):
-        try:
-            Rules.parse(entries)
-        except EgressPolicyError as exc:
-            raise click.BadParameter(str(exc), param_hint=hint) from None
     if data_dir is not None:
         config.data_dir = data_dir
     try:
