@@ -26,6 +26,15 @@ Point the CLI, the dashboard or any Celesto SDK at it with the ready line's valu
 """
 
 
+BWRAP_OPTION = click.option(
+    "--bwrap",
+    "bwrap",
+    envvar="CELESTO_BWRAP",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="A bwrap executable to try first (then the system's on PATH, then the bundled one).",
+)
+
+
 @click.group("local", epilog=SERVE_EPILOG)
 def local_group() -> None:
     """The embedded local backend (the Celesto API on this machine)."""
@@ -55,8 +64,10 @@ def local_group() -> None:
     type=click.Choice(["auto", "bwrap", "process"]),
     default="auto",
     show_default=True,
-    help="Sandbox kind: bubblewrap, a plain process, or detect.",
+    envvar="CELESTO_LOCAL_ISOLATION",
+    help="Sandbox kind: bubblewrap, a plain process (not isolated), or detect.",
 )
+@BWRAP_OPTION
 @click.option(
     "--faults",
     envvar="CELESTO_LOCAL_FAULTS",
@@ -89,6 +100,7 @@ def serve_command(
     data_dir: Path | None,
     token: str | None,
     isolation: str,
+    bwrap: str | None,
     faults: str | None,
     host_ports: tuple[int, ...],
     egress_allow: tuple[str, ...],
@@ -96,7 +108,8 @@ def serve_command(
 ) -> None:
     """Serve the Celesto API on HOST:PORT until Ctrl-C / SIGTERM.
 
-    When ready it prints one JSON line: base_url, api_key, isolation, data_dir.
+    When ready it prints one JSON line: base_url, api_key, isolation, sandbox (which bwrap,
+    or why computers are not isolated), data_dir.
     """
     from celesto_api._config import config_path, load_config_file
     from celesto_api.exceptions import CelestoError
@@ -127,6 +140,7 @@ def serve_command(
         port=port,
         token=token,
         isolation=isolation,  # type: ignore[arg-type]
+        bwrap=bwrap,
         faults=spec,
         host_ports=list(egress.host_ports),
         egress_allow=list(egress.allow),
@@ -142,3 +156,29 @@ def serve_command(
         raise click.ClickException(
             f"cannot serve on {host}:{port}: {exc.strerror or exc}"
         ) from None
+
+
+DOCTOR_EPILOG = """\b
+Examples:
+  celesto-tui local doctor
+  celesto-tui local doctor --bwrap /usr/bin/bwrap
+
+\b
+One line per check: the server's user, the kernel's user-namespace knobs, each bwrap tried
+(explicit, system, bundled) and why it was skipped, and the verdict.
+"""
+
+
+@local_group.command("doctor", epilog=DOCTOR_EPILOG)
+@BWRAP_OPTION
+def doctor_command(bwrap: str | None) -> None:
+    """Check whether computers would be sandboxed here, and why (exit 1 when not)."""
+    from celesto_api.local.sandbox import probe
+    from celesto_api.local.sandbox.report import checks
+
+    capability = probe(bwrap)
+    for check in checks(capability):
+        mark = "✓" if check.ok else "✗"
+        click.echo(f"{mark} {check.name}: {check.text}")
+    if not capability.isolated:
+        raise SystemExit(1)

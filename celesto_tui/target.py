@@ -32,6 +32,8 @@ class Target:
     label: str
     local: bool
     isolation: str | None = None
+    # The embedded backend's sandbox in a few words (``bundled bwrap 0.11.0``).
+    sandbox_label: str | None = None
     hint: str = ""
     profile: str | None = None
     organization_id: str | None = None
@@ -104,12 +106,17 @@ def open_target(
 
     hint = "" if local else NO_KEY_HINT.format(path=config_path())
     with LocalServer(data_dir=data_dir) as server:
+        if server.isolation != "bwrap":
+            # Loud, every time: these computers can read the host's files and network.
+            warning = f"⚠ Computers are {server.sandboxing}"
+            hint = f"{warning}\n{hint}" if hint else warning
         yield Target(
             server.base_url,
             server.api_key,
             "local",
             local=True,
             isolation=server.isolation,
+            sandbox_label=server.sandbox_label,
             hint=hint,
             data_dir=data_dir,
         )

@@ -25,6 +25,35 @@ _ISOLATED_ENV = (
 )
 
 
+ISOLATION_ENV = "CELESTO_LOCAL_ISOLATION"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--isolation",
+        choices=("auto", "bwrap", "process"),
+        default=None,
+        help="Run every local backend of the suite in this isolation mode "
+        f"(the same as ${ISOLATION_ENV}); tests that need namespaces skip in process mode.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    chosen = config.getoption("--isolation")
+    if chosen:
+        os.environ[ISOLATION_ENV] = chosen
+
+
+def forced_process_mode() -> bool:
+    return os.environ.get(ISOLATION_ENV, "").strip().lower() == "process"
+
+
+def needs_namespaces(server: LocalServer) -> None:
+    """Skip a test whose computers must be bwrap sandboxes (own hostname, pid and net)."""
+    if server.isolation != "bwrap":
+        pytest.skip(f"needs bwrap sandboxes; this server's computers are {server.sandboxing}")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def isolated_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Tests never read or write the developer's real config."""

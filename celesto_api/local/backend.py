@@ -19,7 +19,7 @@ from .faults import FaultInjector, FaultSpec
 from .metrics import MetricsSampler
 from .ports import PortBridge
 from .published_ports import PublishedPorts
-from .sandbox import IsolationChoice, Sandbox, make_driver
+from .sandbox import Capability, IsolationChoice, Sandbox, make_driver
 from .store import Store
 from .terminals import TOKEN_TTL_SECONDS, TerminalManager
 
@@ -32,13 +32,28 @@ class DataDirBusyError(RuntimeError):
     pass
 
 
+ISOLATION_ENV = "CELESTO_LOCAL_ISOLATION"
+ISOLATION_CHOICES: tuple[IsolationChoice, ...] = ("auto", "bwrap", "process")
+
+
+def default_isolation() -> IsolationChoice:
+    """``$CELESTO_LOCAL_ISOLATION`` (how a whole test run is forced into process mode)."""
+    wanted = os.environ.get(ISOLATION_ENV, "auto").strip().lower() or "auto"
+    for choice in ISOLATION_CHOICES:
+        if wanted == choice:
+            return choice
+    raise ValueError(f"{ISOLATION_ENV} must be one of auto, bwrap, process (got {wanted!r})")
+
+
 @dataclass
 class LocalConfig:
     host: str = "127.0.0.1"
     port: int = 0
     data_dir: Path = field(default_factory=default_data_dir)
     token: str | None = None
-    isolation: IsolationChoice = "auto"
+    isolation: IsolationChoice = field(default_factory=default_isolation)
+    # A bwrap to try before the system's and the bundled one (also $CELESTO_BWRAP).
+    bwrap: str | None = None
     faults: FaultSpec = field(default_factory=FaultSpec)
     terminal_token_ttl: float = TOKEN_TTL_SECONDS
     # Egress of "open" computers: host loopback ports reachable as host.celesto.internal,
@@ -57,7 +72,7 @@ class LocalBackend:
         os.chmod(self.data_dir, 0o700)
         self._lock_file = self._lock_data_dir()
         self.runtime_dir = Path(tempfile.mkdtemp(prefix="celesto-"))
-        self.driver = make_driver(config.isolation, self.runtime_dir)
+        self.driver = make_driver(config.isolation, self.runtime_dir, config.bwrap)
         self.store = Store(self.data_dir / "state.db")
         self.metrics = MetricsSampler()
         self.faults = FaultInjector(config.faults)
@@ -89,6 +104,10 @@ class LocalBackend:
         if self.base_url:
             ports.add(int(self.base_url.rsplit(":", 1)[1]))
         return ports
+
+    @property
+    def capability(self) -> Capability:
+        return self.driver.capability
 
     def _route_sandbox(self, key: str) -> Sandbox | None:
         if key.startswith(ROUTE_PREFIX):

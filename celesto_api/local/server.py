@@ -117,7 +117,8 @@ class LocalServer:
         host: str = "127.0.0.1",
         port: int = 0,
         token: str | None = None,
-        isolation: IsolationChoice = "auto",
+        isolation: IsolationChoice | None = None,
+        bwrap: str | None = None,
         faults: str | None = None,
         terminal_token_ttl: float | None = None,
         host_ports: Iterable[int] = (),
@@ -128,11 +129,13 @@ class LocalServer:
             host=host,
             port=port,
             token=token,
-            isolation=isolation,
+            bwrap=bwrap,
             host_ports=list(host_ports),
             egress_allow=list(egress_allow),
             egress_deny=list(egress_deny),
         )
+        if isolation is not None:
+            config.isolation = isolation
         if terminal_token_ttl is not None:
             config.terminal_token_ttl = terminal_token_ttl
         if data_dir is not None:
@@ -157,6 +160,16 @@ class LocalServer:
     @property
     def isolation(self) -> str:
         return self.backend.isolation if self.backend else "unknown"
+
+    @property
+    def sandbox_label(self) -> str:
+        """A few words: ``bundled bwrap 0.11.0`` or ``NOT ISOLATED (process)``."""
+        return self.backend.capability.label() if self.backend else "unknown"
+
+    @property
+    def sandboxing(self) -> str:
+        """One line: which bwrap sandboxes the computers, or why they are not isolated."""
+        return self.backend.capability.summary() if self.backend else "unknown"
 
     @property
     def data_dir(self) -> Path:
@@ -250,8 +263,11 @@ def serve(config: LocalConfig, ready_stream: Any = None) -> None:
                 "base_url": backend.base_url,
                 "api_key": backend.api_key,
                 "isolation": backend.isolation,
+                "sandbox": backend.capability.summary(),
                 "data_dir": str(backend.data_dir),
             }
+            if not backend.capability.isolated:
+                print(f"warning: computers are {backend.capability.summary()}", file=sys.stderr)
             print(json.dumps(line), file=out, flush=True)
         await serving
 

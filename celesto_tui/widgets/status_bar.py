@@ -29,6 +29,10 @@ STATE_GLYPHS = {
 
 def target_text(target: Target) -> str:
     if target.local:
+        if target.isolation == "process":
+            return "local · embedded backend · NOT ISOLATED (process)"
+        if target.sandbox_label:
+            return f"local · embedded backend · {target.sandbox_label}"
         isolation = f" · isolation {target.isolation}" if target.isolation else ""
         return f"local · embedded backend{isolation}"
     profile = f"profile {target.profile} · " if target.profile else ""
@@ -93,6 +97,8 @@ class StatusBar(Vertical):
             " │ ",
             (target_text(self.target), "bold $accent"),
         ]
+        if self.target.local and self.target.isolation == "process":
+            parts[-1] = (target_text(self.target), "bold $warning")
         if self.read_only:
             parts += [" │ ", (" READ-ONLY ", "bold $background on $warning")]
         return Content.assemble(*parts)

@@ -40,11 +40,25 @@ async def test_without_a_key_the_embedded_backend_runs_and_says_how_to_add_one(
         async with app.run_test(size=(160, 40)) as pilot:
             await loaded(pilot)
             text = header(app)
-            assert "local · embedded backend · isolation" in text
+            assert f"local · embedded backend · {target.sandbox_label}" in text
             assert "live" in text
             hint = app.query_one("#status-hint")
             assert hint.has_class("shown")
             assert "auth login" in str(hint.render())
+
+
+async def test_computers_that_are_not_isolated_are_said_to_be_so(
+    make_app: AppFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CELESTO_LOCAL_ISOLATION", "process")
+    with open_target(True, data_dir=tmp_path / "data") as target:
+        assert target.isolation == "process"
+        app = make_app(target=target)
+        async with app.run_test(size=(160, 40)) as pilot:
+            await loaded(pilot)
+            assert "local · embedded backend · NOT ISOLATED (process)" in header(app)
+            hint = str(app.query_one("#status-hint").render())
+            assert "Computers are NOT isolated from the host" in hint
 
 
 async def test_explicit_local_has_no_hint_and_a_remote_target_names_its_profile(

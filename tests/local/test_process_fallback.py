@@ -1,4 +1,6 @@
-"""Without bubblewrap the backend still works, as plain processes, and says so."""
+"""Without bubblewrap the backend still works, as plain processes, and says so; a root
+server never runs a computer as root, and the computer is the same as in bwrap mode
+wherever the mode allows."""
 
 from __future__ import annotations
 
@@ -10,7 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from celesto_api import Celesto
 from celesto_api.local import LocalServer
+
+from .conftest import wait_status
 
 # An unusual duration marks the test's daemon among the host's processes.
 DAEMON_SECONDS = 987_653
@@ -51,7 +56,9 @@ def test_process_isolation_end_to_end(process_server: LocalServer) -> None:
             f"/v1/computers/{computer['id']}/exec", json={"command": "echo $HOME; pwd"}
         ).json()
         home = result["stdout"].splitlines()[0]
-        assert home.endswith(f"{computer['id']}/home")
+        stored = process_server.data_dir / "computers" / computer["id"] / "home"
+        # A root server mounts it at /home/user, as in bwrap mode.
+        assert home == ("/home/user" if os.geteuid() == 0 else str(stored))
         http.post(
             f"/v1/computers/{computer['id']}/exec",
             json={"command": f"echo kept > ~/f; setsid sleep {DAEMON_SECONDS} >/dev/null 2>&1 &"},
@@ -63,7 +70,96 @@ def test_process_isolation_end_to_end(process_server: LocalServer) -> None:
         while http.get(f"/v1/computers/{computer['id']}").json()["status"] != "stopped":
             assert time.monotonic() < deadline
             time.sleep(0.02)
-        assert (Path(home) / "f").read_text() == "kept\n"
+        assert (stored / "f").read_text() == "kept\n"
         # Stop found it although it left the computer's session.
         assert _daemons() == []
         http.delete(f"/v1/computers/{computer['id']}")
+
+
+@pytest.fixture(scope="module")
+def process_client(process_server: LocalServer) -> Iterator[Celesto]:
+    with Celesto(api_key=process_server.api_key, base_url=process_server.base_url) as celesto:
+        yield celesto
+
+
+def start_computer(server: LocalServer) -> dict[str, str]:
+    with process_server_http(server) as http:
+        created = http.post("/v1/computers", json={}).json()
+        return dict(wait_status(http, created["id"], "running"))
+
+
+@pytest.fixture(scope="module")
+def computer(process_server: LocalServer) -> dict[str, str]:
+    return start_computer(process_server)
+
+
+@pytest.fixture(scope="module")
+def computer_id(computer: dict[str, str]) -> str:
+    return computer["id"]
+
+
+def process_server_http(server: LocalServer) -> httpx.Client:
+    return httpx.Client(
+        base_url=server.base_url,
+        headers={"Authorization": f"Bearer {server.api_key}"},
+        timeout=60,
+    )
+
+
+def sh(client: Celesto, computer_id: str, command: str) -> tuple[int, str, str]:
+    result = client.computers.exec(computer_id, command)
+    return result["exit_code"], result["stdout"], result["stderr"]
+
+
+def test_the_api_says_computers_are_not_isolated(process_server: LocalServer) -> None:
+    with process_server_http(process_server) as http:
+        info = http.get("/v1/local/info").json()
+    assert info["isolation"] == "process" and info["isolated"] is False
+    assert info["sandbox"].startswith("NOT isolated from the host")
+    assert process_server.sandbox_label == "NOT ISOLATED (process)"
+
+
+def test_the_computer_looks_the_same_as_in_bwrap(
+    process_client: Celesto, computer_id: str, computer: dict[str, str]
+) -> None:
+    code, out, _ = sh(process_client, computer_id, 'echo "$USER|$HOME|$(pwd)|$LANG|$SHELL"')
+    assert code == 0
+    user, home, cwd, lang, shell = out.strip().split("|")
+    assert lang == "C.UTF-8" and shell.endswith("sh")
+    if os.geteuid() == 0:
+        assert (user, home, cwd) == ("user", "/home/user", "/home/user")
+        assert sh(process_client, computer_id, "hostname")[1] == f"{computer['name']}\n"
+        assert sh(process_client, computer_id, "id -un")[1] == "user\n"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only a root server has root to give away")
+def test_a_root_server_never_runs_a_computer_as_root(
+    process_client: Celesto, computer_id: str, process_server: LocalServer
+) -> None:
+    code, uid, _ = sh(process_client, computer_id, "id -u")
+    assert code == 0 and int(uid) >= 200_000
+    code, _, err = sh(process_client, computer_id, "touch /root/x")
+    assert code != 0 and "Permission denied" in err
+    assert not Path("/root/x").exists()
+    data_dir = process_server.data_dir
+    for target in (data_dir / "intruder", data_dir / "state.db"):
+        code, _, err = sh(process_client, computer_id, f"echo x >> {target}")
+        assert code != 0, target
+    assert not (data_dir / "intruder").exists()
+    # Another computer is another uid: it cannot read this one's home.
+    other = start_computer(process_server)
+    sh(process_client, computer_id, "echo secret > ~/mine")
+    mine = process_server.data_dir / "computers" / computer_id / "home" / "mine"
+    assert mine.read_text() == "secret\n"
+    code, other_uid, _ = sh(process_client, other["id"], "id -u")
+    assert int(other_uid) != int(uid)
+    code, out, _ = sh(process_client, other["id"], f"cat {mine}")
+    assert code != 0 and "secret" not in out
+
+
+def test_scratch_space_is_the_computers_own(process_client: Celesto, computer_id: str) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("an ordinary server cannot give a computer its own /tmp")
+    sh(process_client, computer_id, "echo private > /tmp/own-scratch")
+    assert not Path("/tmp/own-scratch").exists()
+    assert sh(process_client, computer_id, "df --output=size -B1M /tmp | tail -1")[1].strip()

@@ -42,6 +42,30 @@ def serve(
         process.wait(10)
 
 
+def test_the_ready_line_says_which_bwrap_or_that_nothing_is_isolated(tmp_path: Path) -> None:
+    with serve(tmp_path / "auto", "--isolation", "auto") as (process, ready):
+        with httpx.Client(base_url=ready["base_url"]) as client:
+            info = client.get(
+                "/v1/local/info", headers={"Authorization": f"Bearer {ready['api_key']}"}
+            ).json()
+        assert info["isolation"] == ready["isolation"]
+        assert info["sandbox"] == ready["sandbox"]
+        if ready["isolation"] == "bwrap":
+            assert info["isolated"] is True
+            bwrap = info["bwrap"]
+            assert ready["sandbox"] == (
+                f"sandboxed by {bwrap['source']} bwrap {bwrap['version']} at {bwrap['path']}"
+            )
+    with serve(tmp_path / "process", "--isolation", "process") as (process, ready):
+        assert ready["isolation"] == "process"
+        assert ready["sandbox"].startswith("NOT isolated from the host (plain processes): ")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+        stderr = process.stderr.read() if process.stderr else ""
+        assert "warning: computers are NOT isolated from the host" in stderr
+        assert "Traceback" not in stderr
+
+
 def _wait_running(client: httpx.Client, computer_id: str) -> None:
     deadline = time.monotonic() + 30
     while client.get(f"/v1/computers/{computer_id}").json()["status"] != "running":
@@ -51,7 +75,7 @@ def _wait_running(client: httpx.Client, computer_id: str) -> None:
 
 def test_ready_line_and_graceful_sigterm(tmp_path: Path) -> None:
     with serve(tmp_path, "--token", "sk_test_fixed") as (process, ready):
-        assert set(ready) == {"base_url", "api_key", "isolation", "data_dir"}
+        assert set(ready) == {"base_url", "api_key", "isolation", "sandbox", "data_dir"}
         assert ready["api_key"] == "sk_test_fixed"
         assert ready["base_url"].startswith("http://127.0.0.1:")
         assert ready["data_dir"] == str(tmp_path.resolve())
@@ -64,7 +88,7 @@ def test_ready_line_and_graceful_sigterm(tmp_path: Path) -> None:
         assert process.stdout is not None and process.stdout.read() == ""
         stderr = process.stderr.read() if process.stderr else ""
         assert "sk_test_fixed" not in stderr
-        assert "warning" not in stderr  # loopback: nothing to warn about
+        assert "warning: serving on" not in stderr  # loopback: nothing to warn about
     with serve(tmp_path) as (_process, ready):
         headers = {"Authorization": f"Bearer {ready['api_key']}"}
         with httpx.Client(base_url=ready["base_url"], headers=headers) as client:

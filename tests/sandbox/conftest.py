@@ -21,10 +21,15 @@ from celesto_api.local.sandbox import (
     probe,
 )
 from celesto_api.local.sandbox.cgroups import ROOT, V1_CONTROLLERS
+from tests.conftest import forced_process_mode
 
 CAPABILITY = probe()
-HAVE_BWRAP = CAPABILITY.level == "bwrap"
-NEED_BWRAP = f"bubblewrap sandboxes unavailable here: {CAPABILITY.reason}"
+HAVE_BWRAP = CAPABILITY.level == "bwrap" and not forced_process_mode()
+NEED_BWRAP = (
+    "the suite runs in forced process mode"
+    if forced_process_mode()
+    else f"bubblewrap sandboxes unavailable here: {CAPABILITY.reason}"
+)
 _ids = itertools.count()
 
 

@@ -53,10 +53,15 @@ async def test_rlimits_without_cgroups(bwrap_rlimits: Harness) -> None:
 async def test_process_driver_reports_only_rlimits(process: Harness) -> None:
     sandbox = await process.start(ram_mb=300)
     assert sandbox.isolation == "process"
+    # Under root the computer's uid is its own, so RLIMIT_NPROC counts only its processes.
+    own_uid = os.geteuid() == 0
     assert sandbox.limits == {
         "memory": "rlimit-as",
         "cpu": "none",
-        "pids": "none",
+        "pids": "rlimit-nproc" if own_uid else "none",
         "network": "host",
     }
     assert await check(sandbox, "ulimit -v") == f"{300 * 1024}\n"
+    if own_uid:
+        limits = await check(sandbox, "grep 'Max processes' /proc/self/limits")
+        assert limits.split()[2:4] == [str(sandbox.spec.nproc)] * 2

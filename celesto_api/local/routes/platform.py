@@ -75,7 +75,15 @@ async def info(backend: Backend) -> dict[str, Any]:
     return {
         "version": __version__,
         "isolation": capability.level,
+        "isolated": capability.isolated,
         "isolation_reason": capability.reason,
+        "sandbox": capability.summary(),
+        "bwrap": {
+            "path": capability.bwrap_path if capability.isolated else None,
+            "source": capability.details.get("bwrap_source"),
+            "version": capability.details.get("bwrap_version"),
+            "refused": capability.details.get("bwrap_refused"),
+        },
         "cgroups": capability.cgroups,
         "data_dir": str(backend.data_dir),
         "faults": backend.faults.spec.describe(),

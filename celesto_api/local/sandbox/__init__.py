@@ -44,11 +44,14 @@ __all__ = [
 ]
 
 
-def make_driver(isolation: IsolationChoice, runtime_dir: Path) -> SandboxDriver:
-    """``auto`` picks what the probe found; ``bwrap`` fails loudly when it is unusable."""
+def make_driver(
+    isolation: IsolationChoice, runtime_dir: Path, bwrap: str | None = None
+) -> SandboxDriver:
+    """``auto`` picks what the probe found; ``bwrap`` fails loudly when it is unusable.
+    ``bwrap`` is an explicit executable to try before the system's and the bundled one."""
     if isolation == "process":
-        return ProcessDriver(runtime_dir)
-    capability = probe()
+        return ProcessDriver(runtime_dir, capability=probe(bwrap))
+    capability = probe(bwrap)
     if capability.level == "bwrap":
         return BwrapDriver(runtime_dir, capability=capability)
     if isolation == "bwrap":

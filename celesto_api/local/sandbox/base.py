@@ -78,6 +78,23 @@ class Capability:
     reason: str = ""
     details: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def isolated(self) -> bool:
+        return self.level == "bwrap"
+
+    def label(self) -> str:
+        """A few words for a header: ``bundled bwrap 0.11.0`` or ``NOT ISOLATED (process)``."""
+        if not self.isolated:
+            return "NOT ISOLATED (process)"
+        source = self.details.get("bwrap_source", "")
+        return f"{source} bwrap {self.details.get('bwrap_version', '')}".strip()
+
+    def summary(self) -> str:
+        """One line for the serve line, the info endpoint, doctor and the dashboard."""
+        if self.isolated:
+            return f"sandboxed by {self.details.get('bwrap_description', self.bwrap_path)}"
+        return f"NOT isolated from the host (plain processes): {self.reason}"
+
 
 class PtyProcess(Protocol):
     master_fd: int

@@ -27,19 +27,19 @@ from .homedir import prepare_home, remove_home
 from .privdrop import STAGE, UID_BASE, RootLauncher, sandbox_uid
 from .probe import probe
 from .rootfs import (
+    SANDBOX_HOME,
     AgentPython,
     agent_python,
+    computer_env,
     identity_files,
-    login_shell,
+    sandbox_hostname,
     usr_args,
 )
 from .runtime import RuntimeDir, agent_source, computer_key
 
 log = logging.getLogger(__name__)
 
-SANDBOX_HOME = "/home/user"
 SANDBOX_AGENT = "/run/celesto/agent.py"
-SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 5.0
 # How long a failed start waits for bwrap to name the sandbox's PID 1 before killing.
@@ -238,16 +238,7 @@ class BwrapDriver:
         await asyncio.to_thread(prepare_home, spec.home, host_uid)
 
         cgroups = self._make_cgroups(spec) if host_uid is not None else None
-        env = {
-            "PATH": SANDBOX_PATH,
-            "HOME": SANDBOX_HOME,
-            "USER": "user",
-            "LOGNAME": "user",
-            "SHELL": login_shell(),
-            "LANG": "C.UTF-8",
-            "HOSTNAME": sandbox_hostname(spec),
-            **spec.env,
-        }
+        env = {**computer_env(spec.hostname), **spec.env}
         if cgroups is not None:
             limits = {"memory": "cgroup", "cpu": "cgroup", "pids": "cgroup"}
         else:
@@ -306,7 +297,7 @@ class BwrapDriver:
             os.set_blocking(status_r, False)
             log_fd = self.runtime.open_log(spec.computer_id)
             child_fds.append(log_fd)
-            files = identity_files(sandbox_hostname(spec))
+            files = identity_files(sandbox_hostname(spec.hostname))
             files[SANDBOX_AGENT] = agent_source()
             data_fds = {}
             for dest, content in files.items():
@@ -326,7 +317,7 @@ class BwrapDriver:
                 stderr=log_fd,
                 pass_fds=[listener.fileno(), *child_fds],
                 preexec_fn=launcher,
-                env={"PATH": SANDBOX_PATH},
+                env={"PATH": env["PATH"]},
                 cwd="/",
                 # Out of the server's process group: a Ctrl-C in the server's terminal
                 # must not kill the sandboxes before the server stops them cleanly.
@@ -388,7 +379,7 @@ def bwrap_argv(
         # Without this the sandbox user could fill bwrap's root tmpfs (host RAM).
         "--remount-ro", "/",
         "--unshare-all",
-        "--hostname", sandbox_hostname(spec),
+        "--hostname", sandbox_hostname(spec.hostname),
         "--uid", "1000",
         "--gid", "1000",
         "--unshare-user",
@@ -403,12 +394,6 @@ def bwrap_argv(
         "--chdir", SANDBOX_HOME,
         "--", python.executable, "-I", "-S", SANDBOX_AGENT,
     ]  # fmt: skip
-
-
-def sandbox_hostname(spec: SandboxSpec) -> str:
-    """sethostname() takes at most 64 bytes."""
-    name = spec.hostname.encode()[:64].decode(errors="ignore").strip()
-    return name or "computer"
 
 
 def _tmpfs_args(size: int) -> list[str]:

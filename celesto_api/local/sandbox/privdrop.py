@@ -91,3 +91,61 @@ class RootLauncher:
         if result != 0:
             err = ctypes.get_errno()
             raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+CLONE_NEWUTS = 0x04000000
+MS_NOSUID = 2
+MS_NODEV = 4
+
+
+class ProcessLauncher(RootLauncher):
+    """``preexec_fn`` for the plain-process fallback under a root server: no user namespace,
+    but root may still give the agent a private mount and UTS namespace. There the computer's
+    home is mounted at ``/home/user`` (on a tmpfs hiding the host's /home), ``/etc/passwd``
+    and ``/etc/group`` name its uid ``user``, and the hostname is the computer's; then the
+    process drops to the computer's unprivileged host uid, as in bwrap mode. /tmp, /var/tmp
+    and /dev/shm are its own size-capped tmpfs."""
+
+    def __init__(
+        self,
+        uid: int,
+        home: str,
+        hostname: str,
+        passwd: str,
+        group: str,
+        sandbox_home: str,
+        tmp_size: int,
+    ) -> None:
+        super().__init__(uid, [], None)
+        self.tmpfs_options = f"mode=1777,size={tmp_size}".encode()
+        self.real_home = os.fsencode(home)
+        self.hostname = hostname.encode()
+        self.passwd = os.fsencode(passwd)
+        self.group = os.fsencode(group)
+        self.sandbox_home = os.fsencode(sandbox_home)
+        libc = ctypes.CDLL(None, use_errno=True)
+        self._sethostname = libc.sethostname
+
+    def __call__(self) -> None:
+        try:
+            self._check(self._unshare(CLONE_NEWNS | CLONE_NEWUTS), "unshare(mount, uts)")
+            self._check(self._mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount")
+            parent = os.path.dirname(self.sandbox_home)
+            flags = MS_NOSUID | MS_NODEV
+            self._check(self._mount(b"tmpfs", parent, b"tmpfs", flags, b"mode=755"), "tmpfs")
+            os.mkdir(self.sandbox_home, 0o755)
+            self._check(self._mount(self.real_home, self.sandbox_home, None, MS_BIND, None), "home")
+            self._check(self._mount(self.passwd, b"/etc/passwd", None, MS_BIND, None), "passwd")
+            self._check(self._mount(self.group, b"/etc/group", None, MS_BIND, None), "group")
+            for scratch in (b"/tmp", b"/var/tmp", b"/dev/shm"):
+                # Private and size-capped, as in bwrap mode: gone when the computer stops.
+                self._check(
+                    self._mount(b"tmpfs", scratch, b"tmpfs", flags, self.tmpfs_options), "tmpfs"
+                )
+            name = self.hostname
+            self._check(self._sethostname(name, len(name)), "sethostname")
+            os.chdir(self.sandbox_home)
+        except BaseException as exc:
+            os.write(2, f"celesto launcher: {exc}\n".encode())
+            raise
+        super().__call__()

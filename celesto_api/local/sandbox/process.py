@@ -1,8 +1,11 @@
 """Fallback driver without isolation: the same agent as a plain host process.
 
-Only the working directory, HOME and rlimits differ from the server; the network, the
-process table and the filesystem are the host's. Processes are tagged through their
-environment (``CELESTO_COMPUTER_ID``) so that stop can find daemons that left the session.
+The network, the process table and the filesystem are the host's. Under a root server the
+computer still gets its own unprivileged host uid, a private mount and UTS namespace with its
+home at /home/user, and its hostname (see ``ProcessLauncher``); under any other user it runs
+as that user with its home where it is stored. Processes are tagged through their
+environment (``CELESTO_COMPUTER_ID``) and, under root, by uid, so that stop can find daemons
+that left the session.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from .base import Capability, IsolationLevel, SandboxError, SandboxSpec, describ
 from .client import AgentClient
 from .handle import AgentSandbox, ProcessWatch
 from .homedir import prepare_home, remove_home
+from .privdrop import UID_BASE, ProcessLauncher, sandbox_uid
 from .probe import probe
-from .runtime import AGENT_SOURCE, RuntimeDir
+from .rootfs import SANDBOX_HOME, agent_python, computer_env, identity_files, sandbox_hostname
+from .runtime import RuntimeDir, agent_source, computer_key
 
 TAG = "CELESTO_COMPUTER_ID"
 START_TIMEOUT = 20.0
@@ -47,6 +52,25 @@ def tagged_pids(computer_id: str) -> list[int]:
     return found
 
 
+def uid_pids(uid: int) -> list[int]:
+    """Host processes whose real uid is ``uid``."""
+    found = []
+    wanted = str(uid)
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", "rb") as f:
+                for line in f:
+                    if line.startswith(b"Uid:"):
+                        if line.split()[1].decode() == wanted:
+                            found.append(int(name))
+                        break
+        except OSError:
+            continue
+    return found
+
+
 class ProcessSandbox(AgentSandbox):
     isolation: IsolationLevel = "process"
 
@@ -59,8 +83,12 @@ class ProcessSandbox(AgentSandbox):
         socket_path: Path,
         socket_id: tuple[int, int],
         on_released: Callable[[ProcessSandbox], None],
+        host_uid: int | None = None,
     ) -> None:
         super().__init__(spec, limits, client)
+        # The computer's own host uid under a root server, else the server's.
+        self.host_uid = host_uid if host_uid is not None else os.geteuid()
+        self._own_uid = host_uid is not None
         self._watch = ProcessWatch(proc)
         self._socket_path = socket_path
         self._socket_id = socket_id
@@ -110,6 +138,8 @@ class ProcessSandbox(AgentSandbox):
 
     def _kill_tagged(self) -> bool:
         pids = tagged_pids(self.spec.computer_id)
+        if self._own_uid:  # nothing else runs as this uid, even what cleared its environment
+            pids = sorted({*pids, *uid_pids(self.host_uid)})
         for pid in pids:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
@@ -124,11 +154,21 @@ class ProcessSandbox(AgentSandbox):
 
 
 class ProcessDriver:
-    def __init__(self, runtime_dir: Path, *, capability: Capability | None = None) -> None:
+    def __init__(
+        self,
+        runtime_dir: Path,
+        *,
+        capability: Capability | None = None,
+        uid_base: int = UID_BASE,
+    ) -> None:
         base = capability if capability is not None else probe()
-        reason = base.reason or "process isolation selected"
+        reason = base.reason
+        if not reason:
+            found = base.details.get("bwrap_description", "bwrap")
+            reason = f"--isolation process was chosen ({found} works here)"
         self.capability = Capability("process", base.bwrap_path, None, reason, base.details)
         self.runtime = RuntimeDir(runtime_dir)
+        self.uid_base = uid_base
         self._running: dict[str, ProcessSandbox] = {}
         self._starting: set[str] = set()
 
@@ -147,42 +187,58 @@ class ProcessDriver:
             if previous.is_alive():
                 raise SandboxError(f"computer {spec.computer_id} is already running")
             await previous.stop()
-        await asyncio.to_thread(prepare_home, spec.home, None)
+        # A root server never runs a computer as root: like bwrap mode, the agent and
+        # everything it starts run as the computer's own unprivileged host uid.
+        host_uid = sandbox_uid(spec.computer_id, self.uid_base) if os.geteuid() == 0 else None
+        python = agent_python(host_uid) if host_uid is not None else None
+        if host_uid is not None and python is None:
+            raise SandboxError("no Python >= 3.9 that an unprivileged user can run")
+        await asyncio.to_thread(prepare_home, spec.home, host_uid)
+        launcher: ProcessLauncher | None = None
+        if host_uid is not None:
+            env = computer_env(spec.hostname)
+            env["AGENT_NPROC"] = str(spec.nproc)  # the uid is this computer's alone
+            launcher = self._launcher(spec, host_uid)
+        else:
+            user = getpass.getuser()
+            env = computer_env(spec.hostname, home=str(spec.home), user=user)
+            env.pop("HOSTNAME")  # no UTS namespace: the host's name is what `hostname` says
         listener, socket_path, socket_id = self.runtime.listen(spec.computer_id)
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-            "HOME": str(spec.home),
-            "USER": getpass.getuser(),
-            "LOGNAME": getpass.getuser(),
-            "SHELL": "/bin/bash" if os.access("/bin/bash", os.X_OK) else "/bin/sh",
-            "LANG": "C.UTF-8",
-            TAG: spec.computer_id,
-            "AGENT_FD": str(listener.fileno()),
-            # RLIMIT_NPROC is not set: outside a user namespace it would count every
-            # process of the host user, not this computer's.
-            "AGENT_AS_BYTES": str(spec.ram_mb << 20),
-        }
+        env[TAG] = spec.computer_id
+        env["AGENT_FD"] = str(listener.fileno())
+        env["AGENT_AS_BYTES"] = str(spec.ram_mb << 20)
         log_fd = self.runtime.open_log(spec.computer_id)
+        executable = python.executable if python is not None else sys.executable
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", str(AGENT_SOURCE)],
-                stdin=subprocess.DEVNULL,
+                # The source comes on stdin: the agent's file may sit below a directory the
+                # computer's uid cannot traverse (a venv under /root).
+                [executable, "-I", "-S", "-"],
+                stdin=subprocess.PIPE,
                 stdout=log_fd,
                 stderr=log_fd,
                 pass_fds=[listener.fileno()],
                 env=env,
                 cwd=spec.home,
                 start_new_session=True,
+                preexec_fn=launcher,
             )
-        except OSError as exc:
+            assert proc.stdin is not None
+            with proc.stdin:
+                proc.stdin.write(agent_source())
+        except (OSError, subprocess.SubprocessError) as exc:
             RuntimeDir.remove_socket(socket_path, socket_id)
-            raise SandboxError(f"cannot start the agent: {exc}") from exc
+            tail = self.runtime.log_tail(spec.computer_id)
+            raise SandboxError(f"cannot start the agent: {exc} {tail}".strip()) from exc
         finally:
             listener.close()
             os.close(log_fd)
-        limits = {"memory": "rlimit-as", "cpu": "none", "pids": "none", "network": "host"}
+        limits = {"memory": "rlimit-as", "cpu": "none", "network": "host"}
+        limits["pids"] = "rlimit-nproc" if host_uid is not None else "none"
         client = AgentClient(os.fspath(socket_path))
-        sandbox = ProcessSandbox(spec, limits, client, proc, socket_path, socket_id, self._forget)
+        sandbox = ProcessSandbox(
+            spec, limits, client, proc, socket_path, socket_id, self._forget, host_uid
+        )
         self._running[spec.computer_id] = sandbox
         try:
             await sandbox.client.ping(timeout=START_TIMEOUT)
@@ -196,6 +252,28 @@ class ProcessDriver:
                 raise SandboxError(f"agent did not start: {reason} {tail}".strip()) from exc
             raise
         return sandbox
+
+    def _launcher(self, spec: SandboxSpec, host_uid: int) -> ProcessLauncher:
+        """Identity files for the computer's private /etc, written where only root reads
+        them until they are mounted."""
+        self.runtime.ensure()
+        key = computer_key(spec.computer_id)
+        paths = {}
+        for dest, content in identity_files(spec.hostname, host_uid).items():
+            if dest in ("/etc/passwd", "/etc/group"):
+                path = self.runtime.path / f"{key}{dest.replace('/', '.')}"
+                path.write_bytes(content)
+                os.chmod(path, 0o644)
+                paths[dest] = str(path)
+        return ProcessLauncher(
+            host_uid,
+            str(spec.home),
+            sandbox_hostname(spec.hostname),
+            paths["/etc/passwd"],
+            paths["/etc/group"],
+            SANDBOX_HOME,
+            spec.tmp_size_mb << 20,
+        )
 
     def _forget(self, sandbox: ProcessSandbox) -> None:
         if self._running.get(sandbox.spec.computer_id) is sandbox:

@@ -13,6 +13,27 @@ from pathlib import Path
 
 USR_SYMLINK_CANDIDATES = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 MIN_AGENT_PYTHON = (3, 9)
+SANDBOX_HOME = "/home/user"
+SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def computer_env(hostname: str, home: str = SANDBOX_HOME, user: str = "user") -> dict[str, str]:
+    """The environment every computer starts with, whatever its isolation."""
+    return {
+        "PATH": SANDBOX_PATH,
+        "HOME": home,
+        "USER": user,
+        "LOGNAME": user,
+        "SHELL": login_shell(),
+        "LANG": "C.UTF-8",
+        "HOSTNAME": sandbox_hostname(hostname),
+    }
+
+
+def sandbox_hostname(hostname: str) -> str:
+    """sethostname() takes at most 64 bytes."""
+    name = hostname.encode()[:64].decode(errors="ignore").strip()
+    return name or "computer"
 
 
 def usr_args() -> list[str]:
@@ -31,15 +52,16 @@ def login_shell() -> str:
     return "/bin/bash" if os.access("/bin/bash", os.X_OK) else "/bin/sh"
 
 
-def identity_files(hostname: str) -> dict[str, bytes]:
+def identity_files(hostname: str, uid: int = 1000) -> dict[str, bytes]:
+    """/etc files naming the computer's ``uid`` ``user`` (1000 inside bwrap's namespace)."""
     shell = login_shell()
     return {
         "/etc/passwd": (
             f"root:x:0:0:root:/root:{shell}\n"
-            f"user:x:1000:1000:user:/home/user:{shell}\n"
+            f"user:x:{uid}:{uid}:user:/home/user:{shell}\n"
             "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
         ).encode(),
-        "/etc/group": b"root:x:0:\nuser:x:1000:\nnogroup:x:65534:\n",
+        "/etc/group": f"root:x:0:\nuser:x:{uid}:\nnogroup:x:65534:\n".encode(),
         "/etc/hosts": (
             f"127.0.0.1\tlocalhost {hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n"
         ).encode(),
