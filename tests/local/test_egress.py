@@ -24,6 +24,7 @@ from celesto_api.local.sandbox import probe
 
 from .conftest import wait_status
 from .egress_helpers import echo_server, egress, file_server, free_port, run
+from .test_terminals import attach, open_terminal, read_until
 
 pytestmark = pytest.mark.skipif(
     probe().level != "bwrap", reason="the egress proxy lives in a bwrap network namespace"
@@ -150,6 +151,16 @@ def test_curl_and_python_get_from_the_host_by_name(env: Env) -> None:
     assert after["connections_allowed"] >= before["connections_allowed"] + 2
     # Bodies only for plain HTTP (the proxy re-frames the heads it forwards).
     assert after["bytes_in"] >= before["bytes_in"] + 2 * len("hello from the host\n")
+
+
+def test_a_terminal_reaches_the_host_through_the_proxy_too(env: Env) -> None:
+    info = open_terminal(env.http, env.computer("open"))
+    with attach(info) as ws:
+        url = f"http://host.celesto.internal:{env.file_port}/hello.txt"
+        # Upper-cased and quoted apart so the echoed command line itself cannot match.
+        ws.send(f"curl -sS {url} | tr a-z A-Z; echo 'proxy='\"$HTTPS_PROXY\"\r".encode())
+        read_until(ws, r"HELLO FROM THE HOST[\s\S]*proxy=http://127\.0\.0\.1:3128")
+        ws.close()
 
 
 def test_connect_tunnel_and_curl_proxytunnel(env: Env) -> None:

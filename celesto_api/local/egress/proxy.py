@@ -26,6 +26,8 @@ log = logging.getLogger("celesto_api.local.egress")
 
 CHUNK = 1 << 18
 ACCEPT_RETRY_S = 0.1
+# Per computer; each costs the server two file descriptors.
+MAX_CONNECTIONS = 1024
 DIAL_TIMEOUT = 10.0
 # A client that does not finish its request head in this time is dropped (and idle
 # keep-alive connections after it): slow clients must not pin file descriptors forever.
@@ -111,6 +113,11 @@ class EgressProxy:
                 log.warning("egress proxy cannot accept: %s", exc)
                 await asyncio.sleep(ACCEPT_RETRY_S)
                 continue
+            if len(self._clients) >= MAX_CONNECTIONS:
+                # One computer must not use up the server's file descriptors.
+                sock.close()
+                self._refused("any", "-", 0, f"more than {MAX_CONNECTIONS} open connections")
+                continue
             task = asyncio.ensure_future(self._serve(Channel(sock)))
             self._clients.add(task)
             task.add_done_callback(self._clients.discard)
@@ -136,10 +143,13 @@ class EgressProxy:
     async def _dial(self, kind: str, host: str, port: int) -> Channel:
         """Check ``host:port`` against the policy and connect to the address that passed."""
         try:
-            address = await self.policy.resolve(host, port)
+            async with asyncio.timeout(DIAL_TIMEOUT):
+                address = await self.policy.resolve(host, port)
         except EgressRefused as exc:
             self._refused(kind, host, port, str(exc))
             raise Refusal(str(exc), 403, socks.NOT_ALLOWED) from None
+        except TimeoutError:
+            raise Refusal(f"looking up {host} took too long", 504, socks.HOST_UNREACHABLE) from None
         try:
             async with asyncio.timeout(DIAL_TIMEOUT):
                 upstream = await dial(str(address), port)
