@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -92,10 +94,27 @@ class Env:
         return run(self.http, self.computer(label), command)
 
 
+def git_repository(root: Path) -> None:
+    """A bare repository served over git's dumb HTTP protocol (plain files)."""
+    if shutil.which("git") is None:
+        return
+    work = root / "work"
+    work.mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-C"]
+    subprocess.run(["git", "init", "-q", str(work)], check=True)
+    (work / "README").write_text("cloned through the proxy\n")
+    subprocess.run([*git, str(work), "add", "README"], check=True)
+    subprocess.run([*git, str(work), "commit", "-qm", "first"], check=True)
+    bare = root / "repo.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(work), str(bare)], check=True)
+    subprocess.run(["git", "-C", str(bare), "update-server-info"], check=True)
+
+
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     root = tmp_path_factory.mktemp("host-files")
     (root / "hello.txt").write_text("hello from the host\n")
+    git_repository(root)
     with (
         file_server(root) as files,
         echo_server() as echo,
@@ -151,6 +170,17 @@ def test_curl_and_python_get_from_the_host_by_name(env: Env) -> None:
     assert after["connections_allowed"] >= before["connections_allowed"] + 2
     # Bodies only for plain HTTP (the proxy re-frames the heads it forwards).
     assert after["bytes_in"] >= before["bytes_in"] + 2 * len("hello from the host\n")
+
+
+@pytest.mark.skipif(
+    shutil.which("git") is None or shutil.which("wget") is None, reason="needs git and wget"
+)
+def test_wget_and_git_use_the_proxy_unconfigured(env: Env) -> None:
+    base = f"http://host.celesto.internal:{env.file_port}"
+    wget = env.run("open", f"wget -qO- {base}/hello.txt")
+    assert wget["stdout"] == "hello from the host\n", wget
+    clone = env.run("open", f"git clone -q {base}/repo.git ~/repo && cat ~/repo/README")
+    assert clone["stdout"] == "cloned through the proxy\n", clone
 
 
 def test_a_terminal_reaches_the_host_through_the_proxy_too(env: Env) -> None:
