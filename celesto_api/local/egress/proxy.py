@@ -34,6 +34,7 @@ DIAL_TIMEOUT = 10.0
 HEAD_TIMEOUT = 60.0
 MAX_HEAD = 64 * 1024
 LAST_REFUSALS = 5
+MAX_LOG_BYTES = 1 << 20
 # Hop-by-hop headers (RFC 9110 7.6.1) and the proxy's own: never forwarded.
 HOP_BY_HOP = frozenset(
     {
@@ -116,7 +117,8 @@ class EgressProxy:
             if len(self._clients) >= MAX_CONNECTIONS:
                 # One computer must not use up the server's file descriptors.
                 sock.close()
-                self._refused("any", "-", 0, f"more than {MAX_CONNECTIONS} open connections")
+                reason = f"more than {MAX_CONNECTIONS} connections open at once"
+                self._refused("accept", "(any)", reason)
                 continue
             task = asyncio.ensure_future(self._serve(Channel(sock)))
             self._clients.add(task)
@@ -146,7 +148,7 @@ class EgressProxy:
             async with asyncio.timeout(DIAL_TIMEOUT):
                 address = await self.policy.resolve(host, port)
         except EgressRefused as exc:
-            self._refused(kind, host, port, str(exc))
+            self._refused(kind, f"{host}:{port}", str(exc))
             raise Refusal(str(exc), 403, socks.NOT_ALLOWED) from None
         except TimeoutError:
             raise Refusal(f"looking up {host} took too long", 504, socks.HOST_UNREACHABLE) from None
@@ -197,14 +199,18 @@ class EgressProxy:
         finally:
             upstream.close()
 
-    def _refused(self, kind: str, host: str, port: int, reason: str) -> None:
+    def _refused(self, kind: str, destination: str, reason: str) -> None:
         self.stats.refused += 1
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self.stats.last_refusals.append(
-            {"at": stamp, "kind": kind, "destination": f"{host}:{port}", "reason": reason}
+            {"at": stamp, "kind": kind, "destination": destination, "reason": reason}
         )
-        with contextlib.suppress(OSError), self.log_path.open("a") as sink:
-            sink.write(f"{stamp} refused {kind} {host}:{port}: {reason}\n")
+        with contextlib.suppress(OSError):
+            # A computer that keeps knocking must not fill the disk: keep two files at most.
+            if self.log_path.exists() and self.log_path.stat().st_size > MAX_LOG_BYTES:
+                self.log_path.replace(self.log_path.with_name(self.log_path.name + ".1"))
+            with self.log_path.open("a") as sink:
+                sink.write(f"{stamp} refused {kind} {destination}: {reason}\n")
 
     # SOCKS5 ------------------------------------------------------------------------------
 
