@@ -306,7 +306,8 @@ class EgressProxy:
         origin = h11.Connection(h11.CLIENT)
         headers = [(k, v) for k, v in request.headers if k.lower() not in HOP_BY_HOP]
         if not any(k.lower() == b"host" for k, _ in headers):
-            headers.insert(0, (b"host", url.netloc.encode()))
+            # netloc without any user:password@ part (clients send that as Authorization).
+            headers.insert(0, (b"host", url.netloc.rpartition("@")[2].encode()))
         headers.append((b"connection", b"close"))
         path = (url.path or "/") + (f"?{url.query}" if url.query else "")
         await upstream.send(
