@@ -234,6 +234,15 @@ def test_egress_summary_lists_counters_and_the_last_refusals() -> None:
     assert egress_text({"id": "cloud computer"}) == ""
 
 
+def test_create_dialog_says_what_open_means_on_each_backend() -> None:
+    from celesto_tui.screens.create_computer import CreateComputerScreen
+
+    assert CreateComputerScreen().open_network == "open (internet)"
+    assert CreateComputerScreen(local_backend=True).open_network == "open (internet via proxy)"
+    process = CreateComputerScreen(local_backend=True, host_network=True)
+    assert process.open_network == "open (the host's network: not isolated)"
+
+
 async def test_the_overview_says_why_nothing_is_selected(
     make_app: AppFactory, computer: dict[str, Any]
 ) -> None:
