@@ -356,6 +356,25 @@ def test_200_concurrent_connections_neither_stall_the_api_nor_leak_fds(env: Env)
     assert fd_count() <= baseline
 
 
+def test_stopping_a_computer_with_open_tunnels_releases_everything(env: Env) -> None:
+    computer = env.computer("short-lived")
+    flood = python(FLOOD, "host.celesto.internal", env.echo_port, 50, 300)
+    env.run("short-lived", "true")  # warm-up, as in the flood test
+    baseline = fd_count()
+    assert env.run("short-lived", f"({flood} >/dev/null 2>&1 &)")["exit_code"] == 0
+    deadline = time.monotonic() + 60
+    while egress(env.http, computer)["connections_open"] < 50:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert fd_count() >= baseline + 100  # both ends of 50 tunnels, held by the server
+    env.http.post(f"/v1/computers/{computer}/stop")
+    assert wait_status(env.http, computer, "stopped")["status"] == "stopped"
+    while fd_count() > baseline and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fd_count() <= baseline
+    assert egress(env.http, computer) == {"mode": "proxy"}  # no proxy runs for it now
+
+
 def test_allow_and_deny_lists(tmp_path: Path) -> None:
     with (
         file_server(tmp_path) as files,
