@@ -259,6 +259,10 @@ def main() -> None:
         cid = computer["id"]
         exec_once = lambda: http.post(f"/v1/computers/{cid}/exec", json={"command": "true"})  # noqa: E731
         proxied = computer_egress(http, cid) == "proxy"
+        # The direct client runs unconstrained on the host: give the proxied one every core
+        # too (a 1-vCPU computer's cgroup quota would be measured instead of the proxy).
+        egress_computer = http.post("/v1/computers", json={"vcpus": os.cpu_count() or 1}).json()
+        wait_running(http, egress_computer["id"])
         http.post(
             f"/v1/computers/{cid}/exec",
             json={
@@ -296,7 +300,7 @@ def main() -> None:
             for index in range(args.rounds if proxied else 0):
                 modes = ["direct", "proxy"] if index % 2 == 0 else ["proxy", "direct"]
                 for mode in modes:
-                    result = egress_round(http, cid, direct_port, mode, 100)
+                    result = egress_round(http, egress_computer["id"], direct_port, mode, 100)
                     connects = [float(v) for v in result["connect"]]  # type: ignore[attr-defined]
                     egress.setdefault(f"connect {mode}", []).append(statistics.median(connects))
                     for key in ("get", "tunnel"):
