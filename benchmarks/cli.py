@@ -3,10 +3,11 @@
     python benchmarks/cli.py [--runs 15] [--computers 3]
 
 Starts ``celesto-tui local serve`` in a temporary data dir, creates a few computers, then
-runs each command ``--runs`` times as a fresh process (interleaved, so machine drift hits
-all of them alike) and prints the median wall time of each and its difference from
-``python -c pass``. The CLI is started as ``python -m celesto_tui`` (what the tests run)
-and, when installed, as the ``celesto-tui`` console script. Target: < 0.3 s more.
+runs each command ``--runs`` times as a fresh process (interleaved rounds, the order rotated
+each round, so machine drift hits all of them alike; benchmarks/harness.py) and prints the
+wall time of each as median (min-max) and its difference from ``python -c pass`` round by
+round. The CLI is started as ``python -m celesto_tui`` (what the tests run) and, when
+installed, as the ``celesto-tui`` console script. Target: < 0.3 s more.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.harness import footer, header, interleave, spread
 from celesto_api import Celesto
 
 TARGET_EXTRA_S = 0.3
@@ -94,26 +97,28 @@ def measure(named: dict[str, list[str]], env: dict[str, str], runs: int) -> dict
     for command in named.values():
         for _ in range(WARMUP_RUNS):
             time_once(command, env)
-    samples: dict[str, list[float]] = {name: [] for name in named}
-    for _ in range(runs):
-        for name, command in named.items():
-            samples[name].append(time_once(command, env))
-    return samples
+    return interleave(
+        {name: partial(time_once, command, env) for name, command in named.items()}, runs
+    )
 
 
 def report(samples: dict[str, list[float]], runs: int) -> None:
-    baseline = statistics.median(samples["python -c pass"])
+    baseline = samples["python -c pass"]
     width = max(len(name) for name in samples)
-    print(f"cold start, median of {runs} runs each (CPUs: {os.cpu_count()})")
-    print(f"{'command':<{width}}  {'median':>9}  {'min':>9}  {'vs python -c pass':>17}")
+    print(f"cold start, {runs} rounds, order rotated; seconds as median (min-max)")
+    print(f"{'command':<{width}}  {'seconds':>19}  {'minus python -c pass, ms':>26}")
     for name, values in samples.items():
-        median = statistics.median(values)
-        extra = "" if name == "python -c pass" else f"+{(median - baseline) * 1000:.0f} ms"
-        print(
-            f"{name:<{width}}  {median * 1000:>6.0f} ms  {min(values) * 1000:>6.0f} ms  {extra:>17}"
-        )
+        extra = ""
+        if name != "python -c pass":
+            extra = spread(
+                [ours - base for ours, base in zip(values, baseline, strict=True)], 1000, 0
+            )
+        print(f"{name:<{width}}  {spread(values, digits=3):>19}  {extra:>26}")
     cli = [name for name in samples if name.endswith("computer list --json")]
-    worst = max(statistics.median(samples[name]) for name in cli) - baseline
+    worst = max(
+        statistics.median([ours - base for ours, base in zip(samples[name], baseline, strict=True)])
+        for name in cli
+    )
     verdict = "meets" if worst < TARGET_EXTRA_S else "MISSES"
     print(f"target: under +{TARGET_EXTRA_S * 1000:.0f} ms -> {verdict} (+{worst * 1000:.0f} ms)")
 
@@ -130,7 +135,9 @@ def main() -> None:
         process, ready = start_server(root / "data", env)
         try:
             create_computers(ready, args.computers)
+            header("CLI cold start")
             report(measure(commands(ready), env, runs), runs)
+            footer()
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(30)

@@ -12,7 +12,8 @@ UI thread's CPU time until the app is idle again (the table's idle work and the 
 what is visible). Building the rows runs in a thread in the app; its time is shown apart.
 
 Cold start: a fresh process per start (interpreter, imports, embedded backend with 20
-computers, app) until the computers table has painted its first poll. Medians throughout.
+computers, app) until the computers table has painted its first poll. Figures are median
+(min-max) of the runs (benchmarks/harness.py), with the machine's load before and after.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.harness import footer, header, ratios, rotations, spread
 from celesto_api.local import LocalServer
 from celesto_api.local.store import Store
 from celesto_tui.app import CelestoApp
@@ -88,7 +90,7 @@ def with_changes(items: list[dict[str, Any]], share: float, rng: random.Random) 
         item["metrics"] = {"cpu_used_percent": rng.uniform(0, 100), "ram_used_mb": 300}
 
 
-async def bench_poll(count: int, share: float, runs: int) -> dict[str, float]:
+async def bench_poll(count: int, share: float, runs: int) -> dict[str, list[float]]:
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp, LocalServer(data_dir=tmp) as server:
         items = server.run_coroutine(_seed_and_read(server, count), timeout=300)
@@ -114,8 +116,8 @@ async def bench_poll(count: int, share: float, runs: int) -> dict[str, float]:
             await pilot.pause()
             view.table.move_cursor(row=count // 2)
             selected = view.table.selected_key()
-            for _ in range(runs):
-                for kind in ("diff", "replace"):
+            for order in rotations(("diff", "replace"), runs):
+                for kind in order:
                     items = copy.deepcopy(items)
                     with_changes(items, share, rng)
                     started = time.perf_counter()
@@ -133,7 +135,7 @@ async def bench_poll(count: int, share: float, runs: int) -> dict[str, float]:
                     results[f"{kind}_paint"].append((time.thread_time() - cpu) * 1000)
                     assert view.table.selected_key() == selected, "the cursor moved"
                     assert view.table.row_count == count
-    return {name: statistics.median(values) for name, values in results.items()}
+    return results
 
 
 COLD_START = textwrap.dedent(
@@ -161,7 +163,7 @@ COLD_START = textwrap.dedent(
 )
 
 
-def bench_cold_start(starts: int) -> float:
+def bench_cold_start(starts: int) -> list[float]:
     root = str(Path(__file__).resolve().parents[1])
     times = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -178,7 +180,7 @@ def bench_cold_start(starts: int) -> float:
             if not lines:
                 raise SystemExit(f"cold start failed:\n{out.stdout}\n{out.stderr}")
             times.append((float(lines[-1].split()[1]) - started) * 1000)
-    return statistics.median(times)
+    return times
 
 
 def main() -> None:
@@ -190,31 +192,38 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
 
-    poll = asyncio.run(bench_poll(args.computers, args.changed, args.runs))
+    if not args.json:
+        header("Dashboard: a poll applied as a diff next to clear-and-re-add; cold start")
+    samples = asyncio.run(bench_poll(args.computers, args.changed, args.runs))
     cold = bench_cold_start(args.starts)
-    speedup = poll["replace"] / poll["diff"]
-    paint_speedup = poll["replace_paint"] / poll["diff_paint"]
+    poll = {name: statistics.median(values) for name, values in samples.items()}
+    speedups = ratios(samples["replace"], samples["diff"])
+    paint_speedups = ratios(samples["replace_paint"], samples["diff_paint"])
+    speedup = statistics.median(speedups)
     if args.json:
-        print(json.dumps({**poll, "cold_start": cold, "speedup": speedup}, indent=1))
+        print(json.dumps({**poll, "cold_start": statistics.median(cold), "speedup": speedup}))
         return
     changed = int(args.computers * args.changed)
-    print(f"poll of {args.computers} computers, {changed} changed; medians of {args.runs} runs")
-    print(f"  apply as a diff           {poll['diff']:8.1f} ms   target <= {TARGET_APPLY_MS:g} ms")
     print(
-        f"  clear and re-add          {poll['replace']:8.1f} ms   ratio {speedup:.1f}x "
-        f"(target >= {TARGET_SPEEDUP:g}x)"
+        f"poll of {args.computers} computers, {changed} changed; {args.runs} rounds, diff and "
+        "re-add alternating which goes first; ms as median (min-max), ratios per round"
     )
-    print(f"  diff + repaint (UI CPU)   {poll['diff_paint']:8.1f} ms")
+    print(f"  clear and re-add / diff   {spread(speedups):>22}x  (target >= {TARGET_SPEEDUP:g}x)")
+    print(f"  the same with repaint     {spread(paint_speedups):>22}x")
     print(
-        f"  re-add + repaint (UI CPU) {poll['replace_paint']:8.1f} ms   ratio {paint_speedup:.1f}x"
+        f"  apply as a diff           {spread(samples['diff']):>22}   target <= {TARGET_APPLY_MS:g}"
     )
-    print(f"  building the rows (thread){poll['build']:8.1f} ms")
+    print(f"  clear and re-add          {spread(samples['replace']):>22}")
+    print(f"  diff + repaint (UI CPU)   {spread(samples['diff_paint']):>22}")
+    print(f"  re-add + repaint (UI CPU) {spread(samples['replace_paint']):>22}")
+    print(f"  building the rows (thread){spread(samples['build']):>22}")
     print(
-        f"cold start to first painted dashboard (embedded backend), median of {args.starts}: "
-        f"{cold:.0f} ms"
+        f"cold start to first painted dashboard (embedded backend), {args.starts} starts: "
+        f"{spread(cold, digits=0)} ms"
     )
     ok = poll["diff"] <= TARGET_APPLY_MS and speedup >= TARGET_SPEEDUP
     print("targets met" if ok else "TARGETS MISSED")
+    footer()
 
 
 if __name__ == "__main__":

@@ -2,10 +2,11 @@
 
     python benchmarks/sdk.py [--runs 200] [--rounds 5] [--warmup 30] [--command true]
 
-Each client runs ``--runs`` execs per round; rounds are interleaved across the clients so
-that drift on the machine hits all of them alike. A client's p50/p95 is the median of its
-per-round p50/p95. The ratio compares each SDK client with raw httpx of the same kind
-(blocking with blocking, asyncio with asyncio); the target is at most 1.15x.
+Each client runs ``--runs`` execs per round; every round runs the four clients one after the
+other, in an order rotated by one each round (benchmarks/harness.py), so that drift on the
+machine hits all of them alike. A client's p50/p95 is the median (min-max) of its per-round
+p50/p95; ratios are taken round by round. The ratio compares each SDK client with raw httpx
+of the same kind (blocking with blocking, asyncio with asyncio); the target is at most 1.15x.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.harness import footer, header, ratios, rotations, spread
 from celesto_api import AsyncCelesto, Celesto
 from celesto_api.local import LocalServer
 
@@ -41,14 +44,6 @@ class Series:
         ordered = sorted(samples)
         self.p50s.append(statistics.median(ordered))
         self.p95s.append(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))])
-
-    @property
-    def p50(self) -> float:
-        return statistics.median(self.p50s)
-
-    @property
-    def p95(self) -> float:
-        return statistics.median(self.p95s)
 
 
 def time_sync(call: Callable[[], object], runs: int) -> list[float]:
@@ -101,7 +96,7 @@ def run(args: argparse.Namespace, server: LocalServer) -> list[Series]:
         "asdk": Series("AsyncCelesto", "araw"),
     }
 
-    async def async_rounds() -> None:
+    async def all_rounds() -> None:
         async with (
             httpx.AsyncClient(timeout=60) as araw,
             AsyncCelesto(api_key=server.api_key, base_url=server.base_url) as asdk,
@@ -115,19 +110,23 @@ def run(args: argparse.Namespace, server: LocalServer) -> list[Series]:
             async def asdk_exec() -> object:
                 return await asdk.computers.exec(computer_id, args.command)
 
-            await time_async(araw_exec, args.warmup)
-            await time_async(asdk_exec, args.warmup)
-            for _ in range(args.rounds):
-                series["araw"].add_round(await time_async(araw_exec, args.runs))
-                series["asdk"].add_round(await time_async(asdk_exec, args.runs))
+            async def blocking(call: Callable[[], object], runs: int) -> list[float]:
+                return time_sync(call, runs)  # blocks the loop, which has nothing else to do
+
+            clients = {
+                "raw": partial(blocking, raw_exec),
+                "sdk": partial(blocking, sdk_exec),
+                "araw": partial(time_async, araw_exec),
+                "asdk": partial(time_async, asdk_exec),
+            }
+            for measure in clients.values():
+                await measure(args.warmup)
+            for order in rotations(list(clients), args.rounds):
+                for name in order:
+                    series[name].add_round(await clients[name](args.runs))
 
     try:
-        time_sync(raw_exec, args.warmup)
-        time_sync(sdk_exec, args.warmup)
-        for _ in range(args.rounds):
-            series["raw"].add_round(time_sync(raw_exec, args.runs))
-            series["sdk"].add_round(time_sync(sdk_exec, args.runs))
-        asyncio.run(async_rounds())
+        asyncio.run(all_rounds())
     finally:
         sdk.computers.delete(computer_id)
         sdk.close()
@@ -141,10 +140,12 @@ def run(args: argparse.Namespace, server: LocalServer) -> list[Series]:
 def render(rows: list[Series], args: argparse.Namespace, isolation: str) -> str:
     by_name = {row.name: row for row in rows}
     lines = [
-        f"exec `{args.command}` round trip, {args.runs} runs x {args.rounds} rounds "
-        f"(median of rounds), local backend isolation: {isolation}",
+        f"exec `{args.command}` round trip, {args.runs} runs x {args.rounds} rounds, the four "
+        f"clients interleaved with the order rotated each round; local backend isolation: "
+        f"{isolation}",
+        "p50/p95: median (min-max) of the rounds' p50/p95; ratios taken round by round",
         "",
-        "| client | p50 (ms) | p95 (ms) | p50 ratio vs raw | p95 ratio vs raw |",
+        "| client | p50 ratio vs raw | p50 (ms) | p95 (ms) | p95 ratio vs raw |",
         "|---|---:|---:|---:|---:|",
     ]
     for row in rows:
@@ -152,11 +153,13 @@ def render(rows: list[Series], args: argparse.Namespace, isolation: str) -> str:
             ratio50 = ratio95 = "1.00x (baseline)"
         else:
             base = by_name[row.baseline]
-            r50, r95 = row.p50 / base.p50, row.p95 / base.p95
+            r50 = statistics.median(ratios(row.p50s, base.p50s))
             mark = "ok" if r50 <= TARGET_RATIO else f"over {TARGET_RATIO}x"
-            ratio50, ratio95 = f"{r50:.2f}x ({mark})", f"{r95:.2f}x"
+            ratio50 = f"{spread(ratios(row.p50s, base.p50s))}x ({mark})"
+            ratio95 = f"{spread(ratios(row.p95s, base.p95s))}x"
         lines.append(
-            f"| {row.name} | {row.p50 * 1000:.2f} | {row.p95 * 1000:.2f} | {ratio50} | {ratio95} |"
+            f"| {row.name} | {ratio50} | {spread(row.p50s, 1000)} | {spread(row.p95s, 1000)} "
+            f"| {ratio95} |"
         )
     return "\n".join(lines)
 
@@ -168,9 +171,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--command", default="true")
     args = parser.parse_args()
+    header("SDK exec round trip next to raw httpx")
     with tempfile.TemporaryDirectory() as data_dir, LocalServer(data_dir=data_dir) as server:
         rows = run(args, server)
         print(render(rows, args, str(getattr(server, "isolation", "?"))))
+    footer()
 
 
 if __name__ == "__main__":

@@ -1,38 +1,48 @@
-"""Throughput of the terminal widget's emulator against raw pyte, on the same bytes.
+"""Throughput of the terminal widget's emulator next to other emulators, on the same bytes.
 
-Two payloads, shaped as a PTY delivers them:
+Workloads, shaped as a PTY delivers them and fed in 16 KiB chunks (a WebSocket frame's worth):
 
 1. `seq 1 200000` output ("N\\r\\n" per line, 1.29 MB);
 2. a colour-heavy log: timestamped lines with 16-colour, 256-colour and truecolour SGR runs,
-   bold/dim toggles and `ls --color`-style lines (about 1.5 MB).
+   bold/dim toggles and `ls --color`-style lines (1.5 MB);
+3. a real interactive `top` (procps), captured from a PTY of the same size
+   (benchmarks/data/top-COLSxLINES.bin, made by benchmarks/capture_top.py), replayed to ~1 MB;
+4. an htop-like full-screen repaint: CPU meters, a coloured process table with a highlighted
+   row and the function-key bar, every row placed by CUP and ended by EL (1.5 MB).
 
-Each payload is fed in 16 KiB chunks (a WebSocket frame's worth) through
+Each on an 80x24 and a 200x50 screen, through
 
-- **raw pyte**: `pyte.Screen` + `pyte.ByteStream`, parsing only;
-- **ours**: `TerminalScreen` + `TerminalStream` (the fast path) and, after every chunk, the
-  renderer turning every changed row into a styled Textual `Strip`, which is what the widget
-  paints. Rendering after every chunk is pessimistic: the widget renders at most 60 times a
-  second, i.e. after ~50 KB at these speeds.
+- **ours**: `TerminalScreen` + `TerminalStream`, the emulator alone;
+- **ours+paint**: the same plus, at most 60 times a second as the widget does, the renderer
+  turning every changed row into a Textual `Strip`;
+- **pyte**: `pyte.Screen` + `pyte.ByteStream`, which ours is built on;
+- **bittty** (pure Python), and the native emulators **pyghostty** (libghostty) and
+  **vt100wasm** (Rust `vt100` in WebAssembly) when installed (`pip install '.[bench]'`), so the
+  distance to the native limit is printed too.
 
-Every measurement uses a fresh screen; the median of `--repeat` runs (default 5) is reported in
-MB/s (10^6 bytes), with the ratio ours / raw pyte. The final screens of both are compared as a
-sanity check. This is the emulator alone, without a PTY or a socket: the same two workloads
-from a PTY in a computer to the painted pane, next to raw pyte on the bytes the pane received,
-and the keystroke-to-echo latency next to a bare WebSocket echo, are measured against the
+Every contender gets a fresh screen per run; the rounds are interleaved with the order rotated
+(benchmarks/harness.py). Printed: MB/s (10^6 bytes) as median (min-max) of the rounds and, first,
+how many times faster ours is than each, taken round by round. Targets: ours >= 5x pyte and
+>= 1.5x bittty on every row. "same as pyte" compares the final screens' text.
+
+The same workloads from a PTY in a computer to the painted pane are measured against the
 embedded backend by `benchmarks/terminal_echo.py`.
 
-Usage: python benchmarks/terminal.py [--repeat N] [--chunk BYTES] [--quick]
+Usage: python benchmarks/terminal.py [--rounds N] [--chunk BYTES] [--quick]
+       [--workload seq|log|top|htop ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import platform
+import importlib.util
 import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 
@@ -40,12 +50,20 @@ import pyte
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.harness import footer, header, interleave, ratios, spread
 from celesto_tui.widgets.terminal.render import TerminalRenderer
 from celesto_tui.widgets.terminal.screen import TerminalScreen
 from celesto_tui.widgets.terminal.stream import TerminalStream
 
+HERE = Path(__file__).resolve().parent
+
 SIZES = ((80, 24), (200, 50))
 FRAME = 1 / 60  # the widget repaints at most 60 times a second
+DATA = HERE / "data"
+TARGETS = {"pyte": 5.0, "bittty": 1.5}
+
+Runner = Callable[[list[bytes], int, int], float]
+"""Feed the chunks to a fresh screen of (columns, lines); return the seconds it took."""
 
 
 def seq_output(count: int) -> bytes:
@@ -87,24 +105,83 @@ def colour_log(size: int, seed: int = 7) -> bytes:
     return "".join(lines).encode()
 
 
+def htop_like(columns: int, lines: int, size: int, seed: int = 3) -> bytes:
+    """Full-screen repaints as htop draws them: per row a CUP, SGR runs, text and EL."""
+    rng = random.Random(seed)
+    commands = ("python3", "postgres", "nginx: worker", "node server.js", "redis-server", "bash")
+    keys = ("Help", "Setup", "Search", "Filter", "Tree", "SortBy", "Nice -", "Nice +", "Kill")
+    key_bar = "".join(
+        f"\x1b[0mF{number}\x1b[30;46m{label:<6}" for number, label in enumerate(keys, 1)
+    )
+    heading = "  PID USER      PRI  NI  VIRT   RES   SHR S CPU% MEM%   TIME+  Command"
+    meters = 4
+    frames: list[str] = []
+    total = 0
+    while total < size:
+        out = ["\x1b[?25l\x1b[H"]
+        for y in range(meters):
+            width = columns // 2 - 10
+            used = rng.randrange(width)
+            bar = "|" * used
+            out.append(
+                f"\x1b[{y + 1};1H\x1b[1;36m{y:>3}\x1b[0m\x1b[1m[\x1b[32m{bar[: used // 2]}"
+                f"\x1b[31m{bar[used // 2 :]}\x1b[0m{' ' * (width - used)}"
+                f"\x1b[1;30m{rng.uniform(0, 100):5.1f}%\x1b[0m\x1b[1m]\x1b[0m\x1b[K"
+            )
+        out.append(f"\x1b[{meters + 2};1H\x1b[30;42m{heading.ljust(columns)[:columns]}\x1b[0m")
+        selected = rng.randrange(meters + 3, lines)
+        for y in range(meters + 3, lines):
+            cpu = rng.uniform(0, 100)
+            row = (
+                f"{rng.randrange(1, 99999):>5} {'root':<9} 20   0 {rng.randrange(9999):>4}M "
+                f"{rng.randrange(999):>4}M {rng.randrange(99):>4}M S {cpu:4.1f} "
+                f"{rng.uniform(0, 10):4.1f} {rng.randrange(99)}:{rng.randrange(60):02d}."
+                f"{rng.randrange(99):02d} "
+            )
+            command = rng.choice(commands)
+            if y == selected:
+                line = (row + command).ljust(columns)[:columns]
+                out.append(f"\x1b[{y};1H\x1b[30;46m{line}\x1b[0m")
+            else:
+                colour = "\x1b[1;31m" if cpu > 50 else "\x1b[32m"
+                out.append(
+                    f"\x1b[{y};1H{row[:24]}{colour}{row[24:]}\x1b[0m\x1b[1;34m{command}\x1b[0m"
+                    "\x1b[K"
+                )
+        out.append(f"\x1b[{lines};1H{key_bar}\x1b[0m\x1b[K\x1b[?25h")
+        frame = "".join(out)
+        frames.append(frame)
+        total += len(frame)
+    return "".join(frames).encode()
+
+
+def top_capture(columns: int, lines: int, size: int) -> bytes:
+    capture = (DATA / f"top-{columns}x{lines}.bin").read_bytes()
+    return capture * max(1, -(-size // len(capture)))
+
+
 def chunks_of(payload: bytes, size: int) -> list[bytes]:
     return [payload[start : start + size] for start in range(0, len(payload), size)]
 
 
-def run_raw_pyte(chunks: list[bytes], columns: int, lines: int) -> tuple[float, list[str]]:
-    screen = pyte.Screen(columns, lines)
-    stream = pyte.ByteStream(screen)
+def timed(feed: Callable[[bytes], object], chunks: list[bytes]) -> float:
     gc.collect()
     started = time.perf_counter()
     for chunk in chunks:
-        stream.feed(chunk)
-    return time.perf_counter() - started, screen.display
+        feed(chunk)
+    return time.perf_counter() - started
 
 
-def run_ours(
-    chunks: list[bytes], columns: int, lines: int, frame: float
-) -> tuple[float, list[str]]:
-    """Feed, and render the changed rows whenever `frame` seconds passed (0: every chunk)."""
+def run_pyte(chunks: list[bytes], columns: int, lines: int) -> float:
+    return timed(pyte.ByteStream(pyte.Screen(columns, lines)).feed, chunks)
+
+
+def run_ours(chunks: list[bytes], columns: int, lines: int) -> float:
+    return timed(TerminalStream(TerminalScreen(columns, lines)).feed, chunks)
+
+
+def run_ours_painted(chunks: list[bytes], columns: int, lines: int) -> float:
+    """Feed, and render the changed rows whenever a frame's time passed, and at the end."""
     screen = TerminalScreen(columns, lines)
     stream = TerminalStream(screen)
     renderer = TerminalRenderer(screen)
@@ -113,76 +190,126 @@ def run_ours(
     for number, chunk in enumerate(chunks, 1):
         stream.feed(chunk)
         now = time.perf_counter()
-        if now - last_render >= frame or number == len(chunks):
+        if now - last_render >= FRAME or number == len(chunks):
             last_render = now
             changed = renderer.sync()
             for y in range(lines) if changed is None else changed:
                 renderer.row(y)
-    elapsed = time.perf_counter() - started
-    return elapsed, screen.display
+    return time.perf_counter() - started
 
 
-def compare(
-    chunks: list[bytes], size: tuple[int, int], repeat: int
-) -> tuple[float, float, float, bool]:
-    """Median seconds of raw pyte, ours per frame and ours per chunk, runs interleaved so that
-    load drifts on the machine hit all three alike."""
-    raw_times: list[float] = []
-    frame_times: list[float] = []
-    chunk_times: list[float] = []
-    same = True
-    for _ in range(repeat):
-        raw, raw_display = run_raw_pyte(chunks, *size)
-        per_frame, frame_display = run_ours(chunks, *size, frame=FRAME)
-        per_chunk, chunk_display = run_ours(chunks, *size, frame=0.0)
-        raw_times.append(raw)
-        frame_times.append(per_frame)
-        chunk_times.append(per_chunk)
-        same = same and raw_display == frame_display == chunk_display
-    median = statistics.median
-    return median(raw_times), median(frame_times), median(chunk_times), same
+def run_bittty(chunks: list[bytes], columns: int, lines: int) -> float:
+    from bittty import Board
+
+    return timed(Board(width=columns, height=lines).feed_host_data, chunks)
+
+
+def run_pyghostty(chunks: list[bytes], columns: int, lines: int) -> float:
+    import pyghostty
+
+    terminal = pyghostty.Terminal(columns, lines)
+    try:
+        return timed(terminal.feed, chunks)
+    finally:
+        terminal.close()
+
+
+def run_vt100wasm(chunks: list[bytes], columns: int, lines: int) -> float:
+    import vt100wasm
+
+    return timed(vt100wasm.Screen(lines, columns).process, chunks)
+
+
+def contenders() -> dict[str, Runner]:
+    runners: dict[str, Runner] = {
+        "ours": run_ours,
+        "ours+paint": run_ours_painted,
+        "pyte": run_pyte,
+    }
+    optional = {"bittty": run_bittty, "pyghostty": run_pyghostty, "vt100wasm": run_vt100wasm}
+    for name, runner in optional.items():
+        if importlib.util.find_spec(name) is not None:
+            runners[name] = runner
+    return runners
+
+
+def same_as_pyte(payload: bytes, columns: int, lines: int) -> bool:
+    reference = pyte.Screen(columns, lines)
+    pyte.ByteStream(reference).feed(payload)
+    ours = TerminalScreen(columns, lines)
+    TerminalStream(ours).feed(payload)
+    return bool(reference.display == ours.display)
+
+
+def workloads(names: list[str], quick: bool) -> list[tuple[str, Callable[[int, int], bytes]]]:
+    count, size = (50_000, 400_000) if quick else (200_000, 1_500_000)
+    top_size = 250_000 if quick else 1_000_000
+    log = colour_log(size)
+    seq = seq_output(count)
+    table: dict[str, tuple[str, Callable[[int, int], bytes]]] = {
+        "seq": (f"seq 1 {count}", lambda columns, lines: seq),
+        "log": ("colour-heavy log", lambda columns, lines: log),
+        "top": ("top (captured)", lambda columns, lines: top_capture(columns, lines, top_size)),
+        "htop": ("htop-like repaint", lambda columns, lines: htop_like(columns, lines, size)),
+    }
+    return [table[name] for name in names]
+
+
+def versions(names: list[str]) -> str:
+    known = []
+    for name in ("pyte", "textual", *names):
+        try:
+            known.append(f"{name} {version(name)}")
+        except Exception:
+            continue
+    return ", ".join(dict.fromkeys(known))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--chunk", type=int, default=16384, help="bytes per feed")
-    parser.add_argument("--quick", action="store_true", help="smaller payloads, 3 runs")
+    parser.add_argument("--quick", action="store_true", help="smaller payloads, 3 rounds")
+    parser.add_argument(
+        "--workload", action="append", choices=("seq", "log", "top", "htop"), default=[]
+    )
     args = parser.parse_args()
-    count, log_size = 200_000, 1_500_000
     if args.quick:
-        args.repeat, count, log_size = 3, 50_000, 400_000
-    workloads = (
-        (f"seq 1 {count}", seq_output(count)),
-        ("colour-heavy log", colour_log(log_size)),
+        args.rounds = 3
+    runners = contenders()
+    header(
+        f"Terminal emulators, {args.rounds} rounds interleaved, {args.chunk} B chunks: "
+        f"{versions(list(runners))}"
     )
-    print(
-        f"python {platform.python_version()}, pyte {version('pyte')}, textual {version('textual')}"
-        f", {platform.machine()}, median of {args.repeat} runs, {args.chunk} B chunks"
-    )
-    header = (
-        f"{'workload':<18} {'size':>7} {'MB':>5}  {'raw pyte':>8}  {'ours/frame':>10}  "
-        f"{'ratio':>6}  {'ours/chunk':>10}  {'ratio':>6}  same screen"
-    )
-    print(header)
-    print("-" * len(header))
-    for name, payload in workloads:
-        chunks = chunks_of(payload, args.chunk)
-        for size in SIZES:
-            raw, per_frame, per_chunk, same = compare(chunks, size, args.repeat)
+    others = [name for name in runners if name != "ours"]
+    summary: list[str] = []
+    for title, make in workloads(args.workload or ["seq", "log", "top", "htop"], args.quick):
+        for columns, lines in SIZES:
+            payload = make(columns, lines)
+            chunks = chunks_of(payload, args.chunk)
             megabytes = len(payload) / 1e6
-            print(
-                f"{name:<18} {size[0]:>3}x{size[1]:<3} {megabytes:>5.2f}  "
-                f"{megabytes / raw:>8.2f}  {megabytes / per_frame:>10.2f}  "
-                f"{raw / per_frame:>5.2f}x  {megabytes / per_chunk:>10.2f}  "
-                f"{raw / per_chunk:>5.2f}x  {'yes' if same else 'NO'}",
-                flush=True,
+            samples = interleave(
+                {name: partial(run, chunks, columns, lines) for name, run in runners.items()},
+                args.rounds,
             )
-    print(
-        "MB/s = 10^6 bytes/s. ours/frame renders the changed rows at most 60 times a second, "
-        "as the widget does;\nours/chunk renders them after every chunk (the worst case). "
-        "ratio = ours / raw pyte."
-    )
+            same = "yes" if same_as_pyte(payload, columns, lines) else "no"
+            print(f"\n{title}, {columns}x{lines}, {megabytes:.2f} MB (same text as pyte: {same})")
+            print(f"  {'engine':<11} {'ours is ... x faster':>24}  {'MB/s':>22}")
+            ours = samples["ours"]
+            for name in ["ours", *others]:
+                speed = spread([megabytes / seconds for seconds in samples[name]])
+                faster = "" if name == "ours" else spread(ratios(samples[name], ours))
+                print(f"  {name:<11} {faster:>24}  {speed:>22}", flush=True)
+            verdicts = []
+            for name, target in TARGETS.items():
+                if name in samples:
+                    per_round = ratios(samples[name], ours)
+                    verdict = "ok" if statistics.median(per_round) >= target else "MISS"
+                    verdicts.append(f"{spread(per_round):>19}x {name} ({verdict})")
+            summary.append(f"  {title:<18} {columns:>3}x{lines:<3} " + "  ".join(verdicts))
+    print(f"\nours vs targets (>= {TARGETS['pyte']}x pyte, >= {TARGETS['bittty']}x bittty):")
+    print("\n".join(summary))
+    footer()
 
 
 if __name__ == "__main__":

@@ -31,6 +31,21 @@ async def test_env_home_and_cwd(harness: Harness) -> None:
     assert out == f"{home}|{home}|bar baz|C.UTF-8\n"
 
 
+async def test_a_command_starts_clean(harness: Harness) -> None:
+    sandbox = await harness.start()
+    # Only its stdio is open (`ls` itself opens the directory as fd 3).
+    assert (await check(sandbox, "ls /proc/self/fd")).split() == ["0", "1", "2", "3"]
+    # It leads a session of its own, with no signal blocked and no standard one ignored
+    # (`exec`: the shell's own mask changes while it waits for a child).
+    pid, session = (await check(sandbox, "exec cut -d' ' -f1,6 /proc/self/stat")).split()
+    assert session == pid
+    masks = await check(sandbox, "exec grep -E '^Sig(Blk|Ign)' /proc/self/status")
+    blocked, ignored = (line.split()[1] for line in masks.splitlines())
+    assert int(blocked, 16) == 0
+    # (glibc's own real-time signals 32 and 33 may stay ignored, as they come from outside.)
+    assert int(ignored, 16) & 0x7FFFFFFF == 0
+
+
 async def test_large_output_is_complete(harness: Harness) -> None:
     sandbox = await harness.start()
     result = await run(sandbox, "head -c 3000000 /dev/zero | tr '\\0' x; echo; echo done >&2")

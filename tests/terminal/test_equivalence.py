@@ -56,6 +56,19 @@ _erase = st.builds(
 _ascii_text = st.text(
     st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=30
 )
+# What colour programs print between cursor moves (one token for the stream's styled path).
+_styled_lines = st.lists(
+    st.lists(
+        st.one_of(
+            _ascii_text,
+            _sgr,
+            st.sampled_from(["\x1b[K", "\x1b(B", "\x1b[H", "\x1b[3;5H", "\x1b[;2H"]),
+        ),
+        max_size=6,
+    ).map("".join),
+    min_size=1,
+    max_size=12,
+).map("\r\n".join)
 _pyte_tokens = st.one_of(
     _ascii_text,
     _ascii_text,
@@ -65,6 +78,7 @@ _pyte_tokens = st.one_of(
     _erase,
     _sgr,
     st.lists(_ascii_text, min_size=2, max_size=40).map(lambda lines: "\r\n".join(lines) + "\r\n"),
+    _styled_lines,
 )
 _unicode_text = st.text(
     st.one_of(

@@ -22,10 +22,10 @@ from ..schemas import (
     PublishPortRequest,
 )
 from ..templates import list_templates
-from .deps import get_backend
+from .deps import backend_dependency
 
 router = APIRouter(prefix="/v1/computers")
-Backend = Annotated[LocalBackend, Depends(get_backend)]
+Backend = Annotated[LocalBackend, Depends(backend_dependency)]
 
 
 def _known_status(value: str) -> str:

@@ -10,10 +10,10 @@ from fastapi.responses import PlainTextResponse
 
 from ..backend import LocalBackend
 from ..errors import ApiError, invalid_field
-from .deps import get_backend
+from .deps import backend_dependency
 
 router = APIRouter(prefix="/v1/deploy")
-Backend = Annotated[LocalBackend, Depends(get_backend)]
+Backend = Annotated[LocalBackend, Depends(backend_dependency)]
 
 
 @router.post("/agent", status_code=201)

@@ -13,10 +13,10 @@ from ..errors import ApiError
 from ..faults import FaultSpecError, parse_fault_spec
 from ..schemas import FaultsRequest
 from ..store import LOCAL_ORGANIZATION_ID, LOCAL_USER_ID
-from .deps import get_backend
+from .deps import backend_dependency
 
 router = APIRouter()
-Backend = Annotated[LocalBackend, Depends(get_backend)]
+Backend = Annotated[LocalBackend, Depends(backend_dependency)]
 
 
 @router.get("/health")

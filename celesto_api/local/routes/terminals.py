@@ -16,10 +16,10 @@ from ..backend import LocalBackend
 from ..errors import ApiError
 from ..schemas import TerminalRequest
 from ..terminals import TerminalManager, TerminalSession
-from .deps import get_backend
+from .deps import backend_dependency, get_backend
 
 router = APIRouter()
-Backend = Annotated[LocalBackend, Depends(get_backend)]
+Backend = Annotated[LocalBackend, Depends(backend_dependency)]
 POLICY_VIOLATION = 1008
 FIRST_MESSAGE_TIMEOUT_S = 10
 

@@ -99,24 +99,29 @@ _FG_16 = [graphics.FG_ANSI[30 + n] for n in range(8)] + [
 _BG_16 = [graphics.BG_ANSI[40 + n] for n in range(8)] + [
     graphics.BG_AIXTERM[100 + n] for n in range(8)
 ]
-_SGR_FLAGS: dict[int, tuple[tuple[str, bool], ...]] = {
-    1: (("bold", True),),
-    2: (("dim", True),),
-    3: (("italics", True),),
-    4: (("underscore", True),),
-    5: (("blink", True),),
-    6: (("blink", True),),
-    7: (("reverse", True),),
-    8: (("conceal", True),),
-    9: (("strikethrough", True),),
-    21: (("underscore", True),),
-    22: (("bold", False), ("dim", False)),
-    23: (("italics", False),),
-    24: (("underscore", False),),
-    25: (("blink", False),),
-    27: (("reverse", False),),
-    28: (("conceal", False),),
-    29: (("strikethrough", False),),
+_FIELD = {name: index for index, name in enumerate(Cell._fields)}
+_FG, _BG = _FIELD["fg"], _FIELD["bg"]
+_SGR_FLAGS: dict[int, tuple[tuple[int, bool], ...]] = {
+    code: tuple((_FIELD[name], value) for name, value in changes)
+    for code, changes in {
+        1: (("bold", True),),
+        2: (("dim", True),),
+        3: (("italics", True),),
+        4: (("underscore", True),),
+        5: (("blink", True),),
+        6: (("blink", True),),
+        7: (("reverse", True),),
+        8: (("conceal", True),),
+        9: (("strikethrough", True),),
+        21: (("underscore", True),),
+        22: (("bold", False), ("dim", False)),
+        23: (("italics", False),),
+        24: (("underscore", False),),
+        25: (("blink", False),),
+        27: (("reverse", False),),
+        28: (("conceal", False),),
+        29: (("strikethrough", False),),
+    }.items()
 }
 _MAX_CELL_BYTES = 21  # tmux's limit on a cell's UTF-8; also keeps adversarial input linear
 ZERO_WIDTH_JOINER = "\u200d"
@@ -174,6 +179,10 @@ class _CellsOf(dict[str, Cell]):
         return cell
 
 
+StyledRun = tuple[Cell, str]
+"""Printable ASCII text and the attributes to draw it in."""
+
+
 class _SavedMainScreen(NamedTuple):
     buffer: Any
     margins: Margins | None
@@ -223,6 +232,8 @@ class TerminalScreen(pyte.Screen):
         self._alternate: _SavedMainScreen | None = None
         self._translation: str | None = None
         self._cells: dict[Cell, _CellsOf] = {}
+        self._attrs_seen: set[Cell] = set()
+        self._erasures: dict[tuple[int, int, Cell], dict[int, Cell]] = {}
         self._drawing_attrs: Cell | None = None
         self._drawing_cells = _CellsOf(BLANK)
         self._sgr_cache: dict[tuple[Cell, tuple[int, ...]], Cell] = {}
@@ -555,10 +566,74 @@ class TerminalScreen(pyte.Screen):
                 break
         if index < len(texts):
             if self._can_batch_lines():
-                self._draw_lines_scrolling(texts[index:])
+                self._draw_lines_scrolling(texts[index:], self._cells_for(self.cursor.attrs))
             else:
                 for text in texts[index:]:
                     self._draw_line(text)
+
+    def draw_styled(self, lines: list[list[StyledRun]], tail: list[StyledRun]) -> None:
+        """Draw styled printable ASCII: each of `lines` followed by CR LF, then `tail`.
+
+        A run `(attributes, text)` is what `cursor.attrs = attributes; draw(text)` draws; a
+        line's runs go into its row at once, and lines that scroll the whole screen are
+        batched as in `draw_lines`. The cursor's attributes are left to the caller.
+        """
+        index = 0
+        while index < len(lines):
+            at_bottom = self.cursor.y == self.lines - 1
+            self.draw_runs(lines[index])
+            self.cursor.x = 0
+            self.linefeed()
+            index += 1
+            if at_bottom:
+                break
+        if index < len(lines):
+            if self._can_batch_lines():
+                self._draw_lines_scrolling(list(map(self._cells_of_runs, lines[index:])), None)
+            else:
+                for runs in lines[index:]:
+                    self.draw_runs(runs)
+                    self.cursor.x = 0
+                    self.linefeed()
+        if tail:
+            self.draw_runs(tail)
+
+    def draw_runs(self, runs: list[StyledRun]) -> None:
+        """Draw runs of printable ASCII, each in its own attributes, one row write if they fit."""
+        cursor = self.cursor
+        x = cursor.x
+        if self._translation is None and INSERT not in self.mode:
+            cells = self._cells_of_runs(runs)
+            end = x + len(cells)
+            if x < end <= self.columns:
+                self.buffer[cursor.y].update(zip(range(x, end), cells, strict=False))
+                cursor.x = end
+                self.last_char = cells[-1].data
+                self.dirty.add(cursor.y)
+                return
+        for attrs, text in runs:
+            cursor.attrs = attrs
+            self.draw(text)
+
+    def _cells_of_runs(self, runs: list[StyledRun]) -> list[Cell]:
+        cells: list[Cell] = []
+        known = self._cells
+        seen = self._attrs_seen
+        for attrs, text in runs:
+            of = known.get(attrs)
+            if of is not None:
+                cells += map(of.__getitem__, text)
+            elif attrs in seen:
+                cells += map(self._cells_for(attrs).__getitem__, text)
+            else:
+                # First sight of these attributes (a truecolour run is often the only one):
+                # build the cells without interning them.
+                if len(seen) > _CACHE_LIMIT:
+                    seen.clear()
+                seen.add(attrs)
+                tail = attrs[1:]
+                cells += [_new_tuple(Cell, (char,) + tail) for char in text]  # noqa: RUF005 (faster)
+        return cells
 
     def _draw_line(self, text: str) -> None:
         if text:
@@ -578,15 +653,20 @@ class TerminalScreen(pyte.Screen):
             and self.cursor.x == 0
         )
 
-    def _draw_lines_scrolling(self, texts: list[str]) -> None:
+    def _draw_lines_scrolling(self, texts: list[Any], cells: _CellsOf | None) -> None:
+        """Scroll `texts` in from the bottom row: strings drawn in `cells`, or (`cells` None)
+        lists of cells."""
         columns = self.columns
         lines = self.lines
         keep = lines + (self.scrollback.maxlen or 0)  # rows that can still be seen afterwards
-        cell = self._cells_for(self.cursor.attrs).__getitem__
         span = range(columns)
         if max(map(len, texts)) <= columns:  # the common case: one row per text
             scrolled = len(texts)
-            fresh = [Row(zip(span, map(cell, text), strict=False)) for text in texts[-keep:]]
+            if cells is None:
+                fresh = [Row(zip(span, text, strict=False)) for text in texts[-keep:]]
+            else:
+                cell = cells.__getitem__
+                fresh = [Row(zip(span, map(cell, text), strict=False)) for text in texts[-keep:]]
         else:
             heights = [max(1, -(-len(text) // columns)) for text in texts]
             scrolled = sum(heights)
@@ -599,7 +679,8 @@ class TerminalScreen(pyte.Screen):
                 skip = 0
                 for start in range(0, height * columns, columns):
                     part = text[start : start + columns]
-                    fresh.append(Row(zip(span, map(cell, part), strict=False)))
+                    row_cells = part if cells is None else map(cells.__getitem__, part)
+                    fresh.append(Row(zip(span, row_cells, strict=False)))
         old: list[Row | None] = []
         if scrolled <= keep:
             old = [self.buffer.get(y) for y in range(lines - 1)]
@@ -611,7 +692,9 @@ class TerminalScreen(pyte.Screen):
         buffer = self.buffer
         buffer.clear()
         buffer.update((y, row) for y, row in enumerate(rows[-lines:]) if row is not None)
-        self.last_char = next((text[-1] for text in reversed(texts) if text), self.last_char)
+        last = next((text[-1] for text in reversed(texts) if text), None)
+        if last is not None:
+            self.last_char = last if isinstance(last, str) else last.data
         self._scrolled(scrolled)
 
     def repeat_last_character(self, count: int = 1, *_: int, **__: Any) -> None:
@@ -698,11 +781,42 @@ class TerminalScreen(pyte.Screen):
             self.scrollback.clear()
             self.generation += 1
         elif how in (0, 1, 2):
-            super().erase_in_display(how)
+            # pyte's, with each row written at once: rows keep only the cells they had.
+            cursor = self.cursor
+            interval = range(cursor.y + 1, self.lines) if how == 0 else range(cursor.y)
+            if how == 2:
+                interval = range(self.lines)
+            self.dirty.update(interval)
+            attrs = cursor.attrs
+            buffer = self.buffer
+            for y in interval:
+                line = buffer[y]
+                line.update(dict.fromkeys(line, attrs))
+            if how != 2:
+                self.erase_in_line(how)
 
     def erase_in_line(self, how: int = 0, *_: int, **__: Any) -> None:
-        if how in (0, 1, 2):
-            super().erase_in_line(how)
+        cursor = self.cursor
+        if how == 0:
+            interval = range(cursor.x, self.columns)
+        elif how == 1:
+            interval = range(cursor.x + 1)
+        elif how == 2:
+            interval = range(self.columns)
+        else:
+            return
+        self.dirty.add(cursor.y)
+        self.buffer[cursor.y].update(self._blanks(interval, cursor.attrs))
+
+    def _blanks(self, interval: range, attrs: Cell) -> dict[int, Cell]:
+        """Cells `attrs` over `interval`, kept: full-screen programs erase the same spans."""
+        key = (interval.start, interval.stop, attrs)
+        blanks = self._erasures.get(key)
+        if blanks is None:
+            if len(self._erasures) > _CACHE_LIMIT:
+                self._erasures.clear()
+            blanks = self._erasures[key] = dict.fromkeys(interval, attrs)
+        return blanks
 
     # -- modes and the alternate screen ---------------------------------------------------
 
@@ -811,27 +925,29 @@ class TerminalScreen(pyte.Screen):
         cursor.attrs = result
 
     def _apply_sgr(self, attrs: Cell, params: tuple[int, ...]) -> Cell:
-        changes: dict[str, Any] = {}
+        fields = list(attrs)
         pending = list(reversed(params))
         while pending:
             code = pending.pop()
             if code == 0:
-                changes.update(self.default_char._asdict())
+                fields = list(self.default_char)
             elif code in _SGR_FLAGS:
-                changes.update(_SGR_FLAGS[code])
+                for index, value in _SGR_FLAGS[code]:
+                    fields[index] = value
             elif 30 <= code <= 37 or code == 39:
-                changes["fg"] = graphics.FG_ANSI[code]
+                fields[_FG] = graphics.FG_ANSI[code]
             elif 40 <= code <= 47 or code == 49:
-                changes["bg"] = graphics.BG_ANSI[code]
+                fields[_BG] = graphics.BG_ANSI[code]
             elif 90 <= code <= 97:
-                changes["fg"] = graphics.FG_AIXTERM[code]
+                fields[_FG] = graphics.FG_AIXTERM[code]
             elif 100 <= code <= 107:
-                changes["bg"] = graphics.BG_AIXTERM[code]
+                fields[_BG] = graphics.BG_AIXTERM[code]
             elif code in (38, 48, 58):
                 colour = _extended_colour(pending, _FG_16 if code == 38 else _BG_16)
                 if colour is not None and code != 58:  # 58 (underline colour) is not drawn
-                    changes["fg" if code == 38 else "bg"] = colour
-        return attrs._replace(**changes)
+                    fields[_FG if code == 38 else _BG] = colour
+        result: Cell = _new_tuple(Cell, fields)
+        return result
 
     # -- replies, bell, title -------------------------------------------------------------
 
@@ -938,7 +1054,12 @@ class TerminalScreen(pyte.Screen):
     def cursor_position(
         self, line: int | None = None, column: int | None = None, *_: int, **__: Any
     ) -> None:
-        super().cursor_position(line, column)
+        if self.margins is not None and ORIGIN in self.mode:
+            super().cursor_position(line, column)
+            return
+        cursor = self.cursor  # pyte's, inlined: full-screen programs send one per row
+        cursor.x = min(max(0, (column or 1) - 1), self.columns - 1)
+        cursor.y = min(max(0, (line or 1) - 1), self.lines - 1)
 
     def clear_tab_stop(self, how: int = 0, *_: int, **__: Any) -> None:
         super().clear_tab_stop(how)

@@ -10,7 +10,10 @@ reuses pyte's own CSI/escape tables), so screens come out as pyte's, except wher
 Fast paths:
 - printable runs go to `draw` whole; printable ASCII is written a row slice at a time;
 - a run of plain ASCII lines ending in CR LF (`seq`, `ls`, logs without colour) goes to
-  `TerminalScreen.draw_lines`, which scrolls the screen once per run instead of once per line.
+  `TerminalScreen.draw_lines`, which scrolls the screen once per run instead of once per line;
+- a run of printable ASCII mixed with SGR, EL, CUP, `ESC ( B` and CR LF (coloured logs, `ls
+  --color`, the rows of `top` and htop) is cut with one `re.split`, its SGRs are looked up in a
+  memo, and `TerminalScreen.draw_styled` writes each row's cells at once, scrolling as above.
 
 Robustness: a sequence split across chunks is kept until its end arrives; DCS/SOS/PM/APC
 strings (sixel, XTGETTCAP, tmux passthrough) are discarded however long; a handler that raises
@@ -26,8 +29,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pyte
+from pyte import charsets
 
-from .screen import TerminalScreen
+from .screen import Cell, StyledRun, TerminalScreen
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,7 @@ log = logging.getLogger(__name__)
 _ESC_FINAL = r"[\x30-\x4f\x51-\x57\x59\x5a\x5c\x60-\x7e]"
 _TOKEN = re.compile(
     r"(?P<lines>(?:[ -~]*+\r\n)++)"
+    r"|(?P<styled>(?:[ -~]++|\x1b\[[0-9;]*+[mH]|\x1b\[K|\x1b\(B|\r\n)++)"
     r"|(?P<text>[^\x00-\x1f\x7f-\x9f]++)"
     r"|\x1b\[(?P<sgr>[0-9;]*+)m"
     r"|\x1b\[(?P<simple_params>[0-9;]*+)(?P<simple_final>[\x40-\x7e])"
@@ -46,6 +51,8 @@ _TOKEN = re.compile(
     r"|(?P<string>(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])(?:[^\x1b\x9c]++|\x1b[^\\])*+(?:\x1b\\|\x9c))"
     r"|(?P<c1>[\x80-\x8f\x91-\x97\x99\x9a\x9c])"
 )
+# The sequences inside a styled run, cutting it into text (re.split keeps them).
+_STYLED_PARTS = re.compile(r"(\x1b\[[0-9;]*[mH]|\x1b\[K|\x1b\(B|\r\n)")
 # What may still become a complete token when more data arrives.
 _INCOMPLETE = re.compile(
     r"(?:(?:\x1b\[|\x9b)[\x30-\x3f\x07-\x0d]*[\x20-\x2f]*"
@@ -62,6 +69,8 @@ _ABORTS = "\x18\x1a\x7f"  # CAN and SUB cancel a sequence; DEL inside one is dro
 _MAX_PENDING = 4096
 _CACHE_LIMIT = 1024
 _RESETS = frozenset(("", "0", "00"))  # SGR parameters that only reset
+_FG, _BG = Cell._fields.index("fg"), Cell._fields.index("bg")
+_RESET_SEQUENCES = frozenset(f"\x1b[{params}m" for params in _RESETS)
 
 _CONTROLS = {
     "\x07": "bell",
@@ -146,7 +155,9 @@ class TerminalStream:
                 return pos
             pos = token.end()
             kind = token.lastgroup
-            if kind == "text":
+            if kind == "styled":
+                self._draw_styled(token.group(kind))
+            elif kind == "text":
                 draw(token.group(kind))
             elif kind == "sgr":
                 cursor = screen.cursor
@@ -179,6 +190,59 @@ class TerminalStream:
                 self._dispatch_osc(token.group(kind))
             # "string" (DCS, SOS, PM, APC) and stray C1 controls are dropped.
         return pos
+
+    def _draw_styled(self, run: str) -> None:
+        """Printable ASCII mixed with SGR, EL, CUP, `ESC ( B` and CR LF: the bulk of what colour
+        and full-screen programs print. The text between the sequences goes to the screen a row
+        at a time."""
+        screen = self.screen
+        cursor = screen.cursor
+        memo = self._sgr_memo
+        parts = _STYLED_PARTS.split(run)
+        attrs = cursor.attrs
+        lines: list[list[StyledRun]] = []
+        runs: list[StyledRun] = []
+        if parts[0]:
+            runs.append((attrs, parts[0]))
+        for index in range(1, len(parts), 2):
+            sequence = parts[index]
+            final = sequence[-1]
+            if final == "m":
+                key = (None, sequence) if sequence in _RESET_SEQUENCES else (attrs, sequence)
+                after = memo.get(key)
+                if after is None:
+                    after = _truecolour(attrs, sequence)
+                    if after is None:
+                        cursor.attrs = attrs
+                        self._select_graphic_rendition(sequence[2:-1], key)
+                        after = cursor.attrs
+                attrs = after
+            elif final == "\n":
+                lines.append(runs)
+                runs = []
+            elif final != "B" or screen.g0_charset is not charsets.LAT1_MAP:
+                # EL, CUP or a G0 change: draw what came before first.
+                if lines:
+                    screen.draw_styled(lines, runs)
+                    lines, runs = [], []
+                elif runs:
+                    screen.draw_runs(runs)
+                    runs = []
+                cursor.attrs = attrs
+                if final == "K":
+                    screen.erase_in_line(0)
+                elif final == "H":
+                    screen.cursor_position(*self._parse_params(sequence[2:-1]))
+                else:
+                    self._dispatch_escape("(", "B")
+            text = parts[index + 1]
+            if text:
+                runs.append((attrs, text))
+        if lines:
+            screen.draw_styled(lines, runs)
+        elif runs:
+            screen.draw_runs(runs)
+        cursor.attrs = attrs
 
     def _select_graphic_rendition(self, params: str, key: tuple[Any, str]) -> None:
         """SGR, remembering the result under `key` (attributes before, parameters)."""
@@ -291,6 +355,26 @@ class TerminalStream:
             self.screen.set_title(text)
         if code in ("0", "1"):
             self.screen.set_icon_name(text)
+
+
+def _truecolour(attrs: Cell, sequence: str) -> Cell | None:
+    """`attrs` after `ESC [ 38;2;r;g;b m` or `48;2;...`, else None.
+
+    Every line of a truecolour log tends to carry a colour of its own, so these miss every memo;
+    computing them straight away skips the parameter and SGR caches they would only churn.
+    """
+    head = sequence[2:7]
+    if head not in ("38;2;", "48;2;"):
+        return None
+    rgb = sequence[7:-1].split(";")
+    if len(rgb) != 3 or not all(map(str.isdigit, rgb)):
+        return None
+    red, green, blue = (min(int(value), 255) for value in rgb)
+    colour = f"{red:02x}{green:02x}{blue:02x}"
+    fields = list(attrs)
+    fields[_FG if head == "38;2;" else _BG] = colour
+    result: Cell = tuple.__new__(Cell, fields)
+    return result
 
 
 def _sgr_params(params: str) -> list[int]:
