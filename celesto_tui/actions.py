@@ -231,9 +231,11 @@ class Actions:
                 self._spawn(self._create_work(arguments, entry))
 
         local_backend = self.app.target.kind in ("local", "local server")
-        self.app.push_screen(
-            CreateComputerScreen(self.app.templates, local_backend=local_backend), chosen
+        host_network = local_backend and self.app.target.isolation == "process"
+        screen = CreateComputerScreen(
+            self.app.templates, local_backend=local_backend, host_network=host_network
         )
+        self.app.push_screen(screen, chosen)
 
     async def _create_work(self, arguments: dict[str, Any], entry: LogEntry) -> None:
         try:

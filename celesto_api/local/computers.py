@@ -17,6 +17,7 @@ from typing import Any
 
 from celesto_api import limits
 
+from .egress import EgressHub, proxy_env
 from .errors import ApiError, not_found, not_running
 from .exec_events import ExecRecorder
 from .metrics import MetricsSampler
@@ -47,11 +48,13 @@ class ComputerManager:
         driver: SandboxDriver,
         data_dir: Path,
         metrics: MetricsSampler,
+        egress: EgressHub,
     ) -> None:
         self.store = store
         self.driver = driver
         self.data_dir = data_dir
         self.metrics = metrics
+        self.egress = egress
         self._sandboxes: dict[str, Sandbox] = {}
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -78,18 +81,41 @@ class ComputerManager:
     def home_dir(self, computer_id: str) -> Path:
         return self.data_dir / "computers" / computer_id / "home"
 
+    def egress_log(self, computer_id: str) -> Path:
+        return self.data_dir / "computers" / computer_id / "egress.log"
+
+    def proxied(self, row: dict[str, Any]) -> bool:
+        """Whether the computer reaches out through an egress proxy: "open" computers in
+        their own network namespace (a process-isolated one has the host's network)."""
+        return row["network_mode"] == "open" and self.driver.capability.level == "bwrap"
+
     def spec_for(self, row: dict[str, Any]) -> SandboxSpec:
+        open_net = row["network_mode"] == "open"
         return SandboxSpec(
             computer_id=row["id"],
             hostname=row["name"],
             home=self.home_dir(row["id"]),
             vcpus=row["vcpus"],
             ram_mb=row["ram_mb"],
-            # Every computer gets its own loopback-only network namespace whatever its
-            # policy: that is what lets two computers each serve :8000 behind published
-            # ports. Outbound internet for "open" would need slirp4netns/pasta.
-            network="off",
+            # Every computer has its own loopback-only network namespace (that is what lets
+            # two computers each serve :8000 behind published ports); "open" ones reach
+            # out through the egress proxy on that loopback.
+            network="open" if open_net else "off",
+            env=proxy_env() if self.proxied(row) else {},
         )
+
+    def egress_block(self, row: dict[str, Any]) -> dict[str, Any]:
+        if self.driver.capability.level != "bwrap":
+            mode = "host"  # not isolated: the host's own network whatever the policy
+        elif row["network_mode"] == "off":
+            mode = "off"
+        else:
+            mode = "proxy"
+        block: dict[str, Any] = {"mode": mode}
+        stats = self.egress.stats(row["id"])
+        if stats is not None:
+            block.update(stats.to_dict())
+        return block
 
     def to_response(self, row: dict[str, Any]) -> dict[str, Any]:
         ports = [port_response(row["id"], p) for p in self.store.list_ports(row["id"])]
@@ -118,6 +144,7 @@ class ComputerManager:
             "local": {
                 "isolation": sandbox.isolation if sandbox else self.driver.capability.level,
                 "enforced_limits": dict(sandbox.limits) if sandbox else {},
+                "egress": self.egress_block(row),
             },
         }
         return response
@@ -225,6 +252,16 @@ class ComputerManager:
                 log.warning("computer %s failed to start: %s", row["name"], exc)
                 self._set_status(computer_id, "error", last_error=f"Failed to start: {exc}")
                 return
+            if self.proxied(row):
+                try:
+                    await self.egress.attach(computer_id, sandbox, self.egress_log(computer_id))
+                except Exception as exc:
+                    await sandbox.stop()
+                    log.warning("computer %s: no egress proxy: %s", row["name"], exc)
+                    self._set_status(
+                        computer_id, "error", last_error=f"Failed to start its network: {exc}"
+                    )
+                    return
             self._sandboxes[computer_id] = sandbox
             self._watchers[computer_id] = asyncio.ensure_future(self._watch(computer_id, sandbox))
             self._set_status(computer_id, "running", stopped_at=None, last_error=None)
@@ -240,6 +277,7 @@ class ComputerManager:
             return
         log.warning("computer %s: sandbox exited unexpectedly (%s)", computer_id, code)
         self._sandboxes.pop(computer_id, None)
+        await self.egress.detach(computer_id)
         self.metrics.untrack(computer_id)
         for hook in self.before_stop:
             await _call(hook, computer_id)
@@ -258,6 +296,7 @@ class ComputerManager:
         self.metrics.untrack(computer_id)
         for hook in self.before_stop:
             await _call(hook, computer_id)
+        await self.egress.detach(computer_id)
         if sandbox is not None:
             await sandbox.stop()
 

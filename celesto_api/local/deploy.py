@@ -6,8 +6,10 @@ A redeploy builds beside the live version (the status says ``BUILDING`` while th
 answering) and swaps only when the new one answers; if it fails, the old one keeps serving,
 the status is ``READY`` again and ``last_error`` says so.
 
-Sandboxes have no internet access (a loopback-only network namespace, like computers), so
-``pip`` installs offline: what the host's Python already has, or wheels in the bundle.
+Sandboxes reach the network like "open" computers, through their egress proxy, so ``pip``
+uses its index (``PIP_INDEX_URL`` and friends from the deployment's env apply). With
+``config.network_policy = {"mode": "off"}`` it installs offline: what the host's Python
+already has, or wheels in the bundle.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .bundle import BundleLimits, unpack
+from .egress import EgressHub, proxy_env
 from .errors import ApiError, invalid_field
 from .ports import PortBridge
 from .sandbox import ExecExit, ExecOutput, Sandbox, SandboxDriver, SandboxSpec
@@ -40,7 +43,7 @@ MAX_NAME_CHARS = 100
 # last_error is one line that a table cell or a CLI error can show whole.
 ERROR_SUMMARY_CHARS = 400
 OFFLINE_NOTE = (
-    "Local deployments have no internet access: only packages already installed on "
+    "This deployment's network is off: only packages already installed on "
     "this machine, or wheels shipped in the folder (--find-links in requirements.txt), "
     "can be installed."
 )
@@ -80,8 +83,10 @@ class Deployments:
         driver: SandboxDriver,
         data_dir: Path,
         bridge: PortBridge,
+        egress: EgressHub,
         limits: BundleLimits | None = None,
-    ):
+    ) -> None:
+        self.egress = egress
         self.store = store
         self.limits = limits or BundleLimits()
         self.driver = driver
@@ -192,32 +197,39 @@ class Deployments:
                 "host_port": existing["host_port"] if existing else None,
             }
         )
-        self._start_build(name, build_dir, {str(k): str(v) for k, v in env.items()})
+        self._start_build(name, build_dir, config)
         return self.read(name)
 
-    def _start_build(self, name: str, build_dir: Path, env: dict[str, str]) -> None:
+    def _start_build(self, name: str, build_dir: Path, config: dict[str, Any]) -> None:
         in_flight = self._builds.pop(name, None)
         if in_flight is not None:
             in_flight.cancel()
-        self._builds[name] = asyncio.ensure_future(self._build(name, build_dir, env))
+        env = {str(k): str(v) for k, v in (config.get("env") or {}).items()}
+        policy = config.get("network_policy")
+        open_net = not (isinstance(policy, dict) and policy.get("mode") == "off")
+        self._builds[name] = asyncio.ensure_future(self._build(name, build_dir, env, open_net))
 
     def _set(self, name: str, **fields: Any) -> None:
         self.store.update_deployment(name, updated_at=utc_now(), **fields)
 
-    async def _build(self, name: str, build_dir: Path, env: dict[str, str]) -> None:
+    async def _build(self, name: str, build_dir: Path, env: dict[str, str], open_net: bool) -> None:
         replacing = name in self._live
+        proxied = open_net and self.driver.capability.level == "bwrap"
         spec = SandboxSpec(
             computer_id=f"dep-{build_dir.name[:12]}",
             hostname=name[:63],
             home=build_dir / "home",
-            network="off",
+            network="open" if open_net else "off",
+            env=proxy_env() if proxied else {},
         )
         sandbox: Sandbox | None = None
         runner: asyncio.Future[Any] | None = None
         try:
             self._set(name, status="BUILDING", last_error=None)
             sandbox = await self.driver.start(spec)
-            await _install_requirements(sandbox, build_dir)
+            if proxied:
+                await self.egress.attach(spec.computer_id, sandbox, build_dir / "egress.log")
+            await _install_requirements(sandbox, build_dir, env, open_net)
             port = APP_PORT if self.driver.capability.level != "process" else _free_port()
             runner = asyncio.ensure_future(
                 _run(
@@ -251,7 +263,7 @@ class Deployments:
             if sandbox is not None:
                 if runner is not None:
                     runner.cancel()
-                await sandbox.stop()
+                await self._stop_sandbox(sandbox)
             if self._builds.get(name) is asyncio.current_task():
                 del self._builds[name]
 
@@ -297,7 +309,7 @@ class Deployments:
         if self._live.get(name) is not live:
             return
         del self._live[name]
-        await live.sandbox.stop()
+        await self._stop_sandbox(live.sandbox)
         app_log = await asyncio.to_thread(read_tail, build_dir / "app.log", SUMMARY_TAIL)
         self._set(
             name,
@@ -318,7 +330,11 @@ class Deployments:
             live.monitor.cancel()
         if not keep_route:
             await self.bridge.close(route_key(name), live.port)
-        await live.sandbox.stop()
+        await self._stop_sandbox(live.sandbox)
+
+    async def _stop_sandbox(self, sandbox: Sandbox) -> None:
+        await self.egress.detach(sandbox.spec.computer_id)
+        await sandbox.stop()
 
     # stop / delete / restore ------------------------------------------------------------
 
@@ -360,8 +376,7 @@ class Deployments:
                 self._set(row["name"], status="FAILED", last_error="The app's files are gone.")
                 continue
             self._set(row["name"], status="PENDING")
-            env = {str(k): str(v) for k, v in (row["config"].get("env") or {}).items()}
-            self._start_build(row["name"], build_dir, env)
+            self._start_build(row["name"], build_dir, row["config"])
 
     def sandbox_for_route(self, key: str) -> Sandbox | None:
         live = self._live.get(key.removeprefix(ROUTE_PREFIX))
@@ -421,31 +436,42 @@ def _launch_command(app: Path, env: dict[str, str], port: int) -> str:
     return f"cd ~/app && {venv} {exports} exec {_start_command(app)}"
 
 
-async def _install_requirements(sandbox: Sandbox, build_dir: Path) -> None:
+async def _install_requirements(
+    sandbox: Sandbox, build_dir: Path, env: dict[str, str], open_net: bool
+) -> None:
     if not (build_dir / "home" / "app" / "requirements.txt").exists():
         return
-    # The sandbox is offline: --system-site-packages lets what the host already has satisfy
-    # requirements, and --no-index fails at once instead of retrying an unreachable index.
+    # --system-site-packages lets what the host already has satisfy requirements; offline,
+    # --no-index fails at once instead of retrying an unreachable index.
+    offline = "" if open_net else "--no-index "
     code, output = await _run(
         sandbox,
         "cd ~/app && python3 -m venv --system-site-packages .venv && "
-        ".venv/bin/pip install --disable-pip-version-check --no-input --no-index "
+        f".venv/bin/pip install --disable-pip-version-check --no-input {offline}"
         "-r requirements.txt",
         BUILD_TIMEOUT_S,
         build_dir / "build.log",
+        env,
     )
     if code != 0:
+        note = "" if open_net else f" {OFFLINE_NOTE}"
         raise _BuildFailed(
             f"Installing requirements.txt failed (exit {code}): "
-            f"{_pip_summary(output).rstrip('.')}. {OFFLINE_NOTE}"
+            f"{_pip_summary(output).rstrip('.')}.{note}"
         )
 
 
-async def _run(sandbox: Sandbox, command: str, timeout: float, log_path: Path) -> tuple[int, str]:
+async def _run(
+    sandbox: Sandbox,
+    command: str,
+    timeout: float,
+    log_path: Path,
+    env: dict[str, str] | None = None,
+) -> tuple[int, str]:
     chunks: list[str] = []
     code = -1
     with log_path.open("ab") as sink:
-        async for event in sandbox.exec(command, timeout):
+        async for event in sandbox.exec(command, timeout, env):
             if isinstance(event, ExecOutput):
                 chunks.append(event.data.decode(errors="replace"))
                 sink.write(event.data)

@@ -55,6 +55,10 @@ class PortBridge:
         """How many bridged connections are open to ``sandbox`` now."""
         return self._in_use.get(id(sandbox), 0)
 
+    def host_ports(self) -> set[int]:
+        """Every host port this bridge listens on."""
+        return {route.host_port for route in self._routes.values()}
+
     def host_port(self, computer_id: str, port: int) -> int | None:
         route = self._routes.get((computer_id, port))
         return route.host_port if route else None

@@ -44,6 +44,16 @@ computer_group.add_command(history_command)
 # --- human output --------------------------------------------------------------------------
 
 
+def internet(network: dict[str, Any], local: dict[str, Any]) -> str:
+    """The policy, and on the embedded backend how it is carried out."""
+    egress = local.get("egress") or {}
+    if egress.get("mode") == "host":
+        return "on (the host's network: process isolation enforces no policy)"
+    if network.get("mode") == "off":
+        return "off"
+    return "on (through the egress proxy)" if egress.get("mode") == "proxy" else "on"
+
+
 def computer_fields(computer: Computer) -> str:
     ports = computer.get("published_ports") or []
     network: dict[str, Any] = dict(computer.get("network_policy") or {})
@@ -62,7 +72,7 @@ def computer_fields(computer: Computer) -> str:
             ("Disk", size(computer.get("disk_size_mb"))),
             ("Template", template),
             ("Image", text(computer.get("image"))),
-            ("Internet", "off" if network.get("mode") == "off" else "on"),
+            ("Internet", internet(network, local)),
             ("Persistent home", "yes" if computer.get("external_volume_enabled") else ""),
             ("Ports", ", ".join(f"{p['port']} {p.get('url') or ''}".strip() for p in ports)),
             ("Isolation", str(local.get("isolation") or "")),

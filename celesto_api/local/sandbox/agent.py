@@ -12,6 +12,8 @@ descriptors travel with SCM_RIGHTS:
   ``{"exit": code}``. EOF from the host hangs the session up (SIGHUP, SIGKILL after 1 s).
 * ``{"op": "connect", "port": int}`` -> ``{"ok": true}`` + [tcp socket] or
   ``{"error": "refused", "errno": 111}``
+* ``{"op": "listen", "port": int}`` -> ``{"ok": true}`` + [listening tcp socket on
+  127.0.0.1:port] (the host accepts there: the computer's egress proxy)
 * ``{"op": "stats"}`` -> cpu seconds, RSS, process count and home disk usage.
 
 Errors are replied as ``{"error": str, ...}``; no request may bring the agent down, and
@@ -320,6 +322,7 @@ class Agent:
             "exec": self.op_exec,
             "pty": self.op_pty,
             "connect": self.op_connect,
+            "listen": self.op_listen,
             "stats": self.op_stats,
         }
 
@@ -657,6 +660,21 @@ class Agent:
 
         timer = self.loop.call_later(CONNECT_TIMEOUT, on_timeout)
         attempt()
+
+    def op_listen(self, conn: Conn, request: dict[str, Any], fds: list[int]) -> None:
+        close_quietly(fds)
+        port = int(request.get("port") or 0)
+        if not 0 < port < 65536:
+            raise ValueError("port out of range")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", port))
+            sock.listen(1024)
+            conn.send({"ok": True}, [sock.fileno()])
+        finally:
+            sock.close()
+        conn.close()
 
     def op_stats(self, conn: Conn, request: dict[str, Any], fds: list[int]) -> None:
         close_quietly(fds)

@@ -32,7 +32,6 @@ from .rootfs import (
     agent_python,
     computer_env,
     identity_files,
-    resolver_args,
     sandbox_hostname,
     usr_args,
 )
@@ -239,7 +238,7 @@ class BwrapDriver:
         await asyncio.to_thread(prepare_home, spec.home, host_uid)
 
         cgroups = self._make_cgroups(spec) if host_uid is not None else None
-        env = computer_env(spec.hostname)
+        env = {**computer_env(spec.hostname), **spec.env}
         if cgroups is not None:
             limits = {"memory": "cgroup", "cpu": "cgroup", "pids": "cgroup"}
         else:
@@ -247,7 +246,8 @@ class BwrapDriver:
             env["AGENT_NPROC"] = str(spec.nproc)
             env["AGENT_AS_BYTES"] = str(spec.ram_mb << 20)
             limits = {"memory": "rlimit-as", "cpu": "none", "pids": "rlimit-nproc"}
-        limits["network"] = "host" if spec.network == "open" else "loopback"
+        # Always a loopback-only namespace; "open" reaches out through the egress proxy.
+        limits["network"] = "proxy" if spec.network == "open" else "loopback"
         try:
             launched = self._launch(bwrap, python, spec, env, cgroups, host_uid)
         except BaseException:
@@ -366,14 +366,12 @@ def bwrap_argv(
     status_fd: int,
     home: str,
 ) -> list[str]:
-    open_net = spec.network == "open"
     return [
         bwrap,
         *usr_args(),
         "--ro-bind", "/etc", "/etc",
         *[arg for dest, fd in data_fds.items() for arg in ("--ro-bind-data", str(fd), dest)],
         *(["--ro-bind", python.extra_bind, python.extra_bind] if python.extra_bind else []),
-        *(resolver_args() if open_net else []),
         "--proc", "/proc",
         "--dev", "/dev",
         *_tmpfs_args(spec.tmp_size_mb << 20),
@@ -381,7 +379,6 @@ def bwrap_argv(
         # Without this the sandbox user could fill bwrap's root tmpfs (host RAM).
         "--remount-ro", "/",
         "--unshare-all",
-        *(["--share-net"] if open_net else []),
         "--hostname", sandbox_hostname(spec.hostname),
         "--uid", "1000",
         "--gid", "1000",

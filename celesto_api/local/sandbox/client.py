@@ -384,6 +384,26 @@ class AgentClient:
         sock.setblocking(False)
         return sock
 
+    async def listen(self, port: int) -> socket.socket:
+        """A non-blocking TCP socket listening on 127.0.0.1:port inside the sandbox."""
+        if not 0 < port < 65536:
+            raise ValueError(f"invalid port {port}")
+        channel = await self._request({"op": "listen", "port": port})
+        try:
+            reply = _raise_for_error(await channel.recv(), "listen")
+            fds = channel.take_fds()
+        finally:
+            channel.close()
+        if not fds or "ok" not in reply:
+            for fd in fds:
+                os.close(fd)
+            raise SandboxError("sandbox agent sent no listening socket")
+        for extra in fds[1:]:
+            os.close(extra)
+        sock = socket.socket(fileno=fds[0])
+        sock.setblocking(False)
+        return sock
+
     async def stats(self) -> SandboxStats:
         channel = await self._request({"op": "stats"})
         try:

@@ -115,5 +115,8 @@ class AgentSandbox:
     async def connect(self, port: int) -> socket.socket:
         return await self.client.connect(port)
 
+    async def listen(self, port: int) -> socket.socket:
+        return await self.client.listen(port)
+
     async def stats(self) -> SandboxStats:
         return await self.client.stats()
