@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from celesto_api.local import LocalServer
+from celesto_api.local.sandbox.bwrap import supports_argv0
 
 from .conftest import HealthProbe, run
 
@@ -109,3 +110,21 @@ def test_signals_from_inside_do_not_end_the_agent(
     assert after.json()["stdout"] == "celesto-agent\nno-python3\n"
     computer = http.get(f"/v1/computers/{running['id']}").json()
     assert computer["status"] == "running", computer
+
+
+def test_the_agent_does_not_go_by_python(
+    http: httpx.Client, local_server: LocalServer, running: dict[str, Any]
+) -> None:
+    """Neither its name nor its command line says python, so `pkill python` and
+    `pkill -f python` (a user stopping their own http.server) pass it by. (In process mode,
+    where the host's processes are visible, tests/local/test_process_fallback.py checks it.)"""
+    bwrap_only(local_server)
+    assert local_server.backend is not None
+    version = local_server.backend.capability.details.get("bwrap_version", "")
+    if not supports_argv0(version):
+        pytest.skip(f"bwrap {version} cannot rename the agent's argv[0] (needs >= 0.9)")
+    # [o]: the pattern must not match the shell that runs it.
+    command = "pgrep -f 'pyth[o]n' || echo none; pgrep 'pyth[o]n' || echo none"
+    response = run(http, running["id"], command)
+    assert response.status_code == 200, response.text
+    assert response.json()["stdout"] == "none\nnone\n"

@@ -40,6 +40,7 @@ from .runtime import RuntimeDir, agent_source, computer_key
 log = logging.getLogger(__name__)
 
 SANDBOX_AGENT = "/run/celesto/agent.py"
+AGENT_ARGV0 = "celesto-agent"
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 5.0
 # How long a failed start waits for bwrap to name the sandbox's PID 1 before killing.
@@ -305,7 +306,11 @@ class BwrapDriver:
                 child_fds.append(data_fds[dest])
             env = {**env, "AGENT_FD": str(listener.fileno())}
             home = STAGE if host_uid is not None else str(spec.home)
-            argv = bwrap_argv(bwrap, python, spec, env, data_fds, status_w, home)
+            # Named so that `pkill python` / `pkill -f python` inside do not match it.
+            named = supports_argv0(self.capability.details.get("bwrap_version", ""))
+            argv = bwrap_argv(
+                bwrap, python, spec, env, data_fds, status_w, home, AGENT_ARGV0 if named else None
+            )
             launcher = None
             if host_uid is not None:
                 procs = cgroups.procs_files if cgroups is not None else []
@@ -357,6 +362,14 @@ class BwrapDriver:
         await asyncio.to_thread(remove_home, spec.home)
 
 
+def supports_argv0(version: str) -> bool:
+    """bwrap learnt --argv0 in 0.9.0."""
+    try:
+        return tuple(int(part) for part in version.split(".")[:2]) >= (0, 9)
+    except ValueError:
+        return False
+
+
 def bwrap_argv(
     bwrap: str,
     python: AgentPython,
@@ -365,6 +378,7 @@ def bwrap_argv(
     data_fds: dict[str, int],
     status_fd: int,
     home: str,
+    argv0: str | None = None,
 ) -> list[str]:
     return [
         bwrap,
@@ -392,6 +406,7 @@ def bwrap_argv(
         "--clearenv",
         *[arg for key, value in env.items() for arg in ("--setenv", key, value)],
         "--chdir", SANDBOX_HOME,
+        *(["--argv0", argv0] if argv0 else []),
         "--", python.executable, "-I", "-S", SANDBOX_AGENT,
     ]  # fmt: skip
 
