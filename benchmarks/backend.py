@@ -1,7 +1,7 @@
 """Local backend benchmark: prints one table, each figure next to its reference measured
 in the same run on the same machine.
 
-    python benchmarks/backend.py [--rounds 5] [--isolation auto|bwrap|process]
+    python benchmarks/backend.py [--rounds 5] [--isolation auto|bwrap|process] [--egress-only]
 
 Every round measures each row once, in an order rotated by one each round
 (benchmarks/harness.py); p50 is the median (min-max) of the rounds' medians, p95 is over the
@@ -14,6 +14,12 @@ samples of all rounds, ratios are taken round by round:
                      the sandbox, next to the same echo on a local PTY
   port request       GET through a published port, next to a direct loopback GET
   port throughput    a 32 MiB download through a published port, next to direct
+  egress             from inside a computer (with every core, as the direct client has)
+                     through its egress proxy to a host server reached as
+                     host.celesto.internal, next to the same client on the host talking to
+                     127.0.0.1 directly: connect (TCP + CONNECT handshake vs TCP connect;
+                     target p50 within 1 ms) and 32 MiB downloads as a plain proxied GET and
+                     through a CONNECT tunnel (target >= 0.8x direct)
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import http.server
 import json
 import os
 import pty
+import shlex
 import statistics
 import subprocess
 import sys
@@ -41,10 +48,69 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.harness import footer, header, percentile, ratios, rotations, spread
 
 BLOB_MB = 32
+# The same client runs on the host (direct) and inside the computer (through the proxy).
+EGRESS_CLIENT = r"""
+import json, socket, sys, time
+mode, host, port, path, count = sys.argv[1:6]
+port, count = int(port), int(count)
+def dial():
+    if mode == "direct":
+        return socket.create_connection((host, port))
+    s = socket.create_connection(("127.0.0.1", 3128))
+    s.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(4096)
+    assert b" 200 " in head.split(b"\r\n")[0], head
+    return s
+def download(s, target):
+    started = time.perf_counter()
+    s.sendall(f"GET {target} HTTP/1.0\r\nHost: {host}:{port}\r\n\r\n".encode())
+    buf, total = bytearray(1 << 20), 0
+    while n := s.recv_into(buf):
+        total += n
+    s.close()
+    return total / (1 << 20) / (time.perf_counter() - started)
+connects = []
+for _ in range(count):
+    started = time.perf_counter()
+    dial().close()
+    connects.append((time.perf_counter() - started) * 1000)
+if mode == "direct":
+    get = download(socket.create_connection((host, port)), path)
+else:
+    get = download(socket.create_connection(("127.0.0.1", 3128)), f"http://{host}:{port}{path}")
+print(json.dumps({"connect": connects, "get": get, "tunnel": download(dial(), path)}))
+"""
+EGRESS_ROWS = ("connect", "get", "tunnel")
+
+
+def egress_round(http: httpx.Client, cid: str, port: int, mode: str) -> dict[str, float]:
+    """One run of the client: connect p50 (ms) and the two downloads (MiB/s)."""
+    args = [mode, "127.0.0.1" if mode == "direct" else "host.celesto.internal", str(port)]
+    args += ["/blob", "100"]
+    if mode == "direct":
+        out = subprocess.run(
+            ["python3", "-c", EGRESS_CLIENT, *args], check=True, capture_output=True, text=True
+        ).stdout
+    else:
+        command = "python3 -c " + shlex.quote(EGRESS_CLIENT) + " " + " ".join(args)
+        reply = http.post(f"/v1/computers/{cid}/exec", json={"command": command, "timeout": 120})
+        out = reply.json()["stdout"]
+        if not out:
+            raise RuntimeError(f"egress client failed: {reply.json()['stderr']}")
+    result = json.loads(out)
+    return {
+        "connect": statistics.median(result["connect"]),
+        "get": float(result["get"]),
+        "tunnel": float(result["tunnel"]),
+    }
 
 
 @contextlib.contextmanager
-def local_serve(data_dir: Path, isolation: str) -> Iterator[dict[str, str]]:
+def local_serve(
+    data_dir: Path, isolation: str, extra: tuple[str, ...] = ()
+) -> Iterator[dict[str, str]]:
     """`celesto-tui local serve` in its own process, as users and the CLI run it (an
     in-process server would share the GIL with this benchmark's client)."""
     process = subprocess.Popen(
@@ -58,6 +124,7 @@ def local_serve(data_dir: Path, isolation: str) -> Iterator[dict[str, str]]:
             str(data_dir),
             "--isolation",
             isolation,
+            *extra,
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -170,14 +237,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "process"])
+    parser.add_argument("--egress-only", action="store_true", help="only the egress rows")
     args = parser.parse_args()
 
     rows: dict[str, list[list[float]]] = {}
+    egress: dict[str, list[float]] = {}
     header("Local backend, rounds interleaved with the order rotated")
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        local_serve(Path(tmp) / "data", args.isolation) as server,
-    ):
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        direct_dir = Path(tmp) / "direct"
+        direct_dir.mkdir()
+        (direct_dir / "small.txt").write_text("hello\n")
+        (direct_dir / "blob").write_bytes(os.urandom(BLOB_MB << 20))
+        direct, direct_url = start_direct_server(direct_dir)
+        direct_port = direct.server_address[1]
+        server = stack.enter_context(
+            local_serve(Path(tmp) / "data", args.isolation, ("--host-port", str(direct_port)))
+        )
         headers = {"Authorization": f"Bearer {server['api_key']}"}
         http = httpx.Client(base_url=server["base_url"], headers=headers, timeout=60)
         computer = http.post("/v1/computers", json={}).json()
@@ -189,11 +265,6 @@ def main() -> None:
             response = http.post(f"/v1/computers/{cid}/exec", json={"command": "true"})
             durations.append(float(response.json().get("duration_ms", "nan")))
 
-        direct_dir = Path(tmp) / "direct"
-        direct_dir.mkdir()
-        (direct_dir / "small.txt").write_text("hello\n")
-        (direct_dir / "blob").write_bytes(os.urandom(BLOB_MB << 20))
-        direct, direct_url = start_direct_server(direct_dir)
         http.post(
             f"/v1/computers/{cid}/exec",
             json={
@@ -230,14 +301,51 @@ def main() -> None:
                 "MiB/s via published port": lambda: [throughput(port_url + "blob")],
                 "MiB/s direct loopback": lambda: [throughput(direct_url + "blob")],
             }
-            for order in rotations(list(measures), args.rounds):
+            for order in rotations(list(measures), 0 if args.egress_only else args.rounds):
                 for name in order:
                     rows.setdefault(name, []).append(measures[name]())
+        if computer_egress(http, cid) == "proxy":
+            # The direct client runs unconstrained on the host: give the proxied one every
+            # core too (a 1-vCPU computer's cgroup quota would be measured, not the proxy).
+            body = {"vcpus": os.cpu_count() or 1}
+            egress_id = http.post("/v1/computers", json=body).json()["id"]
+            wait_running(http, egress_id)
+            for order in rotations(["direct", "proxy"], args.rounds):
+                for mode in order:
+                    for key, value in egress_round(http, egress_id, direct_port, mode).items():
+                        egress.setdefault(f"{key} {mode}", []).append(value)
         direct.shutdown()
         http.close()
         isolation = server["isolation"]
-    report(rows, durations, isolation, args.rounds)
+    if rows:
+        report(rows, durations, isolation, args.rounds)
+    if egress:
+        report_egress(egress)
+    else:
+        print("egress: skipped (process isolation: computers use the host's network)")
     footer()
+
+
+def computer_egress(http: httpx.Client, cid: str) -> str:
+    local = http.get(f"/v1/computers/{cid}").json().get("local") or {}
+    return str((local.get("egress") or {}).get("mode"))
+
+
+def report_egress(egress: dict[str, list[float]]) -> None:
+    print("egress proxy vs direct host loopback, median (min-max) of rounds:")
+    print(f"  {'measure':28} {'via the proxy':>26} {'direct':>26} {'ratio':>22}")
+    labels = {
+        "connect": "connect p50 ms",
+        "get": "MiB/s plain GET via proxy",
+        "tunnel": "MiB/s CONNECT tunnel",
+    }
+    for key in EGRESS_ROWS:
+        proxy, direct = egress[f"{key} proxy"], egress[f"{key} direct"]
+        ratio = spread(ratios(proxy, direct))
+        print(f"  {labels[key]:28} {spread(proxy):>26} {spread(direct):>26} {ratio:>21}x")
+    extra = [p - d for p, d in zip(egress["connect proxy"], egress["connect direct"], strict=True)]
+    print(f"  connect p50 difference: {spread(extra, digits=3)} ms (target within 1 ms)")
+    print("  throughput target: >= 0.8x direct")
 
 
 def report(

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from . import limits
-from .exceptions import CelestoNetworkError, CelestoServerError
+from .exceptions import CelestoConflictError, CelestoNetworkError, CelestoServerError
 from .types import ExecEvent
 
 _INVALID = object()
@@ -111,6 +111,9 @@ class ExecStreamDecoder:
         kind = obj.get("type")
         if kind == "error":
             message = obj.get("message") or obj.get("detail") or obj.get("error") or "error"
+            if obj.get("status_code") == 409:
+                # The computer failed under the command (the local backend says why).
+                raise CelestoConflictError(str(message), status_code=409)
             raise CelestoServerError(f"The exec stream failed: {message}")
         if kind in ("stdout", "stderr"):
             return [{"type": kind, "data": str(obj.get("data") or "")}]

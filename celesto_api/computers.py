@@ -12,15 +12,22 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
+
+import httpx
 
 from . import limits
 from . import validation as check
 from ._calls import AsyncResource, Call, PlanCall, SyncResource, Transport
 from ._sse import ExecStreamDecoder
 from ._transport import Plan, RequestSpec, get
-from .exceptions import CelestoValidationError
+from .exceptions import (
+    CelestoError,
+    CelestoNetworkError,
+    CelestoServerError,
+    CelestoValidationError,
+)
 from .terminal import SyncTerminalSession, TerminalSession, legacy_socket_url
 from .types import (
     BulkDeleteResult,
@@ -161,11 +168,31 @@ def _exec_spec(computer_id: str, command: str, timeout: int, *, stream: bool) ->
     )
 
 
+def _may_have_run(exc: CelestoError, computer_id: str) -> CelestoError:
+    """Exec is never retried: after a failure past the connect, say the command may have
+    run, and where to look. ``exc`` itself is returned, its message extended."""
+    if isinstance(exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout):
+        return exc  # the request never left
+    exc.message = (
+        f"{exc.message.rstrip()} The command may have run; check "
+        f"`celesto-tui computer history {computer_id}`."
+    )
+    exc.args = (exc.message,)
+    return exc
+
+
 def _exec(
-    computer_id: str, command: str, timeout: int = limits.EXEC_TIMEOUT_DEFAULT
-) -> RequestSpec:
+    transport: Transport,
+    computer_id: str,
+    command: str,
+    timeout: int = limits.EXEC_TIMEOUT_DEFAULT,
+) -> Plan[ExecResult]:
     """Run a shell command and wait for it; a nonzero exit code is not an error."""
-    return _exec_spec(computer_id, command, timeout, stream=False)
+    spec = _exec_spec(computer_id, command, timeout, stream=False)
+    try:
+        return cast(ExecResult, (yield spec))
+    except (CelestoServerError, CelestoNetworkError) as exc:
+        raise _may_have_run(exc, computer_id) from exc.__cause__
 
 
 def _list_templates() -> RequestSpec:
@@ -256,7 +283,7 @@ class _ComputerCalls:
     stop = Call(_stop, Computer)
     start = Call(_start, Computer)
     delete = Call(_delete, Computer)
-    exec = Call(_exec, ExecResult)
+    exec = PlanCall(_exec)
     list_templates = Call(_list_templates, TemplateList)
     list_command_history = Call(_list_command_history, CommandHistory)
     observability = Call(_observability, Observability)

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import platformdirs
 
+from .bundle import BundleLimits
 from .computers import ComputerService
 from .deploy import ROUTE_PREFIX, DeploymentService
+from .egress import EgressHub, EgressPolicy, Rules
 from .faults import FaultInjector, FaultSpec
 from .metrics import MetricsSampler
 from .ports import PortBridge
@@ -55,6 +57,12 @@ class LocalConfig:
     bwrap: str | None = None
     faults: FaultSpec = field(default_factory=FaultSpec)
     terminal_token_ttl: float = TOKEN_TTL_SECONDS
+    bundle_limits: BundleLimits = field(default_factory=BundleLimits)
+    # Egress of "open" computers: host loopback ports reachable as host.celesto.internal,
+    # and allow/deny lists of host names and CIDRs.
+    host_ports: list[int] = field(default_factory=list)
+    egress_allow: list[str] = field(default_factory=list)
+    egress_deny: list[str] = field(default_factory=list)
 
 
 class LocalBackend:
@@ -70,9 +78,26 @@ class LocalBackend:
         self.store = Store(self.data_dir / "state.db")
         self.metrics = MetricsSampler()
         self.faults = FaultInjector(config.faults)
-        self.computers = ComputerService(self.store, self.driver, self.data_dir, self.metrics)
         self.bridge = PortBridge(self._route_sandbox, self._route_name, config.host)
-        self.deployments = DeploymentService(self.store, self.driver, self.data_dir, self.bridge)
+        self.egress = EgressHub(
+            EgressPolicy(
+                allow=Rules.parse(config.egress_allow),
+                deny=Rules.parse(config.egress_deny),
+                host_ports=frozenset(config.host_ports),
+                own_ports=self._own_ports,
+            )
+        )
+        self.computers = ComputerService(
+            self.store, self.driver, self.data_dir, self.metrics, self.egress
+        )
+        self.deployments = DeploymentService(
+            self.store,
+            self.driver,
+            self.data_dir,
+            self.bridge,
+            self.egress,
+            config.bundle_limits,
+        )
         self.ports = PublishedPorts(self.store, self.computers, self.bridge)
         self.terminals = TerminalService(self.computers, config.terminal_token_ttl)
         self.base_url = ""
@@ -80,6 +105,12 @@ class LocalBackend:
     @property
     def isolation(self) -> str:
         return self.driver.capability.level
+
+    def _own_ports(self) -> set[int]:
+        ports = self.bridge.host_ports()
+        if self.base_url:
+            ports.add(int(self.base_url.rsplit(":", 1)[1]))
+        return ports
 
     @property
     def capability(self) -> Capability:
@@ -119,6 +150,7 @@ class LocalBackend:
         await self.deployments.shutdown()
         await self.computers.shutdown()
         await self.bridge.shutdown()
+        await self.egress.shutdown()
         await self.metrics.stop()
         self.store.close()
         fcntl.flock(self._lock_file, fcntl.LOCK_UN)

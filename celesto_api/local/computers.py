@@ -17,11 +17,12 @@ from typing import Any
 
 from celesto_api import limits
 
+from .egress import EgressHub, proxy_env
 from .errors import ApiError, not_found, not_running
 from .exec_events import ExecRecorder
 from .metrics import MetricsSampler
 from .names import pick_name
-from .sandbox import Sandbox, SandboxDriver, SandboxSpec
+from .sandbox import Sandbox, SandboxDriver, SandboxError, SandboxSpec
 from .schemas import ComputerCreate
 from .store import Store, utc_now
 from .templates import find_template
@@ -30,6 +31,8 @@ log = logging.getLogger("celesto_api.local")
 
 TRANSITIONAL = ("creating", "starting")
 READY_WAIT_SECONDS = 60.0
+# How long a failed exec waits for its sandbox's end, to report why it ended.
+SANDBOX_END_WAIT = 2.0
 
 StopHook = Callable[[str], Any]
 
@@ -45,11 +48,13 @@ class ComputerService:
         driver: SandboxDriver,
         data_dir: Path,
         metrics: MetricsSampler,
+        egress: EgressHub,
     ) -> None:
         self.store = store
         self.driver = driver
         self.data_dir = data_dir
         self.metrics = metrics
+        self.egress = egress
         self._sandboxes: dict[str, Sandbox] = {}
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -76,18 +81,41 @@ class ComputerService:
     def home_dir(self, computer_id: str) -> Path:
         return self.data_dir / "computers" / computer_id / "home"
 
+    def egress_log(self, computer_id: str) -> Path:
+        return self.data_dir / "computers" / computer_id / "egress.log"
+
+    def proxied(self, row: dict[str, Any]) -> bool:
+        """Whether the computer reaches out through an egress proxy: "open" computers in
+        their own network namespace (a process-isolated one has the host's network)."""
+        return row["network_mode"] == "open" and self.driver.capability.level == "bwrap"
+
     def spec_for(self, row: dict[str, Any]) -> SandboxSpec:
+        open_net = row["network_mode"] == "open"
         return SandboxSpec(
             computer_id=row["id"],
             hostname=row["name"],
             home=self.home_dir(row["id"]),
             vcpus=row["vcpus"],
             ram_mb=row["ram_mb"],
-            # Every computer gets its own loopback-only network namespace whatever its
-            # policy: that is what lets two computers each serve :8000 behind published
-            # ports. Outbound internet for "open" would need slirp4netns/pasta.
-            network="off",
+            # Every computer has its own loopback-only network namespace (that is what lets
+            # two computers each serve :8000 behind published ports); "open" ones reach
+            # out through the egress proxy on that loopback.
+            network="open" if open_net else "off",
+            env=proxy_env() if self.proxied(row) else {},
         )
+
+    def egress_block(self, row: dict[str, Any]) -> dict[str, Any]:
+        if self.driver.capability.level != "bwrap":
+            mode = "host"  # not isolated: the host's own network whatever the policy
+        elif row["network_mode"] == "off":
+            mode = "off"
+        else:
+            mode = "proxy"
+        block: dict[str, Any] = {"mode": mode}
+        stats = self.egress.stats(row["id"])
+        if stats is not None:
+            block.update(stats.to_dict())
+        return block
 
     def to_response(self, row: dict[str, Any]) -> dict[str, Any]:
         ports = [port_response(row["id"], p) for p in self.store.list_ports(row["id"])]
@@ -116,6 +144,7 @@ class ComputerService:
             "local": {
                 "isolation": sandbox.isolation if sandbox else self.driver.capability.level,
                 "enforced_limits": dict(sandbox.limits) if sandbox else {},
+                "egress": self.egress_block(row),
             },
         }
         return response
@@ -153,7 +182,7 @@ class ComputerService:
         row = await self.wait_for_status(self.row(id_or_name)["id"], READY_WAIT_SECONDS)
         sandbox = self.sandbox(row["id"])
         if row["status"] != "running" or sandbox is None:
-            raise not_running(row["name"], row["status"], action)
+            raise not_running(row["name"], row["status"], action, row["last_error"])
         return row, sandbox
 
     # lifecycle ---------------------------------------------------------------------------
@@ -223,6 +252,16 @@ class ComputerService:
                 log.warning("computer %s failed to start: %s", row["name"], exc)
                 self._set_status(computer_id, "error", last_error=f"Failed to start: {exc}")
                 return
+            if self.proxied(row):
+                try:
+                    await self.egress.attach(computer_id, sandbox, self.egress_log(computer_id))
+                except Exception as exc:
+                    await sandbox.stop()
+                    log.warning("computer %s: no egress proxy: %s", row["name"], exc)
+                    self._set_status(
+                        computer_id, "error", last_error=f"Failed to start its network: {exc}"
+                    )
+                    return
             self._sandboxes[computer_id] = sandbox
             self._watchers[computer_id] = asyncio.ensure_future(self._watch(computer_id, sandbox))
             self._set_status(computer_id, "running", stopped_at=None, last_error=None)
@@ -238,6 +277,7 @@ class ComputerService:
             return
         log.warning("computer %s: sandbox exited unexpectedly (%s)", computer_id, code)
         self._sandboxes.pop(computer_id, None)
+        await self.egress.detach(computer_id)
         self.metrics.untrack(computer_id)
         for hook in self.before_stop:
             await _call(hook, computer_id)
@@ -245,7 +285,7 @@ class ComputerService:
             computer_id,
             "error",
             stopped_at=utc_now(),
-            last_error=f"The computer's sandbox exited unexpectedly (exit status {code}).",
+            last_error=f"The computer's sandbox ended unexpectedly: {sandbox.describe_exit(code)}.",
         )
 
     async def _halt(self, computer_id: str) -> None:
@@ -256,6 +296,7 @@ class ComputerService:
         self.metrics.untrack(computer_id)
         for hook in self.before_stop:
             await _call(hook, computer_id)
+        await self.egress.detach(computer_id)
         if sandbox is not None:
             await sandbox.stop()
 
@@ -353,12 +394,34 @@ class ComputerService:
                 out = recorder.observe(event)
                 if out is not None:
                     yield out
+        except SandboxError as exc:
+            recorder.failed(type(exc).__name__)
+            raise await self._sandbox_lost(row, sandbox, exc) from exc
         except BaseException as exc:
             recorder.failed(type(exc).__name__)
             raise
         for tail in recorder.flush():
             yield tail
         yield recorder.exit_event()
+
+    async def _sandbox_lost(
+        self, row: dict[str, Any], sandbox: Sandbox, exc: SandboxError
+    ) -> ApiError:
+        """The computer failed under a command: say why, as a computer error (409)."""
+        try:
+            code = await asyncio.wait_for(asyncio.shield(sandbox.wait()), SANDBOX_END_WAIT)
+        except TimeoutError:
+            return ApiError(500, f"The command on computer '{row['name']}' failed: {exc}.")
+        now = self.store.get_computer(row["id"])
+        if now is None or now["status"] in ("stopping", "stopped", "deleting"):
+            return ApiError(409, f"Computer '{row['name']}' was stopped while the command ran.")
+        reason = sandbox.describe_exit(code)
+        return ApiError(
+            409,
+            f"Computer '{row['name']}' failed while the command was running: {reason}. "
+            f"It is now in the error state; start it again with "
+            f"`celesto-tui computer start {row['name']}`.",
+        )
 
     # server lifetime ---------------------------------------------------------------------
 

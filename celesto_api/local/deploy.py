@@ -6,30 +6,33 @@ A redeploy builds beside the live version (the status says ``BUILDING`` while th
 answering) and swaps only when the new one answers; if it fails, the old one keeps serving,
 the status is ``READY`` again and ``last_error`` says so.
 
-Sandboxes have no internet access (a loopback-only network namespace, like computers), so
-``pip`` installs offline: what the host's Python already has, or wheels in the bundle.
+Sandboxes reach the network like "open" computers, through their egress proxy, so ``pip``
+uses its index (``PIP_INDEX_URL`` and friends from the deployment's env apply). With
+``config.network_policy = {"mode": "off"}`` it installs offline: what the host's Python
+already has, or wheels in the bundle.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import logging
+import os
 import shlex
 import shutil
 import socket
-import tarfile
 import uuid
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .bundle import BundleLimits, unpack
+from .egress import EgressHub, proxy_env
 from .errors import ApiError, invalid_field
 from .ports import PortBridge
 from .sandbox import ExecExit, ExecOutput, Sandbox, SandboxDriver, SandboxSpec
 from .store import LOCAL_ORGANIZATION_ID, LOCAL_USER_ID, Store, utc_now
+from .text_rules import has_control_chars
 
 log = logging.getLogger("celesto_api.local")
 
@@ -40,7 +43,7 @@ MAX_NAME_CHARS = 100
 # last_error is one line that a table cell or a CLI error can show whole.
 ERROR_SUMMARY_CHARS = 400
 OFFLINE_NOTE = (
-    "Local deployments have no internet access: only packages already installed on "
+    "This deployment's network is off: only packages already installed on "
     "this machine, or wheels shipped in the folder (--find-links in requirements.txt), "
     "can be installed."
 )
@@ -50,6 +53,10 @@ ROUTE_PREFIX = "deploy:"
 # On a redeploy the old app serves the requests it has until they finish, this long at most.
 SWAP_DRAIN_MAX_S = 30.0
 SWAP_DRAIN_POLL_S = 0.05
+# Logs are shown from their end: the newest output is what explains a failure.
+MAX_LOG_SHOWN = 4 << 20
+SUMMARY_TAIL = 64 << 10
+MAX_PROCFILE = 64 << 10
 ACTIVE_STATUSES = ("PENDING", "ENQUEUED", "BUILDING", "READY")
 
 
@@ -70,8 +77,18 @@ class _BuildFailed(Exception):
 
 
 class DeploymentService:
-    def __init__(self, store: Store, driver: SandboxDriver, data_dir: Path, bridge: PortBridge):
+    def __init__(
+        self,
+        store: Store,
+        driver: SandboxDriver,
+        data_dir: Path,
+        bridge: PortBridge,
+        egress: EgressHub,
+        limits: BundleLimits | None = None,
+    ) -> None:
+        self.egress = egress
         self.store = store
+        self.limits = limits or BundleLimits()
         self.driver = driver
         self.root = data_dir / "deployments"
         self.bridge = bridge
@@ -114,7 +131,10 @@ class DeploymentService:
         record.pop("config")
         return record
 
-    def logs(self, name: str) -> str:
+    async def logs(self, name: str) -> str:
+        return await asyncio.to_thread(self._read_logs, name)
+
+    def _read_logs(self, name: str) -> str:
         build_dir = self._newest_build(name)
         if build_dir is None:
             return ""
@@ -122,7 +142,7 @@ class DeploymentService:
         for label, file in (("build", "build.log"), ("app", "app.log")):
             path = build_dir / file
             if path.exists():
-                parts.append(f"==> {label} log <==\n{path.read_text(errors='replace')}")
+                parts.append(f"==> {label} log <==\n{read_tail(path, MAX_LOG_SHOWN)}")
         return "\n".join(parts)
 
     # deploy ------------------------------------------------------------------------------
@@ -139,29 +159,26 @@ class DeploymentService:
             raise invalid_field(
                 "name", f"name must be 1-{MAX_NAME_CHARS} characters without '/'", name
             )
+        if has_control_chars(name):
+            raise invalid_field("name", "name must not contain control characters", name)
         env = config.get("env") or {}
         # Errors never echo env values: they are usually secrets.
         if not isinstance(env, dict):
             raise invalid_field(
                 "config", "config.env must be an object of strings", type(env).__name__
             )
-        bad_keys = [key for key in env if not str(key).isidentifier()]
+        bad_keys = [key for key in env if not str(key).isidentifier() or not str(key).isascii()]
         if bad_keys:
             raise invalid_field(
                 "config", f"invalid environment variable names: {bad_keys}", bad_keys
             )
-        archive = _open_bundle(bundle)
+        if any("\0" in str(value) for value in env.values()):
+            raise invalid_field(
+                "config", "config.env values must not contain NUL characters", "(redacted)"
+            )
         build_dir = self.root / name / uuid.uuid4().hex
-        try:
-            app_dir = build_dir / "home" / "app"
-            app_dir.mkdir(parents=True)
-            archive.extract_to(app_dir)
-            (build_dir / "bundle.tar.gz").write_bytes(bundle)
-        except BaseException:
-            shutil.rmtree(build_dir, ignore_errors=True)
-            with contextlib.suppress(OSError):
-                build_dir.parent.rmdir()  # only when no other build of this name is there
-            raise
+        # In a thread: a large bundle takes seconds to unpack, and /health must not wait.
+        await asyncio.to_thread(_lay_out_build, bundle, build_dir, self.limits)
         existing = self.store.get_deployment(name)
         now = utc_now()
         self.store.upsert_deployment(
@@ -180,37 +197,44 @@ class DeploymentService:
                 "host_port": existing["host_port"] if existing else None,
             }
         )
-        self._start_build(name, build_dir, {str(k): str(v) for k, v in env.items()})
+        self._start_build(name, build_dir, config)
         return self.read(name)
 
-    def _start_build(self, name: str, build_dir: Path, env: dict[str, str]) -> None:
+    def _start_build(self, name: str, build_dir: Path, config: dict[str, Any]) -> None:
         in_flight = self._builds.pop(name, None)
         if in_flight is not None:
             in_flight.cancel()
-        self._builds[name] = asyncio.ensure_future(self._build(name, build_dir, env))
+        env = {str(k): str(v) for k, v in (config.get("env") or {}).items()}
+        policy = config.get("network_policy")
+        open_net = not (isinstance(policy, dict) and policy.get("mode") == "off")
+        self._builds[name] = asyncio.ensure_future(self._build(name, build_dir, env, open_net))
 
     def _set(self, name: str, **fields: Any) -> None:
         self.store.update_deployment(name, updated_at=utc_now(), **fields)
 
-    async def _build(self, name: str, build_dir: Path, env: dict[str, str]) -> None:
+    async def _build(self, name: str, build_dir: Path, env: dict[str, str], open_net: bool) -> None:
         replacing = name in self._live
+        proxied = open_net and self.driver.capability.level == "bwrap"
         spec = SandboxSpec(
             computer_id=f"dep-{build_dir.name[:12]}",
             hostname=name[:63],
             home=build_dir / "home",
-            network="off",
+            network="open" if open_net else "off",
+            env=proxy_env() if proxied else {},
         )
         sandbox: Sandbox | None = None
         runner: asyncio.Future[Any] | None = None
         try:
             self._set(name, status="BUILDING", last_error=None)
             sandbox = await self.driver.start(spec)
-            await _install_requirements(sandbox, build_dir)
+            if proxied:
+                await self.egress.attach(spec.computer_id, sandbox, build_dir / "egress.log")
+            await _install_requirements(sandbox, build_dir, env, open_net)
             port = APP_PORT if self.driver.capability.level != "process" else _free_port()
             runner = asyncio.ensure_future(
                 _run(
                     sandbox,
-                    _launch_command(build_dir / "home" / "app", env, port),
+                    await asyncio.to_thread(_launch_command, build_dir / "home" / "app", env, port),
                     FOREVER_S,
                     build_dir / "app.log",
                 )
@@ -239,7 +263,7 @@ class DeploymentService:
             if sandbox is not None:
                 if runner is not None:
                     runner.cancel()
-                await sandbox.stop()
+                await self._stop_sandbox(sandbox)
             if self._builds.get(name) is asyncio.current_task():
                 del self._builds[name]
 
@@ -285,8 +309,8 @@ class DeploymentService:
         if self._live.get(name) is not live:
             return
         del self._live[name]
-        await live.sandbox.stop()
-        app_log = (build_dir / "app.log").read_text(errors="replace")
+        await self._stop_sandbox(live.sandbox)
+        app_log = await asyncio.to_thread(read_tail, build_dir / "app.log", SUMMARY_TAIL)
         self._set(
             name,
             status="FAILED",
@@ -306,7 +330,11 @@ class DeploymentService:
             live.monitor.cancel()
         if not keep_route:
             await self.bridge.close(route_key(name), live.port)
-        await live.sandbox.stop()
+        await self._stop_sandbox(live.sandbox)
+
+    async def _stop_sandbox(self, sandbox: Sandbox) -> None:
+        await self.egress.detach(sandbox.spec.computer_id)
+        await sandbox.stop()
 
     # stop / delete / restore ------------------------------------------------------------
 
@@ -348,8 +376,7 @@ class DeploymentService:
                 self._set(row["name"], status="FAILED", last_error="The app's files are gone.")
                 continue
             self._set(row["name"], status="PENDING")
-            env = {str(k): str(v) for k, v in (row["config"].get("env") or {}).items()}
-            self._start_build(row["name"], build_dir, env)
+            self._start_build(row["name"], build_dir, row["config"])
 
     def sandbox_for_route(self, key: str) -> Sandbox | None:
         live = self._live.get(key.removeprefix(ROUTE_PREFIX))
@@ -364,38 +391,35 @@ class DeploymentService:
         self._live.clear()
 
 
-class _Bundle:
-    def __init__(self, archive: tarfile.TarFile | zipfile.ZipFile) -> None:
-        self.archive = archive
-
-    def extract_to(self, target: Path) -> None:
-        if isinstance(self.archive, tarfile.TarFile):
-            try:
-                self.archive.extractall(target, filter="data")
-            except tarfile.FilterError as exc:
-                raise ApiError(400, f"The code bundle has an unsafe member: {exc}") from exc
-            return
-        root = target.resolve()
-        for member in self.archive.namelist():
-            if not (target / member).resolve().is_relative_to(root):
-                raise ApiError(400, f"The code bundle has an unsafe member: {member}")
-        self.archive.extractall(target)
+def _lay_out_build(bundle: bytes, build_dir: Path, limits: BundleLimits) -> None:
+    """The app folder and a copy of the bundle; nothing is left behind on failure."""
+    try:
+        unpack(bundle, build_dir / "home" / "app", limits)
+        (build_dir / "bundle.tar.gz").write_bytes(bundle)
+    except BaseException:
+        shutil.rmtree(build_dir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            build_dir.parent.rmdir()  # only when no other build of this name is there
+        raise
 
 
-def _open_bundle(data: bytes) -> _Bundle:
-    if not data:
-        raise ApiError(400, "The code bundle is empty.")
-    with contextlib.suppress(tarfile.TarError, EOFError, OSError):
-        return _Bundle(tarfile.open(fileobj=io.BytesIO(data), mode="r:*"))
-    with contextlib.suppress(zipfile.BadZipFile):
-        return _Bundle(zipfile.ZipFile(io.BytesIO(data)))
-    raise ApiError(400, "The code bundle is not a tar.gz or zip archive.")
+def read_tail(path: Path, limit: int) -> str:
+    """The last ``limit`` bytes of a log (an app may print gigabytes), with a note when cut."""
+    with path.open("rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - limit))
+        text = f.read().decode(errors="replace")
+    if size <= limit:
+        return text
+    return f"[... {size - limit} earlier bytes not shown]\n{text}"
 
 
 def _start_command(app: Path) -> str:
     procfile = app / "Procfile"
     if procfile.exists():
-        for line in procfile.read_text(errors="replace").splitlines():
+        with procfile.open("rb") as f:
+            head = f.read(MAX_PROCFILE).decode(errors="replace")
+        for line in head.splitlines():
             if line.startswith("web:"):
                 return line.removeprefix("web:").strip()
     for candidate in ("main.py", "app.py"):
@@ -412,31 +436,42 @@ def _launch_command(app: Path, env: dict[str, str], port: int) -> str:
     return f"cd ~/app && {venv} {exports} exec {_start_command(app)}"
 
 
-async def _install_requirements(sandbox: Sandbox, build_dir: Path) -> None:
+async def _install_requirements(
+    sandbox: Sandbox, build_dir: Path, env: dict[str, str], open_net: bool
+) -> None:
     if not (build_dir / "home" / "app" / "requirements.txt").exists():
         return
-    # The sandbox is offline: --system-site-packages lets what the host already has satisfy
-    # requirements, and --no-index fails at once instead of retrying an unreachable index.
+    # --system-site-packages lets what the host already has satisfy requirements; offline,
+    # --no-index fails at once instead of retrying an unreachable index.
+    offline = "" if open_net else "--no-index "
     code, output = await _run(
         sandbox,
         "cd ~/app && python3 -m venv --system-site-packages .venv && "
-        ".venv/bin/pip install --disable-pip-version-check --no-input --no-index "
+        f".venv/bin/pip install --disable-pip-version-check --no-input {offline}"
         "-r requirements.txt",
         BUILD_TIMEOUT_S,
         build_dir / "build.log",
+        env,
     )
     if code != 0:
+        note = "" if open_net else f" {OFFLINE_NOTE}"
         raise _BuildFailed(
             f"Installing requirements.txt failed (exit {code}): "
-            f"{_pip_summary(output).rstrip('.')}. {OFFLINE_NOTE}"
+            f"{_pip_summary(output).rstrip('.')}.{note}"
         )
 
 
-async def _run(sandbox: Sandbox, command: str, timeout: float, log_path: Path) -> tuple[int, str]:
+async def _run(
+    sandbox: Sandbox,
+    command: str,
+    timeout: float,
+    log_path: Path,
+    env: dict[str, str] | None = None,
+) -> tuple[int, str]:
     chunks: list[str] = []
     code = -1
     with log_path.open("ab") as sink:
-        async for event in sandbox.exec(command, timeout):
+        async for event in sandbox.exec(command, timeout, env):
             if isinstance(event, ExecOutput):
                 chunks.append(event.data.decode(errors="replace"))
                 sink.write(event.data)

@@ -21,11 +21,12 @@ def not_found(id_or_name: str) -> ApiError:
     return ApiError(404, f"Computer '{id_or_name}' not found")
 
 
-def not_running(name: str, status: str, action: str) -> ApiError:
+def not_running(name: str, status: str, action: str, reason: str | None = None) -> ApiError:
     if status in ("stopped", "stopping"):
         hint = "Start it first (celesto-tui computer start " + name + ")."
         return ApiError(409, f"Computer '{name}' is {status}. {hint} Cannot {action}.")
-    return ApiError(409, f"Computer '{name}' is {status}; cannot {action}.")
+    why = f" ({reason.rstrip('.')})" if reason else ""
+    return ApiError(409, f"Computer '{name}' is {status}{why}; cannot {action}.")
 
 
 def no_display(name: str, kind: str) -> ApiError:

@@ -15,7 +15,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .sandbox import Sandbox
+from .sandbox import Sandbox, SandboxError
 
 log = logging.getLogger("celesto_api.local")
 
@@ -54,6 +54,10 @@ class PortBridge:
     def connections_to(self, sandbox: Sandbox) -> int:
         """How many bridged connections are open to ``sandbox`` now."""
         return self._in_use.get(id(sandbox), 0)
+
+    def host_ports(self) -> set[int]:
+        """Every host port this bridge listens on."""
+        return {route.host_port for route in self._routes.values()}
 
     def host_port(self, computer_id: str, port: int) -> int | None:
         route = self._routes.get((computer_id, port))
@@ -143,8 +147,10 @@ class PortBridge:
         try:
             try:
                 inner = await sandbox.connect(port)
-            except OSError as exc:
-                refused = isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED
+            except (OSError, SandboxError) as exc:  # SandboxError: its agent failed
+                refused = isinstance(exc, ConnectionRefusedError) or (
+                    isinstance(exc, OSError) and exc.errno == errno.ECONNREFUSED
+                )
                 reason = "Nothing is listening on" if refused else f"Could not reach ({exc}) "
                 message = f"{reason} port {port} inside the {name}."
                 writer.write(_http_error("502 Bad Gateway", message))

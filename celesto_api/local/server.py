@@ -12,7 +12,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -121,8 +121,19 @@ class LocalServer:
         bwrap: str | None = None,
         faults: str | None = None,
         terminal_token_ttl: float | None = None,
+        host_ports: Iterable[int] = (),
+        egress_allow: Iterable[str] = (),
+        egress_deny: Iterable[str] = (),
     ) -> None:
-        config = LocalConfig(host=host, port=port, token=token, bwrap=bwrap)
+        config = LocalConfig(
+            host=host,
+            port=port,
+            token=token,
+            bwrap=bwrap,
+            host_ports=list(host_ports),
+            egress_allow=list(egress_allow),
+            egress_deny=list(egress_deny),
+        )
         if isolation is not None:
             config.isolation = isolation
         if terminal_token_ttl is not None:

@@ -372,9 +372,11 @@ class Controller:
                 self._spawn(self._create_work(arguments, entry))
 
         local_backend = self.target.kind in ("local", "local server")
-        self.host.show(
-            CreateComputerScreen(self.model.templates, local_backend=local_backend), chosen
+        host_network = local_backend and self.target.isolation == "process"
+        screen = CreateComputerScreen(
+            self.model.templates, local_backend=local_backend, host_network=host_network
         )
+        self.host.show(screen, chosen)
 
     async def _create_work(self, arguments: dict[str, Any], entry: LogEntry) -> None:
         try:
@@ -511,6 +513,7 @@ class Controller:
         exit_code: int | None = None
         timed_out = False
         pending = {"stdout": "", "stderr": ""}
+        started_command = False
 
         def flush() -> None:
             for stream in STREAMS:
@@ -522,6 +525,7 @@ class Controller:
             async for event in self.api.computers.exec_stream(
                 str(computer["id"]), command, timeout
             ):
+                started_command = True
                 kind = event.get("type")
                 if kind in STREAMS:
                     stream: Stream = "stdout" if kind == "stdout" else "stderr"
@@ -537,7 +541,7 @@ class Controller:
             flush()
             elapsed = (self.clock.monotonic() - started) * 1000
             self.finish(entry, False, explain(exc))
-            reply(ExecEnded(computer, command, None, elapsed, error=exc))
+            reply(ExecEnded(computer, command, None, elapsed, error=exc, started=started_command))
             return
         flush()
         elapsed = (self.clock.monotonic() - started) * 1000

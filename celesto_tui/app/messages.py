@@ -117,6 +117,8 @@ class ExecEnded(Message):
     duration_ms: float
     timed_out: bool = False
     error: BaseException | None = None
+    # The command had started when the error came (the computer failed under it).
+    started: bool = False
 
 
 @dataclass

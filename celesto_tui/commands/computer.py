@@ -12,6 +12,7 @@ from celesto_api import Computer, ExecEvent, Template, limits
 
 from . import params
 from .common import Connection, GlobalOptions, confirmed, connect, exit_with, global_options
+from .history import history_command
 from .output import emit, emit_json, emit_json_line, fields, note, size, table, text, timestamp
 from .ports import port_group
 from .resume import wait_for_status, wait_until_running, with_auto_resume
@@ -37,9 +38,20 @@ def computer_group() -> None:
 
 computer_group.add_command(port_group)
 computer_group.add_command(ssh_command)
+computer_group.add_command(history_command)
 
 
 # --- human output --------------------------------------------------------------------------
+
+
+def internet(network: dict[str, Any], local: dict[str, Any]) -> str:
+    """The policy, and on the embedded backend how it is carried out."""
+    egress = local.get("egress") or {}
+    if egress.get("mode") == "host":
+        return "on (the host's network: process isolation enforces no policy)"
+    if network.get("mode") == "off":
+        return "off"
+    return "on (through the egress proxy)" if egress.get("mode") == "proxy" else "on"
 
 
 def computer_fields(computer: Computer) -> str:
@@ -60,7 +72,7 @@ def computer_fields(computer: Computer) -> str:
             ("Disk", size(computer.get("disk_size_mb"))),
             ("Template", template),
             ("Image", text(computer.get("image"))),
-            ("Internet", "off" if network.get("mode") == "off" else "on"),
+            ("Internet", internet(network, local)),
             ("Persistent home", "yes" if computer.get("external_volume_enabled") else ""),
             ("Ports", ", ".join(f"{p['port']} {p.get('url') or ''}".strip() for p in ports)),
             ("Isolation", str(local.get("isolation") or "")),

@@ -94,7 +94,7 @@ def with_auto_resume(client: Celesto, computer_ref: str, action: Callable[[], T]
         return action()
     except CelestoConflictError:
         computer = client.computers.get(computer_ref)
-        if computer["status"] == "running":
-            raise  # refused for another reason
+        if computer["status"] in ("running", "error"):
+            raise  # refused for another reason, or the computer failed (the error says why)
         ensure_running(client, computer)
     return action()

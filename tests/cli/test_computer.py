@@ -69,6 +69,13 @@ def test_create_json_then_list_and_get(cli: Cli, sdk: Celesto) -> None:
         assert re.search(rf"^ID:\s+{computer['id']}$", shown.stdout, re.MULTILINE)
         assert re.search(r"^Status:\s+running$", shown.stdout, re.MULTILINE)
         assert re.search(r"^CPUs:\s+2$", shown.stdout, re.MULTILINE)
+        # True on the embedded backend too: how "on" is carried out depends on isolation.
+        internet = re.search(r"^Internet:\s+(.*)$", shown.stdout, re.MULTILINE)
+        assert internet is not None
+        assert internet.group(1) in (
+            "on (through the egress proxy)",
+            "on (the host's network: process isolation enforces no policy)",
+        )
         assert cli("computer", "get", computer["id"], "--json").json()["name"] == computer["name"]
     finally:
         sdk.computers.delete(computer["id"])

@@ -159,13 +159,14 @@ def test_redeploy_waits_for_the_new_version(cli: Cli, tmp_path: Path) -> None:
 def test_a_requirement_that_cannot_be_installed(cli: Cli, tmp_path: Path) -> None:
     name = unique("cli-needs")
     folder = agent_folder(tmp_path, **{"requirements.txt": f"{MISSING_PACKAGE}==9.9.9\n"})
-    result = cli("deploy", str(folder), "--name", name, "--wait")
+    # Builds reach pip's index through the egress proxy; PIP_NO_INDEX keeps this one offline
+    # (and quick) whatever network the machine has.
+    result = cli("deploy", str(folder), "--name", name, "--wait", "--env", "PIP_NO_INDEX=1")
     assert result.returncode == 1
     assert f"Deployment {name} (" in result.stdout and ") is FAILED." in result.stdout
     error = the_error(result)
     assert f"Deployment {name} failed: Installing requirements.txt failed" in error
     assert f"No matching distribution found for {MISSING_PACKAGE}" in error
-    assert "no internet access" in error
     assert error.endswith(f"Read the whole log with: celesto-tui deployments logs {name}")
 
     status = cli("deployments", "status", name, "--json").json()

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from celesto_api import Celesto
 
@@ -73,3 +79,50 @@ def test_auto_resume_of_a_stopped_computer(
     assert streamed.returncode == 2
     assert "is stopped. Resuming..." in streamed.stderr
     assert [json.loads(line)["type"] for line in streamed.stdout.splitlines()][-1] == "exit"
+
+
+def test_history_lists_what_ran_newest_first(cli: Cli, computer: dict[str, Any]) -> None:
+    assert cli("computer", "run", computer["name"], "exit 7").returncode == 7
+    assert cli("computer", "run", computer["name"], "true").returncode == 0
+    table = cli("computer", "history", computer["name"], "--limit", "2")
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["STARTED", "STATUS", "EXIT", "MS", "SOURCE", "ID"]
+    assert len(lines) == 3
+    assert " completed " in lines[1] and " 0 " in lines[1]
+    assert " completed " in lines[2] and " 7 " in lines[2]
+    document = cli("computer", "history", computer["id"], "--limit", "1", "--json").json()
+    assert document["count"] == 1 and document["commands"][0]["exit_code"] == 0
+
+
+def agent_pid(computer: dict[str, Any]) -> int:
+    """The host pid of the computer's agent (root reads any environ, non-dumpable or not)."""
+    wanted = {
+        f"HOSTNAME={computer['name']}".encode(),
+        f"CELESTO_COMPUTER_ID={computer['id']}".encode(),
+    }
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            comm = Path(f"/proc/{name}/comm").read_text().strip()
+            environ = set(Path(f"/proc/{name}/environ").read_bytes().split(b"\0"))
+        except OSError:
+            continue
+        if comm == "celesto-agent" and wanted & environ:
+            return int(name)
+    raise AssertionError(f"no agent found for {computer['name']}")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="finding the agent's pid needs root")
+def test_a_dead_agent_is_reported_as_a_computer_error(cli: Cli, computer: dict[str, Any]) -> None:
+    """Killed under a command (as by the OOM killer): the CLI says so, with the reason."""
+    pid = agent_pid(computer)
+    killer = threading.Timer(1.5, os.kill, (pid, signal.SIGKILL))
+    killer.start()
+    result = cli("computer", "run", computer["name"], "sleep 30")
+    killer.join()
+    assert result.returncode == 1, result
+    assert "Cannot reach" not in result.stderr
+    assert "failed while the command was running" in result.stderr, result.stderr
+    assert "killed by SIGKILL" in result.stderr

@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from celesto_api import AsyncCelesto, limits
 from celesto_api.local import LocalServer
+from celesto_tui.app.widgets.overview_pane import egress_text
 from celesto_tui.model.computers_table import COMPUTERS
 
 from .conftest import (
@@ -210,6 +211,54 @@ async def test_overview_shows_fields_raw_json_and_live_metrics(
         assert computer["id"] in str(fields.render())  # rendered as JSON
         await pilot.press("j", "escape")
         assert not overview.raw and computers_view(app).table.has_focus
+
+
+async def test_overview_shows_how_the_computer_reaches_the_network(
+    make_app: AppFactory, computer: dict[str, Any], local_server: LocalServer
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await loaded(pilot)
+        await select(pilot, computer["id"])
+        line = str(computers_view(app).overview.query_one("#overview-egress", Static).render())
+        if local_server.isolation == "bwrap":
+            assert line.startswith("network: through the egress proxy · ")
+            assert " allowed · " in line and " refused · " in line
+        else:
+            assert line.startswith("network: the host's own")
+
+
+def test_egress_summary_lists_counters_and_the_last_refusals() -> None:
+    refusals = [
+        {"destination": f"10.0.0.{n}:80", "reason": f"10.0.0.{n} is a private address"}
+        for n in range(5)
+    ]
+    egress = {
+        "mode": "proxy",
+        "connections_allowed": 7,
+        "connections_refused": 5,
+        "bytes_in": 105985,
+        "bytes_out": 300,
+        "last_refusals": refusals,
+    }
+    text = egress_text({"local": {"egress": egress}}).splitlines()
+    assert text == [
+        "network: through the egress proxy · 7 allowed · 5 refused · in 103.5 KB · out 300 B",
+        "  refused 10.0.0.2:80: 10.0.0.2 is a private address",
+        "  refused 10.0.0.3:80: 10.0.0.3 is a private address",
+        "  refused 10.0.0.4:80: 10.0.0.4 is a private address",
+    ]
+    assert egress_text({"local": {"egress": {"mode": "off"}}}).startswith("network: off")
+    assert egress_text({"id": "cloud computer"}) == ""
+
+
+def test_create_dialog_says_what_open_means_on_each_backend() -> None:
+    from celesto_tui.app.screens.create_computer import CreateComputerScreen
+
+    assert CreateComputerScreen().open_network == "open (internet)"
+    assert CreateComputerScreen(local_backend=True).open_network == "open (internet via proxy)"
+    process = CreateComputerScreen(local_backend=True, host_network=True)
+    assert process.open_network == "open (the host's network: not isolated)"
 
 
 async def test_the_overview_says_why_nothing_is_selected(

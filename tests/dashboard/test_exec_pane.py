@@ -3,10 +3,13 @@ search, copy, and the offer to start a stopped computer."""
 
 from __future__ import annotations
 
+import os
+import signal
 from typing import Any
 
 from textual.widgets import Input, Label
 
+from celesto_api.local import LocalServer
 from celesto_tui.app.screens.confirm import ConfirmScreen
 from celesto_tui.app.widgets.exec_pane import ExecChunk, ExecPane
 from celesto_tui.app.widgets.output_log import MAX_LINES
@@ -146,3 +149,31 @@ async def test_a_flood_of_output_arrives_in_pieces_and_is_capped(
         pane.query_one("#exec-search", Input).value = "59999"
         await pilot.pause()
         assert [lines[i].text for i in pane.output.matches] == ["59999"]
+
+
+async def test_a_computer_that_dies_under_a_command_is_reported_not_rerun(
+    make_app: AppFactory, computer: dict[str, Any], local_server: LocalServer
+) -> None:
+    """The agent killed from the host (as the OOM killer does) while a command runs."""
+    assert local_server.backend is not None
+    sandbox = local_server.backend.computers.sandbox(computer["id"])
+    assert sandbox is not None
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await loaded(pilot)
+        await select(pilot, computer["id"])
+        await pilot.press("e")
+        pane = exec_pane(app)
+        pane.prompt.value = "sleep 30"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: pane.running)
+        await pilot.pause(1.0)
+        os.kill(sandbox.host_pid, signal.SIGKILL)  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: not pane.running, what="the failure to arrive")
+        await pilot.pause(0.5)
+        last = pane.output.lines_kept[-1]
+        assert last.stream == "bad", last
+        assert "failed while the command was running" in last.text, last.text
+        assert "killed by SIGKILL" in last.text and "Cannot reach" not in last.text
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert [entry.action for entry in app.command_log.entries] == ["run"]

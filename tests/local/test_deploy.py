@@ -58,8 +58,15 @@ def project_id(http: httpx.Client) -> str:
 
 
 def deploy(
-    http: httpx.Client, name: str, files: dict[str, str], env: dict[str, str] | None = None
+    http: httpx.Client,
+    name: str,
+    files: dict[str, str],
+    env: dict[str, str] | None = None,
+    network: str = "open",
 ) -> httpx.Response:
+    config: dict[str, Any] = {"env": env or {}}
+    if network != "open":
+        config["network_policy"] = {"mode": network}
     return http.post(
         "/v1/deploy/agent",
         files={"code_bundle": ("app_bundle.tar.gz", bundle(files), "application/gzip")},
@@ -67,7 +74,7 @@ def deploy(
             "name": name,
             "description": "",
             "project_id": project_id(http),
-            "config": json.dumps({"env": env or {}}),
+            "config": json.dumps(config),
         },
     )
 
@@ -188,12 +195,12 @@ def test_requirement_that_cannot_be_installed_fails_clearly(http: httpx.Client) 
         "main.py": app_source("v1"),
         "requirements.txt": "surely-not-a-real-package-celesto-tui==9.9.9\n",
     }
-    assert deploy(http, name, files).status_code == 201
+    assert deploy(http, name, files, network="off").status_code == 201
     status = settle(http, name, timeout=300)
     assert status["status"] == "FAILED"
     assert status["last_error"].startswith("Installing requirements.txt failed (exit 1): ERROR:")
     assert "No matching distribution found for surely-not-a-real-package" in status["last_error"]
-    assert "no internet access" in status["last_error"]  # why, on this backend
+    assert "network is off" in status["last_error"]  # why: installs are offline then
     assert "\n" not in status["last_error"] and "Retrying" not in status["last_error"]
     assert "surely-not-a-real-package-celesto-tui" in http.get(f"/v1/deploy/apps/{name}/logs").text
     http.delete(f"/v1/deploy/apps/{name}")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
+from celesto_api import Celesto, CelestoServerError
 from celesto_api.local import LocalServer
 from celesto_api.local.faults import FaultSpecError, parse_fault_spec
 
@@ -104,3 +107,20 @@ def test_faults_switch_over_http(http: httpx.Client) -> None:
     assert bad.status_code == 400 and "error_rate" in bad.json()["detail"]
     info = http.get("/v1/local/info").json()
     assert info["isolation"] in ("bwrap", "process")
+
+
+def test_an_exec_whose_answer_was_lost_says_the_command_may_have_run(
+    local_server: LocalServer, running: dict[str, Any]
+) -> None:
+    with Celesto(api_key=local_server.api_key, base_url=local_server.base_url) as client:
+        local_server.set_faults("lost_response=1,error_status=503,count=1")
+        with pytest.raises(CelestoServerError) as lost:
+            client.computers.exec(running["id"], "echo ran > ~/lost-proof")
+        message = str(lost.value)
+        assert "The command may have run" in message
+        assert f"celesto-tui computer history {running['id']}" in message
+        # ... and it did: the history and the file say so.
+        history = client.computers.list_command_history(running["id"])
+        assert history["commands"][0]["status"] == "completed"
+        proof = client.computers.exec(running["id"], "cat ~/lost-proof")
+        assert proof["stdout"] == "ran\n"

@@ -163,3 +163,14 @@ def test_scratch_space_is_the_computers_own(process_client: Celesto, computer_id
     sh(process_client, computer_id, "echo private > /tmp/own-scratch")
     assert not Path("/tmp/own-scratch").exists()
     assert sh(process_client, computer_id, "df --output=size -B1M /tmp | tail -1")[1].strip()
+
+
+def test_the_agent_does_not_answer_to_python(process_server: LocalServer, computer_id: str) -> None:
+    """`pkill python` / `pkill -f python` inside a computer must not find its agent."""
+    assert process_server.backend is not None
+    sandbox = process_server.backend.computers.sandbox(computer_id)
+    assert sandbox is not None
+    pid = sandbox.host_pid  # type: ignore[attr-defined]
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    assert cmdline[0] == b"celesto-agent" and b"python" not in b" ".join(cmdline)
+    assert Path(f"/proc/{pid}/comm").read_text().strip() == "celesto-agent"

@@ -213,3 +213,57 @@ def test_other_hosts_are_warned_about(host: str) -> None:
     warning = exposure_warning(host)
     assert warning is not None
     assert warning.startswith("warning: ") and host in warning and "token" in warning
+
+
+def test_the_token_can_come_from_a_file_or_the_environment(tmp_path: Path) -> None:
+    """`--token` shows in `ps`; a file or CELESTO_LOCAL_TOKEN does not."""
+    token_file = tmp_path / "token"
+    token_file.write_text("sk_from_file\n")
+    data_dir = tmp_path / "data"
+    with serve(data_dir, "--token-file", str(token_file)) as (process, ready):
+        assert ready["api_key"] == "sk_from_file"
+        cmdline = Path(f"/proc/{process.pid}/cmdline").read_bytes()
+        assert b"sk_from_file" not in cmdline
+        headers = {"Authorization": "Bearer sk_from_file"}
+        assert httpx.get(ready["base_url"] + "/v1/computers", headers=headers).status_code == 200
+    os.environ["CELESTO_LOCAL_TOKEN"] = "sk_from_env"
+    try:
+        with serve(data_dir) as (_process, ready):
+            assert ready["api_key"] == "sk_from_env"
+    finally:
+        del os.environ["CELESTO_LOCAL_TOKEN"]
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "said"),
+    [
+        ("\n", [], "holds no token"),
+        ("sk_a\n", ["--token", "sk_b"], "not both"),
+    ],
+)
+def test_bad_token_files_are_usage_errors(
+    tmp_path: Path, content: str, args: list[str], said: str
+) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text(content)
+    serve_args = ["local", "serve", "--data-dir", str(tmp_path), "--token-file", str(token_file)]
+    result = subprocess.run(
+        [sys.executable, "-m", "celesto_tui", *serve_args, *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2, result.stderr
+    assert said in result.stderr
+    assert "sk_a" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_token_help_warns_that_the_command_line_is_visible() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "celesto_tui", "local", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert "--token-file" in result.stdout
+    assert "visible to every user" in " ".join(result.stdout.split())

@@ -13,7 +13,7 @@ from pydantic import AfterValidator
 from celesto_api import limits
 
 from ..backend import LocalBackend
-from ..errors import no_display
+from ..errors import ApiError, no_display
 from ..schemas import (
     BulkDeleteRequest,
     ComputerCreate,
@@ -22,6 +22,7 @@ from ..schemas import (
     PublishPortRequest,
 )
 from ..templates import list_templates
+from ..text_rules import NoControlChars, Printable
 from .deps import backend_dependency
 
 router = APIRouter(prefix="/v1/computers")
@@ -64,9 +65,13 @@ async def create(
 async def list_computers(
     backend: Backend,
     status: StatusFilter | None = None,
-    template_id: Annotated[str | None, Query(max_length=limits.LIST_TEMPLATE_ID_MAX_CHARS)] = None,
-    project_id: Annotated[str | None, Query(max_length=limits.LIST_PROJECT_ID_MAX_CHARS)] = None,
-    origin: str | None = None,
+    template_id: Annotated[
+        str | None, Query(max_length=limits.LIST_TEMPLATE_ID_MAX_CHARS), NoControlChars
+    ] = None,
+    project_id: Annotated[
+        str | None, Query(max_length=limits.LIST_PROJECT_ID_MAX_CHARS), NoControlChars
+    ] = None,
+    origin: Printable | None = None,
     limit: Annotated[
         int, Query(ge=limits.LIST_LIMIT_MIN, le=limits.LIST_LIMIT_MAX)
     ] = limits.LIST_LIMIT_DEFAULT,
@@ -77,27 +82,29 @@ async def list_computers(
 
 
 @router.get("/{computer_id}")
-async def get(computer_id: str, backend: Backend) -> dict[str, Any]:
+async def get(computer_id: Printable, backend: Backend) -> dict[str, Any]:
     return backend.computers.to_response(backend.computers.row(computer_id))
 
 
 @router.delete("/{computer_id}")
-async def delete(computer_id: str, backend: Backend) -> dict[str, Any]:
+async def delete(computer_id: Printable, backend: Backend) -> dict[str, Any]:
     return await backend.computers.delete(computer_id)
 
 
 @router.post("/{computer_id}/stop")
-async def stop(computer_id: str, backend: Backend) -> dict[str, Any]:
+async def stop(computer_id: Printable, backend: Backend) -> dict[str, Any]:
     return await backend.computers.stop(computer_id)
 
 
 @router.post("/{computer_id}/start")
-async def start(computer_id: str, backend: Backend) -> dict[str, Any]:
+async def start(computer_id: Printable, backend: Backend) -> dict[str, Any]:
     return await backend.computers.start(computer_id)
 
 
 @router.post("/{computer_id}/exec")
-async def exec_command(computer_id: str, body: ExecRequest, backend: Backend) -> dict[str, Any]:
+async def exec_command(
+    computer_id: Printable, body: ExecRequest, backend: Backend
+) -> dict[str, Any]:
     command_id, events = await backend.computers.exec_events(
         computer_id, body.command, body.timeout, "exec"
     )
@@ -123,14 +130,21 @@ async def exec_command(computer_id: str, body: ExecRequest, backend: Backend) ->
 
 
 @router.post("/{computer_id}/exec/stream")
-async def exec_stream(computer_id: str, body: ExecRequest, backend: Backend) -> StreamingResponse:
+async def exec_stream(
+    computer_id: Printable, body: ExecRequest, backend: Backend
+) -> StreamingResponse:
     command_id, events = await backend.computers.exec_events(
         computer_id, body.command, body.timeout, "exec_stream"
     )
 
     async def sse() -> AsyncIterator[bytes]:
-        async for event in events:
-            yield f"data: {json.dumps(event)}\n\n".encode()
+        try:
+            async for event in events:
+                yield f"data: {json.dumps(event)}\n\n".encode()
+        except ApiError as exc:
+            # Headers are sent: the failure travels as the stream's last event.
+            failure = {"type": "error", "status_code": exc.status_code, "message": exc.detail}
+            yield f"data: {json.dumps(failure)}\n\n".encode()
 
     return StreamingResponse(
         sse(),
@@ -141,7 +155,7 @@ async def exec_stream(computer_id: str, body: ExecRequest, backend: Backend) -> 
 
 @router.get("/{computer_id}/commands")
 async def commands(
-    computer_id: str,
+    computer_id: Printable,
     backend: Backend,
     limit: Annotated[
         int, Query(ge=limits.COMMANDS_LIMIT_MIN, le=limits.COMMANDS_LIMIT_MAX)
@@ -154,7 +168,7 @@ async def commands(
 
 @router.get("/{computer_id}/observability")
 async def observability(
-    computer_id: str,
+    computer_id: Printable,
     backend: Backend,
     window: Annotated[str, Query(pattern=r"^(1h|24h)$")] = limits.OBSERVABILITY_WINDOW_DEFAULT,
 ) -> dict[str, Any]:
@@ -163,13 +177,13 @@ async def observability(
 
 
 @router.get("/{computer_id}/published-ports")
-async def list_ports(computer_id: str, backend: Backend) -> list[dict[str, Any]]:
+async def list_ports(computer_id: Printable, backend: Backend) -> list[dict[str, Any]]:
     return backend.ports.list(computer_id)
 
 
 @router.post("/{computer_id}/published-ports")
 async def publish_port(
-    computer_id: str,
+    computer_id: Printable,
     backend: Backend,
     body: Annotated[PublishPortRequest | None, Body()] = None,
 ) -> dict[str, Any]:
@@ -178,7 +192,7 @@ async def publish_port(
 
 @router.delete("/{computer_id}/published-ports/{port}")
 async def unpublish_port(
-    computer_id: str,
+    computer_id: Printable,
     port: Annotated[int, Path(ge=limits.PORT_MIN, le=limits.PORT_MAX)],
     backend: Backend,
 ) -> dict[str, Any]:
@@ -187,13 +201,13 @@ async def unpublish_port(
 
 # The cloud answers 409 for a template without a display; every local template is one.
 @router.post("/{computer_id}/browser", status_code=201)
-async def browser_connection(computer_id: str, backend: Backend) -> dict[str, Any]:
+async def browser_connection(computer_id: Printable, backend: Backend) -> dict[str, Any]:
     raise no_display(backend.computers.row(computer_id)["name"], "browser")
 
 
 @router.post("/{computer_id}/display", status_code=201)
 async def display_connection(
-    computer_id: str,
+    computer_id: Printable,
     backend: Backend,
     body: Annotated[DisplayRequest | None, Body()] = None,
 ) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse
 
 from ..backend import LocalBackend
 from ..errors import ApiError, invalid_field
+from ..text_rules import Printable
 from .deps import backend_dependency
 
 router = APIRouter(prefix="/v1/deploy")
@@ -20,8 +21,8 @@ Backend = Annotated[LocalBackend, Depends(backend_dependency)]
 async def deploy_agent(
     backend: Backend,
     code_bundle: Annotated[UploadFile, File()],
-    name: Annotated[str, Form()],
-    project_id: Annotated[str, Form()],
+    name: Annotated[Printable, Form()],
+    project_id: Annotated[Printable, Form()],
     description: Annotated[str, Form()] = "",
     config: Annotated[str, Form()] = "",
 ) -> dict[str, Any]:
@@ -30,7 +31,7 @@ async def deploy_agent(
     # The config carries env values (secrets): errors name its type, never echo it.
     try:
         parsed_config = json.loads(config) if config.strip() else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         raise invalid_field("config", "config must be a JSON object", "invalid JSON") from None
     if not isinstance(parsed_config, dict):
         raise invalid_field("config", "config must be a JSON object", type(parsed_config).__name__)
@@ -50,24 +51,24 @@ async def list_apps(
 
 
 @router.get("/apps/{app_name}/status")
-async def app_status(app_name: str, backend: Backend) -> dict[str, Any]:
+async def app_status(app_name: Printable, backend: Backend) -> dict[str, Any]:
     return backend.deployments.read(app_name)
 
 
 @router.get("/apps/{app_name}/logs", response_class=PlainTextResponse)
-async def app_logs(app_name: str, backend: Backend) -> str:
+async def app_logs(app_name: Printable, backend: Backend) -> str:
     """Local only: the build log and the app's output."""
     backend.deployments.read(app_name)
-    return backend.deployments.logs(app_name)
+    return await backend.deployments.logs(app_name)
 
 
 @router.post("/apps/{app_name}/stop")
-async def stop_app(app_name: str, backend: Backend) -> dict[str, Any]:
+async def stop_app(app_name: Printable, backend: Backend) -> dict[str, Any]:
     """Local only: stop a deployment (its record and files stay)."""
     return await backend.deployments.stop(app_name)
 
 
 @router.delete("/apps/{app_name}")
-async def delete_app(app_name: str, backend: Backend) -> dict[str, Any]:
+async def delete_app(app_name: Printable, backend: Backend) -> dict[str, Any]:
     """Local only: stop a deployment and remove its record and files."""
     return await backend.deployments.delete(app_name)

@@ -13,6 +13,7 @@ from ..errors import ApiError
 from ..faults import FaultSpecError, parse_fault_spec
 from ..schemas import FaultsRequest
 from ..store import LOCAL_ORGANIZATION_ID, LOCAL_USER_ID
+from ..text_rules import Printable
 from .deps import backend_dependency
 
 router = APIRouter()
@@ -42,7 +43,7 @@ async def default_project(backend: Backend) -> dict[str, Any]:
 
 
 @router.get("/v1/organizations/{organization_id}")
-async def organization(organization_id: str, backend: Backend) -> dict[str, Any]:
+async def organization(organization_id: Printable, backend: Backend) -> dict[str, Any]:
     if organization_id != LOCAL_ORGANIZATION_ID:
         raise ApiError(404, f"Organization '{organization_id}' not found")
     project = backend.store.default_project()

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import hmac
 import json
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, WebSocket
@@ -16,12 +17,15 @@ from ..backend import LocalBackend
 from ..errors import ApiError
 from ..schemas import TerminalRequest
 from ..terminals import PtySession, TerminalService
+from ..text_rules import Printable
 from .deps import backend_dependency, get_backend
 
+log = logging.getLogger("celesto_api.local")
 router = APIRouter()
 Backend = Annotated[LocalBackend, Depends(backend_dependency)]
 POLICY_VIOLATION = 1008
-FIRST_MESSAGE_TIMEOUT_S = 10
+# An unauthenticated socket is held this long at most, waiting for its {"token": ...}.
+FIRST_MESSAGE_TIMEOUT_S = 2
 
 
 class _InjectedDrop(Exception):
@@ -35,7 +39,7 @@ def gateway_url(backend: LocalBackend, terminal_id: str) -> str:
 
 @router.post("/v1/computers/{computer_id}/terminals", status_code=201)
 async def open_terminal(
-    computer_id: str,
+    computer_id: Printable,
     backend: Backend,
     body: Annotated[TerminalRequest | None, Body()] = None,
 ) -> dict[str, Any]:
@@ -62,7 +66,7 @@ async def gateway(websocket: WebSocket, terminal_id: str) -> None:
 
 
 @router.websocket("/v1/computers/{computer_id}/terminal")
-async def legacy_terminal(websocket: WebSocket, computer_id: str) -> None:
+async def legacy_terminal(websocket: WebSocket, computer_id: Printable) -> None:
     backend: LocalBackend = get_backend(websocket)
     expected = f"Bearer {backend.api_key}".encode()
     header_ok = hmac.compare_digest(websocket.headers.get("authorization", "").encode(), expected)
@@ -86,7 +90,14 @@ async def _first_message_authenticates(websocket: WebSocket, api_key: str) -> bo
     try:
         text = await asyncio.wait_for(websocket.receive_text(), FIRST_MESSAGE_TIMEOUT_S)
         token = json.loads(text).get("token", "")
-    except (TimeoutError, WebSocketDisconnect, ValueError, AttributeError, KeyError):
+    except (
+        TimeoutError,
+        WebSocketDisconnect,
+        ValueError,
+        AttributeError,
+        KeyError,
+        RecursionError,  # a deeply nested first message
+    ):
         return False
     return isinstance(token, str) and hmac.compare_digest(token.encode(), api_key.encode())
 
@@ -97,13 +108,26 @@ def _control(text: str) -> dict[str, Any] | None:
         return None
     try:
         message = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if isinstance(message, dict) and (
         message.get("type") in ("resize", "close") or "token" in message
     ):
         return message
     return None
+
+
+def _resize_size(control: dict[str, Any]) -> tuple[int, int] | None:
+    """(cols, rows) of a resize frame, or None when either is missing or not a number."""
+    size = []
+    for key in ("cols", "rows"):
+        value = control.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        if not 0 < value < 1 << 16:
+            return None
+        size.append(int(value))
+    return size[0], size[1]
 
 
 async def _bridge(websocket: WebSocket, backend: LocalBackend, session: PtySession) -> None:
@@ -129,8 +153,11 @@ async def _bridge(websocket: WebSocket, backend: LocalBackend, session: PtySessi
             if control is None:
                 terminals.write(session, text.encode())
             elif control.get("type") == "resize":
-                with contextlib.suppress(TypeError, ValueError):
-                    terminals.resize(session, int(control["cols"]), int(control["rows"]))
+                size = _resize_size(control)
+                if size is None:
+                    log.warning("ignored a terminal resize frame without numeric cols and rows")
+                else:
+                    terminals.resize(session, *size)
             elif control.get("type") == "close":
                 close_requested = True
                 return

@@ -12,9 +12,13 @@ descriptors travel with SCM_RIGHTS:
   ``{"exit": code}``. EOF from the host hangs the session up (SIGHUP, SIGKILL after 1 s).
 * ``{"op": "connect", "port": int}`` -> ``{"ok": true}`` + [tcp socket] or
   ``{"error": "refused", "errno": 111}``
+* ``{"op": "listen", "port": int}`` -> ``{"ok": true}`` + [listening tcp socket on
+  127.0.0.1:port] (the host accepts there: the computer's egress proxy)
 * ``{"op": "stats"}`` -> cpu seconds, RSS, process count and home disk usage.
 
-Errors are replied as ``{"error": str, ...}``; no request may bring the agent down.
+Errors are replied as ``{"error": str, ...}``; no request may bring the agent down, and
+neither may the code it runs (see ``harden``: non-dumpable, and as PID 1 no signal handler
+that a signal from inside the namespace could reach).
 """
 
 from __future__ import annotations
@@ -304,7 +308,11 @@ class Agent:
         self.wake_r = wake_r
         signal.set_wakeup_fd(self.wake_w.fileno(), warn_on_full_buffer=False)
         signal.signal(signal.SIGCHLD, lambda signum, frame: None)
-        signal.signal(signal.SIGTERM, self.terminate)
+        if not self.is_init:
+            # As PID 1 of a PID namespace no handler is installed on purpose: the kernel then
+            # drops every signal sent from inside (`kill 1`, `pkill`), and the host stops
+            # the sandbox with SIGKILL, which it cannot drop.
+            signal.signal(signal.SIGTERM, self.terminate)
         for ignored in (signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
             signal.signal(ignored, signal.SIG_IGN)
         self.loop.watch(wake_r.fileno(), selectors.EVENT_READ, self.drain_wakeups)
@@ -314,19 +322,16 @@ class Agent:
             "exec": self.op_exec,
             "pty": self.op_pty,
             "connect": self.op_connect,
+            "listen": self.op_listen,
             "stats": self.op_stats,
         }
 
     # -- plumbing -------------------------------------------------------------------------
 
     def terminate(self, signum: int, frame: Any) -> None:
-        # getpid(), not is_init: a just-forked child may run this before resetting handlers.
-        if os.getpid() == 1:
-            with contextlib.suppress(OSError):
-                os.kill(-1, signal.SIGKILL)
-        else:
-            for sid in list(self.sessions):
-                signal_session(sid, signal.SIGKILL)
+        """SIGTERM outside a PID namespace (process mode): end our sessions, then us."""
+        for sid in list(self.sessions):
+            signal_session(sid, signal.SIGKILL)
         os._exit(0)
 
     def drain_wakeups(self, mask: int) -> None:
@@ -656,6 +661,21 @@ class Agent:
         timer = self.loop.call_later(CONNECT_TIMEOUT, on_timeout)
         attempt()
 
+    def op_listen(self, conn: Conn, request: dict[str, Any], fds: list[int]) -> None:
+        close_quietly(fds)
+        port = int(request.get("port") or 0)
+        if not 0 < port < 65536:
+            raise ValueError("port out of range")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", port))
+            sock.listen(1024)
+            conn.send({"ok": True}, [sock.fileno()])
+        finally:
+            sock.close()
+        conn.close()
+
     def op_stats(self, conn: Conn, request: dict[str, Any], fds: list[int]) -> None:
         close_quietly(fds)
         reply = self.process_stats()
@@ -734,7 +754,28 @@ def become_subreaper() -> None:
         log(f"cannot become subreaper: {exc!r}")
 
 
+AGENT_NAME = b"celesto-agent"
+PR_SET_NAME = 15
+PR_SET_DUMPABLE = 4
+
+
+def harden() -> None:
+    """Shield the agent from the code it runs (same uid): non-dumpable, so neither ptrace,
+    pidfd_getfd nor /proc/1/fd|mem reach it; named so that `pkill python3` does not match.
+    Children are dumpable again once they exec."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+            log(f"cannot become non-dumpable: {os.strerror(ctypes.get_errno())}")
+        libc.prctl(PR_SET_NAME, ctypes.c_char_p(AGENT_NAME), 0, 0, 0)
+    except Exception as exc:
+        log(f"cannot harden the agent: {exc!r}")
+
+
 def main() -> None:
+    harden()
     fd = int(os.environ["AGENT_FD"])
     os.set_inheritable(fd, False)
     listener = socket.socket(fileno=fd)

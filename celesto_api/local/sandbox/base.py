@@ -38,6 +38,8 @@ class SandboxSpec:
     tmp_size_mb: int = 256
     nproc: int = 512
     network: Literal["open", "off"] = "open"
+    # Set in every process of the sandbox (the egress proxy's variables).
+    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -119,11 +121,15 @@ class Sandbox(Protocol):
 
     async def connect(self, port: int) -> socket.socket: ...
 
+    async def listen(self, port: int) -> socket.socket: ...
+
     async def stats(self) -> SandboxStats: ...
 
     async def stop(self) -> None: ...
 
     async def wait(self) -> int: ...
+
+    def describe_exit(self, code: int) -> str: ...
 
 
 class SandboxDriver(Protocol):

@@ -32,7 +32,6 @@ from .rootfs import (
     agent_python,
     computer_env,
     identity_files,
-    resolver_args,
     sandbox_hostname,
     usr_args,
 )
@@ -41,6 +40,7 @@ from .runtime import RuntimeDir, agent_source, computer_key
 log = logging.getLogger(__name__)
 
 SANDBOX_AGENT = "/run/celesto/agent.py"
+AGENT_ARGV0 = "celesto-agent"
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 5.0
 # How long a failed start waits for bwrap to name the sandbox's PID 1 before killing.
@@ -239,7 +239,7 @@ class BwrapDriver:
         await asyncio.to_thread(prepare_home, spec.home, host_uid)
 
         cgroups = self._make_cgroups(spec) if host_uid is not None else None
-        env = computer_env(spec.hostname)
+        env = {**computer_env(spec.hostname), **spec.env}
         if cgroups is not None:
             limits = {"memory": "cgroup", "cpu": "cgroup", "pids": "cgroup"}
         else:
@@ -247,7 +247,8 @@ class BwrapDriver:
             env["AGENT_NPROC"] = str(spec.nproc)
             env["AGENT_AS_BYTES"] = str(spec.ram_mb << 20)
             limits = {"memory": "rlimit-as", "cpu": "none", "pids": "rlimit-nproc"}
-        limits["network"] = "host" if spec.network == "open" else "loopback"
+        # Always a loopback-only namespace; "open" reaches out through the egress proxy.
+        limits["network"] = "proxy" if spec.network == "open" else "loopback"
         try:
             launched = self._launch(bwrap, python, spec, env, cgroups, host_uid)
         except BaseException:
@@ -305,7 +306,11 @@ class BwrapDriver:
                 child_fds.append(data_fds[dest])
             env = {**env, "AGENT_FD": str(listener.fileno())}
             home = STAGE if host_uid is not None else str(spec.home)
-            argv = bwrap_argv(bwrap, python, spec, env, data_fds, status_w, home)
+            # Named so that `pkill python` / `pkill -f python` inside do not match it.
+            named = supports_argv0(self.capability.details.get("bwrap_version", ""))
+            argv = bwrap_argv(
+                bwrap, python, spec, env, data_fds, status_w, home, AGENT_ARGV0 if named else None
+            )
             launcher = None
             if host_uid is not None:
                 procs = cgroups.procs_files if cgroups is not None else []
@@ -357,6 +362,14 @@ class BwrapDriver:
         await asyncio.to_thread(remove_home, spec.home)
 
 
+def supports_argv0(version: str) -> bool:
+    """bwrap learnt --argv0 in 0.9.0."""
+    try:
+        return tuple(int(part) for part in version.split(".")[:2]) >= (0, 9)
+    except ValueError:
+        return False
+
+
 def bwrap_argv(
     bwrap: str,
     python: AgentPython,
@@ -365,15 +378,14 @@ def bwrap_argv(
     data_fds: dict[str, int],
     status_fd: int,
     home: str,
+    argv0: str | None = None,
 ) -> list[str]:
-    open_net = spec.network == "open"
     return [
         bwrap,
         *usr_args(),
         "--ro-bind", "/etc", "/etc",
         *[arg for dest, fd in data_fds.items() for arg in ("--ro-bind-data", str(fd), dest)],
         *(["--ro-bind", python.extra_bind, python.extra_bind] if python.extra_bind else []),
-        *(resolver_args() if open_net else []),
         "--proc", "/proc",
         "--dev", "/dev",
         *_tmpfs_args(spec.tmp_size_mb << 20),
@@ -381,7 +393,6 @@ def bwrap_argv(
         # Without this the sandbox user could fill bwrap's root tmpfs (host RAM).
         "--remount-ro", "/",
         "--unshare-all",
-        *(["--share-net"] if open_net else []),
         "--hostname", sandbox_hostname(spec.hostname),
         "--uid", "1000",
         "--gid", "1000",
@@ -395,6 +406,7 @@ def bwrap_argv(
         "--clearenv",
         *[arg for key, value in env.items() for arg in ("--setenv", key, value)],
         "--chdir", SANDBOX_HOME,
+        *(["--argv0", argv0] if argv0 else []),
         "--", python.executable, "-I", "-S", SANDBOX_AGENT,
     ]  # fmt: skip
 

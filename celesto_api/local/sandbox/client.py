@@ -15,7 +15,7 @@ import os
 import socket
 import struct
 import termios
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Literal
 
 from .base import ExecEvent, ExecExit, ExecOutput, ExecStarted, SandboxError, SandboxStats
@@ -23,6 +23,10 @@ from .base import ExecEvent, ExecExit, ExecOutput, ExecStarted, SandboxError, Sa
 REPLY_TIMEOUT = 30.0
 STATS_TIMEOUT = 120.0
 READ_CHUNK = 65536
+# Replies are small JSON objects (exec output travels through pipes, not in the line).
+MAX_REPLY_LINE = 1 << 20
+MAX_READ_PER_TICK = 4 * READ_CHUNK
+MAX_HELD_FDS = 8
 # After the exit message only what is already buffered is read; this bounds a chatty
 # background child that keeps the pipe full.
 MAX_DRAIN = 4 << 20
@@ -51,17 +55,29 @@ async def wait_readable(fds: Sequence[int]) -> list[int]:
     return ready
 
 
-class AgentChannel:
-    """One connection to the agent: JSON lines out and in, fds attached via SCM_RIGHTS."""
+class AgentProtocolError(SandboxError):
+    """The agent broke the protocol (an over-long or malformed reply, an fd flood). Only a
+    taken-over agent does that, so its sandbox is no longer trusted."""
 
-    def __init__(self, sock: socket.socket) -> None:
+
+class AgentChannel:
+    """One connection to the agent: JSON lines out and in, fds attached via SCM_RIGHTS.
+
+    Replies are bounded: a line longer than ``MAX_REPLY_LINE`` or that is not a JSON object,
+    or more than ``MAX_HELD_FDS`` fds, raise :class:`AgentProtocolError` (and call
+    ``on_broken``). Each read takes at most ``MAX_READ_PER_TICK`` bytes, so a flooding peer
+    cannot keep the event loop from other work."""
+
+    def __init__(self, sock: socket.socket, on_broken: Callable[[str], None] | None = None) -> None:
         self.sock = sock
-        self._buf = b""
+        self._buf = bytearray()
+        self._scanned = 0  # bytes of _buf already known to hold no newline
         self._fds: list[int] = []
         self._eof = False
+        self._on_broken = on_broken
 
     @classmethod
-    async def open(cls, path: str) -> AgentChannel:
+    async def open(cls, path: str, on_broken: Callable[[str], None] | None = None) -> AgentChannel:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.setblocking(False)
         try:
@@ -69,7 +85,7 @@ class AgentChannel:
         except OSError as exc:
             sock.close()
             raise SandboxError(f"sandbox agent is not reachable: {exc}") from exc
-        return cls(sock)
+        return cls(sock, on_broken)
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -83,32 +99,78 @@ class AgentChannel:
         except OSError as exc:
             raise SandboxError(f"sandbox agent connection failed: {exc}") from exc
 
+    def _broken(self, reason: str) -> AgentProtocolError:
+        self._eof = True
+        self._buf.clear()
+        if self._on_broken is not None:
+            self._on_broken(reason)
+        return AgentProtocolError(f"the sandbox agent {reason}")
+
     def _fill(self) -> None:
-        """Read whatever is available without blocking."""
-        while not self._eof:
+        """Read what is available without blocking, up to one tick's worth."""
+        taken = 0
+        while not self._eof and taken < MAX_READ_PER_TICK:
             try:
-                data, fds, _flags, _addr = socket.recv_fds(self.sock, READ_CHUNK, 8)
+                data, fds, _flags, _addr = socket.recv_fds(self.sock, READ_CHUNK, MAX_HELD_FDS)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
                 data, fds = b"", []
             self._fds.extend(fds)
+            if len(self._fds) > MAX_HELD_FDS:
+                raise self._broken(f"sent more than {MAX_HELD_FDS} file descriptors")
             if not data:
                 self._eof = True
                 return
             self._buf += data
+            taken += len(data)
+            if b"\n" in data:
+                return
+
+    def _line_end(self) -> int:
+        end = self._buf.find(b"\n", self._scanned)
+        self._scanned = len(self._buf) if end < 0 else end
+        if end > MAX_REPLY_LINE or (end < 0 and len(self._buf) > MAX_REPLY_LINE):
+            raise self._broken(f"sent a reply longer than {MAX_REPLY_LINE} bytes")
+        return end
 
     def poll(self) -> dict[str, Any] | None:
         """The next complete message if one is buffered (reading what is available)."""
-        if b"\n" not in self._buf:
+        end = self._line_end()
+        if end < 0:
             self._fill()
-        if b"\n" not in self._buf:
+            end = self._line_end()
+        if end < 0:
             return None
-        line, self._buf = self._buf.split(b"\n", 1)
-        message = json.loads(line)
+        line = bytes(self._buf[:end])
+        del self._buf[: end + 1]
+        self._scanned = 0
+        try:
+            message = json.loads(line)
+        except (ValueError, RecursionError):  # RecursionError: deeply nested arrays
+            message = None
         if not isinstance(message, dict):
-            raise SandboxError("malformed reply from sandbox agent")
+            raise self._broken("sent a malformed reply")
         return message
+
+    def number(self, message: dict[str, Any], key: str) -> int:
+        """An integer field of a reply; anything else breaks the protocol."""
+        value = message.get(key)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self._broken(f"sent a malformed reply ({key!r} is not an integer)")
+        return value
+
+    def amount(self, message: dict[str, Any], key: str) -> float:
+        value = message.get(key)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise self._broken(f"sent a malformed reply ({key!r} is not a number)")
+        return float(value)
+
+    def flag(self, message: dict[str, Any], key: str) -> bool:
+        value = message.get(key)
+        if not isinstance(value, bool):
+            raise self._broken(f"sent a malformed reply ({key!r} is not a boolean)")
+        return value
 
     @property
     def at_eof(self) -> bool:
@@ -164,11 +226,14 @@ class AgentPty:
                 self._waiting = True
                 try:
                     message = await self._channel.recv(timeout=None)
+                    if message is not None and "exit" in message:
+                        self._code = self._channel.number(message, "exit")
                 except (OSError, ValueError, SandboxError):
                     message = None
                 finally:
                     self._waiting = False
-                self._code = int(message["exit"]) if message and "exit" in message else -1
+                if self._code is None:
+                    self._code = -1
                 self._channel.close()
             return self._code
 
@@ -198,9 +263,20 @@ class AgentClient:
 
     def __init__(self, socket_path: str) -> None:
         self.socket_path = socket_path
+        # Set once the agent broke the protocol; every later request fails at once.
+        self.broken: str | None = None
+        self.on_broken: Callable[[str], None] | None = None
+
+    def _mark_broken(self, reason: str) -> None:
+        if self.broken is None:
+            self.broken = reason
+            if self.on_broken is not None:
+                self.on_broken(reason)
 
     async def _request(self, message: dict[str, Any], fds: Sequence[int] = ()) -> AgentChannel:
-        channel = await AgentChannel.open(self.socket_path)
+        if self.broken is not None:
+            raise AgentProtocolError(f"the sandbox agent {self.broken}")
+        channel = await AgentChannel.open(self.socket_path, self._mark_broken)
         try:
             await channel.send(message, fds)
         except BaseException:
@@ -213,7 +289,7 @@ class AgentClient:
         channel = await self._request({"op": "ping"})
         try:
             reply = _raise_for_error(await channel.recv(timeout), "ping")
-            return int(reply["pid"])
+            return channel.number(reply, "pid")
         finally:
             channel.close()
 
@@ -237,19 +313,19 @@ class AgentClient:
             for fd in pipes:
                 os.set_blocking(fd, False)
             started = _raise_for_error(await channel.recv(), "exec")
-            yield ExecStarted(pid=int(started["pid"]))
+            yield ExecStarted(pid=channel.number(started, "pid"))
             while True:
                 # The exit message may already be buffered (it can arrive with the pid).
                 message = channel.poll()
                 if message is None and channel.at_eof:
                     raise SandboxError("sandbox stopped while the command was running")
                 if message is not None:
+                    code = channel.number(message, "exit")
+                    timed_out = channel.flag(message, "timed_out")
                     for fd, stream in pipes.items():
                         for chunk in _drain(fd):
                             yield ExecOutput(stream=stream, data=chunk)
-                    yield ExecExit(
-                        exit_code=int(message["exit"]), timed_out=bool(message["timed_out"])
-                    )
+                    yield ExecExit(exit_code=code, timed_out=timed_out)
                     return
                 ready = await wait_readable([*pipes, channel.fileno()])
                 for fd in [fd for fd in pipes if fd in ready]:
@@ -271,6 +347,7 @@ class AgentClient:
         channel = await self._request({"op": "pty", "cols": cols, "rows": rows, "env": env or {}})
         try:
             reply = _raise_for_error(await channel.recv(), "pty")
+            pid = channel.number(reply, "pid")
             fds = channel.take_fds()
             if not fds:
                 raise SandboxError("sandbox agent sent no pty")
@@ -280,7 +357,7 @@ class AgentClient:
             channel.close()
             raise
         os.set_blocking(fds[0], False)
-        return AgentPty(fds[0], int(reply["pid"]), channel)
+        return AgentPty(fds[0], pid, channel)
 
     async def connect(self, port: int) -> socket.socket:
         """A non-blocking TCP socket connected to 127.0.0.1:port (or [::1]:port) inside the
@@ -296,7 +373,7 @@ class AgentClient:
         if reply is not None and "errno" in reply and "ok" not in reply:
             for fd in fds:
                 os.close(fd)
-            code = int(reply["errno"])
+            code = channel.number(reply, "errno")
             raise OSError(code, os.strerror(code))
         _raise_for_error(reply, "connect")
         if not fds:
@@ -307,18 +384,38 @@ class AgentClient:
         sock.setblocking(False)
         return sock
 
+    async def listen(self, port: int) -> socket.socket:
+        """A non-blocking TCP socket listening on 127.0.0.1:port inside the sandbox."""
+        if not 0 < port < 65536:
+            raise ValueError(f"invalid port {port}")
+        channel = await self._request({"op": "listen", "port": port})
+        try:
+            reply = _raise_for_error(await channel.recv(), "listen")
+            fds = channel.take_fds()
+        finally:
+            channel.close()
+        if not fds or "ok" not in reply:
+            for fd in fds:
+                os.close(fd)
+            raise SandboxError("sandbox agent sent no listening socket")
+        for extra in fds[1:]:
+            os.close(extra)
+        sock = socket.socket(fileno=fds[0])
+        sock.setblocking(False)
+        return sock
+
     async def stats(self) -> SandboxStats:
         channel = await self._request({"op": "stats"})
         try:
             reply = _raise_for_error(await channel.recv(STATS_TIMEOUT), "stats")
+            return SandboxStats(
+                cpu_seconds=channel.amount(reply, "cpu_seconds"),
+                rss_bytes=channel.number(reply, "rss_bytes"),
+                home_used_bytes=channel.number(reply, "home_used_bytes"),
+                process_count=channel.number(reply, "process_count"),
+            )
         finally:
             channel.close()
-        return SandboxStats(
-            cpu_seconds=float(reply["cpu_seconds"]),
-            rss_bytes=int(reply["rss_bytes"]),
-            home_used_bytes=int(reply["home_used_bytes"]),
-            process_count=int(reply["process_count"]),
-        )
 
 
 def _read_some(fd: int) -> bytes | None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import signal
 import socket
 import subprocess
 from collections.abc import AsyncIterator
 
 from .base import ExecEvent, IsolationLevel, PtyProcess, SandboxSpec, SandboxStats
 from .client import AgentClient
+
+log = logging.getLogger(__name__)
 
 
 class ProcessWatch:
@@ -70,6 +74,35 @@ class AgentSandbox:
         self.spec = spec
         self.limits = limits
         self.client = client
+        # Why the sandbox was ended by us rather than by its own exit (see describe_exit).
+        self.failure: str | None = None
+        self._ending: asyncio.Task[None] | None = None
+        client.on_broken = self._agent_broke
+
+    def _agent_broke(self, reason: str) -> None:
+        """A taken-over agent can forge every later answer: end the sandbox now."""
+        if self.failure is not None:
+            return
+        self.failure = f"its agent {reason} and was stopped (it can no longer be trusted)"
+        log.warning("sandbox %s: agent %s; stopping it", self.spec.computer_id, reason)
+        self._ending = asyncio.get_running_loop().create_task(self.stop())
+
+    async def stop(self) -> None:
+        raise NotImplementedError
+
+    def describe_exit(self, code: int) -> str:
+        """Why the sandbox ended, from ``wait()``'s status (128+N or -N: killed by signal N)."""
+        if self.failure is not None:
+            return self.failure
+        number = -code if code < 0 else code - 128 if code > 128 else 0
+        if number:
+            try:
+                name = signal.Signals(number).name
+            except ValueError:
+                name = f"signal {number}"
+            hint = " (out of memory, or killed on the host)" if number == signal.SIGKILL else ""
+            return f"its agent was killed by {name}{hint}"
+        return f"its agent exited with status {code}"
 
     def exec(
         self, command: str, timeout: float, env: dict[str, str] | None = None
@@ -81,6 +114,9 @@ class AgentSandbox:
 
     async def connect(self, port: int) -> socket.socket:
         return await self.client.connect(port)
+
+    async def listen(self, port: int) -> socket.socket:
+        return await self.client.listen(port)
 
     async def stats(self) -> SandboxStats:
         return await self.client.stats()

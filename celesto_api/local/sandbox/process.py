@@ -30,6 +30,7 @@ from .rootfs import SANDBOX_HOME, agent_python, computer_env, identity_files, sa
 from .runtime import RuntimeDir, agent_source, computer_key
 
 TAG = "CELESTO_COMPUTER_ID"
+AGENT_ARGV0 = "celesto-agent"
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 5.0
 
@@ -213,7 +214,9 @@ class ProcessDriver:
             proc = subprocess.Popen(
                 # The source comes on stdin: the agent's file may sit below a directory the
                 # computer's uid cannot traverse (a venv under /root).
-                [executable, "-I", "-S", "-"],
+                # argv[0] names the agent, so `pkill python` and `pkill -f python` miss it.
+                [AGENT_ARGV0, "-I", "-S", "-"],
+                executable=executable,
                 stdin=subprocess.PIPE,
                 stdout=log_fd,
                 stderr=log_fd,

@@ -83,13 +83,24 @@ class CreateComputerScreen(ModalScreen[dict[str, Any] | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="create-cancel")]
 
     def __init__(
-        self, templates: Sequence[Template] | None = None, *, local_backend: bool = False
+        self,
+        templates: Sequence[Template] | None = None,
+        *,
+        local_backend: bool = False,
+        host_network: bool = False,
     ) -> None:
         super().__init__()
         self.templates = {t["id"]: t for t in (templates or FALLBACK_TEMPLATES)}
         self.errors: dict[str, str] = {}
-        # The local backend's computers reach only their own loopback, whatever the policy.
-        self.open_network = "open (loopback only here)" if local_backend else "open (internet)"
+        # The local backend's open computers reach the internet through their egress proxy
+        # (no private ranges, and the host only on the ports the server exposes); without
+        # isolation they simply have the host's network.
+        if host_network:
+            self.open_network = "open (the host's network: not isolated)"
+        elif local_backend:
+            self.open_network = "open (internet via proxy)"
+        else:
+            self.open_network = "open (internet)"
 
     def compose(self) -> ComposeResult:
         default = (

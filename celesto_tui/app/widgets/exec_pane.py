@@ -183,7 +183,9 @@ class ExecPane(Vertical):
         if message.error is not None:
             self.output.add("bad", f"✖ {explain(message.error)}")
             self._status(f"failed after {took}")
-            if isinstance(message.error, CelestoConflictError):
+            # A refusal before the command started (a stopped computer) offers to start it; a
+            # computer that failed under the command is not run again behind the user's back.
+            if isinstance(message.error, CelestoConflictError) and not message.started:
                 timeout = self.last[2] if self.last else 30
                 self.start(message.computer, message.command, timeout, purpose="run the command")
             return

@@ -47,10 +47,47 @@ def metrics_text(latest: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def byte_size(value: Any) -> str:
+    amount = float(value) if isinstance(value, int | float) else 0.0
+    for unit in ("B", "KB", "MB", "GB"):
+        if amount < 1024 or unit == "GB":
+            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1024
+    return f"{amount:.1f} GB"
+
+
+def egress_text(computer: dict[str, Any], refusals: int = 3) -> str:
+    """How the computer reaches the network (the local backend's ``local.egress``), with
+    its counters and last refusals; empty when the backend does not say."""
+    local = computer.get("local")
+    egress = local.get("egress") if isinstance(local, dict) else None
+    if not isinstance(egress, dict):
+        return ""
+    mode = egress.get("mode")
+    if mode == "off":
+        return "network: off (nothing leaves the computer)"
+    if mode == "host":
+        return "network: the host's own (process isolation: no egress policy)"
+    if "connections_allowed" not in egress:
+        return "network: through the egress proxy"
+    lines = [
+        "network: through the egress proxy · "
+        f"{egress.get('connections_allowed', 0)} allowed · "
+        f"{egress.get('connections_refused', 0)} refused · "
+        f"in {byte_size(egress.get('bytes_in'))} · out {byte_size(egress.get('bytes_out'))}"
+    ]
+    last = egress.get("last_refusals")
+    for refusal in (last if isinstance(last, list) else [])[-refusals:]:
+        if isinstance(refusal, dict):
+            lines.append(f"  refused {refusal.get('destination')}: {refusal.get('reason')}")
+    return "\n".join(lines)
+
+
 class OverviewPane(VerticalScroll):
     DEFAULT_CSS = """
     OverviewPane { height: 1fr; padding: 0 1; }
     OverviewPane #overview-metrics { color: $text-muted; height: auto; }
+    OverviewPane #overview-egress { color: $text-muted; height: auto; }
     OverviewPane Sparkline { height: 2; margin-bottom: 1; display: none; }
     OverviewPane Sparkline.shown { display: block; }
     """
@@ -67,6 +104,7 @@ class OverviewPane(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static("", id="overview-metrics", markup=False)
         yield Sparkline([], id="overview-cpu")
+        yield Static("", id="overview-egress", markup=False)
         yield Static("Select a computer.", id="overview-fields", markup=False)
 
     def on_mount(self) -> None:
@@ -95,6 +133,8 @@ class OverviewPane(VerticalScroll):
         self._render_fields()
 
     def _render_fields(self) -> None:
+        egress = egress_text(self.computer) if self.computer is not None else ""
+        self.query_one("#overview-egress", Static).update(egress)
         fields = self.query_one("#overview-fields", Static)
         if self.computer is None:
             fields.update(self._empty)

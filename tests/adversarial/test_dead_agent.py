@@ -1,0 +1,88 @@
+"""A computer whose agent dies under a command (killed on the host, as the OOM killer does)
+is reported as a computer error with the reason, never as a network error."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from celesto_api import Celesto, CelestoConflictError, CelestoError
+from celesto_api.local import LocalServer
+from celesto_tui.model.errors import explain
+
+from .conftest import HealthProbe, wait_status
+
+
+def kill_agent_soon(local_server: LocalServer, computer_id: str) -> threading.Thread:
+    """SIGKILL the computer's agent from the host once its command runs."""
+    assert local_server.backend is not None
+    sandbox = local_server.backend.computers.sandbox(computer_id)
+    assert sandbox is not None
+    pid = sandbox.host_pid  # type: ignore[attr-defined]
+
+    def kill() -> None:
+        time.sleep(1.0)
+        os.kill(pid, signal.SIGKILL)
+
+    thread = threading.Thread(target=kill, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.fixture
+def sdk(local_server: LocalServer) -> Any:
+    with Celesto(api_key=local_server.api_key, base_url=local_server.base_url) as client:
+        yield client
+
+
+def check_reported(error: CelestoError, name: str) -> None:
+    text = explain(error)
+    assert not text.startswith("Cannot reach"), text
+    assert f"Computer '{name}' failed while the command was running" in text, text
+    assert "killed by SIGKILL" in text, text
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["exec", "exec-stream"])
+def test_a_dead_agent_is_a_computer_error_with_its_reason(
+    health: HealthProbe,
+    http: httpx.Client,
+    sdk: Celesto,
+    local_server: LocalServer,
+    running: dict[str, Any],
+    stream: bool,
+) -> None:
+    killer = kill_agent_soon(local_server, running["id"])
+    with pytest.raises(CelestoConflictError) as caught:
+        if stream:
+            list(sdk.computers.exec_stream(running["id"], "sleep 30", timeout=60))
+        else:
+            sdk.computers.exec(running["id"], "sleep 30", timeout=60)
+    killer.join()
+    check_reported(caught.value, running["name"])
+    ended = wait_status(http, running["id"], "error")
+    assert ended["status"] == "error", ended
+    assert "killed by SIGKILL" in ended["last_error"], ended
+
+
+def test_a_command_cut_short_by_a_stop_says_so(
+    health: HealthProbe, http: httpx.Client, running: dict[str, Any]
+) -> None:
+    def stop_soon() -> None:
+        time.sleep(1.0)
+        http.post(f"/v1/computers/{running['id']}/stop")
+
+    stopper = threading.Thread(target=stop_soon, daemon=True)
+    stopper.start()
+    response = http.post(
+        f"/v1/computers/{running['id']}/exec", json={"command": "sleep 30", "timeout": 60}
+    )
+    stopper.join()
+    assert response.status_code == 409, response.text
+    assert "was stopped while the command ran" in response.json()["detail"]
+    assert wait_status(http, running["id"], "stopped")["status"] == "stopped"
