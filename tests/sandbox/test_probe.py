@@ -142,7 +142,13 @@ def test_a_missing_explicit_bwrap_is_reported() -> None:
 
 USERNS_CHILD = r"""
 import ctypes, json, os, sys
-from celesto_api.local.sandbox import probe  # before dropping to a uid that cannot read it
+# Imported before dropping to a uid that may not be able to read them.
+from celesto_api.local.sandbox import probe
+from celesto_api.local.sandbox.report import checks
+try:
+    from celesto_tui.commands import cli
+except ImportError:
+    from celesto_tui import cli
 libc = ctypes.CDLL(None, use_errno=True)
 if libc.unshare(0x10000000) != 0:  # CLONE_NEWUSER
     print(json.dumps({"error": os.strerror(ctypes.get_errno())}), flush=True)
@@ -154,21 +160,24 @@ with open("/proc/sys/user/max_user_namespaces", "w") as f:
 os.setgroups([])
 os.setresgid(1000, 1000, 1000)
 os.setresuid(1000, 1000, 1000)
+"""
+PROBE = """
 c = probe()
 print(json.dumps({"level": c.level, "reason": c.reason, "details": c.details}), flush=True)
 """
+DOCTOR = """
+cli.main(["local", "doctor"], prog_name="celesto-tui")
+"""
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="mapping two uids into a namespace needs root")
-@pytest.mark.skipif(BUNDLED is None, reason=NEED_BUNDLED)
-def test_no_user_namespaces_falls_back_and_says_what_to_do() -> None:
-    """A real bwrap in a user namespace whose max_user_namespaces is 0 (as on hosts that
-    disable them): every candidate is refused with bwrap's own words, and the reason names
-    the sysctl to change."""
+def without_user_namespaces(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` as uid 1000 in a user namespace whose max_user_namespaces is 0, as on
+    hosts that disable them (bwrap and the bundled bwrap are real; nothing is mocked)."""
     child = subprocess.Popen(
-        [sys.executable, "-c", USERNS_CHILD],
+        [sys.executable, "-c", USERNS_CHILD + code],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).resolve().parents[2],
         env={**os.environ, "PATH": "/nonexistent"},
@@ -181,16 +190,52 @@ def test_no_user_namespaces_falls_back_and_says_what_to_do() -> None:
         # ns root is an unprivileged host uid; ns 1000 is host 1000.
         Path(f"/proc/{child.pid}/uid_map").write_text("0 1001 1\n1000 1000 1\n")
         Path(f"/proc/{child.pid}/gid_map").write_text("0 1001 1\n1000 1000 1\n")
-        child.stdin.write("go\n")
-        child.stdin.flush()
-        result = json.loads(child.stdout.readline())
+        out, err = child.communicate("go\n", timeout=60)
     finally:
-        child.kill()
-        child.wait()
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    return subprocess.CompletedProcess(child.args, child.returncode, out, err)
+
+
+NEEDS_ROOT = "mapping two uids into a namespace needs root"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason=NEEDS_ROOT)
+@pytest.mark.skipif(BUNDLED is None, reason=NEED_BUNDLED)
+def test_no_user_namespaces_falls_back_and_says_what_to_do() -> None:
+    """Every candidate is refused with bwrap's own words, and the reason names the sysctl."""
+    result = json.loads(without_user_namespaces(PROBE).stdout)
     assert result["level"] == "process"
     assert "sudo sysctl -w user.max_user_namespaces=15000" in result["reason"]
     assert "bundled bwrap" in result["details"]["bwrap_refused"]
     assert "\n" not in result["reason"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason=NEEDS_ROOT)
+@pytest.mark.skipif(BUNDLED is None, reason=NEED_BUNDLED)
+def test_doctor_exits_1_with_one_line_per_check_when_nothing_is_isolated() -> None:
+    result = without_user_namespaces(DOCTOR)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stdout.splitlines()
+    assert all(line[:2] in ("✓ ", "✗ ") for line in lines), lines
+    assert "✗ user namespaces: max_user_namespaces = 0" in lines
+    assert any(line.startswith("✗ bwrap: refused: bundled bwrap") for line in lines)
+    assert lines[-1].startswith("✗ isolation: NOT isolated from the host (plain processes): ")
+    assert "sysctl -w user.max_user_namespaces" in lines[-1]
+
+
+@pytest.mark.skipif(not BUNDLED_WORKS, reason=NEED_BWRAP)
+def test_doctor_exits_0_and_names_the_bwrap() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "celesto_tui", "local", "doctor"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1].startswith("✓ isolation: sandboxed by ")
 
 
 @pytest.mark.skipif(not HAVE_BWRAP, reason=NEED_BWRAP)
