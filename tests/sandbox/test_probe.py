@@ -145,10 +145,7 @@ import ctypes, json, os, sys
 # Imported before dropping to a uid that may not be able to read them.
 from celesto_api.local.sandbox import probe
 from celesto_api.local.sandbox.report import checks
-try:
-    from celesto_tui.commands import cli
-except ImportError:
-    from celesto_tui import cli
+from celesto_tui.commands import cli
 libc = ctypes.CDLL(None, use_errno=True)
 if libc.unshare(0x10000000) != 0:  # CLONE_NEWUSER
     print(json.dumps({"error": os.strerror(ctypes.get_errno())}), flush=True)
