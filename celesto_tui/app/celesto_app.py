@@ -204,7 +204,10 @@ class CelestoApp(App[None]):
         poller.finished(True, busy=message.rows.busy)
         self.update_header()
         items = self.model.items_of(message.kind)
-        self._tell_settled(self.watcher.settled(message.kind, items, message.started))
+        settled = self.watcher.settled(message.kind, items, message.started)
+        if any(done.entry is not None for done in settled):
+            self.command_log_changed()
+        self._tell_settled(settled)
         if message.kind == "computers" and first and self.terminal_on_start:
             self._open_terminal_by_name(self.terminal_on_start)
 
@@ -248,8 +251,10 @@ class CelestoApp(App[None]):
     def on_action_finished(self, message: ActionFinished) -> None:
         if not self.is_running:  # shutting down: the widgets are going away
             return
-        message.entry.status = "ok" if message.ok else "failed"
-        message.entry.detail = message.message
+        if message.status == "running":
+            message.entry.progress(message.message)
+        else:
+            message.entry.finish(message.status, message.message)
         self.command_log_changed()
         self.pollers[message.kind].poll_now()
 

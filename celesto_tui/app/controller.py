@@ -30,6 +30,7 @@ from celesto_api import validation as check
 from ..model.clock import Clock
 from ..model.command_log import (
     LogEntry,
+    Status,
     Where,
     computer_line,
     create_line,
@@ -212,8 +213,11 @@ class Controller:
         self.host.command_log_changed()
         return entry
 
-    def finish(self, entry: LogEntry, ok: bool, message: str, kind: str = "computers") -> None:
-        self.host.post(ActionFinished(entry, ok, message, kind))
+    def finish(
+        self, entry: LogEntry, ok: bool | Status, message: str, kind: str = "computers"
+    ) -> None:
+        status: Status = ok if isinstance(ok, str) else "ok" if ok else "failed"
+        self.host.post(ActionFinished(entry, status, message, kind))
 
     def line_run(self, computer: Item, command: str, timeout: int) -> str:
         return computer_line(self.where, "run", computer["name"], command, timeout=timeout)
@@ -223,9 +227,12 @@ class Controller:
     ) -> None:
         self.host.post(ItemsChanged(kind, items, list(removed)))
 
-    def _watch(self, kind: str, key: str, name: str, verb: str) -> None:
-        """Toast when a poll shows where ``verb`` led (see `watch.Watcher`)."""
-        self.model.watcher.watch(kind, key, name, verb, self.clock.monotonic())
+    def _watch(
+        self, kind: str, key: str, name: str, verb: str, entry: LogEntry | None = None
+    ) -> None:
+        """Toast when a poll shows where ``verb`` led (see `watch.Watcher`); ``entry``, still
+        running, ends there too."""
+        self.model.watcher.watch(kind, key, name, verb, self.clock.monotonic(), entry)
 
     def _spawn(self, work: Coroutine[Any, Any, None], group: str = "actions") -> None:
         self.host.spawn(work, group=group)
@@ -537,6 +544,10 @@ class Controller:
                     code = event.get("exit_code")
                     exit_code = code if isinstance(code, int) else -1
                     timed_out = bool(event.get("timed_out"))
+        except asyncio.CancelledError:
+            # ctrl+g (or quitting): the dashboard stopped waiting; the command may run on.
+            self.finish(entry, "cancelled", "stopped waiting; the command may still be running")
+            raise
         except Exception as exc:
             flush()
             elapsed = (self.clock.monotonic() - started) * 1000
@@ -645,7 +656,7 @@ class Controller:
         self.log(
             "terminal", str(computer["name"]), computer_line(self.where, "ssh", computer["name"])
         )
-        self.model.command_log.entries[-1].status = "ok"
+        self.model.command_log.entries[-1].finish("ok", "")
         self.host.open_terminal(str(computer["id"]), str(computer["name"]))
 
     # --- deployments ---------------------------------------------------------------------
@@ -685,10 +696,11 @@ class Controller:
             return
         name = str(deployment["name"])
         self.model.pending_deployments.pop(name, None)  # deployed again right after a delete
-        self._watch("deployments", name, name, "deploy")
+        # Accepted is not deployed: the entry stays running until a poll shows READY or FAILED.
+        self._watch("deployments", name, name, "deploy", entry)
         self._show([dict(deployment)], kind="deployments")
         self.host.post(Navigate("deployments", name))
-        self.finish(entry, True, f"{name} is {deployment['status']}", kind="deployments")
+        self.finish(entry, "running", f"{name} is {deployment['status']}", kind="deployments")
         self.host.notify(
             f"{name} is {deployment['status']}; a toast follows when it is ready.",
             title="Deploy started",

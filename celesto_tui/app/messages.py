@@ -10,7 +10,7 @@ from typing import Any
 from textual.message import Message
 from textual.screen import Screen
 
-from ..model.command_log import LogEntry
+from ..model.command_log import LogEntry, Status
 from ..model.table_rows import Rows
 from .probe import ProbeResult
 from .widgets.output_log import Stream
@@ -52,10 +52,11 @@ class ItemsChanged(Message):
 
 @dataclass
 class ActionFinished(Message):
-    """A mutating action ended; ``entry`` is its command-log line."""
+    """A mutating action ended (or, ``running``, got as far as it can tell for now);
+    ``entry`` is its command-log line."""
 
     entry: LogEntry
-    ok: bool
+    status: Status
     message: str
     kind: str = "computers"
 

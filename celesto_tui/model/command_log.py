@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from celesto_api.config import DEFAULT_BASE_URL
 
@@ -18,14 +18,34 @@ from .command_lines import PROGRAM, command_line, computer_command, create_comma
 MAX_ENTRIES = 500
 
 
+Status = Literal["running", "ok", "failed", "cancelled"]
+FINAL_STATUSES: frozenset[str] = frozenset({"ok", "failed", "cancelled"})
+
+
 @dataclass
 class LogEntry:
     at: datetime
     action: str
     subject: str
     line: str
-    status: str = "running"  # running | ok | failed
+    status: Status = "running"
     detail: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def progress(self, detail: str) -> None:
+        """The API accepted it, but what it leads to is still to come (a deploy builds):
+        the entry stays ``running``, saying how far it got."""
+        if not self.done:
+            self.detail = detail
+
+    def finish(self, status: Status, detail: str) -> None:
+        """The first outcome sticks: a late answer never rewrites what the log has said."""
+        if not self.done:
+            self.status = status
+            self.detail = detail
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .command_log import LogEntry, Status
 from .format import one_line, status_category
 
 GONE = ""  # the status a delete waits for: not listed any more
@@ -22,6 +23,8 @@ OUTCOMES: dict[str, frozenset[str]] = {
     "delete": frozenset({GONE, "deleted"}),
     "deploy": frozenset({"READY", "STOPPED"}),
 }
+# A deploy that ends STOPPED (someone stopped it while it built) did not succeed.
+SUCCEEDED = dict(OUTCOMES, deploy=frozenset({"READY"}))
 SUMMARY_AFTER = 3  # more settled at once than this: one toast for all
 
 
@@ -30,6 +33,7 @@ class Settled:
     name: str
     status: str  # GONE when it is no longer listed
     error: str = ""
+    entry: LogEntry | None = None  # the action's command-log entry, now finished
 
     @property
     def bad(self) -> bool:
@@ -44,11 +48,16 @@ class Settled:
 
 class Watcher:
     def __init__(self) -> None:
-        # (kind, key) -> name, verb, since (monotonic time of the action)
-        self._watched: dict[tuple[str, str], tuple[str, str, float]] = {}
+        # (kind, key) -> name, verb, since (monotonic time of the action), log entry
+        self._watched: dict[tuple[str, str], tuple[str, str, float, LogEntry | None]] = {}
 
-    def watch(self, kind: str, key: str, name: str, verb: str, since: float) -> None:
-        self._watched[(kind, key)] = (name, verb, since)
+    def watch(
+        self, kind: str, key: str, name: str, verb: str, since: float, entry: LogEntry | None = None
+    ) -> None:
+        """Watch until a poll shows where ``verb`` led; ``entry`` (if any) is finished there:
+        ``ok`` when it got what it asked for, ``failed`` when it went wrong, ``cancelled``
+        when something else ended it (stopped or deleted meanwhile)."""
+        self._watched[(kind, key)] = (name, verb, since, entry)
 
     def forget(self, kind: str, key: str) -> None:
         self._watched.pop((kind, key), None)
@@ -59,7 +68,7 @@ class Watcher:
         """What a poll of ``kind`` (items by key, sent at ``polled_at``) shows has ended;
         those are no longer watched. A poll sent before the action says nothing about it."""
         done: list[Settled] = []
-        for (watched_kind, key), (name, verb, since) in list(self._watched.items()):
+        for (watched_kind, key), (name, verb, since, entry) in list(self._watched.items()):
             if watched_kind != kind or polled_at < since:
                 continue
             item = items.get(key)
@@ -68,6 +77,15 @@ class Watcher:
             if not ended and status_category(status) != "bad":
                 continue
             error = one_line(item.get("last_error"), 200) if item is not None else ""
-            done.append(Settled(name, status, "" if error == "-" else error))
+            settled = Settled(name, status, "" if error == "-" else error, entry)
+            if entry is not None:
+                entry.finish(_outcome(settled, verb), settled.text())
+            done.append(settled)
             del self._watched[(watched_kind, key)]
         return done
+
+
+def _outcome(settled: Settled, verb: str) -> Status:
+    if settled.bad:
+        return "failed"
+    return "ok" if settled.status in SUCCEEDED[verb] else "cancelled"

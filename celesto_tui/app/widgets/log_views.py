@@ -38,7 +38,12 @@ def local_time(at: datetime) -> str:
     return at.astimezone().strftime("%H:%M:%S")
 
 
-STATUS_MARKS = {"running": "◐ running", "ok": "✔ ok", "failed": "✖ failed"}
+STATUS_MARKS = {
+    "running": "◐ running",
+    "ok": "✔ ok",
+    "failed": "✖ failed",
+    "cancelled": "■ cancelled",
+}
 
 
 class CommandLogView(Vertical):
