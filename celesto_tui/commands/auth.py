@@ -27,8 +27,14 @@ from celesto_api.config import (
     save_profile,
 )
 
-from ..model.command_lines import command_line
-from .common import EXIT_INTERRUPTED, CommandError, GlobalOptions, exit_with, global_options
+from .common import (
+    EXIT_INTERRUPTED,
+    CommandError,
+    GlobalOptions,
+    exit_with,
+    global_options,
+    hint_line,
+)
 from .output import emit, emit_json, fields, note
 
 VERIFY_TIMEOUT_S = 15.0
@@ -163,7 +169,7 @@ def status_command(opts: GlobalOptions) -> None:
             emit_json({"logged_in": False, "config_path": str(config_path())})
         else:
             emit("Not logged in: no API key configured.")
-            emit("Log in with: " + command_line("auth", "login"))
+            emit("Log in with: " + hint_line("auth", "login"))
         exit_with(1)
     works, detail, user = True, "", None
     try:

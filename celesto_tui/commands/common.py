@@ -32,11 +32,18 @@ from celesto_api.config import resolve_config
 from celesto_api.deployments import LOCAL_ONLY_CODE
 
 from ..model.command_lines import command_line
+from ..model.command_log import Where
 from ..model.errors import advice
 from ..model.target import Target, open_target
 from .output import note
 
 DEBUG_ENV = "CELESTO_TUI_DEBUG"
+OPTIONS_META = "celesto_tui.options"  # this command's GlobalOptions, in click's ctx.meta
+HINTED_META = "celesto_tui.hinted"  # a follow-up line was printed (or is in the error)
+KEY_LEFT_OUT = (
+    "The command lines above leave out your --api-key: to run them as printed, set "
+    "CELESTO_API_KEY or save the key in a profile ({login})."
+)
 EXIT_INTERRUPTED = 130
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -142,8 +149,13 @@ def global_options(func: Callable[..., None]) -> Callable[..., None]:
         ctx = click.get_current_context()
         given = {name: kwargs.pop(name) for name in _GLOBAL_PARAMS}
         opts = _global_options(ctx, given)
+        ctx.meta[OPTIONS_META] = opts
         with failures_reported(ctx):
-            func(opts, **kwargs)
+            try:
+                func(opts, **kwargs)
+            finally:
+                if opts.api_key and ctx.meta.get(HINTED_META):
+                    note(KEY_LEFT_OUT.format(login=target_line(opts, "auth", "login")))
 
     wrapped: Callable[..., None] = command
     for option in reversed(_GLOBAL_OPTIONS):
@@ -158,6 +170,29 @@ def _top_command(ctx: click.Context) -> str:
     return ctx.find_root().invoked_subcommand or ""
 
 
+def target_line(opts: GlobalOptions, *words: Any, **options: Any) -> str:
+    """A ``celesto-tui`` line that reaches the same Celesto as ``opts``: the target options
+    the user typed (``--local`` and ``--data-dir``, ``--profile``, ``--base-url``) carried
+    over, never the API key."""
+    where = Where(
+        local=opts.local,
+        profile=opts.profile,
+        base_url=opts.base_url,
+        data_dir=str(opts.data_dir) if opts.data_dir else None,
+    )
+    return where.place(command_line(*words, **options, **where.options()))
+
+
+def hint_line(*words: Any, **options: Any) -> str:
+    """A follow-up line for the command running now (see `target_line`)."""
+    ctx = click.get_current_context(silent=True)
+    opts = ctx.meta.get(OPTIONS_META) if ctx is not None else None
+    if ctx is None or not isinstance(opts, GlobalOptions):
+        return command_line(*words, **options)
+    ctx.meta[HINTED_META] = True
+    return target_line(opts, *words, **options)
+
+
 def hint_for(exc: CelestoError, top_command: str, base_url: str | None = None) -> str | None:
     """What to do next: where to list what was not found (the CLI's own), else the advice
     the dashboard gives too."""
@@ -165,8 +200,8 @@ def hint_for(exc: CelestoError, top_command: str, base_url: str | None = None) -
         if exc.code == LOCAL_ONLY_CODE:
             return None  # the message says where to go
         if top_command in ("deploy", "deployments"):
-            return "List deployments with: " + command_line("deployments", "list")
-        return "List computers with: " + command_line("computer", "list")
+            return "List deployments with: " + hint_line("deployments", "list")
+        return "List computers with: " + hint_line("computer", "list")
     return advice(exc, base_url)
 
 
@@ -236,7 +271,7 @@ class Connection:
 
     def line(self, *words: Any, **options: Any) -> str:
         """A follow-up command line that talks to the same Celesto as this one."""
-        return command_line(*words, **options, local=self.opts.local, profile=self.opts.profile)
+        return hint_line(*words, **options)
 
 
 def _load_httpcore_without_trio() -> None:
@@ -272,7 +307,8 @@ def connect(opts: GlobalOptions) -> Iterator[Connection]:
             where = opts.base_url or f"profile {opts.profile!r}"
             raise CommandError(
                 f"No API key for {where}",
-                "Pass --api-key, set CELESTO_API_KEY, or run: " + command_line("auth", "login"),
+                "Pass --api-key, set CELESTO_API_KEY, or run: "
+                + target_line(opts, "auth", "login"),
             )
         note(
             "Note: no API key configured, so this runs on the embedded local backend "

@@ -13,7 +13,15 @@ from celesto_api import validation as check
 from celesto_api.deployments import IGNORE_FILE, bundle_members
 
 from . import params
-from .common import CommandError, Connection, GlobalOptions, connect, exit_with, global_options
+from .common import (
+    CommandError,
+    Connection,
+    GlobalOptions,
+    connect,
+    exit_with,
+    global_options,
+    hint_line,
+)
 from .deployments import redacted
 from .output import emit, emit_json, note
 
@@ -105,7 +113,7 @@ def _wait_until_settled(client: Celesto, name: str) -> Deployment:
         if time.monotonic() > deadline:
             raise CommandError(
                 f"Deployment {name} is still {status} after {DEPLOY_WAIT_TIMEOUT_S:.0f} s",
-                f"Follow it with: celesto-tui deployments status {name}",
+                "Follow it with: " + hint_line("deployments", "status", name),
             )
         time.sleep(DEPLOY_POLL_S)
 

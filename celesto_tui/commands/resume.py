@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from celesto_api import Celesto, CelestoConflictError, CelestoNotFoundError, Computer, limits
 
-from .common import CommandError
+from .common import CommandError, hint_line
 from .output import note
 
 T = TypeVar("T")
@@ -54,7 +54,7 @@ def wait_for_status(
         if time.monotonic() + delay > deadline:
             raise CommandError(
                 f"Computer {computer['name']} is still {status} after {timeout:.0f} s",
-                "Check it with: celesto-tui computer get " + computer["name"],
+                "Check it with: " + hint_line("computer", "get", computer["name"]),
             )
         time.sleep(delay)
         delay = min(delay * 1.5, MAX_POLL_S)

@@ -8,10 +8,16 @@ import click
 
 from celesto_api import CelestoNotFoundError
 
-from ..model.command_lines import command_line
 from ..terminal.attach import attach_raw, terminal_size
 from . import params
-from .common import CommandError, Connection, GlobalOptions, connect, global_options
+from .common import (
+    CommandError,
+    Connection,
+    GlobalOptions,
+    connect,
+    global_options,
+    target_line,
+)
 from .output import emit_json, note
 from .resume import ensure_running
 
@@ -56,7 +62,7 @@ def ssh_command(opts: GlobalOptions, computer: str, terminal_id: str | None) -> 
     if not sys.stdin.isatty():
         # The shell reads a terminal, which never ends the way a pipe does, so piped input
         # would leave the session open forever (docker exec -it refuses the same way).
-        run = command_line("computer", "run", computer, "COMMAND", local=opts.local)
+        run = target_line(opts, "computer", "run", computer, "COMMAND")
         raise click.UsageError(
             f"computer ssh needs a terminal and stdin is not one; without a terminal, run: {run}"
         )

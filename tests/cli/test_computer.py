@@ -90,7 +90,9 @@ def test_create_prints_name_id_and_how_to_connect(cli: Cli, sdk: Celesto) -> Non
     try:
         assert re.search(r"^Template:\s+coding-agent", result.stdout, re.MULTILINE)
         assert re.search(r"^Persistent home:\s+yes$", result.stdout, re.MULTILINE)
-        assert result.stdout.rstrip().endswith(f"Connect with: celesto-tui computer ssh {name}")
+        assert result.stdout.rstrip().endswith(
+            f"Connect with: celesto-tui computer ssh {name} --base-url {cli.served.base_url}"
+        )
         assert sdk.computers.get(computer_id)["external_volume_enabled"] is True
     finally:
         sdk.computers.delete(computer_id)

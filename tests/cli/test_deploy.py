@@ -124,7 +124,9 @@ def test_deploy_without_wait_says_how_to_follow(cli: Cli, tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr
     first_line = rf"Deployment {name} \([0-9a-f-]+\) is (PENDING|BUILDING|READY)\.\n"
     assert re.match(first_line, result.stdout), result.stdout
-    assert f"Follow it with: celesto-tui deployments status {name}" in result.stdout
+    assert (
+        f"Follow it with: celesto-tui deployments status {name} --base-url {cli.served.base_url}"
+    ) in result.stdout
     assert f"Bundling {tmp_path / 'agent-v1'} and uploading it as {name}..." in result.stderr
 
 
@@ -167,7 +169,10 @@ def test_a_requirement_that_cannot_be_installed(cli: Cli, tmp_path: Path) -> Non
     error = the_error(result)
     assert f"Deployment {name} failed: Installing requirements.txt failed" in error
     assert f"No matching distribution found for {MISSING_PACKAGE}" in error
-    assert error.endswith(f"Read the whole log with: celesto-tui deployments logs {name}")
+    assert error.endswith(
+        f"Read the whole log with: celesto-tui deployments logs {name} "
+        f"--base-url {cli.served.base_url}"
+    )
 
     status = cli("deployments", "status", name, "--json").json()
     assert status["status"] == "FAILED"

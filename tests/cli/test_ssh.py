@@ -86,7 +86,10 @@ def test_unknown_terminal_id(cli: Cli, computer: dict[str, Any]) -> None:
         terminal.close()
     (line,) = [line for line in terminal.seen.splitlines() if line.startswith("Error:")]
     assert f"No shell term_nothere on {computer['name']}; it may have exited." in line
-    assert line.endswith(f"Open a new one with: celesto-tui computer ssh {computer['name']}")
+    assert line.endswith(
+        f"Open a new one with: celesto-tui computer ssh {computer['name']} "
+        f"--base-url {cli.served.base_url}"
+    )
     assert "Connected" not in terminal.seen
 
 
@@ -97,7 +100,9 @@ def test_stdin_that_is_not_a_terminal_is_refused(cli: Cli, computer: dict[str, A
     assert result.stderr.count("\n") == 1
     (line,) = result.error_lines
     assert "needs a terminal" in line
-    assert f"celesto-tui computer run {computer['name']} COMMAND" in line
+    assert (
+        f"celesto-tui computer run {computer['name']} COMMAND --base-url {cli.served.base_url}"
+    ) in line
     assert result.stdout == ""
 
 
