@@ -2,7 +2,13 @@
 real sandbox on this machine. Start it with ``celesto-tui local serve`` or in process
 with :class:`LocalServer`."""
 
-from .backend import DataDirBusyError, LocalBackend, LocalConfig, default_data_dir
+from .backend import (
+    DataDirBusyError,
+    LocalBackend,
+    LocalConfig,
+    RunningServer,
+    default_data_dir,
+)
 from .faults import FaultSpec, FaultSpecError, parse_fault_spec
 from .server import LocalServer, serve
 
@@ -13,6 +19,7 @@ __all__ = [
     "LocalBackend",
     "LocalConfig",
     "LocalServer",
+    "RunningServer",
     "default_data_dir",
     "parse_fault_spec",
     "serve",

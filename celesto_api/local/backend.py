@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import json
 import os
 import secrets
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,8 +32,74 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("celesto-tui")) / "local"
 
 
+SERVER_FILE = "server.json"
+# A server that holds the lock writes its address once it listens: give it that long.
+ANNOUNCE_WAIT_S = 3.0
+ANNOUNCE_POLL_S = 0.05
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    """Where the server that holds a data dir listens, as it wrote in ``server.json``."""
+
+    base_url: str
+    api_key: str = field(repr=False)
+    pid: int = 0
+
+
 class DataDirBusyError(RuntimeError):
-    pass
+    """Another server holds the data dir; ``running`` says how to reach it, when it said."""
+
+    def __init__(self, data_dir: Path, running: RunningServer | None) -> None:
+        self.data_dir = data_dir
+        self.running = running
+        if running is not None:
+            where = (
+                f"Another local Celesto server is using {data_dir}, at {running.base_url} "
+                f"(pid {running.pid}): --local commands with this data dir reach it. "
+                "Stop it, or pass another --data-dir for a server of its own."
+            )
+        else:
+            where = (
+                f"Another local Celesto server is using {data_dir} and has not said where "
+                "it listens. Stop it or pass another --data-dir."
+            )
+        super().__init__(where)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_running_server(data_dir: Path) -> RunningServer | None:
+    """The running server's ``server.json`` in ``data_dir``, if it is there, private to this
+    user (it holds the API key) and written by a process that is still alive."""
+    try:
+        fd = os.open(data_dir / SERVER_FILE, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd, encoding="utf-8") as file:
+        info = os.fstat(file.fileno())
+        if info.st_uid != os.geteuid() or info.st_mode & 0o077:
+            return None
+        try:
+            data = json.load(file)
+        except ValueError:
+            return None
+    if not isinstance(data, dict):
+        return None
+    base_url, api_key, pid = data.get("base_url"), data.get("api_key"), data.get("pid")
+    if not (isinstance(base_url, str) and isinstance(api_key, str) and isinstance(pid, int)):
+        return None
+    if not _pid_alive(pid):
+        return None
+    return RunningServer(base_url, api_key, pid)
 
 
 ISOLATION_ENV = "CELESTO_LOCAL_ISOLATION"
@@ -72,6 +141,7 @@ class LocalBackend:
         self.data_dir = config.data_dir.expanduser().resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.data_dir, 0o700)
+        self._announced = False
         self._lock_file = self._lock_data_dir()
         self.runtime_dir = Path(tempfile.mkdtemp(prefix="celesto-"))
         self.driver = make_driver(config.isolation, self.runtime_dir, config.bwrap)
@@ -133,11 +203,32 @@ class LocalBackend:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise DataDirBusyError(
-                f"Another local Celesto server is using {self.data_dir}. "
-                "Stop it or pass another --data-dir."
-            ) from None
+            raise DataDirBusyError(self.data_dir, self._announced_elsewhere()) from None
         return fd
+
+    def _announced_elsewhere(self) -> RunningServer | None:
+        """The lock holder's address; one that just took the lock writes it when it listens."""
+        deadline = time.monotonic() + ANNOUNCE_WAIT_S
+        while (running := read_running_server(self.data_dir)) is None:
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(ANNOUNCE_POLL_S)
+        return running
+
+    def announce(self, base_url: str) -> None:
+        """Listening at ``base_url``: say so in ``server.json`` (0600, in the 0700 data dir),
+        so ``--local`` commands on this data dir reach this server instead of failing."""
+        self.base_url = base_url
+        record = {"base_url": base_url, "api_key": self.api_key, "pid": os.getpid()}
+        path = self.data_dir / SERVER_FILE
+        partial = path.with_name(f".{SERVER_FILE}.{os.getpid()}")
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            json.dump(record, file)
+        os.replace(partial, path)
+        self._announced = True
 
     async def startup(self) -> None:
         self.computers.recover()
@@ -153,6 +244,9 @@ class LocalBackend:
         await self.egress.shutdown()
         await self.metrics.stop()
         self.store.close()
+        if self._announced:
+            with contextlib.suppress(FileNotFoundError):
+                (self.data_dir / SERVER_FILE).unlink()
         fcntl.flock(self._lock_file, fcntl.LOCK_UN)
         os.close(self._lock_file)
         shutil.rmtree(self.runtime_dir, ignore_errors=True)

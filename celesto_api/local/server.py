@@ -213,6 +213,8 @@ class LocalServer:
         serving = asyncio.ensure_future(server.serve(sockets=[sock]))
         while not server.started and not serving.done():
             await asyncio.sleep(0.005)
+        if server.started:
+            backend.announce(backend.base_url)
         self._ready.set()
         await serving
 
@@ -259,6 +261,7 @@ def serve(config: LocalConfig, ready_stream: Any = None) -> None:
         while not server.started and not serving.done():
             await asyncio.sleep(0.005)
         if server.started:
+            backend.announce(backend.base_url)
             line = {
                 "base_url": backend.base_url,
                 "api_key": backend.api_key,

@@ -269,6 +269,10 @@ class Connection:
         host = urlsplit(self.base_url).hostname
         return self.target.local or host in LOOPBACK_HOSTS
 
+    def serve_line(self) -> str:
+        """``celesto-tui local serve`` on this command's data dir."""
+        return command_line("local", "serve", data_dir=self.opts.data_dir)
+
     def line(self, *words: Any, **options: Any) -> str:
         """A follow-up command line that talks to the same Celesto as this one."""
         return hint_line(*words, **options)
@@ -316,6 +320,8 @@ def connect(opts: GlobalOptions) -> Iterator[Connection]:
         )
     chosen = open_target(opts.local, opts.base_url, opts.api_key, opts.profile, opts.data_dir)
     with chosen as target:
+        if target.shared:
+            note(f"Note: {target.hint}")
         profile = None if target.local else opts.profile
         with Celesto(api_key=target.api_key, base_url=target.base_url, profile=profile) as client:
             connection = Connection(client, target, opts)

@@ -193,10 +193,11 @@ def deploy_command(
                 emit(f"URL: {deployment['url']}")
             if not wait:
                 emit("Follow it with: " + conn.line("deployments", "status", deployment["name"]))
-        if conn.target.local:
+        if conn.target.local and not conn.target.shared:
             note(
                 "Note: the embedded backend stops with this command, and the app with it; "
-                "for a URL that stays up, deploy to a `celesto-tui local serve`."
+                f"for a URL that stays up, keep `{conn.serve_line()}` running "
+                "(--local commands with its data dir reach it)."
             )
         reason = _failure(deployment, wait)
         if reason is not None:

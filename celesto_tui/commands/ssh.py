@@ -35,10 +35,11 @@ It needs a terminal on stdin; scripts run commands with `celesto-tui computer ru
 def _after_session(conn: Connection, name: str, detached: bool, terminal_id: str | None) -> None:
     if not detached:
         note(f"Connection to {name} closed.")
-    elif conn.target.local:
+    elif conn.target.local and not conn.target.shared:
         note(
             f"Detached from {name}. The embedded backend stops with this command, so the "
-            "shell ends too; run `celesto-tui local serve` for shells that outlive it."
+            f"shell ends too; for shells that outlive it, keep `{conn.serve_line()}` running "
+            "(--local commands with its data dir reach it)."
         )
     else:
         again = conn.line("computer", "ssh", name, terminal_id=terminal_id)

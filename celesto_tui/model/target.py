@@ -38,6 +38,9 @@ class Target:
     profile: str | None = None
     organization_id: str | None = None
     data_dir: Path | None = None  # the embedded backend's, when given with --data-dir
+    # --local found the data dir held by a running server (a dashboard, `local serve`) and
+    # talks to it: it outlives this process.
+    shared: bool = False
 
     def client(self, max_retries: int | None = None, timeout: float | None = None) -> AsyncCelesto:
         options: dict[str, Any] = {}
@@ -102,21 +105,44 @@ def open_target(
             organization_id=settings.organization_id,
         )
         return
-    from celesto_api.local import LocalServer
+    from celesto_api.local import DataDirBusyError, LocalServer
 
     hint = "" if local else NO_KEY_HINT.format(path=config_path())
-    with LocalServer(data_dir=data_dir) as server:
-        if server.isolation != "bwrap":
-            # Loud, every time: these computers can read the host's files and network.
-            warning = f"⚠ Computers are {server.sandboxing}"
-            hint = f"{warning}\n{hint}" if hint else warning
-        yield Target(
-            server.base_url,
-            server.api_key,
-            "local",
-            local=True,
-            isolation=server.isolation,
-            sandbox_label=server.sandbox_label,
-            hint=hint,
-            data_dir=data_dir,
-        )
+    server = LocalServer(data_dir=data_dir)
+    try:
+        server.start()
+    except DataDirBusyError as exc:
+        if exc.running is None:
+            raise
+        busy = exc
+    else:
+        try:
+            if server.isolation != "bwrap":
+                # Loud, every time: these computers can read the host's files and network.
+                warning = f"⚠ Computers are {server.sandboxing}"
+                hint = f"{warning}\n{hint}" if hint else warning
+            yield Target(
+                server.base_url,
+                server.api_key,
+                "local",
+                local=True,
+                isolation=server.isolation,
+                sandbox_label=server.sandbox_label,
+                hint=hint,
+                data_dir=data_dir,
+            )
+        finally:
+            server.stop()
+        return
+    assert busy.running is not None
+    # The data dir is held by a dashboard or `local serve` of this user: talk to it, so the
+    # command log's --local lines run as printed while the dashboard is open.
+    yield Target(
+        busy.running.base_url,
+        busy.running.api_key,
+        "local",
+        local=True,
+        hint=f"Using the local server already running on {busy.data_dir}.",
+        data_dir=data_dir,
+        shared=True,
+    )
