@@ -1,19 +1,28 @@
 """The command log says what happened: a command the user stopped waiting for is not
-``running`` forever, and a deploy that failed to build is not ``ok``."""
+``running`` forever, a deploy that failed to build is not ``ok``, and a ``--local`` line
+runs as printed while the dashboard holds the data dir."""
 
 from __future__ import annotations
 
 import random
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 from textual.widgets import DataTable, Input
 
+from celesto_api import Celesto
+from celesto_api.local import LocalServer
+from celesto_tui.app.screens.confirm import ConfirmScreen
 from celesto_tui.app.screens.deploy import DeployScreen
 from celesto_tui.app.widgets.log_views import CommandLogView
 from celesto_tui.model.command_log import LogEntry
+from tests.cli.helpers import clean_env
+from tests.waiting import wait_status
 
-from .conftest import AppFactory, computers_view, loaded, select, wait_for
+from .conftest import AppFactory, computers_view, loaded, local_target, select, wait_for
 
 
 async def shown_result(pilot: Any, entry_index: int = 0) -> str:
@@ -79,3 +88,42 @@ async def test_a_failed_deploy_ends_failed_in_the_log(make_app: AppFactory, tmp_
         assert "No start command" in entry.detail
         await app.run_action("show_view('commands')")
         assert "failed" in await shown_result(pilot)
+
+
+async def test_a_local_line_runs_as_printed_while_the_dashboard_holds_the_data_dir(
+    make_app: AppFactory,
+    computer: dict[str, Any],
+    local_server: LocalServer,
+    client: Celesto,
+    tmp_path: Path,
+) -> None:
+    app = make_app(target=local_target(local_server, data_dir=local_server.data_dir))
+    async with app.run_test(size=(160, 44)) as pilot:
+        await loaded(pilot)
+        await select(pilot, computer["id"])
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.click("#confirm")
+        log = app.command_log.entries
+        await wait_for(pilot, lambda: log and log[-1].done, what="the stop")
+        line = log[-1].line
+        assert line == (
+            f"celesto-tui --data-dir {local_server.data_dir} computer stop {computer['name']}"
+            " --local"
+        )
+        wait_status(client, computer["id"], "stopped")
+        client.computers.start(computer["id"])
+        wait_status(client, computer["id"], "running")
+        # The line, pasted into a shell while the dashboard runs, reaches its server.
+        words = shlex.split(line)
+        done = subprocess.run(
+            [sys.executable, "-m", "celesto_tui", *words[1:]],
+            capture_output=True,
+            text=True,
+            env=clean_env(tmp_path),
+            timeout=90,
+            stdin=subprocess.DEVNULL,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "already running" in done.stderr
+        wait_status(client, computer["id"], "stopped")
