@@ -77,6 +77,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     # everywhere
     A("quit", "q", "quit", "Quit", "Quit celesto-tui", "app"),
     A("help", "question_mark", "help", "Keys", "Show every key binding", "app"),
+    A("command-line", "colon", "command_line", "Command",
+      "Type a command in the command log's syntax (computer stop NAME, deploy DIR --name N)",
+      "app", mutating=True, show=False),
     A("command-palette", "ctrl+p", "command_palette", "Palette", "Open the command palette",
       "app", show=False, priority=True),
     A("view-computers", "1", "show_view('computers')", "Computers", "Show the computers",
@@ -226,6 +229,8 @@ del A
 # Bindings of the dialogs (escape / close keys), remappable like the rest.
 DIALOG_IDS = frozenset(
     {
+        "command-line-cancel",
+        "command-line-complete",
         "confirm-cancel",
         "create-cancel",
         "deploy-cancel",

@@ -29,6 +29,7 @@ from textual.widgets import ContentSwitcher, Footer
 from textual.worker import Worker, WorkerState
 
 from ..model.clock import Clock, SystemClock
+from ..model.command_input import Command
 from ..model.command_log import CommandLog
 from ..model.computers_table import COMPUTERS
 from ..model.dashboard import DashboardModel
@@ -39,11 +40,12 @@ from ..model.target import Target
 from ..model.ui_state import StateWriter, UiState, default_state_path, load_state
 from ..model.watch import SUMMARY_AFTER, Settled, Watcher
 from . import intents
-from .bindings import ActionSpec, bindings, by_id, effective_keys
+from .bindings import ActionSpec, allowed, bindings, by_id, effective_keys
 from .controller import Controller
 from .messages import ActionFinished, ItemsChanged, Navigate, OpenScreen, Polled, PollFailed
 from .palette import DashboardCommands
 from .poller import Poller
+from .screens.command_line import CommandLineScreen
 from .screens.help import HelpScreen, key_display
 from .settings import Settings, load_settings
 from .widgets.computers_view import ComputersView
@@ -387,6 +389,51 @@ class CelestoApp(App[None]):
 
     def action_pick_theme(self) -> None:
         self.search_themes()
+
+    # --- the `:` command line: typed commands become the intents the keys send ----------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return allowed(self, "app", action)
+
+    def action_command_line(self) -> None:
+        def names(kind: str) -> Callable[[], list[str]]:
+            return lambda: [str(item.get("name")) for item in self.model.items[kind].values()]
+
+        screen = CommandLineScreen(names("computers"), names("deployments"), self.controller.where)
+        self.push_screen(screen, self._run_typed)
+
+    def _find(self, kind: str, ref: str) -> dict[str, Any] | None:
+        for key, item in self.model.items[kind].items():
+            if ref in (key, item.get("name")):
+                return dict(item)
+        return None
+
+    def _run_typed(self, command: Command | None) -> None:
+        if command is None:
+            return
+        kind = "deployments" if command.phrase.startswith("deployments") else "computers"
+        found = [self._find(kind, name) for name in command.names]
+        missing = [name for name, item in zip(command.names, found, strict=True) if item is None]
+        if missing:
+            what = "deployment" if kind == "deployments" else "computer"
+            self.notify(f"No {what} named {', '.join(missing)}.", severity="error")
+            return
+        items = [item for item in found if item is not None]
+        intent: Message | None = {
+            "computer start": lambda: intents.LifecycleRequested("start", items),
+            "computer stop": lambda: intents.LifecycleRequested("stop", items),
+            "computer delete": lambda: intents.LifecycleRequested("delete", items),
+            "computer ssh": lambda: intents.TerminalRequested(items[0]),
+            "deployments stop": lambda: intents.DeploymentChangeRequested("stop", items[0]),
+            "deployments delete": lambda: intents.DeploymentChangeRequested("delete", items[0]),
+            "deployments logs": lambda: intents.DeploymentLogsRequested(items[0]),
+        }.get(command.phrase, lambda: None)()
+        if intent is not None:
+            self.post_message(intent)
+        elif command.phrase == "computer create":
+            self.controller.create_with(dict(command.arguments))
+        elif command.phrase == "deploy":
+            self.controller.deploy_with(dict(command.arguments))
 
     # --- go to / palette -----------------------------------------------------------------------
 

@@ -374,9 +374,7 @@ class Controller:
     def create(self) -> None:
         def chosen(arguments: dict[str, Any] | None) -> None:
             if arguments is not None:
-                entry = self.log("create", "new computer", create_line(self.where, arguments))
-                self.host.notify("Creating a computer…", timeout=3)
-                self._spawn(self._create_work(arguments, entry))
+                self.create_with(arguments)
 
         local_backend = self.target.kind in ("local", "local server")
         host_network = local_backend and self.target.isolation == "process"
@@ -384,6 +382,12 @@ class Controller:
             self.model.templates, local_backend=local_backend, host_network=host_network
         )
         self.host.show(screen, chosen)
+
+    def create_with(self, arguments: dict[str, Any]) -> None:
+        """Create with the SDK's ``computers.create`` arguments (the dialog's, or typed)."""
+        entry = self.log("create", "new computer", create_line(self.where, arguments))
+        self.host.notify("Creating a computer…", timeout=3)
+        self._spawn(self._create_work(arguments, entry))
 
     async def _create_work(self, arguments: dict[str, Any], entry: LogEntry) -> None:
         try:
@@ -671,21 +675,24 @@ class Controller:
             projects = []  # the dialog still works with the default project
 
         def chosen(arguments: dict[str, Any] | None) -> None:
-            if arguments is None:
-                return
-            line = deploy_line(
-                self.where,
-                str(Path(arguments["folder"])),
-                arguments["name"],
-                arguments["description"],
-                arguments["envs"],
-                arguments["project_name"],
-            )
-            entry = self.log("deploy", arguments["name"], line)
-            self.host.notify(f"Deploying {arguments['name']}: bundling and uploading…", timeout=4)
-            self._spawn(self._deploy_work(arguments, entry))
+            if arguments is not None:
+                self.deploy_with(arguments)
 
         self.host.post(OpenScreen(DeployScreen(projects), chosen))
+
+    def deploy_with(self, arguments: dict[str, Any]) -> None:
+        """Deploy with the SDK's ``deployment.deploy`` arguments (the dialog's, or typed)."""
+        line = deploy_line(
+            self.where,
+            str(Path(arguments["folder"])),
+            arguments["name"],
+            arguments["description"],
+            arguments["envs"],
+            arguments["project_name"],
+        )
+        entry = self.log("deploy", arguments["name"], line)
+        self.host.notify(f"Deploying {arguments['name']}: bundling and uploading…", timeout=4)
+        self._spawn(self._deploy_work(arguments, entry))
 
     async def _deploy_work(self, arguments: dict[str, Any], entry: LogEntry) -> None:
         try:
