@@ -109,23 +109,20 @@ def main(
         return
     if json_output:
         raise click.UsageError("--json needs a command, e.g. celesto-tui --json computer list", ctx)
-    from celesto_api.local import DataDirBusyError
-
     from ..app.celesto_app import CelestoApp
     from ..model.target import open_target
 
-    try:
-        with open_target(use_local, base_url, api_key, profile, data_dir) as target:
-            app = CelestoApp(
-                target,
-                refresh_seconds=refresh,
-                read_only=read_only,
-                theme=theme,
-                terminal=terminal,
-            )
-            app.run()
-    except DataDirBusyError as exc:
-        raise click.ClickException(str(exc)) from None
+    # The embedded backend starts after the first frame; the dashboard reports its failures
+    # (a data dir in use, no sandbox) in the header and a notification.
+    with open_target(use_local, base_url, api_key, profile, data_dir, background=True) as target:
+        app = CelestoApp(
+            target,
+            refresh_seconds=refresh,
+            read_only=read_only,
+            theme=theme,
+            terminal=terminal,
+        )
+        app.run()
 
 
 register_commands(main)
