@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,9 @@ def main(
             terminal=terminal,
         )
         app.run()
+    # Everything is stopped and saved: spare the interpreter's final garbage collection over
+    # the app's objects, which took ~0.4 s of the time between `q` and the shell prompt.
+    gc.freeze()
 
 
 register_commands(main)
