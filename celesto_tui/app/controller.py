@@ -15,6 +15,7 @@ driven without an app.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -125,9 +126,6 @@ class Controller:
         self.model = model
         self.target = target
         self.clock = clock
-        self.api: AsyncCelesto = target.client()
-        # Polls retry by themselves (with the backoff the header shows), not inside the SDK.
-        self.poll_api: AsyncCelesto = target.client(max_retries=0, timeout=POLL_TIMEOUT_S)
         self._metrics_at = float("-inf")
         self._exec: Worker[None] | None = None
         self.where = Where(
@@ -137,9 +135,23 @@ class Controller:
             data_dir=str(target.data_dir) if target.data_dir else None,
         )
 
+    # The clients are made on first use, after the first frame: each httpx client builds a TLS
+    # context when made (tens of ms), which would otherwise delay the dashboard's first paint.
+
+    @functools.cached_property
+    def api(self) -> AsyncCelesto:
+        return self.target.client()
+
+    @functools.cached_property
+    def poll_api(self) -> AsyncCelesto:
+        # Polls retry by themselves (with the backoff the header shows), not inside the SDK.
+        return self.target.client(max_retries=0, timeout=POLL_TIMEOUT_S)
+
     async def aclose(self) -> None:
-        for client in (self.api, self.poll_api):
-            await client.aclose()
+        for name in ("api", "poll_api"):
+            client = self.__dict__.get(name)
+            if client is not None:
+                await client.aclose()
 
     # --- reads (polls, templates, metrics, probes) ------------------------------------------
 
