@@ -21,6 +21,8 @@ from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.command import Provider
 from textual.dom import DOMNode
+from textual.driver import Driver
+from textual.drivers.linux_driver import LinuxDriver
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -125,6 +127,14 @@ class CelestoApp(App[None]):
         self._terminals: Any = None
         self._clashes_reported: set[str] = set()
         self._probe = FirstFrameProbe.from_env()
+
+    def get_driver_class(self) -> type[Driver]:
+        driver = super().get_driver_class()
+        if driver is LinuxDriver:
+            from .driver import QuickExitDriver
+
+            return QuickExitDriver
+        return driver
 
     # The model's parts the app shows.
 
