@@ -56,8 +56,6 @@ from .messages import (
 )
 from .probe import probe
 from .screens.confirm import ConfirmScreen
-from .screens.create_computer import CreateComputerScreen
-from .screens.deploy import DeployScreen
 from .screens.prompt import PromptScreen
 from .screens.text_view import TextScreen
 from .widgets.output_log import Stream
@@ -385,6 +383,8 @@ class Controller:
 
         local_backend = self.target.kind in ("local", "local server")
         host_network = local_backend and self.target.isolation == "process"
+        from .screens.create_computer import CreateComputerScreen  # loaded when first used
+
         screen = CreateComputerScreen(
             self.model.templates, local_backend=local_backend, host_network=host_network
         )
@@ -685,6 +685,8 @@ class Controller:
             entry = self.log("deploy", arguments["name"], line)
             self.host.notify(f"Deploying {arguments['name']}: bundling and uploading…", timeout=4)
             self._spawn(self._deploy_work(arguments, entry))
+
+        from .screens.deploy import DeployScreen  # loaded when first used (tarfile, TextArea)
 
         self.host.post(OpenScreen(DeployScreen(projects), chosen))
 
