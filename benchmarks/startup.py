@@ -83,8 +83,10 @@ def dashboard_command(data_dir: Path) -> list[str]:
 class Run:
     """One fresh process on its own PTY, reporting through the probe file."""
 
-    def __init__(self, command: list[str], env: dict[str, str], size: tuple[int, int]) -> None:
-        self.probe = Path(tempfile.mktemp(prefix="startup-probe-"))
+    def __init__(
+        self, command: list[str], env: dict[str, str], size: tuple[int, int], probe: Path
+    ) -> None:
+        self.probe = probe
         self.command, self.env, self.size = command, env, size
 
     def spawn(self, mode: str) -> tuple[subprocess.Popen[bytes], int, float]:
@@ -185,7 +187,7 @@ def main() -> None:
             "dashboard": dashboard_command(work / "data"),
         }
         runs = {
-            (app, pyc): Run(command, base_env if pyc else no_pyc, size)
+            (app, pyc): Run(command, base_env if pyc else no_pyc, size, work / f"probe-{app}-{pyc}")
             for app, command in commands.items()
             for pyc in (True, False)
         }
