@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,7 +29,7 @@ POLL_TIMEOUT_S = 15.0
 @dataclass(frozen=True)
 class Target:
     base_url: str
-    api_key: str
+    api_key: str = field(repr=False)
     label: str
     local: bool
     isolation: str | None = None

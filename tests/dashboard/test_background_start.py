@@ -27,6 +27,7 @@ def test_a_target_whose_backend_has_not_started_says_so(tmp_path: Path) -> None:
         assert target.base_url.startswith("http://127.0.0.1:")
         assert target_text(target) == "local · embedded backend · starting…"
         assert target.api_key not in repr(target.startup)
+        assert target.api_key not in repr(target)
     # Never started: leaving the block only closes the socket.
 
 
