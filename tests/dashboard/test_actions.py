@@ -136,19 +136,21 @@ async def test_delete_wants_the_name_typed(make_app: AppFactory, aclient: AsyncC
         await pilot.press("D")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         screen = app.screen
-        assert screen.focused is not None and screen.focused.id == "cancel"
+        field = screen.query_one("#confirm-text", Input)
+        assert screen.focused is field  # typed characters land in the field
         delete = screen.query_one("#confirm", Button)
         assert delete.disabled
-        screen.query_one("#confirm-text", Input).value = "not-the-name"
-        await pilot.pause()
+        await pilot.press(*"not-the-name")
+        assert field.value == "not-the-name"
         assert delete.disabled
+        await pilot.press("enter")  # Enter does nothing until the name matches
+        assert app.screen is screen and status_of(app, doomed["id"]) not in (None, "deleting")
         await pilot.press("escape")  # cancelled: nothing happens
         await next_poll(pilot)
         assert status_of(app, doomed["id"]) not in (None, "deleting")
 
         await pilot.press("D")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        app.screen.query_one("#confirm-text", Input).focus()
         await pilot.press(*doomed["name"])
         assert not app.screen.query_one("#confirm", Button).disabled
         await pilot.press("enter")

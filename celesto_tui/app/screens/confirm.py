@@ -1,8 +1,9 @@
 """Confirmation for actions that change or destroy things.
 
-Cancel has the focus, Escape cancels, and every target is listed. With ``typed`` the
-confirm button stays disabled until that text (the computer's name, or ``delete 3`` for
-several) has been typed.
+Escape cancels, and every target is listed. A plain yes/no has Cancel focused. With
+``typed`` the field to type into has the focus instead, and the confirm button (and Enter)
+stays disabled until that text (the computer's name, or ``delete 3`` for several) has been
+typed.
 """
 
 from __future__ import annotations
@@ -70,7 +71,10 @@ class ConfirmScreen(ModalScreen[bool]):
                 )
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        if self.typed is not None:
+            self.query_one("#confirm-text", Input).focus()
+        else:
+            self.query_one("#cancel", Button).focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.query_one("#confirm", Button).disabled = event.value.strip() != self.typed
