@@ -432,9 +432,12 @@ class CelestoApp(App[None]):
             kept = self.ui_state.terminals_of(self._terminals_key) if self._terminals_key else {}
             self._terminals = TerminalsScreen(self.controller.api, kept_terminals=kept)
             self.install_screen(self._terminals, "terminals")
-        self._terminals.open_terminal(computer_id, name)
-        if self.screen is not self._terminals:
+        terminals: TerminalsScreen = self._terminals
+        # Shown first, so that what the tab offers (start a stopped computer) opens over it,
+        # not over the dashboard.
+        if self.screen is not terminals:
             self.push_screen("terminals")
+        terminals.open_terminal(computer_id, name)
 
     @property
     def _terminals_key(self) -> str | None:
