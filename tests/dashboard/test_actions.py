@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import events
+from textual.pilot import Pilot
 from textual.widgets import Button, Input, Static
 
 from celesto_api import AsyncCelesto, CelestoNotFoundError
@@ -74,6 +76,40 @@ async def test_create_with_values_shows_the_new_row_and_logs_the_command(
         view = computers_view(app)
         await wait_for(pilot, lambda: view.table.selected_key() == created[0]["id"])
     await aclient.computers.delete(created[0]["id"])
+
+
+def burst(pilot: Pilot[Any], keys: str) -> None:
+    """Keys as a terminal delivers a fast typist's (or tmux's) burst: all queued at once,
+    without Pilot's wait for the app to go idle after each key. "\t" is Tab."""
+    for char in keys:
+        key = "tab" if char == "\t" else char
+        pilot.app.post_message(events.Key(key, char))
+
+
+async def test_create_dialog_keeps_a_fast_burst_in_the_right_fields(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 44)) as pilot:
+        await loaded(pilot)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, CreateComputerScreen))
+        dialog = app.screen
+        burst(pilot, "\t2048\t4gb")
+        disk = dialog.query_one("#disk", Input)
+        await wait_for(pilot, lambda: disk.value == "4gb", what="4gb in the disk field")
+        assert dialog.query_one("#cpus", Input).value == ""
+        assert dialog.query_one("#memory", Input).value == "2048"
+        assert dialog.focused is disk
+        # and the focused field stands out (it used to be 235 on 234)
+        focused, other = disk.background_colors[1], dialog.query_one("#memory", Input)
+        unfocused = other.background_colors[1]
+        distance = sum((a - b) ** 2 for a, b in zip(focused.rgb, unfocused.rgb, strict=True))
+        assert distance**0.5 > 60, (focused, unfocused)
+        arguments = dialog.arguments()
+        assert arguments is not None
+        assert (arguments["memory"], arguments["disk"]) == (2048, 4096)
+        await pilot.press("escape")
 
 
 async def test_stop_asks_first_with_cancel_focused(

@@ -17,6 +17,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from .fields import FIELD_BINDINGS, focus_css
+
 
 class ConfirmScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
@@ -30,7 +32,8 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen #confirm-buttons { height: auto; align-horizontal: right; margin-top: 1; }
     ConfirmScreen Button { margin-left: 2; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm-cancel")]
+    DEFAULT_CSS += focus_css("ConfirmScreen")
+    BINDINGS = [*FIELD_BINDINGS, Binding("escape", "cancel", "Cancel", id="confirm-cancel")]
 
     def __init__(
         self,

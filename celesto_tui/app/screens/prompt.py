@@ -14,6 +14,8 @@ from textual.widgets import Button, Input, Label, Static
 
 from celesto_api import CelestoError
 
+from .fields import FIELD_BINDINGS, focus_css
+
 
 class PromptScreen(ModalScreen[Any]):
     """Dismissed with the validated value, or None."""
@@ -28,7 +30,8 @@ class PromptScreen(ModalScreen[Any]):
     PromptScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
     PromptScreen Button { margin-left: 2; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt-cancel")]
+    DEFAULT_CSS += focus_css("PromptScreen")
+    BINDINGS = [*FIELD_BINDINGS, Binding("escape", "cancel", "Cancel", id="prompt-cancel")]
 
     def __init__(
         self,
