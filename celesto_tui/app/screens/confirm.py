@@ -28,6 +28,7 @@ class ConfirmScreen(ModalScreen[bool]):
         background: $surface; padding: 1 2;
     }
     ConfirmScreen.danger > Vertical { border: thick $error; }
+    ConfirmScreen Label { width: 100%; }
     ConfirmScreen #confirm-targets { height: auto; max-height: 12; margin: 1 0; }
     ConfirmScreen #confirm-buttons { height: auto; align-horizontal: right; margin-top: 1; }
     ConfirmScreen Button { margin-left: 2; }
