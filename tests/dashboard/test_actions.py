@@ -80,9 +80,9 @@ async def test_create_with_values_shows_the_new_row_and_logs_the_command(
 
 def burst(pilot: Pilot[Any], keys: str) -> None:
     """Keys as a terminal delivers a fast typist's (or tmux's) burst: all queued at once,
-    without Pilot's wait for the app to go idle after each key. "\t" is Tab."""
+    without Pilot's wait for the app to go idle after each key. "\t" is Tab, "\r" Enter."""
     for char in keys:
-        key = "tab" if char == "\t" else char
+        key = {"\t": "tab", "\r": "enter"}.get(char, char)
         pilot.app.post_message(events.Key(key, char))
 
 
@@ -110,6 +110,31 @@ async def test_create_dialog_keeps_a_fast_burst_in_the_right_fields(
         assert arguments is not None
         assert (arguments["memory"], arguments["disk"]) == (2048, 4096)
         await pilot.press("escape")
+
+
+async def test_keys_typed_right_behind_the_dialog_key_go_to_the_dialog(
+    make_app: AppFactory, aclient: AsyncCelesto
+) -> None:
+    doomed = await aclient.computers.create()
+    app = make_app()
+    async with app.run_test(size=(160, 44)) as pilot:
+        await loaded(pilot)
+        await select(pilot, doomed["id"])
+        table = computers_view(app).table
+        row = table.cursor_row
+        burst(pilot, "n\t2048\t4gb")  # "2" and "4" would switch views on the dashboard
+        await wait_for(pilot, lambda: isinstance(app.screen, CreateComputerScreen))
+        dialog = app.screen
+        disk = dialog.query_one("#disk", Input)
+        await wait_for(pilot, lambda: disk.value == "4gb", what="4gb in the disk field")
+        assert dialog.query_one("#memory", Input).value == "2048"
+        assert dialog.query_one("#cpus", Input).value == ""
+        await pilot.press("escape")
+        assert app.current_view == "computers" and table.cursor_row == row
+
+        burst(pilot, "D" + doomed["name"] + "\r")  # the name, then Enter: deleted
+        await wait_for(pilot, lambda: doomed["id"] not in app.model.items["computers"], what="gone")
+        assert app.current_view == "computers"
 
 
 async def test_stop_asks_first_with_cancel_focused(
