@@ -15,6 +15,7 @@ driven without an app.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -55,8 +56,6 @@ from .messages import (
 )
 from .probe import probe
 from .screens.confirm import ConfirmScreen
-from .screens.create_computer import CreateComputerScreen
-from .screens.deploy import DeployScreen
 from .screens.prompt import PromptScreen
 from .screens.text_view import TextScreen
 from .widgets.output_log import Stream
@@ -125,9 +124,6 @@ class Controller:
         self.model = model
         self.target = target
         self.clock = clock
-        self.api: AsyncCelesto = target.client()
-        # Polls retry by themselves (with the backoff the header shows), not inside the SDK.
-        self.poll_api: AsyncCelesto = target.client(max_retries=0, timeout=POLL_TIMEOUT_S)
         self._metrics_at = float("-inf")
         self._exec: Worker[None] | None = None
         self.where = Where(
@@ -137,9 +133,23 @@ class Controller:
             data_dir=str(target.data_dir) if target.data_dir else None,
         )
 
+    # The clients are made on first use, after the first frame: each httpx client builds a TLS
+    # context when made (tens of ms), which would otherwise delay the dashboard's first paint.
+
+    @functools.cached_property
+    def api(self) -> AsyncCelesto:
+        return self.target.client()
+
+    @functools.cached_property
+    def poll_api(self) -> AsyncCelesto:
+        # Polls retry by themselves (with the backoff the header shows), not inside the SDK.
+        return self.target.client(max_retries=0, timeout=POLL_TIMEOUT_S)
+
     async def aclose(self) -> None:
-        for client in (self.api, self.poll_api):
-            await client.aclose()
+        for name in ("api", "poll_api"):
+            client = self.__dict__.get(name)
+            if client is not None:
+                await client.aclose()
 
     # --- reads (polls, templates, metrics, probes) ------------------------------------------
 
@@ -373,6 +383,8 @@ class Controller:
 
         local_backend = self.target.kind in ("local", "local server")
         host_network = local_backend and self.target.isolation == "process"
+        from .screens.create_computer import CreateComputerScreen  # loaded when first used
+
         screen = CreateComputerScreen(
             self.model.templates, local_backend=local_backend, host_network=host_network
         )
@@ -678,6 +690,8 @@ class Controller:
             entry = self.log("deploy", arguments["name"], line)
             self.host.notify(f"Deploying {arguments['name']}: bundling and uploading…", timeout=4)
             self._spawn(self._deploy_work(arguments, entry))
+
+        from .screens.deploy import DeployScreen  # loaded when first used (tarfile, TextArea)
 
         self.host.post(OpenScreen(DeployScreen(projects), chosen))
 
