@@ -483,7 +483,9 @@ class CelestoApp(App[None]):
             return lambda: [str(item.get("name")) for item in self.model.items[kind].values()]
 
         screen = CommandLineScreen(names("computers"), names("deployments"), self.controller.where)
-        self.push_screen(screen, self._run_typed)
+        # As the other dialogs open: through a message, so keys typed behind `:` are held
+        # for it first (typeahead.py).
+        self.post_message(OpenScreen(screen, self._run_typed))
 
     def _find(self, kind: str, ref: str) -> dict[str, Any] | None:
         for key, item in self.model.items[kind].items():

@@ -23,6 +23,7 @@ from textual.timer import Timer
 # Binding ids (bindings.py) whose action always asks in a dialog.
 OPENS_A_DIALOG = frozenset(
     {
+        "command-line",
         "create",
         "stop",
         "delete",

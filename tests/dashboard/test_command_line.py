@@ -154,3 +154,16 @@ async def test_read_only_has_no_command_line(make_app: AppFactory) -> None:
         await pilot.press("colon")
         await pilot.pause()
         assert not isinstance(app.screen, CommandLineScreen)
+
+
+async def test_keys_typed_right_behind_the_colon_reach_the_command_line(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("colon", *"computer stop nobody")  # no pause: tmux speed
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandLineScreen))
+        field = app.screen.query_one("#command-input", Input)
+        await wait_for(pilot, lambda: field.value == "computer stop nobody", what="every key")
+        assert app.current_view == "computers"  # no key went to the views behind
