@@ -76,7 +76,7 @@ A = ActionSpec
 ACTIONS: tuple[ActionSpec, ...] = (
     # everywhere
     A("quit", "q", "quit", "Quit", "Quit celesto-tui", "app"),
-    A("help", "question_mark", "help", "Keys", "Show every key binding", "app"),
+    A("help", "question_mark,f1", "help", "Keys", "Show every key binding", "app"),
     A("command-palette", "ctrl+p", "command_palette", "Palette", "Open the command palette",
       "app", show=False, priority=True),
     A("view-computers", "1", "show_view('computers')", "Computers", "Show the computers",

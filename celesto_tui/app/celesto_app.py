@@ -25,7 +25,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import ContentSwitcher, Footer
+from textual.widgets import ContentSwitcher
 from textual.worker import Worker, WorkerState
 
 from ..model.clock import Clock, SystemClock
@@ -48,6 +48,7 @@ from .screens.help import HelpScreen, key_display
 from .settings import Settings, load_settings
 from .widgets.computers_view import ComputersView
 from .widgets.deployments_view import DeploymentsView
+from .widgets.footer import DashboardFooter
 from .widgets.log_views import CommandLogView, ErrorsView
 from .widgets.status_bar import StatusBar
 from .widgets.table_view import TableView
@@ -143,7 +144,7 @@ class CelestoApp(App[None]):
             yield from self.views.values()
             yield self.command_log_view
             yield self.errors_view
-        yield Footer()
+        yield DashboardFooter()
 
     def on_mount(self) -> None:
         self.set_keymap(self.keymap)
