@@ -173,8 +173,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     A("zoom", "z", "zoom", "Zoom",
       "Zoom: the table alone, then the details alone, then both", "deployments",
       show=False),
-    A("deployment-logs", "l", "logs", "Logs", "Show the build log and the last error",
-      "deployments"),
+    A("deployment-logs", "l", "logs", "Logs",
+      "Follow the logs live (scroll up pauses, f or End resumes)", "deployments"),
     A("deployment-stop", "x", "stop", "Stop",
       "Stop the selected deployment's app (local backend; deploying again starts it)",
       "deployments", mutating=True, destructive=True),
@@ -234,6 +234,9 @@ DIALOG_IDS = frozenset(
         "help-close",
         "text-close",
         "text-copy",
+        "logs-close",
+        "logs-copy",
+        "logs-follow",
     }
 )
 IDS = frozenset(spec.id for spec in (*ACTIONS, TERMINAL_LEAVE, *TERMINAL_ACTIONS)) | DIALOG_IDS

@@ -288,6 +288,11 @@ class CelestoApp(App[None]):
     def on_deployment_logs_requested(self, message: intents.DeploymentLogsRequested) -> None:
         self.controller.deployment_logs(message.deployment)
 
+    def on_deployment_logs_poll_requested(
+        self, message: intents.DeploymentLogsPollRequested
+    ) -> None:
+        self.controller.poll_logs(message)
+
     def on_run_requested(self, message: intents.RunRequested) -> None:
         self.controller.run(message)
 
