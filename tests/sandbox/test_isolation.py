@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from .conftest import Harness
+from .conftest import Harness, make_driver
 from .helpers import check, host_uid_of, run
 
 
@@ -66,6 +69,25 @@ async def test_root_server_runs_sandboxes_as_an_unprivileged_host_uid(bwrap: Har
     # Two computers get different host uids.
     other = await bwrap.start()
     assert other.host_uid != sandbox.host_uid  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only a root server drops to another uid")
+async def test_two_servers_with_the_same_computer_id_share_nothing(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """Two data dirs (two servers on one host) may both hold a computer with one id: they
+    get different host uids and cgroups, and stopping one leaves the other running."""
+    first = await harness.start(harness.spec("same-id"))
+    runtime = Path(tempfile.mkdtemp(prefix="cst-", dir="/tmp"))
+    other_server = Harness(make_driver(harness.kind, runtime), tmp_path / "other", harness.kind)
+    try:
+        second = await other_server.start(other_server.spec("same-id"))
+        assert first.host_uid != second.host_uid  # type: ignore[attr-defined]
+        await first.stop()
+        assert await check(second, "echo alive") == "alive\n"
+    finally:
+        await other_server.close()
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 async def test_agent_survives_kill_all_from_inside(bwrap: Harness) -> None:

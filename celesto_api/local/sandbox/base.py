@@ -38,6 +38,13 @@ class SandboxSpec:
     tmp_size_mb: int = 256
     nproc: int = 512
     network: Literal["open", "off"] = "open"
+
+    @property
+    def host_identity(self) -> str:
+        """Unique on this host: two servers (data dirs) may both have a computer with this
+        id, and must never share its cgroups or its host uid."""
+        return f"{self.computer_id}\0{self.home}"
+
     # Set in every process of the sandbox (the egress proxy's variables).
     env: dict[str, str] = field(default_factory=dict)
 

@@ -232,7 +232,7 @@ class BwrapDriver:
             if previous.is_alive():
                 raise SandboxError(f"computer {spec.computer_id} is already running")
             await previous.stop()
-        host_uid = sandbox_uid(spec.computer_id, self.uid_base) if os.geteuid() == 0 else None
+        host_uid = sandbox_uid(spec.host_identity, self.uid_base) if os.geteuid() == 0 else None
         python = agent_python(host_uid)
         if python is None:
             raise SandboxError("no Python >= 3.9 that the sandbox can run")
@@ -346,7 +346,7 @@ class BwrapDriver:
         if not self.use_cgroups or mode is None:
             return None
         try:
-            return Cgroups.create(mode, computer_key(spec.computer_id), spec)
+            return Cgroups.create(mode, computer_key(spec.computer_id, str(spec.home)), spec)
         except OSError as exc:
             log.warning("cgroups unavailable for %s, using rlimits: %s", spec.computer_id, exc)
             return None

@@ -4,7 +4,7 @@ The network, the process table and the filesystem are the host's. Under a root s
 computer still gets its own unprivileged host uid, a private mount and UTS namespace with its
 home at /home/user, and its hostname (see ``ProcessLauncher``); under any other user it runs
 as that user with its home where it is stored. Processes are tagged through their
-environment (``CELESTO_COMPUTER_ID``) and, under root, by uid, so that stop can find daemons
+environment (``CELESTO_SANDBOX``) and, under root, by uid, so that stop can find daemons
 that left the session.
 """
 
@@ -29,15 +29,20 @@ from .probe import probe
 from .rootfs import SANDBOX_HOME, agent_python, computer_env, identity_files, sandbox_hostname
 from .runtime import RuntimeDir, agent_source, computer_key
 
-TAG = "CELESTO_COMPUTER_ID"
+TAG = "CELESTO_SANDBOX"
 AGENT_ARGV0 = "celesto-agent"
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 5.0
 
 
-def tagged_pids(computer_id: str) -> list[int]:
+def sandbox_tag(spec: SandboxSpec) -> str:
+    """Unique on this host, even between two servers that both have a computer ``id``."""
+    return computer_key(spec.computer_id, str(spec.home))
+
+
+def tagged_pids(tag: str) -> list[int]:
     """Host processes whose environment carries the computer's tag (best effort)."""
-    needle = f"{TAG}={computer_id}".encode()
+    needle = f"{TAG}={tag}".encode()
     me = os.getpid()
     found = []
     for name in os.listdir("/proc"):
@@ -138,7 +143,7 @@ class ProcessSandbox(AgentSandbox):
         self._kill_tagged()
 
     def _kill_tagged(self) -> bool:
-        pids = tagged_pids(self.spec.computer_id)
+        pids = tagged_pids(sandbox_tag(self.spec))
         if self._own_uid:  # nothing else runs as this uid, even what cleared its environment
             pids = sorted({*pids, *uid_pids(self.host_uid)})
         for pid in pids:
@@ -190,7 +195,7 @@ class ProcessDriver:
             await previous.stop()
         # A root server never runs a computer as root: like bwrap mode, the agent and
         # everything it starts run as the computer's own unprivileged host uid.
-        host_uid = sandbox_uid(spec.computer_id, self.uid_base) if os.geteuid() == 0 else None
+        host_uid = sandbox_uid(spec.host_identity, self.uid_base) if os.geteuid() == 0 else None
         python = agent_python(host_uid) if host_uid is not None else None
         if host_uid is not None and python is None:
             raise SandboxError("no Python >= 3.9 that an unprivileged user can run")
@@ -205,7 +210,7 @@ class ProcessDriver:
             env = computer_env(spec.hostname, home=str(spec.home), user=user)
             env.pop("HOSTNAME")  # no UTS namespace: the host's name is what `hostname` says
         listener, socket_path, socket_id = self.runtime.listen(spec.computer_id)
-        env[TAG] = spec.computer_id
+        env[TAG] = sandbox_tag(spec)
         env["AGENT_FD"] = str(listener.fileno())
         env["AGENT_AS_BYTES"] = str(spec.ram_mb << 20)
         log_fd = self.runtime.open_log(spec.computer_id)

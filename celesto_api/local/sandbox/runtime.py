@@ -15,10 +15,11 @@ AGENT_SOURCE = Path(__file__).with_name("agent.py")
 MAX_SOCKET_PATH = 107
 
 
-def computer_key(computer_id: str) -> str:
-    """A short, filesystem- and cgroup-safe name that is unique per computer id."""
+def computer_key(computer_id: str, scope: str = "") -> str:
+    """A short, filesystem- and cgroup-safe name that is unique per computer id and
+    ``scope`` (what tells apart two servers on one host that use the same id)."""
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", computer_id)[:24].lstrip(".")
-    digest = hashlib.sha256(computer_id.encode()).hexdigest()[:10]
+    digest = hashlib.sha256(f"{scope}\0{computer_id}".encode()).hexdigest()[:10]
     return f"{safe}-{digest}"
 
 
