@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import secrets
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from .computers import ComputerService
 from .deploy import ROUTE_PREFIX, DeploymentService
 from .egress import EgressHub, EgressPolicy, Rules
 from .faults import FaultInjector, FaultSpec
+from .listen import new_api_key
 from .metrics import MetricsSampler
 from .ports import PortBridge
 from .published_ports import PublishedPorts
@@ -68,7 +68,7 @@ class LocalConfig:
 class LocalBackend:
     def __init__(self, config: LocalConfig) -> None:
         self.config = config
-        self.api_key = config.token or f"sk_local_{secrets.token_urlsafe(24)}"
+        self.api_key = config.token or new_api_key()
         self.data_dir = config.data_dir.expanduser().resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.data_dir, 0o700)

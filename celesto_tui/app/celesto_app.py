@@ -21,6 +21,8 @@ from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.command import Provider
 from textual.dom import DOMNode
+from textual.driver import Driver
+from textual.drivers.linux_driver import LinuxDriver
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -41,7 +43,16 @@ from ..model.watch import SUMMARY_AFTER, Settled, Watcher
 from . import intents
 from .bindings import ActionSpec, bindings, by_id, effective_keys
 from .controller import Controller
-from .messages import ActionFinished, ItemsChanged, Navigate, OpenScreen, Polled, PollFailed
+from .first_frame import FirstFrameProbe
+from .messages import (
+    ActionFinished,
+    BackendStarted,
+    ItemsChanged,
+    Navigate,
+    OpenScreen,
+    Polled,
+    PollFailed,
+)
 from .palette import DashboardCommands
 from .poller import Poller
 from .screens.help import HelpScreen, key_display
@@ -116,6 +127,15 @@ class CelestoApp(App[None]):
         self.switcher = ContentSwitcher(initial="computers", id="views")
         self._terminals: Any = None
         self._clashes_reported: set[str] = set()
+        self._probe = FirstFrameProbe.from_env()
+
+    def get_driver_class(self) -> type[Driver]:
+        driver = super().get_driver_class()
+        if driver is LinuxDriver:
+            from .driver import QuickExitDriver
+
+            return QuickExitDriver
+        return driver
 
     # The model's parts the app shows.
 
@@ -178,12 +198,55 @@ class CelestoApp(App[None]):
             ),
         }
         self.pollers["deployments"].slow_factor = HIDDEN_POLL_FACTOR
-        for poller in self.pollers.values():
-            poller.poll_now()
-        self.controller.fetch_templates()
+        if self._probe is not None:
+            self.call_after_refresh(self._painted)
+        if self.target.starting:
+            # Paint first: the backend starts once this frame is on screen.
+            for view in self.views.values():
+                view.loading = True
+            self.call_after_refresh(self._start_backend)
+        else:
+            self._start_polling()
         self.set_interval(1.0, self.update_header)
         self.update_header()
         self.focus_table()
+
+    def _start_polling(self) -> None:
+        for poller in self.pollers.values():
+            poller.poll_now()
+        self.controller.fetch_templates()
+
+    def _painted(self) -> None:
+        assert self._probe is not None
+        self._probe.note("paint")
+        if self._probe.exits_at_paint:
+            self.exit()
+
+    def _start_backend(self) -> None:
+        if self._probe is not None and self._probe.exits_at_paint:
+            return  # measuring the first frame only
+        assert self.target.startup is not None
+        self.target.startup.start(lambda: self.post_message(BackendStarted()))
+
+    def on_backend_started(self, _message: BackendStarted) -> None:
+        if not self.is_running:  # shutting down: the widgets are going away
+            return
+        startup = self.target.startup
+        assert startup is not None
+        self.status_bar.show_target(self.target if startup.error else self.target.started())
+        for view in self.views.values():
+            view.loading = False
+        if startup.error is not None:
+            self.report_error("starting the embedded backend", startup.error)
+            self.notify(
+                str(startup.error) or type(startup.error).__name__,
+                title="The embedded backend did not start",
+                severity="error",
+                timeout=30,
+            )
+            return
+        self.target = self.controller.target = self.status_bar.target
+        self._start_polling()
 
     async def on_unmount(self) -> None:
         for poller in self.pollers.values():
@@ -206,6 +269,8 @@ class CelestoApp(App[None]):
         self.update_header()
         items = self.model.items_of(message.kind)
         self._tell_settled(self.watcher.settled(message.kind, items, message.started))
+        if message.kind == "computers" and first and self._probe is not None:
+            self._probe.note("live")
         if message.kind == "computers" and first and self.terminal_on_start:
             self._open_terminal_by_name(self.terminal_on_start)
 

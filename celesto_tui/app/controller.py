@@ -15,6 +15,7 @@ driven without an app.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -57,9 +58,6 @@ from .messages import (
 )
 from .probe import probe
 from .screens.confirm import ConfirmScreen
-from .screens.create_computer import CreateComputerScreen
-from .screens.deploy import DeployScreen
-from .screens.deployment_logs import DeploymentLogsScreen
 from .screens.prompt import PromptScreen
 from .widgets.output_log import Stream
 
@@ -127,9 +125,6 @@ class Controller:
         self.model = model
         self.target = target
         self.clock = clock
-        self.api: AsyncCelesto = target.client()
-        # Polls retry by themselves (with the backoff the header shows), not inside the SDK.
-        self.poll_api: AsyncCelesto = target.client(max_retries=0, timeout=POLL_TIMEOUT_S)
         self._metrics_at = float("-inf")
         self._logs_in_flight: set[MessagePump] = set()
         self._exec: Worker[None] | None = None
@@ -140,9 +135,23 @@ class Controller:
             data_dir=str(target.data_dir) if target.data_dir else None,
         )
 
+    # The clients are made on first use, after the first frame: each httpx client builds a TLS
+    # context when made (tens of ms), which would otherwise delay the dashboard's first paint.
+
+    @functools.cached_property
+    def api(self) -> AsyncCelesto:
+        return self.target.client()
+
+    @functools.cached_property
+    def poll_api(self) -> AsyncCelesto:
+        # Polls retry by themselves (with the backoff the header shows), not inside the SDK.
+        return self.target.client(max_retries=0, timeout=POLL_TIMEOUT_S)
+
     async def aclose(self) -> None:
-        for client in (self.api, self.poll_api):
-            await client.aclose()
+        for name in ("api", "poll_api"):
+            client = self.__dict__.get(name)
+            if client is not None:
+                await client.aclose()
 
     # --- reads (polls, templates, metrics, probes) ------------------------------------------
 
@@ -376,6 +385,8 @@ class Controller:
 
         local_backend = self.target.kind in ("local", "local server")
         host_network = local_backend and self.target.isolation == "process"
+        from .screens.create_computer import CreateComputerScreen  # loaded when first used
+
         screen = CreateComputerScreen(
             self.model.templates, local_backend=local_backend, host_network=host_network
         )
@@ -677,6 +688,8 @@ class Controller:
             self.host.notify(f"Deploying {arguments['name']}: bundling and uploading…", timeout=4)
             self._spawn(self._deploy_work(arguments, entry))
 
+        from .screens.deploy import DeployScreen  # loaded when first used (tarfile, TextArea)
+
         self.host.post(OpenScreen(DeployScreen(projects), chosen))
 
     async def _deploy_work(self, arguments: dict[str, Any], entry: LogEntry) -> None:
@@ -772,6 +785,8 @@ class Controller:
 
     def deployment_logs(self, deployment: Item) -> None:
         """Open the live logs of a deployment; its screen polls through `poll_logs`."""
+        from .screens.deployment_logs import DeploymentLogsScreen  # loaded when first used
+
         self.host.post(OpenScreen(DeploymentLogsScreen(dict(deployment))))
 
     def poll_logs(self, request: intents.DeploymentLogsPollRequested) -> None:

@@ -27,6 +27,10 @@ class Polled(Message):
     started: float = 0.0  # the app clock's monotonic time when the request went out
 
 
+class BackendStarted(Message):
+    """The embedded backend came up, or failed to (its `EmbeddedStartup.error` says why)."""
+
+
 @dataclass
 class PollFailed(Message):
     kind: str

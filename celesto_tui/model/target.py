@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +29,7 @@ POLL_TIMEOUT_S = 15.0
 @dataclass(frozen=True)
 class Target:
     base_url: str
-    api_key: str
+    api_key: str = field(repr=False)
     label: str
     local: bool
     isolation: str | None = None
@@ -38,6 +39,23 @@ class Target:
     profile: str | None = None
     organization_id: str | None = None
     data_dir: Path | None = None  # the embedded backend's, when given with --data-dir
+    # The embedded backend while it starts in the background (the dashboard paints first).
+    startup: EmbeddedStartup | None = None
+
+    @property
+    def starting(self) -> bool:
+        return self.startup is not None and self.startup.server is None
+
+    def started(self) -> Target:
+        """This target once its embedded backend is up: its sandbox is known."""
+        assert self.startup is not None and self.startup.server is not None
+        server = self.startup.server
+        return replace(
+            self,
+            isolation=server.isolation,
+            sandbox_label=server.sandbox_label,
+            hint=_local_hint(server, self.hint),
+        )
 
     def client(self, max_retries: int | None = None, timeout: float | None = None) -> AsyncCelesto:
         options: dict[str, Any] = {}
@@ -83,8 +101,13 @@ def open_target(
     api_key: str | None = None,
     profile: str | None = None,
     data_dir: Path | None = None,
+    *,
+    background: bool = False,
 ) -> Iterator[Target]:
-    """Yield a Target; with ``local`` (or no key configured) run the embedded backend."""
+    """Yield a Target; with ``local`` (or no key configured) run the embedded backend.
+
+    With `background` the embedded backend is not started here: the Target carries its
+    `startup`, for the caller to start when it likes (the dashboard: after painting)."""
     settings: ClientConfig | None = None
     if not local:
         try:
@@ -102,14 +125,25 @@ def open_target(
             organization_id=settings.organization_id,
         )
         return
+    hint = "" if local else NO_KEY_HINT.format(path=config_path())
+    if background:
+        startup = EmbeddedStartup(data_dir)
+        try:
+            yield Target(
+                startup.base_url,
+                startup.api_key,
+                "local",
+                local=True,
+                hint=hint,
+                data_dir=data_dir,
+                startup=startup,
+            )
+        finally:
+            startup.stop()
+        return
     from celesto_api.local import LocalServer
 
-    hint = "" if local else NO_KEY_HINT.format(path=config_path())
     with LocalServer(data_dir=data_dir) as server:
-        if server.isolation != "bwrap":
-            # Loud, every time: these computers can read the host's files and network.
-            warning = f"⚠ Computers are {server.sandboxing}"
-            hint = f"{warning}\n{hint}" if hint else warning
         yield Target(
             server.base_url,
             server.api_key,
@@ -117,6 +151,64 @@ def open_target(
             local=True,
             isolation=server.isolation,
             sandbox_label=server.sandbox_label,
-            hint=hint,
+            hint=_local_hint(server, hint),
             data_dir=data_dir,
         )
+
+
+def _local_hint(server: Any, hint: str) -> str:
+    if server.isolation == "bwrap":
+        return hint
+    # Loud, every time: these computers can read the host's files and network.
+    warning = f"⚠ Computers are {server.sandboxing}"
+    return f"{warning}\n{hint}" if hint else warning
+
+
+class EmbeddedStartup:
+    """The embedded backend, started in a background thread when asked (the dashboard asks
+    after its first frame). Its URL and key are known at once: the socket is bound here
+    and connections made before the server is up wait in its backlog."""
+
+    def __init__(self, data_dir: Path | None) -> None:
+        from celesto_api.local.listen import base_url, bind, new_api_key
+
+        self._data_dir = data_dir
+        self._socket = bind("127.0.0.1", 0)
+        self.base_url = base_url("127.0.0.1", self._socket)
+        self.api_key = new_api_key()
+        self.server: Any = None  # the LocalServer, once it is up
+        self.error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        return f"EmbeddedStartup(base_url={self.base_url!r}, up={self.server is not None})"
+
+    def start(self, when_done: Callable[[], object]) -> None:
+        """Start the backend in a thread; call `when_done` (from that thread) after it
+        is up or has failed (then `error` says why)."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(
+            target=self._run, args=(when_done,), name="celesto-local-start", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, when_done: Callable[[], object]) -> None:
+        try:
+            from celesto_api.local import LocalServer
+
+            server = LocalServer(self._data_dir, token=self.api_key, listen_socket=self._socket)
+            self.server = server.start()
+        except Exception as exc:  # reported by the dashboard, never a crash
+            self._socket.close()
+            self.error = exc
+        when_done()
+
+    def stop(self) -> None:
+        """Stop the backend (and its computers); a start under way finishes first."""
+        if self._thread is None:
+            self._socket.close()
+            return
+        self._thread.join()
+        if self.server is not None:
+            self.server.stop()

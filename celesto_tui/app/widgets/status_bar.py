@@ -28,6 +28,10 @@ STATE_GLYPHS = {
 
 
 def target_text(target: Target) -> str:
+    if target.startup is not None and target.startup.error is not None:
+        return "local · embedded backend · did not start"
+    if target.starting:
+        return "local · embedded backend · starting…"
     if target.local:
         if target.isolation == "process":
             return "local · embedded backend · NOT ISOLATED (process)"
@@ -90,6 +94,7 @@ class StatusBar(Vertical):
         self.refresh_key = refresh_key
         self.target_label = Static(self._target_content(), id="status-target")
         self.freshness_label = Static("", id="status-freshness")
+        self.hint_label = Static(target.hint, id="status-hint", markup=False)
 
     def _target_content(self) -> Content:
         parts: list[str | tuple[str, str]] = [
@@ -99,6 +104,8 @@ class StatusBar(Vertical):
         ]
         if self.target.local and self.target.isolation == "process":
             parts[-1] = (target_text(self.target), "bold $warning")
+        elif self.target.startup is not None and self.target.startup.error is not None:
+            parts[-1] = (target_text(self.target), "bold $error")
         if self.read_only:
             parts += [" │ ", (" READ-ONLY ", "bold $background on $warning")]
         return Content.assemble(*parts)
@@ -107,10 +114,15 @@ class StatusBar(Vertical):
         with Horizontal(id="status-line"):
             yield self.target_label
             yield self.freshness_label
-        hint = Static(self.target.hint, id="status-hint", markup=False)
-        if self.target.hint:
-            hint.add_class("shown")
-        yield hint
+        self.hint_label.set_class(bool(self.target.hint), "shown")
+        yield self.hint_label
+
+    def show_target(self, target: Target) -> None:
+        """The target changed: its embedded backend came up (its sandbox is known) or failed."""
+        self.target = target
+        self.target_label.update(self._target_content())
+        self.hint_label.update(target.hint)
+        self.hint_label.set_class(bool(target.hint), "shown")
 
     @property
     def plain(self) -> str:
