@@ -231,6 +231,8 @@ DIALOG_IDS = frozenset(
         "deploy-cancel",
         "prompt-cancel",
         "start-cancel",
+        "dialog-next-field",
+        "dialog-previous-field",
         "help-close",
         "text-close",
         "text-copy",

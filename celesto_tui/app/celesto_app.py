@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.command import Provider
@@ -57,6 +58,7 @@ from .palette import DashboardCommands
 from .poller import Poller
 from .screens.help import HelpScreen, key_display
 from .settings import Settings, load_settings
+from .typeahead import TypeAhead
 from .widgets.computers_view import ComputersView
 from .widgets.deployments_view import DeploymentsView
 from .widgets.footer import DashboardFooter
@@ -126,6 +128,7 @@ class CelestoApp(App[None]):
         self.errors_view = ErrorsView(self.error_log)
         self.switcher = ContentSwitcher(initial="computers", id="views")
         self._terminals: Any = None
+        self.typeahead = TypeAhead(self)
         self._clashes_reported: set[str] = set()
         self._probe = FirstFrameProbe.from_env()
 
@@ -323,6 +326,7 @@ class CelestoApp(App[None]):
 
     def on_create_requested(self, _message: intents.CreateRequested) -> None:
         self.controller.create()
+        self.typeahead.intent_handled()
 
     def on_lifecycle_requested(self, message: intents.LifecycleRequested) -> None:
         verbs = {
@@ -331,12 +335,15 @@ class CelestoApp(App[None]):
             "delete": self.controller.delete,
         }
         verbs[message.verb](message.targets)
+        self.typeahead.intent_handled()
 
     def on_publish_requested(self, message: intents.PublishRequested) -> None:
         self.controller.publish(message.computer)
+        self.typeahead.intent_handled()
 
     def on_unpublish_requested(self, message: intents.UnpublishRequested) -> None:
         self.controller.unpublish(message.computer, message.port)
+        self.typeahead.intent_handled()
 
     def on_terminal_requested(self, message: intents.TerminalRequested) -> None:
         self.controller.terminal(message.computer)
@@ -349,6 +356,7 @@ class CelestoApp(App[None]):
             self.controller.deployment_stop(message.deployment)
         else:
             self.controller.deployment_delete(message.deployment)
+        self.typeahead.intent_handled()
 
     def on_deployment_logs_requested(self, message: intents.DeploymentLogsRequested) -> None:
         self.controller.deployment_logs(message.deployment)
@@ -376,7 +384,7 @@ class CelestoApp(App[None]):
     # --- what the controller may ask of the app (`controller.Host`) -------------------------
 
     def show(self, screen: Screen[Any], callback: Callable[[Any], None] | None = None) -> None:
-        self.push_screen(screen, callback)
+        self.typeahead.dialog_opening(self.push_screen(screen, callback))
 
     def post(self, message: Message) -> None:
         self.post_message(message)
@@ -395,7 +403,17 @@ class CelestoApp(App[None]):
 
     def on_open_screen(self, message: OpenScreen) -> None:
         if self.is_running:
-            self.push_screen(message.screen, message.callback)
+            self.typeahead.dialog_opening(self.push_screen(message.screen, message.callback))
+
+    async def on_event(self, event: events.Event) -> None:
+        # Keys typed behind one that opens a dialog go to the dialog (see typeahead.py).
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and await self.typeahead.intercept(event)
+        ):
+            return
+        await super().on_event(event)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
@@ -503,9 +521,12 @@ class CelestoApp(App[None]):
             kept = self.ui_state.terminals_of(self._terminals_key) if self._terminals_key else {}
             self._terminals = TerminalsScreen(self.controller.api, kept_terminals=kept)
             self.install_screen(self._terminals, "terminals")
-        self._terminals.open_terminal(computer_id, name)
-        if self.screen is not self._terminals:
+        terminals: TerminalsScreen = self._terminals
+        # Shown first, so that what the tab offers (start a stopped computer) opens over it,
+        # not over the dashboard.
+        if self.screen is not terminals:
             self.push_screen("terminals")
+        terminals.open_terminal(computer_id, name)
 
     @property
     def _terminals_key(self) -> str | None:

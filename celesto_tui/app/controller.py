@@ -567,6 +567,9 @@ class Controller:
 
     def publish(self, computer: Item) -> None:
         def validate(text: str) -> int:
+            text = text.strip()
+            if not text:  # as in the create dialog, blank is the default (the contract's)
+                return limits.PORT_DEFAULT
             return check.port(int(text) if text.isdigit() else text)
 
         def chosen(port: int | None) -> None:
@@ -579,9 +582,11 @@ class Controller:
             PromptScreen(
                 f"Publish a port of {computer['name']}",
                 "The port an HTTP server listens on inside the computer "
-                "(1024 to 65535, up to 4 per computer):",
-                "8000",
+                f"({limits.PORT_MIN} to {limits.PORT_MAX}, up to 4 per computer); "
+                "blank publishes the default:",
+                "",
                 validate,
+                placeholder=f"{limits.PORT_DEFAULT} (default)",
                 verb="Publish",
                 restrict=r"[0-9]*",
             ),

@@ -6,7 +6,8 @@ it. The connection state is shown in the pane's border subtitle and posted as
 `TerminalPane.StatusChanged`; failures also raise a toast, never a traceback.
 
 When the link is not connected, Enter in the pane does the obvious next thing: reattach a
-detached terminal, open a new shell after one ended, or offer to start a stopped computer.
+detached terminal, open a new shell after one ended, or start a stopped computer (what the
+border says; opening the tab again offers the start in a dialog instead).
 The view's leave key (`TerminalView.Leave`) is not handled here; it bubbles to the screen.
 """
 
@@ -211,7 +212,11 @@ class TerminalPane(Widget):
         self._input(message.data)
 
     def _input(self, data: bytes) -> None:
-        if not self.link.send(data) and data in _ENTER:
+        if self.link.send(data) or data not in _ENTER:
+            return
+        if self.link.status.phase is Phase.STOPPED:
+            self.connect(power_on=True)  # the border says "enter: start it"
+        else:
             self.resume()
 
     def on_terminal_view_resized(self, message: TerminalView.Resized) -> None:
@@ -260,7 +265,10 @@ class TerminalPane(Widget):
         self.border_subtitle = " · ".join(part for part in parts if part)
 
     def _offer_start(self) -> None:
-        if self._offering_start:
+        # Only over this pane's own screen: pushed while another screen is on top, the
+        # offer would surface later over the dashboard and take its next key. Enter here
+        # offers it again.
+        if self._offering_start or not self.screen.is_current:
             return
         self._offering_start = True
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import events
+from textual.pilot import Pilot
 from textual.widgets import Button, Input, Static
 
 from celesto_api import AsyncCelesto, CelestoNotFoundError
@@ -76,6 +78,65 @@ async def test_create_with_values_shows_the_new_row_and_logs_the_command(
     await aclient.computers.delete(created[0]["id"])
 
 
+def burst(pilot: Pilot[Any], keys: str) -> None:
+    """Keys as a terminal delivers a fast typist's (or tmux's) burst: all queued at once,
+    without Pilot's wait for the app to go idle after each key. "\t" is Tab, "\r" Enter."""
+    for char in keys:
+        key = {"\t": "tab", "\r": "enter"}.get(char, char)
+        pilot.app.post_message(events.Key(key, char))
+
+
+async def test_create_dialog_keeps_a_fast_burst_in_the_right_fields(
+    make_app: AppFactory,
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 44)) as pilot:
+        await loaded(pilot)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, CreateComputerScreen))
+        dialog = app.screen
+        burst(pilot, "\t2048\t4gb")
+        disk = dialog.query_one("#disk", Input)
+        await wait_for(pilot, lambda: disk.value == "4gb", what="4gb in the disk field")
+        assert dialog.query_one("#cpus", Input).value == ""
+        assert dialog.query_one("#memory", Input).value == "2048"
+        assert dialog.focused is disk
+        # and the focused field stands out (it used to be 235 on 234)
+        focused, other = disk.background_colors[1], dialog.query_one("#memory", Input)
+        unfocused = other.background_colors[1]
+        distance = sum((a - b) ** 2 for a, b in zip(focused.rgb, unfocused.rgb, strict=True))
+        assert distance**0.5 > 60, (focused, unfocused)
+        arguments = dialog.arguments()
+        assert arguments is not None
+        assert (arguments["memory"], arguments["disk"]) == (2048, 4096)
+        await pilot.press("escape")
+
+
+async def test_keys_typed_right_behind_the_dialog_key_go_to_the_dialog(
+    make_app: AppFactory, aclient: AsyncCelesto
+) -> None:
+    doomed = await aclient.computers.create()
+    app = make_app()
+    async with app.run_test(size=(160, 44)) as pilot:
+        await loaded(pilot)
+        await select(pilot, doomed["id"])
+        table = computers_view(app).table
+        row = table.cursor_row
+        burst(pilot, "n\t2048\t4gb")  # "2" and "4" would switch views on the dashboard
+        await wait_for(pilot, lambda: isinstance(app.screen, CreateComputerScreen))
+        dialog = app.screen
+        disk = dialog.query_one("#disk", Input)
+        await wait_for(pilot, lambda: disk.value == "4gb", what="4gb in the disk field")
+        assert dialog.query_one("#memory", Input).value == "2048"
+        assert dialog.query_one("#cpus", Input).value == ""
+        await pilot.press("escape")
+        assert app.current_view == "computers" and table.cursor_row == row
+
+        burst(pilot, "D" + doomed["name"] + "\r")  # the name, then Enter: deleted
+        await wait_for(pilot, lambda: doomed["id"] not in app.model.items["computers"], what="gone")
+        assert app.current_view == "computers"
+
+
 async def test_stop_asks_first_with_cancel_focused(
     make_app: AppFactory, computer: dict[str, Any], local_server: LocalServer
 ) -> None:
@@ -136,19 +197,21 @@ async def test_delete_wants_the_name_typed(make_app: AppFactory, aclient: AsyncC
         await pilot.press("D")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         screen = app.screen
-        assert screen.focused is not None and screen.focused.id == "cancel"
+        field = screen.query_one("#confirm-text", Input)
+        assert screen.focused is field  # typed characters land in the field
         delete = screen.query_one("#confirm", Button)
         assert delete.disabled
-        screen.query_one("#confirm-text", Input).value = "not-the-name"
-        await pilot.pause()
+        await pilot.press(*"not-the-name")
+        assert field.value == "not-the-name"
         assert delete.disabled
+        await pilot.press("enter")  # Enter does nothing until the name matches
+        assert app.screen is screen and status_of(app, doomed["id"]) not in (None, "deleting")
         await pilot.press("escape")  # cancelled: nothing happens
         await next_poll(pilot)
         assert status_of(app, doomed["id"]) not in (None, "deleting")
 
         await pilot.press("D")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        app.screen.query_one("#confirm-text", Input).focus()
         await pilot.press(*doomed["name"])
         assert not app.screen.query_one("#confirm", Button).disabled
         await pilot.press("enter")

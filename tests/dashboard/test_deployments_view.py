@@ -210,9 +210,14 @@ async def test_stop_then_delete_a_deployment(
         assert any("already stopped" in toast for toast in toasts(app))
 
         await pilot.press("D")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        # a typed-name confirmation: the field to type into has the focus
+        await wait_for(
+            pilot,
+            lambda: getattr(app.screen.focused, "id", None) == "confirm-text",
+            what="the confirmation",
+        )
         screen = app.screen
-        assert screen.focused is not None and screen.focused.id == "cancel"
+        assert isinstance(screen, ConfirmScreen)
         delete = screen.query_one("#confirm", Button)
         assert delete.disabled
         await pilot.press("escape")  # cancelled
@@ -221,7 +226,6 @@ async def test_stop_then_delete_a_deployment(
 
         await pilot.press("D")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        app.screen.query_one("#confirm-text", Input).focus()
         await pilot.press(*name)
         assert not app.screen.query_one("#confirm", Button).disabled
         local_server.set_faults("latency_ms=1500")

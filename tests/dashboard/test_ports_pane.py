@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import Button, Input, Static
+from textual.geometry import Region
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Button, Input, Label, Static
 
-from celesto_api import Celesto
+from celesto_api import Celesto, limits
 from celesto_api.local import LocalServer
 from celesto_tui.app.screens.confirm import ConfirmScreen
 from celesto_tui.app.screens.prompt import PromptScreen
@@ -85,4 +88,51 @@ async def test_publish_probe_copy_open_and_unpublish(
         assert app.command_log.entries[-1].line == (
             f"celesto-tui computer port unpublish {computer['name']} --port {PORT} --local"
         )
+    assert client.computers.list_published_ports(computer["id"]) == []
+
+
+def shown_text(label: Label) -> str:
+    """What the label paints, its lines joined with single spaces."""
+    lines = label.render_lines(Region(0, 0, label.size.width, label.size.height))
+    return " ".join(" ".join(strip.text for strip in lines).split())
+
+
+def assert_sentences_whole(screen: Screen[Any]) -> None:
+    for label in screen.query(Label):
+        if label.id != "prompt-error":
+            written = " ".join(str(label.render()).split())
+            assert shown_text(label) == written, f"cut off: {written!r}"
+            dialog = label.parent
+            assert isinstance(dialog, Widget)
+            inside = dialog.content_region.intersection(screen.region)
+            assert inside.contains_region(label.region), f"cut off: {written!r}"
+
+
+async def test_port_dialogs_fit_80x24_and_a_blank_port_is_the_default(
+    make_app: AppFactory, client: Celesto, computer: dict[str, Any]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await select(pilot, computer["id"])
+        await pilot.press("P")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
+        prompt = app.screen
+        field = prompt.query_one(Input)
+        assert field.value == "" and field.placeholder == f"{limits.PORT_DEFAULT} (default)"
+        assert "blank publishes the default" in shown_text(prompt.query(Label)[1])
+        assert_sentences_whole(prompt)
+        assert not prompt.query_one("#ok", Button).disabled
+        await pilot.press("enter")  # blank: the contract's default port, as create's defaults
+        pane = computers_view(app).ports_pane
+        await wait_for(pilot, lambda: pane.ports and pane.ports[0].get("url"), what="the port")
+        assert pane.ports[0]["port"] == limits.PORT_DEFAULT
+
+        await pilot.press("p", "U")  # the ports table, unpublish
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        shown = [shown_text(label) for label in app.screen.query(Label)]
+        assert any(text.endswith("the server inside the computer keeps running.") for text in shown)
+        assert_sentences_whole(app.screen)
+        await pilot.click("#confirm")
+        await wait_for(pilot, lambda: not pane.ports, what="unpublished")
     assert client.computers.list_published_ports(computer["id"]) == []

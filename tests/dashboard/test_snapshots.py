@@ -225,12 +225,13 @@ def test_delete_confirmation(snap_compare: Any, make: Any) -> None:
     async def run(pilot: Pilot[Any]) -> None:
         await ready(pilot)
         await pilot.press("D")
-        # The view asks, the app's controller opens the dialog: wait for it, Cancel focused.
+        # The view asks, the app's controller opens the dialog: wait for it, with the field
+        # to type the name into focused.
         await wait_for(
             pilot,
             lambda: (
                 isinstance(pilot.app.screen, ConfirmScreen)
-                and getattr(pilot.app.screen.focused, "id", None) == "cancel"
+                and getattr(pilot.app.screen.focused, "id", None) == "confirm-text"
             ),
             what="the confirmation",
         )

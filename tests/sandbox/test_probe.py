@@ -144,8 +144,11 @@ USERNS_CHILD = r"""
 import ctypes, json, os, sys
 # Imported before dropping to a uid that may not be able to read them.
 from celesto_api.local.sandbox import probe
+from celesto_api.local.sandbox.bwrap_binary import bundled_bwrap, stage_bundled
 from celesto_api.local.sandbox.report import checks
 from celesto_tui.commands import cli
+# A real bwrap that uid 1000 can run, wherever the venv is (a mktemp -d clone is 0700).
+bwrap = str(stage_bundled(bundled_bwrap()))
 libc = ctypes.CDLL(None, use_errno=True)
 if libc.unshare(0x10000000) != 0:  # CLONE_NEWUSER
     print(json.dumps({"error": os.strerror(ctypes.get_errno())}), flush=True)
@@ -159,11 +162,11 @@ os.setresgid(1000, 1000, 1000)
 os.setresuid(1000, 1000, 1000)
 """
 PROBE = """
-c = probe()
+c = probe(bwrap)
 print(json.dumps({"level": c.level, "reason": c.reason, "details": c.details}), flush=True)
 """
 DOCTOR = """
-cli.main(["local", "doctor"], prog_name="celesto-tui")
+cli.main(["local", "doctor", "--bwrap", bwrap], prog_name="celesto-tui")
 """
 
 
@@ -205,7 +208,7 @@ def test_no_user_namespaces_falls_back_and_says_what_to_do() -> None:
     result = json.loads(without_user_namespaces(PROBE).stdout)
     assert result["level"] == "process"
     assert "sudo sysctl -w user.max_user_namespaces=15000" in result["reason"]
-    assert "bundled bwrap" in result["details"]["bwrap_refused"]
+    assert "explicit bwrap" in result["details"]["bwrap_refused"]
     assert "\n" not in result["reason"]
 
 
@@ -218,7 +221,7 @@ def test_doctor_exits_1_with_one_line_per_check_when_nothing_is_isolated() -> No
     lines = result.stdout.splitlines()
     assert all(line[:2] in ("✓ ", "✗ ") for line in lines), lines
     assert "✗ user namespaces: max_user_namespaces = 0" in lines
-    assert any(line.startswith("✗ bwrap: refused: bundled bwrap") for line in lines)
+    assert any(line.startswith("✗ bwrap: refused: explicit bwrap") for line in lines)
     assert lines[-1].startswith("✗ isolation: NOT isolated from the host (plain processes): ")
     assert "sysctl -w user.max_user_namespaces" in lines[-1]
 

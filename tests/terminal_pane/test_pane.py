@@ -109,7 +109,7 @@ async def test_a_stopped_computer_is_offered_a_start(
         await wait_for_text(pilot, app.pane.view, "started-ok")
 
 
-async def test_cancelling_the_start_offer_leaves_the_computer_stopped(
+async def test_cancelling_the_start_offer_leaves_it_stopped_until_enter(
     aclient: AsyncCelesto, computer: dict[str, Any]
 ) -> None:
     await aclient.computers.stop(computer["id"])
@@ -123,11 +123,11 @@ async def test_cancelling_the_start_offer_leaves_the_computer_stopped(
         await wait_until(pilot, lambda: app.pane.view.has_focus, "the pane to get focus back")
         assert app.pane.status.phase is Phase.STOPPED
         assert (await aclient.computers.get(computer["id"]))["status"] == "stopped"
-        await pilot.press("enter")  # Enter in a stopped pane offers the start again
-        await wait_until(
-            pilot, lambda: isinstance(app.screen, StartComputerScreen), "the second offer"
-        )
-        await pilot.press("escape")
+        assert "enter: start it" in str(app.pane.border_subtitle)
+        await pilot.press("enter")  # as the border says: Enter starts it, no second dialog
+        await wait_prompt(pilot, app.pane)
+        assert not isinstance(app.screen, StartComputerScreen)
+        assert (await aclient.computers.get(computer["id"]))["status"] == "running"
 
 
 async def test_the_shell_exiting_ends_the_pane_with_the_reason(

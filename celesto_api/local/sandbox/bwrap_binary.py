@@ -33,8 +33,11 @@ class BwrapBinary:
     path: str
     source: BwrapSource
 
-    def describe(self, version: str) -> str:
-        return f"{self.source} bwrap {version or '(version unknown)'} at {self.path}"
+    def describe(self, version: str, runnable: str = "") -> str:
+        described = f"{self.source} bwrap {version or '(version unknown)'} at {self.path}"
+        if runnable and runnable != self.path:
+            described += f" (run from its copy at {runnable})"
+        return described
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def probe(explicit_bwrap: str | None = None) -> Capability:
         if not failure:
             details["bwrap_source"] = binary.source
             details["bwrap_version"] = bwrap_version
-            details["bwrap_description"] = binary.describe(bwrap_version)
+            details["bwrap_description"] = binary.describe(bwrap_version, runnable)
             if refused:
                 details["bwrap_refused"] = "; ".join(refused)
             return Capability("bwrap", runnable, cgroups, "", details)

@@ -1,8 +1,9 @@
 """Confirmation for actions that change or destroy things.
 
-Cancel has the focus, Escape cancels, and every target is listed. With ``typed`` the
-confirm button stays disabled until that text (the computer's name, or ``delete 3`` for
-several) has been typed.
+Escape cancels, and every target is listed. A plain yes/no has Cancel focused. With
+``typed`` the field to type into has the focus instead, and the confirm button (and Enter)
+stays disabled until that text (the computer's name, or ``delete 3`` for several) has been
+typed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from .fields import FIELD_BINDINGS, focus_css
+
 
 class ConfirmScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
@@ -25,11 +28,13 @@ class ConfirmScreen(ModalScreen[bool]):
         background: $surface; padding: 1 2;
     }
     ConfirmScreen.danger > Vertical { border: thick $error; }
+    ConfirmScreen Label { width: 100%; }
     ConfirmScreen #confirm-targets { height: auto; max-height: 12; margin: 1 0; }
     ConfirmScreen #confirm-buttons { height: auto; align-horizontal: right; margin-top: 1; }
     ConfirmScreen Button { margin-left: 2; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm-cancel")]
+    DEFAULT_CSS += focus_css("ConfirmScreen")
+    BINDINGS = [*FIELD_BINDINGS, Binding("escape", "cancel", "Cancel", id="confirm-cancel")]
 
     def __init__(
         self,
@@ -70,7 +75,10 @@ class ConfirmScreen(ModalScreen[bool]):
                 )
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        if self.typed is not None:
+            self.query_one("#confirm-text", Input).focus()
+        else:
+            self.query_one("#cancel", Button).focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.query_one("#confirm", Button).disabled = event.value.strip() != self.typed

@@ -22,6 +22,8 @@ from textual.widgets import Button, Input, Label, Select, Static
 from celesto_api import CelestoError, Template, limits
 from celesto_api import validation as check
 
+from .fields import FIELD_BINDINGS, focus_css
+
 FALLBACK_TEMPLATES: list[Template] = [
     {
         "id": limits.DEFAULT_TEMPLATE_ID,
@@ -80,7 +82,8 @@ class CreateComputerScreen(ModalScreen[dict[str, Any] | None]):
     CreateComputerScreen #create-buttons { height: auto; align-horizontal: right; margin-top: 1; }
     CreateComputerScreen Button { margin-left: 2; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="create-cancel")]
+    DEFAULT_CSS += focus_css("CreateComputerScreen")
+    BINDINGS = [*FIELD_BINDINGS, Binding("escape", "cancel", "Cancel", id="create-cancel")]
 
     def __init__(
         self,

@@ -22,6 +22,7 @@ from celesto_api import validation as check
 from celesto_api.deployments import _check_folder
 
 from .create_computer import field_row
+from .fields import FIELD_BINDINGS, focus_css
 
 
 def _completions(value: str) -> list[str]:
@@ -86,7 +87,8 @@ class DeployScreen(ModalScreen[dict[str, Any] | None]):
     DeployScreen #deploy-buttons { height: auto; align-horizontal: right; margin-top: 1; }
     DeployScreen Button { margin-left: 2; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="deploy-cancel")]
+    DEFAULT_CSS += focus_css("DeployScreen")
+    BINDINGS = [*FIELD_BINDINGS, Binding("escape", "cancel", "Cancel", id="deploy-cancel")]
 
     def __init__(self, projects: Sequence[Project] = (), folder: str = "") -> None:
         super().__init__()

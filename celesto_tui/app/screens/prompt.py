@@ -1,4 +1,5 @@
-"""A one-value prompt (e.g. the port to publish), validated as it is typed."""
+"""A one-value prompt (e.g. the port to publish), validated as it is typed. Its sentences
+wrap to the dialog's width."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from textual.widgets import Button, Input, Label, Static
 
 from celesto_api import CelestoError
 
+from .fields import FIELD_BINDINGS, focus_css
+
 
 class PromptScreen(ModalScreen[Any]):
     """Dismissed with the validated value, or None."""
@@ -24,11 +27,13 @@ class PromptScreen(ModalScreen[Any]):
         width: 64; max-width: 100%; height: auto;
         border: thick $primary; background: $surface; padding: 1 2;
     }
+    PromptScreen Label { width: 100%; }
     PromptScreen #prompt-error { color: $error; height: auto; }
     PromptScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
     PromptScreen Button { margin-left: 2; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt-cancel")]
+    DEFAULT_CSS += focus_css("PromptScreen")
+    BINDINGS = [*FIELD_BINDINGS, Binding("escape", "cancel", "Cancel", id="prompt-cancel")]
 
     def __init__(
         self,
@@ -39,6 +44,7 @@ class PromptScreen(ModalScreen[Any]):
         *,
         verb: str = "OK",
         restrict: str | None = None,
+        placeholder: str = "",
     ) -> None:
         super().__init__()
         self.title_text = title
@@ -47,12 +53,18 @@ class PromptScreen(ModalScreen[Any]):
         self.validate = validate
         self.verb = verb
         self.restrict = restrict
+        self.placeholder = placeholder
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Content.assemble((self.title_text, "bold")))
             yield Label(Content(self.label))
-            yield Input(self.value, id="prompt-value", restrict=self.restrict)
+            yield Input(
+                self.value,
+                placeholder=self.placeholder,
+                id="prompt-value",
+                restrict=self.restrict,
+            )
             yield Static("", id="prompt-error", markup=False)
             with Horizontal():
                 yield Button("Cancel", id="cancel")
