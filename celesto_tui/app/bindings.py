@@ -76,7 +76,7 @@ A = ActionSpec
 ACTIONS: tuple[ActionSpec, ...] = (
     # everywhere
     A("quit", "q", "quit", "Quit", "Quit celesto-tui", "app"),
-    A("help", "question_mark", "help", "Keys", "Show every key binding", "app"),
+    A("help", "question_mark,f1", "help", "Keys", "Show every key binding", "app"),
     A("command-line", "colon", "command_line", "Command",
       "Type a command in the command log's syntax (computer stop NAME, deploy DIR --name N)",
       "app", mutating=True, show=False),
@@ -176,8 +176,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     A("zoom", "z", "zoom", "Zoom",
       "Zoom: the table alone, then the details alone, then both", "deployments",
       show=False),
-    A("deployment-logs", "l", "logs", "Logs", "Show the build log and the last error",
-      "deployments"),
+    A("deployment-logs", "l", "logs", "Logs",
+      "Follow the logs live (scroll up pauses, f or End resumes)", "deployments"),
     A("deployment-stop", "x", "stop", "Stop",
       "Stop the selected deployment's app (local backend; deploying again starts it)",
       "deployments", mutating=True, destructive=True),
@@ -241,6 +241,9 @@ DIALOG_IDS = frozenset(
         "help-close",
         "text-close",
         "text-copy",
+        "logs-close",
+        "logs-copy",
+        "logs-follow",
     }
 )
 IDS = frozenset(spec.id for spec in (*ACTIONS, TERMINAL_LEAVE, *TERMINAL_ACTIONS)) | DIALOG_IDS

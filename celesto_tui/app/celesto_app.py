@@ -28,7 +28,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import ContentSwitcher, Footer
+from textual.widgets import ContentSwitcher
 from textual.worker import Worker, WorkerState
 
 from ..model.clock import Clock, SystemClock
@@ -63,6 +63,7 @@ from .settings import Settings, load_settings
 from .typeahead import TypeAhead
 from .widgets.computers_view import ComputersView
 from .widgets.deployments_view import DeploymentsView
+from .widgets.footer import DashboardFooter
 from .widgets.log_views import CommandLogView, ErrorsView
 from .widgets.status_bar import StatusBar
 from .widgets.table_view import TableView
@@ -168,7 +169,7 @@ class CelestoApp(App[None]):
             yield from self.views.values()
             yield self.command_log_view
             yield self.errors_view
-        yield Footer()
+        yield DashboardFooter()
 
     def on_mount(self) -> None:
         self.set_keymap(self.keymap)
@@ -366,6 +367,11 @@ class CelestoApp(App[None]):
 
     def on_deployment_logs_requested(self, message: intents.DeploymentLogsRequested) -> None:
         self.controller.deployment_logs(message.deployment)
+
+    def on_deployment_logs_poll_requested(
+        self, message: intents.DeploymentLogsPollRequested
+    ) -> None:
+        self.controller.poll_logs(message)
 
     def on_run_requested(self, message: intents.RunRequested) -> None:
         self.controller.run(message)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from textual.message import Message
+from textual.message_pump import MessagePump
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker
@@ -45,6 +46,7 @@ from ..model.target import POLL_TIMEOUT_S, Target
 from . import intents
 from .messages import (
     ActionFinished,
+    DeploymentLogsFetched,
     ExecBusy,
     ExecChunk,
     ExecEnded,
@@ -58,7 +60,6 @@ from .messages import (
 from .probe import probe
 from .screens.confirm import ConfirmScreen
 from .screens.prompt import PromptScreen
-from .screens.text_view import TextScreen
 from .widgets.output_log import Stream
 
 BULK_DELETE_CHUNK = 100
@@ -126,6 +127,7 @@ class Controller:
         self.target = target
         self.clock = clock
         self._metrics_at = float("-inf")
+        self._logs_in_flight: set[MessagePump] = set()
         self._exec: Worker[None] | None = None
         self.where = Where(
             local=target.local,
@@ -806,20 +808,28 @@ class Controller:
         self.host.notify(f"{name} is {result.get('status')}.", title="Stop")
 
     def deployment_logs(self, deployment: Item) -> None:
-        self._spawn(self._logs_work(deployment), group="dialog")
+        """Open the live logs of a deployment; its screen polls through `poll_logs`."""
+        from .screens.deployment_logs import DeploymentLogsScreen  # loaded when first used
 
-    async def _logs_work(self, deployment: Item) -> None:
-        name = str(deployment["name"])
-        error = deployment.get("last_error")
-        parts = []
-        api = self.api.deployment
+        self.host.post(OpenScreen(DeploymentLogsScreen(dict(deployment))))
+
+    def poll_logs(self, request: intents.DeploymentLogsPollRequested) -> None:
+        """One logs request per screen at a time: a slow endpoint is not asked again and
+        again while the answer is on its way."""
+        if request.reply_to in self._logs_in_flight:
+            return
+        self._logs_in_flight.add(request.reply_to)
+        self.host.spawn(self._poll_logs(request), group="logs")
+
+    async def _poll_logs(self, request: intents.DeploymentLogsPollRequested) -> None:
+        reply, name = request.reply_to.post_message, request.name
         try:
-            logs = await api.logs(name)
-            parts.append(str(logs).rstrip("\n") or f"(no logs for {name} yet)")
+            text = str(await self.api.deployment.logs(name))
         except CelestoError as exc:
-            parts.append(f"(no build log: {explain(exc, self.target.where)})")
-        if error:
-            parts.append(f"\n── last error ──\n{error}")
-        text = "\n".join(parts).strip() or "(empty)"
-        title = f"{name} · {deployment.get('status')} · build log"
-        self.host.post(OpenScreen(TextScreen(title, text)))
+            code = exc.status_code or 0
+            final = 400 <= code < 500 and code not in (408, 429)
+            reply(DeploymentLogsFetched(name, "", explain(exc, self.target.where), final))
+        else:
+            reply(DeploymentLogsFetched(name, text))
+        finally:
+            self._logs_in_flight.discard(request.reply_to)

@@ -64,6 +64,15 @@ class DeploymentLogsRequested(Message):
 
 
 @dataclass
+class DeploymentLogsPollRequested(Message):
+    """The logs of deployment ``name`` now, for ``reply_to`` (`messages.DeploymentLogsFetched`);
+    ignored while a request for the same ``reply_to`` is out."""
+
+    reply_to: MessagePump
+    name: str
+
+
+@dataclass
 class RunRequested(Message):
     """Run a command once the computer runs; output goes back to ``reply_to``.
 

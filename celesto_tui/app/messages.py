@@ -134,5 +134,13 @@ class MetricsFetched(Message):
 
 
 @dataclass
+class DeploymentLogsFetched(Message):
+    name: str
+    text: str
+    error: str = ""
+    final: bool = False  # the target will never give these logs: stop asking
+
+
+@dataclass
 class Probed(Message):
     result: ProbeResult

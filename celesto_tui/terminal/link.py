@@ -255,6 +255,8 @@ class TerminalLink:
             code, reason = session.close_code, session.close_reason or ""
             if ended:
                 self._terminal_id = None
+                if await self._computer_stopped():
+                    raise _Stopped("stopped")
                 self._report(Phase.ENDED, reason or "the terminal closed", close_code=code)
                 return
             if code in _FATAL_CLOSE_CODES:
@@ -316,6 +318,14 @@ class TerminalLink:
         session = await TerminalSession.connect_legacy(connection, cols=cols, rows=rows)
         self._sent_size = (cols, rows)
         return session
+
+    async def _computer_stopped(self) -> bool:
+        """Whether the computer is stopping or stopped: a stop ends its shells."""
+        try:
+            computer = await self.computers.get(self.computer_id)
+        except CelestoError:
+            return False
+        return str(computer.get("status", "")) in _STOPPED_STATES
 
     async def _explain_conflict(self, error: CelestoConflictError) -> None:
         """409 on attach: wait out a start in progress; a stopped computer is reported."""

@@ -25,6 +25,7 @@ from .link import DEFAULT_BACKOFF, LinkStatus, Phase, TerminalLink
 from .start_computer_screen import StartComputerScreen
 from .widget import TerminalView, key_display
 
+_NORMAL_CLOSURE = 1000
 _ENTER = (b"\r", b"\n", b"\r\n")
 _NEXT_STEP = {
     Phase.DETACHED: "enter: reattach",
@@ -46,7 +47,7 @@ def status_text(status: LinkStatus) -> str:
         return f"■ computer {detail or 'stopped'}"
     if phase is Phase.ENDED:
         text = f"✖ ended: {detail or 'the terminal closed'}"
-        if status.close_code is not None:
+        if status.close_code not in (None, _NORMAL_CLOSURE):  # 1000 is WebSocket, not the shell
             text += f" (code {status.close_code})"
         return text
     if phase is Phase.STARTING:

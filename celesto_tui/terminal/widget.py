@@ -32,10 +32,12 @@ import logging
 import time
 import unicodedata
 from collections import deque
+from collections.abc import Sequence
 
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.filter import ANSIToTruecolor, LineFilter
 from textual.geometry import Region
 from textual.keys import KEY_NAME_REPLACEMENTS, key_to_character
 from textual.message import Message
@@ -445,6 +447,12 @@ class TerminalView(Widget, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._renderer.invalidate()
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        # The program's colours are the user's terminal palette, as in tmux: the app's filter
+        # would map the 16 ANSI colours to the theme's shades (red and magenta alike) and
+        # draw SGR 2 as a grey blend instead of dim.
+        return [f for f in super().get_line_filters() if not isinstance(f, ANSIToTruecolor)]
 
     # -- size --------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from celesto_api.local import LocalServer
 from celesto_tui.app.celesto_app import CelestoApp
 from celesto_tui.app.screens.confirm import ConfirmScreen
 from celesto_tui.app.screens.deploy import DeployScreen, PathSuggester, parse_envs
-from celesto_tui.app.screens.text_view import TextScreen
+from celesto_tui.app.screens.deployment_logs import DeploymentLogsScreen
 from celesto_tui.app.widgets.deployments_view import DeploymentsView
 from celesto_tui.model.target import Target
 from tests.cloud_like import CloudLikeFront
@@ -110,8 +110,10 @@ async def test_deploy_follow_status_read_the_log_and_probe(
         assert app.clipboard == url
 
         await pilot.press("l")
-        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen))
-        assert "listening" in app.screen.text  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: isinstance(app.screen, DeploymentLogsScreen))
+        screen = app.screen
+        assert isinstance(screen, DeploymentLogsScreen)
+        await wait_for(pilot, lambda: "listening" in screen.text, what="the logs")
         await pilot.press("escape")
         assert app.current_view == "deployments"
 
@@ -309,8 +311,11 @@ async def test_on_the_cloud_stop_delete_and_logs_say_they_are_not_offered(
         assert name in view.table.rows and status_cell(view, name) == "● READY"
 
         await pilot.press("l")
-        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen))
-        assert f"{said} logs; only the embedded" in app.screen.text  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: isinstance(app.screen, DeploymentLogsScreen))
+        screen = app.screen
+        assert isinstance(screen, DeploymentLogsScreen)
+        await wait_for(pilot, lambda: screen.ended, what="the refusal")
+        assert f"{said} logs; only the embedded" in screen.text
         await pilot.press("escape")
     assert cloud_like.refused == [
         f"POST /v1/deploy/apps/{name}/stop",
@@ -355,3 +360,98 @@ async def test_read_only_hides_deployment_stop_and_delete(
         await pilot.press("x", "D")
         await next_poll(pilot, "deployments")
         assert app.screen is app.screen_stack[0] and not app.command_log.entries
+
+
+CHATTY = """\
+import http.server, os, threading, time
+def tick():
+    n = 0
+    while True:
+        n += 1
+        print(f"tick {n}", flush=True)
+        time.sleep(0.1)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"up")
+    def log_message(self, *args):
+        pass
+threading.Thread(target=tick, daemon=True).start()
+http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+"""
+
+
+def ticks(screen: DeploymentLogsScreen) -> int:
+    return screen.text.count("tick ")
+
+
+async def test_logs_follow_new_lines_pause_on_scroll_up_and_resume_with_f(
+    make_app: AppFactory, client: Celesto, tmp_path: Path
+) -> None:
+    folder = tmp_path / "chatty"
+    folder.mkdir()
+    (folder / "main.py").write_text(CHATTY)
+    name = f"chatty-{random.getrandbits(24):06x}"
+    client.deployment.deploy(folder, name)
+    deadline = time.monotonic() + 90
+    while client.deployment.get(name)["status"] != "READY":
+        assert time.monotonic() < deadline, f"{name} never became READY"
+        time.sleep(0.1)
+    app = make_app(refresh=0)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await loaded(pilot)
+            await deployments_shown(pilot, name)
+            await pilot.press("l")
+            await wait_for(pilot, lambda: isinstance(app.screen, DeploymentLogsScreen))
+            screen = app.screen
+            assert isinstance(screen, DeploymentLogsScreen)
+            log = screen.log_view
+            await wait_for(pilot, lambda: ticks(screen) > 40, what="lines to fill the view")
+            seen = ticks(screen)
+            await wait_for(pilot, lambda: ticks(screen) > seen + 5, what="new lines streaming")
+            assert log.following and log.scroll_y == log.max_scroll_y
+            assert screen.polls >= 2
+
+            await pilot.press("pageup")  # the user reads back: the follow pauses
+            assert not log.following
+            held = log.scroll_y
+            assert held < log.max_scroll_y
+            seen = ticks(screen)
+            await wait_for(pilot, lambda: ticks(screen) > seen + 5, what="more lines")
+            assert log.scroll_y == held  # new lines did not pull the view down
+            assert "paused" in str(screen.query_one("#logs-state").render())
+
+            await pilot.press("f")  # follow again
+            assert log.following and log.scroll_y == log.max_scroll_y
+            seen = ticks(screen)
+            await wait_for(pilot, lambda: ticks(screen) > seen + 5, what="more lines")
+            await pilot.pause()
+            assert log.scroll_y == log.max_scroll_y
+            await pilot.press("home")
+            assert not log.following
+            await pilot.press("end")
+            assert log.following
+            await pilot.press("escape")
+    finally:
+        client.deployment.delete(name)
+
+
+async def test_log_polls_never_overlap(
+    make_app: AppFactory, local_server: LocalServer, ready_deployment: dict[str, Any]
+) -> None:
+    """A slow logs endpoint is asked again only once it answered, however fast the screen's
+    timer ticks: the server sees no more requests than answers, plus the one out."""
+    app = make_app(refresh=0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot)
+        assert local_server.backend is not None
+        faults = local_server.backend.faults  # the fault switch counts what it delays
+        local_server.set_faults("latency_ms=300,count=100000")
+        try:
+            screen = DeploymentLogsScreen(ready_deployment, every=0.01)
+            app.push_screen(screen)
+            await wait_for(pilot, lambda: screen.polls >= 4, what="four answers")
+            sent = 100000 - (faults.spec.count or 0)
+            assert screen.polls <= sent <= screen.polls + 2, (sent, screen.polls)
+        finally:
+            local_server.set_faults(None)

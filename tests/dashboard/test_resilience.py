@@ -173,3 +173,26 @@ async def test_the_header_keeps_freshness_and_retry_visible_at_80_columns(
         line = app.status_bar.freshness_label.render_line(0).text  # what is on screen
         assert "stale" in line and "old" in line and ("retry in" in line or "retrying" in line)
         local_server.set_faults(None)
+
+
+async def test_ages_keep_ticking_while_offline(
+    make_app: AppFactory, local_server: LocalServer, computer: dict[str, Any]
+) -> None:
+    clock = FrozenClock(datetime.now(UTC))
+    app = make_app(refresh=0.2, clock=clock)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await loaded(pilot)
+        app.pollers["deployments"].stop()
+        poller, table = app.pollers["computers"], app.views["computers"].table
+        age_column = [str(column.label) for column in table.columns.values()].index("Age")
+
+        def age() -> str:
+            return str(table.get_row(computer["id"])[age_column])
+
+        local_server.set_faults("error_rate=1")
+        polls = poller.polls
+        await wait_for(pilot, lambda: poller.polls > polls + 1, what="failing polls")
+        clock.advance(3 * 3600)  # three hours offline: the computer is three hours older
+        await wait_for(pilot, lambda: age().endswith("h"), what=f"the age to tick ({age()})")
+        assert poller.freshness.state is not State.LIVE
+        local_server.set_faults(None)

@@ -354,3 +354,22 @@ async def test_wheel_and_motion_reports_when_the_program_tracks_the_mouse() -> N
         await pilot.hover(TerminalView, offset=(4, 2))
         assert app.inputs == [b"\x1b[<64;3;3M", b"\x1b[<35;4;2M"]  # wheel up; motion, no button
         assert view.history_offset == 0
+
+
+async def test_program_colours_are_the_ansi_palette_not_the_themes_shades() -> None:
+    """Under the default theme red and magenta stay ANSI 1 and 5 (tmux's 31 and 35) and SGR 2
+    stays dim, after the line filters Textual applies to the widget's output."""
+    app = TerminalApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        assert not app.current_theme.ansi
+        view = app.query_one(TerminalView)
+        view.feed_text("\x1b[31mred\x1b[0m \x1b[35mmag\x1b[0m \x1b[2mdim\x1b[0m")
+        await view.drained()
+        await pilot.pause()
+        segments = list(view.render_line(0))
+        for line_filter in view.get_line_filters():
+            segments = line_filter.apply(segments, view.background_colors[1])
+        looks = {text.strip(): style for text, style, _ in segments if style and text.strip()}
+        assert looks["red"].color is not None and looks["red"].color.number == 1
+        assert looks["mag"].color is not None and looks["mag"].color.number == 5
+        assert looks["dim"].dim

@@ -149,6 +149,20 @@ async def test_the_shell_exiting_ends_the_pane_with_the_reason(
         await wait_for_text(pilot, app.pane.view, "second-shell")
 
 
+async def test_a_stop_ending_the_shell_says_the_computer_stopped(
+    aclient: AsyncCelesto, computer: dict[str, Any]
+) -> None:
+    app = PaneApp(aclient, computer["id"], computer["name"])
+    async with app.run_test(size=(80, 20)) as pilot:
+        await wait_prompt(pilot, app.pane)
+        await aclient.computers.stop(computer["id"])
+        await wait_until(pilot, lambda: app.pane.status.phase is Phase.STOPPED, "the stop")
+        subtitle = str(app.pane.border_subtitle)
+        assert "computer stopped" in subtitle and "enter: start it" in subtitle
+        assert "code" not in subtitle and "exited" not in subtitle
+        assert Phase.ENDED not in app.phases
+
+
 async def test_a_flood_is_held_back_and_ctrl_c_still_stops_it_at_once(
     aclient: AsyncCelesto, computer: dict[str, Any]
 ) -> None:

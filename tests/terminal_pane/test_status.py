@@ -27,7 +27,9 @@ def test_status_lines() -> None:
         "◌ reconnecting, attempt 2 in 0.5s: connection lost (1011)"
     )
     ended = LinkStatus(Phase.ENDED, "shell exited with status 3", close_code=1000)
-    assert status_text(ended) == "✖ ended: shell exited with status 3 (code 1000)"
+    assert status_text(ended) == "✖ ended: shell exited with status 3"  # 1000: WebSocket's
+    closed = LinkStatus(Phase.ENDED, "the terminal closed", close_code=4001)
+    assert status_text(closed) == "✖ ended: the terminal closed (code 4001)"
     assert status_text(LinkStatus(Phase.STOPPED, "stopping")) == "■ computer stopping"
     assert status_text(LinkStatus(Phase.STARTING, "starting the computer")) == (
         "◌ starting the computer…"

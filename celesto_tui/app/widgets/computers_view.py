@@ -27,6 +27,7 @@ PANES = ("overview", "exec", "ports")
 class ComputersView(TableView):
     DEFAULT_CSS = """
     ComputersView #detail { height: 45%; min-height: 12; }
+    ComputersView #detail:focus-within { height: 65%; }
     ComputersView #detail TabPane { padding: 0; }
     ComputersView.-zoom-table #detail { display: none; }
     ComputersView.-zoom-detail #detail { height: 1fr; }

@@ -32,7 +32,9 @@ class PromptInput(Input):
     BINDINGS = bindings("prompt")
 
     def __init__(self) -> None:
-        super().__init__(placeholder="command to run, Enter runs it", id="exec-command")
+        super().__init__(
+            placeholder="command to run, Enter runs it", id="exec-command", compact=True
+        )
         self.history: list[str] = []
         self._position = 0
 
@@ -51,9 +53,9 @@ class PromptInput(Input):
 class ExecPane(Vertical):
     DEFAULT_CSS = """
     ExecPane { height: 1fr; }
-    ExecPane #exec-bar { height: 3; }
+    ExecPane #exec-bar { height: 1; }
     ExecPane #exec-command { width: 1fr; }
-    ExecPane #exec-timeout { width: 16; }
+    ExecPane #exec-timeout { width: 14; margin-left: 1; }
     ExecPane #exec-search { display: none; }
     ExecPane #exec-search.shown { display: block; }
     ExecPane #exec-status { height: 1; padding: 0 1; color: $text-muted; }
@@ -77,12 +79,15 @@ class ExecPane(Vertical):
                 placeholder=f"timeout {limits.EXEC_TIMEOUT_DEFAULT}s",
                 id="exec-timeout",
                 restrict=r"[0-9]*",
+                compact=True,
             )
         yield Label("", id="exec-error", markup=False)
         yield Static(
             "Select a computer, type a command and press Enter.", id="exec-status", markup=False
         )
-        yield Input(placeholder="search the output (Enter: next match)", id="exec-search")
+        yield Input(
+            placeholder="search the output (Enter: next match)", id="exec-search", compact=True
+        )
         yield OutputLog(id="exec-output")
 
     def on_mount(self) -> None:

@@ -12,12 +12,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
 from ...model.format import flatten, megabytes, percent, redacted
 from ..bindings import allowed, bindings
 from ..intents import FocusTableRequested, MetricsRequested
 from ..messages import MetricsFetched
+from .cpu_chart import CpuChart
 
 METRICS_EVERY_S = 10.0
 
@@ -88,8 +89,8 @@ class OverviewPane(VerticalScroll):
     OverviewPane { height: 1fr; padding: 0 1; }
     OverviewPane #overview-metrics { color: $text-muted; height: auto; }
     OverviewPane #overview-egress { color: $text-muted; height: auto; }
-    OverviewPane Sparkline { height: 2; margin-bottom: 1; display: none; }
-    OverviewPane Sparkline.shown { display: block; }
+    OverviewPane CpuChart { margin-bottom: 1; display: none; }
+    OverviewPane CpuChart.shown { display: block; }
     """
     BINDINGS = bindings("overview")
 
@@ -103,7 +104,7 @@ class OverviewPane(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="overview-metrics", markup=False)
-        yield Sparkline([], id="overview-cpu")
+        yield CpuChart(id="overview-cpu")
         yield Static("", id="overview-egress", markup=False)
         yield Static("Select a computer.", id="overview-fields", markup=False)
 
@@ -167,7 +168,7 @@ class OverviewPane(VerticalScroll):
 
     def _show_metrics(self, data: dict[str, Any] | None, error: str = "") -> None:
         label = self.query_one("#overview-metrics", Static)
-        spark = self.query_one(Sparkline)
+        spark = self.query_one(CpuChart)
         latest = (data or {}).get("latest")
         if error:
             label.update(f"live metrics unavailable: {error}")
@@ -180,5 +181,5 @@ class OverviewPane(VerticalScroll):
             for sample in (data or {}).get("samples") or []
             if isinstance(sample, dict) and sample.get("guest_cpu_used_percent") is not None
         ]
-        spark.data = samples[-120:]
+        spark.samples = samples[-120:]
         spark.set_class(len(samples) > 1, "shown")

@@ -18,7 +18,7 @@ from rich.text import Text
 from textual.color import Color
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey
+from textual.widgets.data_table import Column, ColumnKey
 
 from ...model.format import Category, status_category, status_of_text
 from ...model.table_rows import Cells, Rows, TableSpec
@@ -30,6 +30,11 @@ FLASH_SECONDS = 1.5
 REBUILD_AFTER_REMOVALS = 64
 MARK_COLUMN = "mark"
 MARK = "✓"
+# Which columns a narrow table folds away, first to last.
+NARROW_HIDE_ORDER: dict[str, tuple[str, ...]] = {
+    "computers": ("id", "template", "disk", "ports", "memory", "cpus"),
+    "deployments": ("description", "updated", "error"),
+}
 
 Cell = str | Text
 
@@ -76,6 +81,8 @@ class ResourceTable(DataTable[Cell]):
         self._volatile = frozenset(i for i, c in enumerate(spec.columns) if c.volatile)
         self._fixed = frozenset(i for i, c in enumerate(spec.columns) if c.width is not None)
         self.loaded = False
+        self.hidden_columns: tuple[str, ...] = ()
+        """Columns folded away because the table is too narrow (see `NARROW_HIDE_ORDER`)."""
 
     def on_mount(self) -> None:
         self._styles = status_styles(self.app.get_css_variables())
@@ -83,6 +90,49 @@ class ResourceTable(DataTable[Cell]):
             self.add_column(" ", key=MARK_COLUMN, width=1)
         for column in self.spec.columns:
             self.add_column(column.label, key=column.key, width=column.width)
+
+    # --- narrow layouts ---------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self.fit_columns()
+
+    def fit_columns(self) -> None:
+        """Hide columns, in `NARROW_HIDE_ORDER`, until the rest fit the width (an 80-column
+        terminal keeps CPU%, RAM and age on screen rather than a 24-character id)."""
+        available = self.scrollable_content_region.width
+        if available <= 0:
+            return
+        columns = {str(key.value): column for key, column in self.columns.items()}
+        padding = 2 * self.cell_padding
+        widths = {
+            key: padding + self._natural_width(key, column) for key, column in columns.items()
+        }
+        total = sum(widths.values())
+        hidden: list[str] = []
+        for key in NARROW_HIDE_ORDER.get(self.spec.kind, ()):
+            if total <= available:
+                break
+            if key in columns:
+                hidden.append(key)
+                total -= widths[key] - padding
+        if tuple(hidden) == self.hidden_columns:
+            return
+        self.hidden_columns = tuple(hidden)
+        for key, column in columns.items():
+            if key in hidden:
+                column.auto_width, column.width = False, 0
+            elif key in self.spec.column_keys:
+                fixed = self.spec.column(key).width
+                column.auto_width, column.width = fixed is None, fixed or 0
+        self._update_dimensions([])
+        self._clear_caches()
+        self.refresh()
+
+    def _natural_width(self, key: str, column: Column) -> int:
+        if key in self.spec.column_keys:
+            fixed = self.spec.column(key).width
+            return fixed if fixed is not None else int(column.content_width)
+        return int(column.width)
 
     # --- rendering -------------------------------------------------------------------
 
@@ -155,6 +205,7 @@ class ResourceTable(DataTable[Cell]):
             if changed:
                 self._start_flash(changed)
         self.loaded = True
+        self.call_after_refresh(self.fit_columns)  # once the new rows' widths are measured
         return changed
 
     def _update_row(self, key: str, before: Cells, cells: Cells) -> bool:

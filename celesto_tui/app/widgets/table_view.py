@@ -27,6 +27,7 @@ from ..messages import RowsBuilt
 from .resource_table import ResourceTable
 
 ZOOMS = ("", "table", "detail")
+AGE_TICK_S = 1.0
 
 
 class FilterBar(Input):
@@ -76,6 +77,7 @@ class TableView(Vertical):
         self.items: dict[str, dict[str, Any]] = {}
         self.rows: Rows | None = None
         self.freshness = Freshness()
+        self._applied_at = self.clock.monotonic()
         self.table = ResourceTable(spec, markable=markable, id=f"{id}-table")
         # The saved filter goes in on mount: an Input given a value needs a running app.
         self.filter_bar = FilterBar(
@@ -93,6 +95,7 @@ class TableView(Vertical):
             self.filter_bar.value = self.state.filter
             self.filter_bar.add_class("shown")
         self.update_title()
+        self.set_interval(AGE_TICK_S, self._tick_ages)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return allowed(self, self.SCOPE, action)
@@ -109,10 +112,18 @@ class TableView(Vertical):
         self._apply_rows(rows)
 
     def _apply_rows(self, rows: Rows) -> None:
+        self._applied_at = self.clock.monotonic()
         self.rows = rows
         self.table.apply(rows)
         self.update_title()
         self.rows_applied()
+
+    def _tick_ages(self) -> None:
+        # Ages are computed from the clock when rows are built: without polls (offline, or
+        # manual refresh) nothing rebuilds them, and the Age column would freeze.
+        stale = self.clock.monotonic() - self._applied_at >= AGE_TICK_S
+        if stale and self.items and self.is_on_screen:
+            self.rebuild()
 
     def rows_applied(self) -> None:
         """Hook: the table shows new rows."""
