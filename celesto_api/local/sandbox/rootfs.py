@@ -69,17 +69,6 @@ def identity_files(hostname: str, uid: int = 1000) -> dict[str, bytes]:
     }
 
 
-def resolver_args() -> list[str]:
-    """With host networking, /etc/resolv.conf may point into /run (systemd-resolved)."""
-    conf = Path("/etc/resolv.conf")
-    if not conf.is_symlink():
-        return []
-    target = conf.resolve()
-    if target.is_relative_to("/etc") or target.is_relative_to("/usr") or not target.exists():
-        return []
-    return ["--ro-bind", str(target.parent), str(target.parent)]
-
-
 @dataclass(frozen=True)
 class AgentPython:
     executable: str
