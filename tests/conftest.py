@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from celesto_api import AsyncCelesto, Celesto
@@ -85,6 +86,17 @@ def cloud_like(local_server: LocalServer) -> Iterator[CloudLikeFront]:
     """The local server behind a front with the cloud's routes (no local-only endpoints)."""
     with cloud_like_front(local_server.base_url) as front:
         yield front
+
+
+@pytest.fixture
+def http(local_server: LocalServer) -> Iterator[httpx.Client]:
+    """A raw HTTP client on the (nearest) local server: wire-level checks without the SDK."""
+    with httpx.Client(
+        base_url=local_server.base_url,
+        headers={"Authorization": f"Bearer {local_server.api_key}"},
+        timeout=90,
+    ) as client:
+        yield client
 
 
 @pytest.fixture

@@ -96,16 +96,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"{name:<{width}}  {worst * 1000:8.1f} ms  ({count} probes)")
 
 
-@pytest.fixture
-def http(local_server: LocalServer) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=local_server.base_url,
-        headers={"Authorization": f"Bearer {local_server.api_key}"},
-        timeout=90,
-    ) as client:
-        yield client
-
-
 def wait_status(http: httpx.Client, computer_id: str, wanted: str, timeout: float = 30) -> Any:
     deadline = time.monotonic() + timeout
     while True:

@@ -6,19 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
-from celesto_api.local import LocalServer
 from tests.waiting import wait_until
-
-
-@pytest.fixture
-def http(local_server: LocalServer) -> Iterator[httpx.Client]:
-    """A raw HTTP client: wire-level checks without the SDK in between."""
-    with httpx.Client(
-        base_url=local_server.base_url,
-        headers={"Authorization": f"Bearer {local_server.api_key}"},
-        timeout=60,
-    ) as client:
-        yield client
 
 
 def wait_status(
