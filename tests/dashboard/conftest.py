@@ -17,6 +17,7 @@ from textual.widgets import Input, TextArea
 from celesto_api import Celesto
 from celesto_api.local import LocalServer
 from celesto_tui.app.celesto_app import CelestoApp
+from celesto_tui.app.screens.deploy import DeployScreen
 from celesto_tui.app.settings import Settings
 from celesto_tui.app.widgets.computers_view import ComputersView
 from celesto_tui.model.clock import Clock
@@ -90,6 +91,19 @@ async def loaded(pilot: Pilot[Any]) -> CelestoApp:
     assert isinstance(app, CelestoApp)
     await wait_for(pilot, lambda: app.views["computers"].table.loaded, what="first poll")
     return app
+
+
+async def open_deploy_dialog(pilot: Pilot[Any]) -> DeployScreen:
+    """From a loaded dashboard: the deployments view, its first poll, then `n`."""
+    app = pilot.app
+    assert isinstance(app, CelestoApp)
+    await pilot.press("2")
+    view = app.views["deployments"]
+    await wait_for(pilot, lambda: view.table.loaded, what="deployments")
+    await pilot.press("n")
+    await wait_for(pilot, lambda: isinstance(app.screen, DeployScreen), what="the deploy dialog")
+    assert isinstance(app.screen, DeployScreen)
+    return app.screen
 
 
 def computers_view(app: CelestoApp) -> ComputersView:

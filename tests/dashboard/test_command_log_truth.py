@@ -16,13 +16,20 @@ from textual.widgets import DataTable, Input
 from celesto_api import Celesto
 from celesto_api.local import LocalServer
 from celesto_tui.app.screens.confirm import ConfirmScreen
-from celesto_tui.app.screens.deploy import DeployScreen
 from celesto_tui.app.widgets.log_views import CommandLogView
 from celesto_tui.model.command_log import LogEntry
 from tests.cli.helpers import clean_env
 from tests.waiting import wait_status
 
-from .conftest import AppFactory, computers_view, loaded, local_target, select, wait_for
+from .conftest import (
+    AppFactory,
+    computers_view,
+    loaded,
+    local_target,
+    open_deploy_dialog,
+    select,
+    wait_for,
+)
 
 
 async def shown_result(pilot: Any, entry_index: int = 0) -> str:
@@ -63,12 +70,7 @@ async def test_a_failed_deploy_ends_failed_in_the_log(make_app: AppFactory, tmp_
     app = make_app(refresh=0.2)
     async with app.run_test(size=(160, 48)) as pilot:
         await loaded(pilot)
-        await pilot.press("2")
-        view = app.views["deployments"]
-        await wait_for(pilot, lambda: view.table.loaded, what="deployments")
-        await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, DeployScreen))
-        dialog = app.screen
+        dialog = await open_deploy_dialog(pilot)
         dialog.query_one("#deploy-folder", Input).value = str(folder)
         dialog.query_one("#deploy-name", Input).value = name
         dialog.query_one("#deploy-name", Input).focus()

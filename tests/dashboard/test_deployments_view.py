@@ -20,13 +20,13 @@ from celesto_api import Celesto, CelestoError, CelestoNotFoundError
 from celesto_api.local import LocalServer
 from celesto_tui.app.celesto_app import CelestoApp
 from celesto_tui.app.screens.confirm import ConfirmScreen
-from celesto_tui.app.screens.deploy import DeployScreen, PathSuggester, parse_envs
+from celesto_tui.app.screens.deploy import PathSuggester, parse_envs
 from celesto_tui.app.screens.deployment_logs import DeploymentLogsScreen
 from celesto_tui.app.widgets.deployments_view import DeploymentsView
 from celesto_tui.model.target import Target
 from tests.cloud_like import CloudLikeFront
 
-from .conftest import AppFactory, loaded, next_poll, wait_for
+from .conftest import AppFactory, loaded, next_poll, open_deploy_dialog, wait_for
 
 APP = """\
 import http.server, os
@@ -72,12 +72,8 @@ async def test_deploy_follow_status_read_the_log_and_probe(
     app = make_app(refresh=0.2)
     async with app.run_test(size=(160, 48)) as pilot:
         await loaded(pilot)
-        await pilot.press("2")
+        dialog = await open_deploy_dialog(pilot)
         view = app.views["deployments"]
-        await wait_for(pilot, lambda: view.table.loaded, what="deployments")
-        await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, DeployScreen))
-        dialog = app.screen
         dialog.query_one("#deploy-folder", Input).value = str(tmp_path / "nowhere")
         await pilot.click("#deploy")
         assert "does not exist" in str(dialog.query_one("#deploy-error", Static).render())
