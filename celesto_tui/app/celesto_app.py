@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Coroutine
+import copy
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from textual import events
 from textual.app import App, ComposeResult
@@ -38,6 +39,7 @@ from ..model.computers_table import COMPUTERS
 from ..model.dashboard import DashboardModel
 from ..model.deployments_table import DEPLOYMENTS
 from ..model.errors import ErrorLog, explain, is_expected
+from ..model.items import Item
 from ..model.table_rows import build_rows
 from ..model.target import Target
 from ..model.ui_state import StateWriter, UiState, default_state_path, load_state
@@ -68,6 +70,7 @@ from .widgets.log_views import CommandLogView, ErrorsView
 from .widgets.status_bar import StatusBar
 from .widgets.table_view import TableView
 
+ItemT = TypeVar("ItemT", bound=Item)
 VIEWS = ("computers", "deployments", "commands", "errors")
 HIDDEN_POLL_FACTOR = 5.0
 STATE_SAVE_DELAY_S = 0.3
@@ -111,11 +114,12 @@ class CelestoApp(App[None]):
         self.requested_theme = theme
         self.terminal_on_start = terminal
         self.controller = Controller(self, self.model, target, self.clock)
-        self.pollers: dict[str, Poller] = {}
+        # By kind; Any, as a message's kind is only known when it arrives.
+        self.pollers: dict[str, Poller[Any]] = {}
         refresh_key = key_display(effective_keys(next(iter(by_id("refresh"))), self.keymap))
         self.status_bar = StatusBar(target, self.read_only, refresh_key)
         create_key = self.keymap.get("create", "n").split(",")[0]
-        self.views: dict[str, TableView] = {
+        self.views: dict[str, TableView[Any]] = {
             "computers": ComputersView(
                 self.ui_state.view("computers"),
                 clock=self.clock,
@@ -493,32 +497,51 @@ class CelestoApp(App[None]):
         # for it first (typeahead.py).
         self.post_message(OpenScreen(screen, self._run_typed))
 
-    def _find(self, kind: str, ref: str) -> dict[str, Any] | None:
-        for key, item in self.model.items[kind].items():
-            if ref in (key, item.get("name")):
-                return dict(item)
-        return None
+    def _found(
+        self, what: str, listing: Mapping[str, ItemT], refs: Sequence[str]
+    ) -> list[ItemT] | None:
+        """The items named (or keyed) ``refs``; None, having said so, when one is missing."""
+
+        def find(ref: str) -> ItemT | None:
+            for key, item in listing.items():
+                if ref in (key, item.get("name")):
+                    return copy.copy(item)
+            return None
+
+        found = [find(ref) for ref in refs]
+        missing = [ref for ref, item in zip(refs, found, strict=True) if item is None]
+        if missing:
+            self.notify(f"No {what} named {', '.join(missing)}.", severity="error")
+            return None
+        return [item for item in found if item is not None]
 
     def _run_typed(self, command: Command | None) -> None:
         if command is None:
             return
-        kind = "deployments" if command.phrase.startswith("deployments") else "computers"
-        found = [self._find(kind, name) for name in command.names]
-        missing = [name for name, item in zip(command.names, found, strict=True) if item is None]
-        if missing:
-            what = "deployment" if kind == "deployments" else "computer"
-            self.notify(f"No {what} named {', '.join(missing)}.", severity="error")
-            return
-        items = [item for item in found if item is not None]
-        intent: Message | None = {
-            "computer start": lambda: intents.LifecycleRequested("start", items),
-            "computer stop": lambda: intents.LifecycleRequested("stop", items),
-            "computer delete": lambda: intents.LifecycleRequested("delete", items),
-            "computer ssh": lambda: intents.TerminalRequested(items[0]),
-            "deployments stop": lambda: intents.DeploymentChangeRequested("stop", items[0]),
-            "deployments delete": lambda: intents.DeploymentChangeRequested("delete", items[0]),
-            "deployments logs": lambda: intents.DeploymentLogsRequested(items[0]),
-        }.get(command.phrase, lambda: None)()
+        intent: Message | None = None
+        if command.phrase.startswith("deployments"):
+            deployments = self._found("deployment", self.model.deployments(), command.names)
+            if deployments is None:
+                return
+            intent = {
+                "deployments stop": lambda: intents.DeploymentChangeRequested(
+                    "stop", deployments[0]
+                ),
+                "deployments delete": lambda: intents.DeploymentChangeRequested(
+                    "delete", deployments[0]
+                ),
+                "deployments logs": lambda: intents.DeploymentLogsRequested(deployments[0]),
+            }.get(command.phrase, lambda: None)()
+        else:
+            computers = self._found("computer", self.model.computers(), command.names)
+            if computers is None:
+                return
+            intent = {
+                "computer start": lambda: intents.LifecycleRequested("start", computers),
+                "computer stop": lambda: intents.LifecycleRequested("stop", computers),
+                "computer delete": lambda: intents.LifecycleRequested("delete", computers),
+                "computer ssh": lambda: intents.TerminalRequested(computers[0]),
+            }.get(command.phrase, lambda: None)()
         if intent is not None:
             self.post_message(intent)
         elif command.phrase == "computer create":
@@ -528,7 +551,7 @@ class CelestoApp(App[None]):
 
     # --- go to / palette -----------------------------------------------------------------------
 
-    def items_of(self, kind: str) -> dict[str, dict[str, Any]]:
+    def items_of(self, kind: str) -> Mapping[str, Item]:
         return self.model.items_of(kind)
 
     def go_to(self, kind: str, key: str) -> None:
@@ -596,7 +619,7 @@ class CelestoApp(App[None]):
             self.save_state()
 
     def _open_terminal_by_name(self, name: str) -> None:
-        for computer in self.model.items_of("computers").values():
+        for computer in self.model.computers().values():
             if name in (computer.get("name"), computer.get("id")):
                 self.controller.terminal(computer)
                 return

@@ -26,7 +26,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker
 
-from celesto_api import AsyncCelesto, CelestoError, Computer, Deployment, limits
+from celesto_api import AsyncCelesto, CelestoError, Computer, Deployment, PublishedPort, limits
 from celesto_api import validation as check
 
 from ..model.clock import Clock
@@ -42,6 +42,7 @@ from ..model.command_log import (
 from ..model.dashboard import DashboardModel
 from ..model.errors import explain
 from ..model.format import TRANSITIONAL
+from ..model.items import Item
 from ..model.target import POLL_TIMEOUT_S, Target
 from . import intents
 from .messages import (
@@ -71,19 +72,22 @@ PAST = {"start": "Starting", "stop": "Stopping", "delete": "Deleting"}
 METRICS_FILL_EVERY_S = 10.0
 STREAMS: tuple[Stream, Stream] = ("stdout", "stderr")
 
-Item = dict[str, Any]
 
-
-def _ports(computer: Item) -> list[dict[str, Any]]:
+def _ports(computer: Computer) -> list[PublishedPort]:
     ports = computer.get("published_ports")
     return [p for p in ports if isinstance(p, dict)] if isinstance(ports, list) else []
 
 
-def _names(targets: Sequence[Item]) -> list[str]:
+def _names(targets: Sequence[Computer]) -> list[str]:
     return [f"{t.get('name')}  ({t.get('id')}, {t.get('status')})" for t in targets]
 
 
-def _deployment_label(deployment: Item) -> str:
+def _with_status(computer: Computer, status: str) -> Computer:
+    """The computer as shown while an action is in flight."""
+    return {**computer, "status": status}
+
+
+def _deployment_label(deployment: Deployment) -> str:
     url = deployment.get("url") or "no URL"
     return f"{deployment.get('name')}  ({deployment.get('status')}, {url})"
 
@@ -156,13 +160,13 @@ class Controller:
 
     # --- reads (polls, templates, metrics, probes) ------------------------------------------
 
-    async def fetch_computers(self) -> list[dict[str, Any]]:
+    async def fetch_computers(self) -> list[Computer]:
         listing = await self.poll_api.computers.list(limit=limits.LIST_LIMIT_MAX)
-        computers = self.model.polled_computers([dict(c) for c in listing["computers"]])
+        computers = self.model.polled_computers([c.copy() for c in listing["computers"]])
         self._maybe_fill_metrics(computers)
         return computers
 
-    def _maybe_fill_metrics(self, computers: list[dict[str, Any]]) -> None:
+    def _maybe_fill_metrics(self, computers: list[Computer]) -> None:
         """Ask the observability endpoint for running computers the list has no metrics for."""
         now = self.clock.monotonic()
         if now - self._metrics_at < METRICS_FILL_EVERY_S:
@@ -179,12 +183,12 @@ class Controller:
                 return  # metrics are a bonus; the poll itself reports connectivity
             latest = data.get("latest")
             if isinstance(latest, dict):
-                self.model.metrics_overlay[computer_id] = dict(latest)
+                self.model.metrics_overlay[computer_id] = latest.copy()
 
         await asyncio.gather(*(one(computer_id) for computer_id in computer_ids))
 
-    async def fetch_deployments(self) -> list[dict[str, Any]]:
-        deployments = [dict(deployment) for deployment in await self.poll_api.deployment.list()]
+    async def fetch_deployments(self) -> list[Deployment]:
+        deployments = [deployment.copy() for deployment in await self.poll_api.deployment.list()]
         return self.model.polled_deployments(deployments)
 
     def fetch_templates(self) -> None:
@@ -210,7 +214,7 @@ class Controller:
         except Exception as exc:  # metrics are a bonus: say so and carry on
             reply(MetricsFetched(computer_id, None, str(exc)))
         else:
-            reply(MetricsFetched(computer_id, dict(data)))
+            reply(MetricsFetched(computer_id, data.copy()))
 
     def probe(self, request: intents.ProbeRequested) -> None:
         self.host.spawn(self._probe(request.reply_to.post_message, request.url), group="probe")
@@ -231,11 +235,11 @@ class Controller:
         status: Status = ok if isinstance(ok, str) else "ok" if ok else "failed"
         self.host.post(ActionFinished(entry, status, message, kind))
 
-    def line_run(self, computer: Item, command: str, timeout: int) -> str:
+    def line_run(self, computer: Computer, command: str, timeout: int) -> str:
         return computer_line(self.where, "run", computer["name"], command, timeout=timeout)
 
     def _show(
-        self, items: list[Item], kind: str = "computers", removed: Sequence[str] = ()
+        self, items: Sequence[Item], kind: str = "computers", removed: Sequence[str] = ()
     ) -> None:
         self.host.post(ItemsChanged(kind, items, list(removed)))
 
@@ -251,7 +255,7 @@ class Controller:
 
     # --- lifecycle -----------------------------------------------------------------------
 
-    def start(self, targets: Sequence[Item]) -> None:
+    def start(self, targets: Sequence[Computer]) -> None:
         if len(targets) == 1:
             self._lifecycle("start", targets)
             return
@@ -260,7 +264,7 @@ class Controller:
             lambda: self._lifecycle("start", targets),
         )
 
-    def stop(self, targets: Sequence[Item]) -> None:
+    def stop(self, targets: Sequence[Computer]) -> None:
         what = targets[0]["name"] if len(targets) == 1 else f"{len(targets)} computers"
         self._confirm(
             ConfirmScreen(
@@ -272,7 +276,7 @@ class Controller:
             lambda: self._lifecycle("stop", targets),
         )
 
-    def delete(self, targets: Sequence[Item]) -> None:
+    def delete(self, targets: Sequence[Computer]) -> None:
         single = len(targets) == 1
         typed = str(targets[0]["name"]) if single else f"delete {len(targets)}"
         what = targets[0]["name"] if single else f"{len(targets)} computers"
@@ -296,20 +300,19 @@ class Controller:
 
         self.host.show(screen, chosen)
 
-    def _lifecycle(self, verb: str, targets: Sequence[Item]) -> None:
+    def _lifecycle(self, verb: str, targets: Sequence[Computer]) -> None:
         for target in targets:
-            self.model.pending_status[str(target["id"])] = TRANSITIONS[verb]
-        self._show([dict(t, status=TRANSITIONS[verb]) for t in targets])
+            self.model.pending_status[target["id"]] = TRANSITIONS[verb]
+        self._show([_with_status(t, TRANSITIONS[verb]) for t in targets])
         entries = [
-            self.log(verb, str(t["name"]), computer_line(self.where, verb, t["name"]))
-            for t in targets
+            self.log(verb, t["name"], computer_line(self.where, verb, t["name"])) for t in targets
         ]
         what = targets[0]["name"] if len(targets) == 1 else f"{len(targets)} computers"
         self.host.notify(f"{PAST[verb]} {what}…", timeout=3)
         self._spawn(self._lifecycle_work(verb, list(targets), entries))
 
     async def _lifecycle_work(
-        self, verb: str, targets: list[Item], entries: list[LogEntry]
+        self, verb: str, targets: list[Computer], entries: list[LogEntry]
     ) -> None:
         if verb == "delete" and len(targets) > 1:
             await self._bulk_delete(targets, entries)
@@ -321,28 +324,28 @@ class Controller:
         limit = asyncio.Semaphore(PARALLEL)
         failures: list[str] = []
 
-        async def one(target: Item, entry: LogEntry) -> None:
+        async def one(target: Computer, entry: LogEntry) -> None:
             async with limit:
                 try:
-                    result = await call(str(target["id"]))
+                    result = await call(target["id"])
                 except CelestoError as exc:
-                    self.model.pending_status.pop(str(target["id"]), None)
-                    self._show([dict(target)])  # the action did not happen: undo "stopping"
+                    self.model.pending_status.pop(target["id"], None)
+                    self._show([target.copy()])  # the action did not happen: undo "stopping"
                     failures.append(f"{target['name']}: {explain(exc, self.target.where)}")
                     self.finish(entry, False, explain(exc))
                     return
-                self.model.pending_status.pop(str(target["id"]), None)
+                self.model.pending_status.pop(target["id"], None)
                 # Polls sent from now on show where the action leads.
-                self._watch("computers", str(target["id"]), str(target["name"]), verb)
-                self._show([dict(result)])
+                self._watch("computers", target["id"], target["name"], verb)
+                self._show([result])
                 self.finish(entry, True, f"{result.get('name')} is {result.get('status')}")
 
         await asyncio.gather(*(one(t, e) for t, e in zip(targets, entries, strict=True)))
         self._summary(verb, targets, failures)
 
-    async def _bulk_delete(self, targets: list[Item], entries: list[LogEntry]) -> None:
-        by_id = {str(t["id"]): e for t, e in zip(targets, entries, strict=True)}
-        before = {str(t["id"]): t for t in targets}
+    async def _bulk_delete(self, targets: list[Computer], entries: list[LogEntry]) -> None:
+        by_id = {t["id"]: e for t, e in zip(targets, entries, strict=True)}
+        before = {t["id"]: t for t in targets}
         failures: list[str] = []
         ids = list(by_id)
         for start in range(0, len(ids), BULK_DELETE_CHUNK):
@@ -353,7 +356,7 @@ class Controller:
                 for computer_id in chunk:
                     self.model.pending_status.pop(computer_id, None)
                     self.finish(by_id[computer_id], False, explain(exc))
-                self._show([dict(before[computer_id]) for computer_id in chunk])
+                self._show([before[computer_id].copy() for computer_id in chunk])
                 failures.append(explain(exc))
                 continue
             failed = set(result.get("failed_ids") or [])
@@ -365,11 +368,11 @@ class Controller:
                     self._watch("computers", computer_id, name, "delete")
                 self.finish(by_id[computer_id], ok, "deleting" if ok else "not deleted")
             if failed:
-                self._show([dict(before[c]) for c in chunk if c in failed])
+                self._show([before[c].copy() for c in chunk if c in failed])
             failures.extend(f"{computer_id}: not deleted" for computer_id in failed)
         self._summary("delete", targets, failures)
 
-    def _summary(self, verb: str, targets: Sequence[Item], failures: list[str]) -> None:
+    def _summary(self, verb: str, targets: Sequence[Computer], failures: list[str]) -> None:
         if failures:
             self.host.notify(
                 "\n".join(failures[:5]),
@@ -415,10 +418,10 @@ class Controller:
                 timeout=10,
             )
             return
-        entry.subject = str(computer["name"])
-        self._watch("computers", str(computer["id"]), str(computer["name"]), "create")
-        self._show([dict(computer)])
-        self.host.post(Navigate("computers", str(computer["id"])))
+        entry.subject = computer["name"]
+        self._watch("computers", computer["id"], computer["name"], "create")
+        self._show([computer])
+        self.host.post(Navigate("computers", computer["id"]))
         self.finish(entry, True, f"created {computer['name']} ({computer['id']})")
         self.host.notify(
             f"{computer['name']} ({computer['id']}) is {computer['status']}.", title="Created"
@@ -426,7 +429,9 @@ class Controller:
 
     # --- needs a running computer --------------------------------------------------------
 
-    def when_running(self, computer: Item, purpose: str, then: Callable[[Item], None]) -> None:
+    def when_running(
+        self, computer: Computer, purpose: str, then: Callable[[Computer], None]
+    ) -> None:
         """Call ``then`` with the computer once it runs, offering to start it if stopped."""
         status = str(computer.get("status"))
         if status == "running":
@@ -439,12 +444,12 @@ class Controller:
             def chosen(yes: bool | None) -> None:
                 if yes:
                     line = computer_line(self.where, "start", computer["name"])
-                    entry = self.log("start", str(computer["name"]), line)
+                    entry = self.log("start", computer["name"], line)
                     self._spawn(self._start_then(computer, then, entry))
 
             screen = ConfirmScreen(
                 f"{computer['name']} is {status}. Start it and {purpose}?",
-                [str(computer["name"])],
+                [computer["name"]],
                 verb="Start",
             )
             self.host.show(screen, chosen)
@@ -454,25 +459,25 @@ class Controller:
             )
 
     async def _start_then(
-        self, computer: Item, then: Callable[[Item], None], entry: LogEntry
+        self, computer: Computer, then: Callable[[Computer], None], entry: LogEntry
     ) -> None:
-        self.model.pending_status[str(computer["id"])] = "starting"
-        self._show([dict(computer, status="starting")])
+        self.model.pending_status[computer["id"]] = "starting"
+        self._show([_with_status(computer, "starting")])
         try:
-            result = await self.api.computers.start(str(computer["id"]))
+            result = await self.api.computers.start(computer["id"])
         except CelestoError as exc:
             self.finish(entry, False, explain(exc))
-            self.model.pending_status.pop(str(computer["id"]), None)
-            self._show([dict(computer)])
+            self.model.pending_status.pop(computer["id"], None)
+            self._show([computer.copy()])
             self.host.notify(explain(exc), title="Start failed", severity="error")
             return
-        self.model.pending_status.pop(str(computer["id"]), None)
-        self._watch("computers", str(computer["id"]), str(computer["name"]), "start")
-        self._show([dict(result)])
+        self.model.pending_status.pop(computer["id"], None)
+        self._watch("computers", computer["id"], computer["name"], "start")
+        self._show([result])
         self.finish(entry, True, f"{computer['name']} is {result.get('status')}")
-        await self._wait_then(dict(result), then)
+        await self._wait_then(result.copy(), then)
 
-    async def _wait_then(self, computer: Item, then: Callable[[Item], None]) -> None:
+    async def _wait_then(self, computer: Computer, then: Callable[[Computer], None]) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + WAIT_RUNNING_S
         current = computer
@@ -484,7 +489,7 @@ class Controller:
                 return
             await asyncio.sleep(WAIT_POLL_S)
             try:
-                current = dict(await self.api.computers.get(str(computer["id"])))
+                current = await self.api.computers.get(computer["id"])
             except CelestoError as exc:
                 self.host.notify(explain(exc), severity="error")
                 return
@@ -498,7 +503,7 @@ class Controller:
         to the widget that asked."""
         computer = request.computer
         if request.latest:
-            computer = self.model.computer_by_id(str(computer["id"])) or computer
+            computer = self.model.computer_by_id(computer["id"]) or computer
         reply = request.reply_to.post_message
         command, timeout = request.command, request.timeout
         self.when_running(
@@ -506,17 +511,17 @@ class Controller:
         )
 
     def _run(
-        self, reply: Callable[[Message], bool], computer: Item, command: str, timeout: int
+        self, reply: Callable[[Message], bool], computer: Computer, command: str, timeout: int
     ) -> None:
         if self._exec is not None and self._exec.is_running:
             reply(ExecBusy())
             return
         ui_state = self.model.ui_state
-        ui_state.remember_command(str(computer["id"]), command)
+        ui_state.remember_command(computer["id"], command)
         self.host.save_state()
-        history = list(ui_state.exec_history[str(computer["id"])])
+        history = list(ui_state.exec_history[computer["id"]])
         reply(ExecStarted(computer, command, timeout, history))
-        entry = self.log("run", str(computer["name"]), self.line_run(computer, command, timeout))
+        entry = self.log("run", computer["name"], self.line_run(computer, command, timeout))
         self._exec = self.host.spawn(
             self._exec_work(reply, computer, command, timeout, entry), group="exec", exclusive=True
         )
@@ -529,7 +534,7 @@ class Controller:
     async def _exec_work(
         self,
         reply: Callable[[Message], bool],
-        computer: Item,
+        computer: Computer,
         command: str,
         timeout: int,
         entry: LogEntry,
@@ -547,9 +552,7 @@ class Controller:
                     pending[stream] = ""
 
         try:
-            async for event in self.api.computers.exec_stream(
-                str(computer["id"]), command, timeout
-            ):
+            async for event in self.api.computers.exec_stream(computer["id"], command, timeout):
                 started_command = True
                 kind = event.get("type")
                 if kind in STREAMS:
@@ -580,7 +583,7 @@ class Controller:
 
     # --- ports ---------------------------------------------------------------------------
 
-    def publish(self, computer: Item) -> None:
+    def publish(self, computer: Computer) -> None:
         def validate(text: str) -> int:
             text = text.strip()
             if not text:  # as in the create dialog, blank is the default (the contract's)
@@ -608,19 +611,24 @@ class Controller:
             chosen,
         )
 
-    def _publish(self, computer: Item, port: int) -> None:
+    def _publish(self, computer: Computer, port: int) -> None:
         entry = self.log(
             "publish",
             f"{computer['name']}:{port}",
             computer_line(self.where, "port publish", computer["name"], port=port),
         )
         others = [p for p in _ports(computer) if p.get("port") != port]
-        pending = {"port": port, "status": "publishing", "url": None}
-        self._show([dict(computer, published_ports=[*others, pending])])
+        pending: PublishedPort = {
+            "computer_id": computer["id"],
+            "port": port,
+            "status": "publishing",
+            "url": None,
+        }
+        self._show([{**computer, "published_ports": [*others, pending]}])
         self.host.notify(f"Publishing port {port} of {computer['name']}…", timeout=3)
         self._spawn(self._port_work(computer, port, entry, publish=True))
 
-    def unpublish(self, computer: Item, port: int) -> None:
+    def unpublish(self, computer: Computer, port: int) -> None:
         url = next(
             (p.get("url") for p in computer.get("published_ports") or [] if p.get("port") == port),
             None,
@@ -636,36 +644,39 @@ class Controller:
             lambda: self._unpublish(computer, port),
         )
 
-    def _unpublish(self, computer: Item, port: int) -> None:
+    def _unpublish(self, computer: Computer, port: int) -> None:
         entry = self.log(
             "unpublish",
             f"{computer['name']}:{port}",
             computer_line(self.where, "port unpublish", computer["name"], port=port),
         )
-        ports = [
-            dict(p, status="unpublishing") if p.get("port") == port else p for p in _ports(computer)
+        ports: list[PublishedPort] = [
+            {**p, "status": "unpublishing"} if p.get("port") == port else p
+            for p in _ports(computer)
         ]
-        self._show([dict(computer, published_ports=ports)])
+        self._show([{**computer, "published_ports": ports}])
         self.host.notify(f"Unpublishing port {port} of {computer['name']}…", timeout=3)
         self._spawn(self._port_work(computer, port, entry, publish=False))
 
-    async def _port_work(self, computer: Item, port: int, entry: LogEntry, publish: bool) -> None:
+    async def _port_work(
+        self, computer: Computer, port: int, entry: LogEntry, publish: bool
+    ) -> None:
         api = self.api.computers
         try:
             if publish:
-                result = await api.publish_port(str(computer["id"]), port)
+                result = await api.publish_port(computer["id"], port)
             else:
-                result = await api.unpublish_port(str(computer["id"]), port)
-            refreshed = await api.get(str(computer["id"]))
+                result = await api.unpublish_port(computer["id"], port)
+            refreshed = await api.get(computer["id"])
         except CelestoError as exc:
-            self._show([dict(computer)])  # as it was: the change did not happen
+            self._show([computer.copy()])  # as it was: the change did not happen
             self.finish(entry, False, explain(exc))
             verb = "publish" if publish else "unpublish"
             self.host.notify(
                 explain(exc), title=f"Could not {verb} port {port}", severity="error", timeout=10
             )
             return
-        self._show([dict(refreshed)])
+        self._show([refreshed])
         if publish:
             self.finish(entry, True, f"{result.get('url')} ({result.get('status')})")
             self.host.notify(f"{result.get('url')}", title=f"Published port {port}")
@@ -675,12 +686,10 @@ class Controller:
 
     # --- terminal ------------------------------------------------------------------------
 
-    def terminal(self, computer: Item) -> None:
-        self.log(
-            "terminal", str(computer["name"]), computer_line(self.where, "ssh", computer["name"])
-        )
+    def terminal(self, computer: Computer) -> None:
+        self.log("terminal", computer["name"], computer_line(self.where, "ssh", computer["name"]))
         self.model.command_log.entries[-1].finish("ok", "")
-        self.host.open_terminal(str(computer["id"]), str(computer["name"]))
+        self.host.open_terminal(computer["id"], computer["name"])
 
     # --- deployments ---------------------------------------------------------------------
 
@@ -722,11 +731,11 @@ class Controller:
             self.finish(entry, False, explain(exc), kind="deployments")
             self.host.notify(explain(exc), title="Deploy failed", severity="error", timeout=10)
             return
-        name = str(deployment["name"])
+        name = deployment["name"]
         self.model.pending_deployments.pop(name, None)  # deployed again right after a delete
         # Accepted is not deployed: the entry stays running until a poll shows READY or FAILED.
         self._watch("deployments", name, name, "deploy", entry)
-        self._show([dict(deployment)], kind="deployments")
+        self._show([deployment], kind="deployments")
         self.host.post(Navigate("deployments", name))
         self.finish(entry, "running", f"{name} is {deployment['status']}", kind="deployments")
         self.host.notify(
@@ -734,8 +743,8 @@ class Controller:
             title="Deploy started",
         )
 
-    def deployment_stop(self, deployment: Item) -> None:
-        name = str(deployment["name"])
+    def deployment_stop(self, deployment: Deployment) -> None:
+        name = deployment["name"]
         if self._deployment_busy(deployment):
             return
         if deployment.get("status") == "STOPPED":
@@ -751,8 +760,8 @@ class Controller:
             lambda: self._deployment_change("stop", deployment),
         )
 
-    def deployment_delete(self, deployment: Item) -> None:
-        name = str(deployment["name"])
+    def deployment_delete(self, deployment: Deployment) -> None:
+        name = deployment["name"]
         if self._deployment_busy(deployment):
             return
         self._confirm(
@@ -767,30 +776,31 @@ class Controller:
             lambda: self._deployment_change("delete", deployment),
         )
 
-    def _deployment_busy(self, deployment: Item) -> bool:
-        pending = self.model.pending_deployments.get(str(deployment["name"]))
+    def _deployment_busy(self, deployment: Deployment) -> bool:
+        pending = self.model.pending_deployments.get(deployment["name"])
         if pending is not None:
             self.host.notify(f"{deployment['name']} is {pending} already.", severity="warning")
         return pending is not None
 
-    def _deployment_change(self, verb: str, deployment: Item) -> None:
-        name = str(deployment["name"])
+    def _deployment_change(self, verb: str, deployment: Deployment) -> None:
+        name = deployment["name"]
         self.model.pending_deployments[name] = TRANSITIONS[verb]
-        self._show([dict(deployment, status=TRANSITIONS[verb])], kind="deployments")
+        shown: Deployment = {**deployment, "status": TRANSITIONS[verb]}
+        self._show([shown], kind="deployments")
         line = deployment_line(self.where, verb, name, force=verb == "delete")
         entry = self.log(verb, name, line)
         self.host.notify(f"{PAST[verb]} deployment {name}…", timeout=3)
         self._spawn(self._deployment_work(verb, deployment, entry))
 
-    async def _deployment_work(self, verb: str, deployment: Item, entry: LogEntry) -> None:
-        name = str(deployment["name"])
+    async def _deployment_work(self, verb: str, deployment: Deployment, entry: LogEntry) -> None:
+        name = deployment["name"]
         api = self.api.deployment
         call = api.stop if verb == "stop" else api.delete
         try:
             result: Deployment = await call(name)
         except CelestoError as exc:
             self.model.pending_deployments.pop(name, None)
-            self._show([dict(deployment)], kind="deployments")  # it did not happen: as it was
+            self._show([deployment.copy()], kind="deployments")  # it did not happen: as it was
             why = explain(exc, self.target.where)
             self.finish(entry, False, why, kind="deployments")
             self.host.notify(why, title=f"Could not {verb} {name}", severity="error", timeout=10)
@@ -803,15 +813,15 @@ class Controller:
             self.host.notify(f"Deleted deployment {name}.", title="Delete")
             return
         self.model.pending_deployments.pop(name, None)
-        self._show([dict(result)], kind="deployments")
+        self._show([result], kind="deployments")
         self.finish(entry, True, f"{name} is {result.get('status')}", kind="deployments")
         self.host.notify(f"{name} is {result.get('status')}.", title="Stop")
 
-    def deployment_logs(self, deployment: Item) -> None:
+    def deployment_logs(self, deployment: Deployment) -> None:
         """Open the live logs of a deployment; its screen polls through `poll_logs`."""
         from .screens.deployment_logs import DeploymentLogsScreen  # loaded when first used
 
-        self.host.post(OpenScreen(DeploymentLogsScreen(dict(deployment))))
+        self.host.post(OpenScreen(DeploymentLogsScreen(deployment.copy())))
 
     def poll_logs(self, request: intents.DeploymentLogsPollRequested) -> None:
         """One logs request per screen at a time: a slow endpoint is not asked again and

@@ -8,12 +8,12 @@ or as new data set on the widgets. ``reply_to`` is the widget a result goes back
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-Item = dict[str, Any]
+from celesto_api import Computer, Deployment
 
 
 @dataclass
@@ -26,25 +26,25 @@ class LifecycleRequested(Message):
     """Start, stop or delete these computers (asking first when that is destructive)."""
 
     verb: Literal["start", "stop", "delete"]
-    targets: list[Item]
+    targets: list[Computer]
 
 
 @dataclass
 class PublishRequested(Message):
     """Ask which port of this computer to publish, then publish it."""
 
-    computer: Item
+    computer: Computer
 
 
 @dataclass
 class UnpublishRequested(Message):
-    computer: Item
+    computer: Computer
     port: int
 
 
 @dataclass
 class TerminalRequested(Message):
-    computer: Item
+    computer: Computer
 
 
 @dataclass
@@ -55,12 +55,12 @@ class DeployRequested(Message):
 @dataclass
 class DeploymentChangeRequested(Message):
     verb: Literal["stop", "delete"]
-    deployment: Item
+    deployment: Deployment
 
 
 @dataclass
 class DeploymentLogsRequested(Message):
-    deployment: Item
+    deployment: Deployment
 
 
 @dataclass
@@ -79,7 +79,7 @@ class RunRequested(Message):
     ``latest`` asks for the computer as the last poll saw it (a re-run of an old command)."""
 
     reply_to: MessagePump
-    computer: Item
+    computer: Computer
     command: str
     timeout: int
     latest: bool = False

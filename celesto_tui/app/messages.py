@@ -3,14 +3,17 @@ widget that asked (its ``reply_to``). Never widget calls."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from textual.message import Message
 from textual.screen import Screen
 
+from celesto_api import Computer, Observability
+
 from ..model.command_log import LogEntry, Status
+from ..model.items import Item
 from ..model.table_rows import Rows
 from .probe import ProbeResult
 from .widgets.output_log import Stream
@@ -21,7 +24,7 @@ class Polled(Message):
     """A poll of one resource kind succeeded; ``rows`` is already built for its view."""
 
     kind: str
-    items: list[dict[str, Any]]
+    items: Sequence[Item]
     rows: Rows
     took_ms: float
     started: float = 0.0  # the app clock's monotonic time when the request went out
@@ -50,7 +53,7 @@ class ItemsChanged(Message):
     """An action's response: show the new state of these objects at once."""
 
     kind: str
-    items: list[dict[str, Any]]
+    items: Sequence[Item]
     removed: list[str] = field(default_factory=list)
 
 
@@ -94,7 +97,7 @@ class ExecStarted(Message):
     """The controller runs ``command`` (after any start of the computer); ``history`` is the
     computer's command history with it."""
 
-    computer: dict[str, Any]
+    computer: Computer
     command: str
     timeout: int
     history: list[str]
@@ -116,7 +119,7 @@ class ExecChunk(Message):
 
 @dataclass
 class ExecEnded(Message):
-    computer: dict[str, Any]
+    computer: Computer
     command: str
     exit_code: int | None
     duration_ms: float
@@ -129,7 +132,7 @@ class ExecEnded(Message):
 @dataclass
 class MetricsFetched(Message):
     computer_id: str
-    observability: dict[str, Any] | None
+    observability: Observability | None
     error: str = ""
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from functools import partial
-from typing import Any, Protocol, cast
+from typing import Protocol, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
+from ..model.items import Item
 from .bindings import ACTIONS, SCOPE_TITLES, ActionSpec, effective_keys
 from .screens.help import key_display
 
@@ -23,7 +24,7 @@ class PaletteHost(Protocol):
 
     def run_palette_action(self, spec: ActionSpec) -> Awaitable[None]: ...
 
-    def items_of(self, kind: str) -> dict[str, dict[str, Any]]: ...
+    def items_of(self, kind: str) -> Mapping[str, Item]: ...
 
     def go_to(self, kind: str, key: str) -> None: ...
 

@@ -10,25 +10,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from textual.app import App
 from textual.timer import Timer
 
 from ..model.clock import Clock
+from ..model.items import Item
 from ..model.polling import Backoff, Freshness, retry_after_of
 from ..model.table_rows import TableSpec, ViewParams, build_rows
 from .messages import Polled, PollFailed
 
-Fetch = Callable[[], Awaitable[list[dict[str, Any]]]]
+ItemT = TypeVar("ItemT", bound=Item)
 
 
-class Poller:
+class Poller(Generic[ItemT]):
     def __init__(
         self,
         app: App[Any],
-        spec: TableSpec,
-        fetch: Fetch,
+        spec: TableSpec[ItemT],
+        fetch: Callable[[], Awaitable[list[ItemT]]],
         params: Callable[[], ViewParams],
         clock: Clock,
         interval: float,

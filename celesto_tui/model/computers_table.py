@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+
+from celesto_api import Computer, PublishedPort
+from celesto_api.types import ComputerMetrics
 
 from .format import (
     STATUS_RANK,
@@ -14,31 +16,31 @@ from .format import (
     status_category,
     status_text,
 )
-from .table_rows import Cells, Column, Item, TableSpec
+from .table_rows import Cells, Column, TableSpec
 
 
-def _metrics(item: Item) -> dict[str, Any]:
+def _metrics(item: Computer) -> ComputerMetrics:
     metrics = item.get("metrics")
     return metrics if isinstance(metrics, dict) else {}
 
 
-def _created(item: Item) -> float | None:
+def _created(item: Computer) -> float | None:
     # Youngest first when sorting by age ascending.
     then = parse_time(item.get("created_at"))
     return None if then is None else -then.timestamp()
 
 
-def _status_key(item: Item) -> tuple[int, str]:
+def _status_key(item: Computer) -> tuple[int, str]:
     status = str(item.get("status", ""))
     return (STATUS_RANK[status_category(status)], status)
 
 
-def _ports(item: Item) -> list[Any]:
+def _ports(item: Computer) -> list[PublishedPort]:
     ports = item.get("published_ports")
     return ports if isinstance(ports, list) else []
 
 
-def computer_cells(item: Item, now: datetime) -> Cells:
+def computer_cells(item: Computer, now: datetime) -> Cells:
     metrics = _metrics(item)
     ram_used = metrics.get("ram_used_mb")
     return (
@@ -56,7 +58,7 @@ def computer_cells(item: Item, now: datetime) -> Cells:
     )
 
 
-COMPUTERS = TableSpec(
+COMPUTERS: TableSpec[Computer] = TableSpec(
     kind="computers",
     columns=(
         Column("name", "Name", lambda c: c.get("name")),

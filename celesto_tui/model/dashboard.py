@@ -10,16 +10,17 @@ a poll no longer lists it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import cast
 
-from celesto_api import Template
+from celesto_api import Computer, Deployment, Template
+from celesto_api.types import ComputerMetrics
 
 from .command_log import CommandLog
 from .errors import ErrorLog
+from .items import Item
 from .ui_state import UiState
 from .watch import Watcher
 
-Item = dict[str, Any]
 METRICS_FILL_MAX = 16
 
 
@@ -33,7 +34,7 @@ class DashboardModel:
         self.pending_status: dict[str, str] = {}
         self.pending_deployments: dict[str, str] = {}  # the same, for deployments by name
         # Live metrics from the observability endpoint, for computers the list gives none.
-        self.metrics_overlay: dict[str, Item] = {}
+        self.metrics_overlay: dict[str, ComputerMetrics] = {}
         self.command_log = CommandLog()
         self.watcher = Watcher()
         self.error_log = ErrorLog(secrets=secrets)
@@ -43,15 +44,23 @@ class DashboardModel:
     def items_of(self, kind: str) -> dict[str, Item]:
         return self.items.get(kind, {})
 
-    def computer_by_id(self, computer_id: str) -> Item | None:
-        return self.items["computers"].get(computer_id)
+    def computers(self) -> dict[str, Computer]:
+        # Only the API's computers are ever stored under "computers" (its polls and actions).
+        return cast("dict[str, Computer]", self.items["computers"])
+
+    def deployments(self) -> dict[str, Deployment]:
+        # The same: only the API's deployments, by name.
+        return cast("dict[str, Deployment]", self.items["deployments"])
+
+    def computer_by_id(self, computer_id: str) -> Computer | None:
+        return self.computers().get(computer_id)
 
     # --- polls ---------------------------------------------------------------------------
 
-    def polled_computers(self, computers: list[Item]) -> list[Item]:
+    def polled_computers(self, computers: list[Computer]) -> list[Computer]:
         """A listing as it should show: transitions in flight kept, live metrics added."""
         for computer in computers:
-            computer_id = str(computer["id"])
+            computer_id = computer["id"]
             if computer_id in self.pending_status:
                 computer["status"] = self.pending_status[computer_id]
             if computer.get("status") != "running":
@@ -61,13 +70,13 @@ class DashboardModel:
         return computers
 
     @staticmethod
-    def metrics_wanted(computers: Sequence[Item]) -> list[str]:
+    def metrics_wanted(computers: Sequence[Computer]) -> list[str]:
         """Running computers the listing gives no metrics for (at most METRICS_FILL_MAX)."""
         return [
-            str(c["id"]) for c in computers if c.get("status") == "running" and not c.get("metrics")
+            c["id"] for c in computers if c.get("status") == "running" and not c.get("metrics")
         ][:METRICS_FILL_MAX]
 
-    def polled_deployments(self, deployments: list[Item]) -> list[Item]:
+    def polled_deployments(self, deployments: list[Deployment]) -> list[Deployment]:
         listed = {str(deployment.get("name")) for deployment in deployments}
         for name, status in list(self.pending_deployments.items()):
             if status == "deleting" and name not in listed:

@@ -5,22 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from celesto_api import Deployment
+
 from .format import STATUS_RANK, age, one_line, parse_time, status_category, status_text
-from .table_rows import Cells, Column, Item, TableSpec
+from .table_rows import Cells, Column, TableSpec
 
 # Deployment statuses, in the order a deployment goes through them.
 LIFECYCLE = ("PENDING", "ENQUEUED", "BUILDING", "READY", "FAILED", "STOPPED")
 
 
-def _time(field: str) -> Callable[[Item], float | None]:
-    def key(item: Item) -> float | None:
+def _time(field: str) -> Callable[[Deployment], float | None]:
+    def key(item: Deployment) -> float | None:
         then = parse_time(item.get(field))
         return None if then is None else -then.timestamp()
 
     return key
 
 
-def deployment_cells(item: Item, now: datetime) -> Cells:
+def deployment_cells(item: Deployment, now: datetime) -> Cells:
     return (
         str(item.get("name", "")),
         status_text(str(item.get("status", ""))),
@@ -31,12 +33,12 @@ def deployment_cells(item: Item, now: datetime) -> Cells:
     )
 
 
-def _status_key(item: Item) -> tuple[int, str]:
+def _status_key(item: Deployment) -> tuple[int, str]:
     status = str(item.get("status", ""))
     return (STATUS_RANK[status_category(status)], status)
 
 
-DEPLOYMENTS = TableSpec(
+DEPLOYMENTS: TableSpec[Deployment] = TableSpec(
     kind="deployments",
     columns=(
         Column("name", "Name", lambda d: d.get("name")),

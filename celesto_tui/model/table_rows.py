@@ -11,20 +11,21 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .filtering import Filter
 from .format import TRANSITIONAL, status_of_text
 
-Item = Mapping[str, Any]
+# What a table shows one row of: a computer, a deployment, a published port (the SDK's types).
+ItemT = TypeVar("ItemT", bound=Mapping[str, Any])
 Cells = tuple[str, ...]
 
 
 @dataclass(frozen=True)
-class Column:
+class Column(Generic[ItemT]):
     key: str
     label: str
-    sort_key: Callable[[Item], Any]
+    sort_key: Callable[[ItemT], Any]
     # Fixed width for columns whose content changes every poll, so a narrower value never
     # makes the table re-measure the whole column.
     width: int | None = None
@@ -33,19 +34,19 @@ class Column:
 
 
 @dataclass(frozen=True)
-class TableSpec:
+class TableSpec(Generic[ItemT]):
     kind: str
-    columns: tuple[Column, ...]
+    columns: tuple[Column[ItemT], ...]
     key_column: str  # the column whose cell is the row key (used to re-sort in place)
     status_column: str
-    cells: Callable[[Item, datetime], Cells]
+    cells: Callable[[ItemT, datetime], Cells]
     default_sort: str
 
     @property
     def column_keys(self) -> tuple[str, ...]:
         return tuple(column.key for column in self.columns)
 
-    def column(self, key: str) -> Column:
+    def column(self, key: str) -> Column[ItemT]:
         for column in self.columns:
             if column.key == key:
                 return column
@@ -54,7 +55,7 @@ class TableSpec:
     def index(self, key: str) -> int:
         return self.column_keys.index(key)
 
-    def key_of(self, item: Item) -> str:
+    def key_of(self, item: ItemT) -> str:
         return str(item.get("id") if self.key_column == "id" else item.get(self.key_column))
 
 
@@ -92,12 +93,14 @@ def sort_value(value: Any) -> tuple[int, int, Any]:
     return (0, 3, str(value))
 
 
-def build_rows(spec: TableSpec, items: Sequence[Item], params: ViewParams, now: datetime) -> Rows:
+def build_rows(
+    spec: TableSpec[ItemT], items: Sequence[ItemT], params: ViewParams, now: datetime
+) -> Rows:
     keys = spec.column_keys
     status_index = keys.index(spec.status_column)
     by_status: Counter[str] = Counter()
     cells: dict[str, Cells] = {}
-    visible: list[Item] = []
+    visible: list[ItemT] = []
     busy = False
     for item in items:
         row = spec.cells(item, now)

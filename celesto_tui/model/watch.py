@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from .command_log import LogEntry, Status
 from .format import one_line, status_category
+from .items import Item
 
 GONE = ""  # the status a delete waits for: not listed any more
 # verb -> the statuses that end it ("error"/"FAILED" end everything)
@@ -62,9 +62,7 @@ class Watcher:
     def forget(self, kind: str, key: str) -> None:
         self._watched.pop((kind, key), None)
 
-    def settled(
-        self, kind: str, items: Mapping[str, Mapping[str, Any]], polled_at: float
-    ) -> list[Settled]:
+    def settled(self, kind: str, items: Mapping[str, Item], polled_at: float) -> list[Settled]:
         """What a poll of ``kind`` (items by key, sent at ``polled_at``) shows has ended;
         those are no longer watched. A poll sent before the action says nothing about it."""
         done: list[Settled] = []

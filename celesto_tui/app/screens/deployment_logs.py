@@ -4,14 +4,14 @@ screen) and appends what is new. Scrolling up pauses the follow; `f` or End resu
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Label
+
+from celesto_api import Deployment
 
 from ..intents import DeploymentLogsPollRequested
 from ..messages import DeploymentLogsFetched
@@ -35,10 +35,10 @@ class DeploymentLogsScreen(ModalScreen[None]):
         Binding("y", "copy", "Copy", id="logs-copy"),
     ]
 
-    def __init__(self, deployment: dict[str, Any], every: float = LOG_POLL_S) -> None:
+    def __init__(self, deployment: Deployment, every: float = LOG_POLL_S) -> None:
         super().__init__()
         self.deployment = deployment
-        self.name_of = str(deployment["name"])
+        self.name_of = deployment["name"]
         self.every = every
         self.text = ""
         """Everything shown so far (the endpoint returns the whole log each time)."""

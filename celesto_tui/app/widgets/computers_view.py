@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import DataTable, TabbedContent, TabPane
 
-from celesto_api import limits
+from celesto_api import Computer, limits
 
 from ...model.clock import Clock
 from ...model.computers_table import COMPUTERS
@@ -24,7 +23,7 @@ from .table_view import TableView
 PANES = ("overview", "exec", "ports")
 
 
-class ComputersView(TableView):
+class ComputersView(TableView[Computer]):
     DEFAULT_CSS = """
     ComputersView #detail { height: 45%; min-height: 12; }
     ComputersView #detail:focus-within { height: 65%; }
@@ -107,20 +106,20 @@ class ComputersView(TableView):
             )
         return "Select a computer."
 
-    def targets(self) -> list[dict[str, Any]]:
+    def targets(self) -> list[Computer]:
         """Marked computers, else the selected one."""
         if self.table.marks:
             return [self.items[key] for key in sorted(self.table.marks) if key in self.items]
         selected = self.selected()
         return [selected] if selected is not None else []
 
-    def _targets_or_warn(self) -> list[dict[str, Any]]:
+    def _targets_or_warn(self) -> list[Computer]:
         targets = self.targets()
         if not targets:
             self.app.notify("No computer selected.", severity="warning")
         return targets
 
-    def _selected_or_warn(self) -> dict[str, Any] | None:
+    def _selected_or_warn(self) -> Computer | None:
         computer = self.selected()
         if computer is None:
             self.app.notify("No computer selected.", severity="warning")
@@ -208,7 +207,7 @@ class ComputersView(TableView):
 
     def action_copy_id(self) -> None:
         if computer := self._selected_or_warn():
-            self.app.copy_to_clipboard(str(computer["id"]))
+            self.app.copy_to_clipboard(computer["id"])
             self.app.notify(f"Copied {computer['id']}")
 
     def action_mark(self) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.table import Table
 from rich.text import Text
 from textual import on
@@ -11,6 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import DataTable, Static
+
+from celesto_api import Deployment
 
 from ...model.clock import Clock
 from ...model.deployments_table import DEPLOYMENTS
@@ -41,12 +41,12 @@ DETAIL_FIELDS = (
 )
 
 
-def deployment_url(deployment: dict[str, Any]) -> str | None:
+def deployment_url(deployment: Deployment) -> str | None:
     url = deployment.get("url")
     return str(url) if isinstance(url, str) and url else None
 
 
-class DeploymentsView(TableView):
+class DeploymentsView(TableView[Deployment]):
     DEFAULT_CSS = """
     DeploymentsView #deployment-detail {
         height: 40%; min-height: 8; border: round $primary 50%; padding: 0 1;
@@ -109,7 +109,7 @@ class DeploymentsView(TableView):
     def focus_detail(self) -> None:
         self.query_one("#deployment-detail", VerticalScroll).focus()
 
-    def _selected_or_warn(self) -> dict[str, Any] | None:
+    def _selected_or_warn(self) -> Deployment | None:
         deployment = self.selected()
         if deployment is None:
             self.app.notify("No deployment selected.", severity="warning")

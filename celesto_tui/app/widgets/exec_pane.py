@@ -8,14 +8,13 @@ duration. F5 re-runs, ctrl+f searches, ctrl+y copies.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static
 
-from celesto_api import CelestoConflictError, CelestoError, limits
+from celesto_api import CelestoConflictError, CelestoError, Computer, limits
 from celesto_api import validation as check
 
 from ...model.errors import explain
@@ -67,8 +66,8 @@ class ExecPane(Vertical):
     def __init__(self, history: Mapping[str, list[str]] | None = None) -> None:
         super().__init__(id="exec-pane")
         self.history: Mapping[str, list[str]] = history if history is not None else {}
-        self.computer: dict[str, Any] | None = None
-        self.last: tuple[dict[str, Any], str, int] | None = None
+        self.computer: Computer | None = None
+        self.last: tuple[Computer, str, int] | None = None
         self.running = False
         self.last_exit: int | None = None
 
@@ -105,12 +104,12 @@ class ExecPane(Vertical):
     def prompt(self) -> PromptInput:
         return self.query_one(PromptInput)
 
-    def show_computer(self, computer: dict[str, Any] | None) -> None:
+    def show_computer(self, computer: Computer | None) -> None:
         previous = self.computer.get("id") if self.computer else None
         self.computer = computer
         if computer is None or computer.get("id") == previous:
             return
-        history = self.history.get(str(computer["id"]), [])
+        history = self.history.get(computer["id"], [])
         self.prompt.set_history(list(history))
         if not self.running:
             self._status(f"Run a command on {computer['name']} ({computer.get('status')}).")
@@ -154,7 +153,7 @@ class ExecPane(Vertical):
 
     def start(
         self,
-        computer: dict[str, Any],
+        computer: Computer,
         command: str,
         timeout: int,
         latest: bool = False,

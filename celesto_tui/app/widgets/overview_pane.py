@@ -14,6 +14,9 @@ from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from celesto_api import Computer, Observability
+from celesto_api.types import ComputerMetrics
+
 from ...model.format import flatten, megabytes, percent, redacted
 from ..bindings import allowed, bindings
 from ..intents import FocusTableRequested, MetricsRequested
@@ -23,7 +26,7 @@ from .cpu_chart import CpuChart
 METRICS_EVERY_S = 10.0
 
 
-def fields_table(computer: dict[str, Any]) -> Table:
+def fields_table(computer: Computer) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
@@ -32,7 +35,7 @@ def fields_table(computer: dict[str, Any]) -> Table:
     return table
 
 
-def metrics_text(latest: dict[str, Any]) -> str:
+def metrics_text(latest: ComputerMetrics) -> str:
     parts = [f"CPU {percent(latest.get('cpu_used_percent'))}"]
     used, total = latest.get("ram_used_mb"), latest.get("ram_total_mb")
     if used is not None:
@@ -57,7 +60,7 @@ def byte_size(value: Any) -> str:
     return f"{amount:.1f} GB"
 
 
-def egress_text(computer: dict[str, Any], refusals: int = 3) -> str:
+def egress_text(computer: Computer, refusals: int = 3) -> str:
     """How the computer reaches the network (the local backend's ``local.egress``), with
     its counters and last refusals; empty when the backend does not say."""
     local = computer.get("local")
@@ -98,7 +101,7 @@ class OverviewPane(VerticalScroll):
 
     def __init__(self) -> None:
         super().__init__(id="overview-pane")
-        self.computer: dict[str, Any] | None = None
+        self.computer: Computer | None = None
         self._metrics_for: str | None = None
         self._empty = "Select a computer."
 
@@ -114,9 +117,7 @@ class OverviewPane(VerticalScroll):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return allowed(self, "overview", action)
 
-    def show_computer(
-        self, computer: dict[str, Any] | None, empty: str = "Select a computer."
-    ) -> None:
+    def show_computer(self, computer: Computer | None, empty: str = "Select a computer.") -> None:
         previous = self.computer
         self.computer = computer
         self._empty = empty
@@ -156,7 +157,7 @@ class OverviewPane(VerticalScroll):
         computer = self.computer
         if computer is None or computer.get("status") != "running" or not self.is_on_screen:
             return
-        self.post_message(MetricsRequested(self, str(computer["id"])))
+        self.post_message(MetricsRequested(self, computer["id"]))
 
     def on_metrics_fetched(self, message: MetricsFetched) -> None:
         computer = self.computer
@@ -166,10 +167,10 @@ class OverviewPane(VerticalScroll):
             return  # it stopped while the request was out
         self._show_metrics(message.observability, message.error)
 
-    def _show_metrics(self, data: dict[str, Any] | None, error: str = "") -> None:
+    def _show_metrics(self, data: Observability | None, error: str = "") -> None:
         label = self.query_one("#overview-metrics", Static)
         spark = self.query_one(CpuChart)
-        latest = (data or {}).get("latest")
+        latest = data.get("latest") if data else None
         if error:
             label.update(f"live metrics unavailable: {error}")
         elif isinstance(latest, dict):
@@ -177,9 +178,10 @@ class OverviewPane(VerticalScroll):
         else:
             label.update("")
         samples = [
-            float(sample["guest_cpu_used_percent"])
-            for sample in (data or {}).get("samples") or []
-            if isinstance(sample, dict) and sample.get("guest_cpu_used_percent") is not None
+            float(cpu)
+            for sample in (data.get("samples") if data else None) or []
+            if isinstance(sample, dict)
+            and (cpu := sample.get("guest_cpu_used_percent")) is not None
         ]
         spark.samples = samples[-120:]
         spark.set_class(len(samples) > 1, "shown")

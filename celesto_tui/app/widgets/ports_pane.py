@@ -4,15 +4,17 @@ latency) per URL, publish / unpublish, copy the URL, open it in the browser."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Final
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from celesto_api import Computer, PublishedPort
+
 from ...model.clock import Clock, SystemClock
 from ...model.format import age, status_text
-from ...model.table_rows import Cells, Column, Item, TableSpec, ViewParams, build_rows
+from ...model.table_rows import Cells, Column, TableSpec, ViewParams, build_rows
 from ..bindings import allowed, bindings
 from ..browser import open_url
 from ..intents import FocusTableRequested, ProbeRequested, UnpublishRequested
@@ -20,12 +22,18 @@ from ..messages import Probed
 from ..probe import ProbeResult
 from .resource_table import ResourceTable
 
-HEALTH_FIELD = "_health"
+HEALTH_FIELD: Final = "_health"
 # Shown URLs are probed again this often, so a health result on screen is never older.
 PROBE_EVERY_S = 15.0
 
 
-def port_cells(item: Item, now: datetime) -> Cells:
+class PortRow(PublishedPort, total=False):
+    """A published port as its row shows it: with the last probe of its URL."""
+
+    _health: str | None  # None: not probed yet
+
+
+def port_cells(item: PortRow, now: datetime) -> Cells:
     return (
         str(item.get("port", "")),
         status_text(str(item.get("status", ""))),
@@ -35,7 +43,7 @@ def port_cells(item: Item, now: datetime) -> Cells:
     )
 
 
-PORTS = TableSpec(
+PORTS: TableSpec[PortRow] = TableSpec(
     kind="ports",
     columns=(
         Column("port", "Port", lambda p: p.get("port"), width=6),
@@ -64,8 +72,8 @@ class PortsPane(Vertical):
     def __init__(self, clock: Clock | None = None) -> None:
         super().__init__(id="ports-pane")
         self.clock = clock or SystemClock()
-        self.computer: dict[str, Any] | None = None
-        self.ports: list[dict[str, Any]] = []
+        self.computer: Computer | None = None
+        self.ports: list[PublishedPort] = []
         self.health: dict[str, ProbeResult] = {}
         self._probing: set[str] = set()
         self.table = ResourceTable(PORTS, id="ports-table")
@@ -90,15 +98,15 @@ class PortsPane(Vertical):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return allowed(self, "ports", action)
 
-    def show_computer(self, computer: dict[str, Any] | None) -> None:
+    def show_computer(self, computer: Computer | None) -> None:
         self.computer = computer
-        ports = (computer or {}).get("published_ports")
+        ports = computer.get("published_ports") if computer else None
         self.show_ports(list(ports) if isinstance(ports, list) else [])
 
-    def show_ports(self, ports: list[dict[str, Any]]) -> None:
+    def show_ports(self, ports: list[PublishedPort]) -> None:
         self.ports = ports
         self._show_rows()
-        name = (self.computer or {}).get("name", "")
+        name = self.computer.get("name", "") if self.computer else ""
         hint = (
             f"{len(ports)} published port{'s' if len(ports) != 1 else ''} of {name} · "
             "P publish · U unpublish · h probe · y copy URL · b browser"
@@ -118,17 +126,14 @@ class PortsPane(Vertical):
                 self._probe(str(url))
 
     def _show_rows(self) -> None:
-        items = []
+        items: list[PortRow] = []
         for port in self.ports:
-            item = dict(port)
             result = self.health.get(str(port.get("url")))
-            if result is not None:
-                item[HEALTH_FIELD] = result.text()
-            items.append(item)
+            items.append({**port, HEALTH_FIELD: result.text() if result is not None else None})
         rows = build_rows(PORTS, items, ViewParams(), self.clock.now())
         self.table.apply(rows)
 
-    def selected_port(self) -> dict[str, Any] | None:
+    def selected_port(self) -> PublishedPort | None:
         key = self.table.selected_key()
         for port in self.ports:
             if str(port.get("port")) == key:

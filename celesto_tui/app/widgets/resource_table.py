@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -68,7 +68,9 @@ class ResourceTable(DataTable[Cell]):
         "resource-table--marked",
     }
 
-    def __init__(self, spec: TableSpec, *, markable: bool = False, id: str | None = None) -> None:
+    def __init__(
+        self, spec: TableSpec[Any], *, markable: bool = False, id: str | None = None
+    ) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.spec = spec
         self.markable = markable

@@ -8,7 +8,7 @@ back as a `RowsBuilt` message; rows built for other parameters are dropped.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Generic, TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Input
 from ...model.clock import Clock, SystemClock
 from ...model.filtering import Filter
 from ...model.format import STATUS_GLYPHS
+from ...model.items import Item
 from ...model.polling import Freshness, State, human_seconds
 from ...model.table_rows import Rows, TableSpec, ViewParams, build_rows
 from ...model.ui_state import ViewState
@@ -28,6 +29,7 @@ from .resource_table import ResourceTable
 
 ZOOMS = ("", "table", "detail")
 AGE_TICK_S = 1.0
+ItemT = TypeVar("ItemT", bound=Item)
 
 
 class FilterBar(Input):
@@ -45,8 +47,8 @@ class FilterBar(Input):
         self.post_message(self.Submitted(self, self.value))
 
 
-class TableView(Vertical):
-    """Base of the computers and deployments views."""
+class TableView(Vertical, Generic[ItemT]):
+    """Base of the computers and deployments views (of ``ItemT``s)."""
 
     DEFAULT_CSS = """
     TableView { height: 1fr; }
@@ -62,7 +64,7 @@ class TableView(Vertical):
 
     def __init__(
         self,
-        spec: TableSpec,
+        spec: TableSpec[ItemT],
         state: ViewState,
         *,
         markable: bool,
@@ -74,7 +76,7 @@ class TableView(Vertical):
         self.spec = spec
         self.state = state
         self.params = ViewParams(Filter.parse(state.filter), state.sort, state.reverse)
-        self.items: dict[str, dict[str, Any]] = {}
+        self.items: dict[str, ItemT] = {}
         self.rows: Rows | None = None
         self.freshness = Freshness()
         self._applied_at = self.clock.monotonic()
@@ -102,7 +104,7 @@ class TableView(Vertical):
 
     # --- data ------------------------------------------------------------------------
 
-    def apply_items(self, items: Sequence[dict[str, Any]], rows: Rows) -> None:
+    def apply_items(self, items: Sequence[ItemT], rows: Rows) -> None:
         """A poll's (or an action's) items and the rows built for them."""
         self.items = {self.spec.key_of(item): item for item in items}
         self.table.prune_marks(self.items)
@@ -233,7 +235,7 @@ class TableView(Vertical):
         reverse = not self.params.reverse if same else False
         self.set_params(ViewParams(self.params.filter, key, reverse))
 
-    def selected(self) -> dict[str, Any] | None:
+    def selected(self) -> ItemT | None:
         key = self.table.selected_key()
         return self.items.get(key) if key is not None else None
 
