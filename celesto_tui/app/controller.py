@@ -278,7 +278,7 @@ class Controller:
 
     def delete(self, targets: Sequence[Computer]) -> None:
         single = len(targets) == 1
-        typed = str(targets[0]["name"]) if single else f"delete {len(targets)}"
+        typed = targets[0]["name"] if single else f"delete {len(targets)}"
         what = targets[0]["name"] if single else f"{len(targets)} computers"
         self._confirm(
             ConfirmScreen(
@@ -364,8 +364,7 @@ class Controller:
                 self.model.pending_status.pop(computer_id, None)
                 ok = computer_id not in failed
                 if ok:
-                    name = str(before[computer_id]["name"])
-                    self._watch("computers", computer_id, name, "delete")
+                    self._watch("computers", computer_id, before[computer_id]["name"], "delete")
                 self.finish(by_id[computer_id], ok, "deleting" if ok else "not deleted")
             if failed:
                 self._show([before[c].copy() for c in chunk if c in failed])

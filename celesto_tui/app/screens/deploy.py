@@ -96,7 +96,7 @@ class DeployScreen(ModalScreen[dict[str, Any] | None]):
         self.folder = folder
 
     def compose(self) -> ComposeResult:
-        projects = [(str(p["name"]), str(p["name"])) for p in self.projects]
+        projects = [(p["name"], p["name"]) for p in self.projects]
         with Vertical():
             yield Label(
                 Content.assemble(
