@@ -98,6 +98,21 @@ async def test_an_exec_shows_in_the_history_with_its_exit_code(
         )
 
 
+async def test_the_pane_reached_by_bracket_keys_fetches_the_history_without_polls(
+    make_app: AppFactory, computer: dict[str, Any], client: Celesto
+) -> None:
+    client.computers.exec(computer["id"], "true")
+    app = make_app(refresh=0)  # manual: no poll after the first brings the history
+    async with app.run_test(size=(160, 44)) as pilot:
+        await loaded(pilot)
+        await select(pilot, computer["id"])
+        pane = pane_of(app)
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        assert not shown(pane, "(from exec)")
+        await pilot.press("right_square_bracket")  # overview → exec → ports → activity
+        await wait_for(pilot, lambda: shown(pane, "(from exec) → exit 0 ("), what="history")
+
+
 async def test_search_filters_the_rows_and_escape_clears_then_leaves(
     make_app: AppFactory, computer: dict[str, Any], client: Celesto
 ) -> None:

@@ -110,7 +110,10 @@ class ActivityPane(Vertical):
         """Ask for the command history again (only while the pane is on screen, or
         ``shown``: about to be)."""
         if self.computer_id is not None and (shown or self.is_on_screen):
-            self.post_message(ActivityRequested(self, self.computer_id))
+            # Sent by the pane even when a parent's handler calls this: a message whose
+            # sender is a parent stops bubbling at that parent, short of the app.
+            request = ActivityRequested(self, self.computer_id).set_sender(self)
+            self.post_message(request)
 
     def on_activity_fetched(self, message: ActivityFetched) -> None:
         message.stop()

@@ -169,6 +169,10 @@ class ComputersView(TableView):
             self.overview.focus()
         elif name == "activity":
             self.activity_pane.table.focus()
+
+    @on(TabbedContent.TabActivated)
+    def _pane_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.tabbed_content.id == "detail" and event.pane.id == "pane-activity":
             self.activity_pane.fetch(shown=True)
 
     def activity_changed(self) -> None:
@@ -188,8 +192,6 @@ class ComputersView(TableView):
         current = detail.active.removeprefix("pane-")
         index = PANES.index(current) if current in PANES else 0
         detail.active = f"pane-{PANES[(index + step) % len(PANES)]}"
-        if detail.active == "pane-activity":
-            self.activity_pane.fetch(shown=True)
 
     # --- actions -------------------------------------------------------------------------
 
