@@ -213,6 +213,28 @@ async def test_empty_state_says_what_will_appear() -> None:
         assert str(pane.table.get_row_at(0)[0]) == when(T0, T0)  # today: the time alone
 
 
+async def test_the_cursor_keeps_to_the_end_unless_moved_up() -> None:
+    log = ActivityLog()
+    app = PaneAlone(log)
+    async with app.run_test(size=(100, 20)) as pilot:
+        pane = app.pane
+        statuses = ["running", "stopping", "stopped", "starting", "running"]
+        for index, status in enumerate(statuses[:3]):
+            log.polled([{"id": "cmp_a", "status": status}], T0 + timedelta(seconds=index))
+        pane.show_computer({"id": "cmp_a", "name": "ada"})
+        await pilot.pause()
+        assert pane.table.cursor_row == 2  # the newest, at the bottom
+        log.polled([{"id": "cmp_a", "status": statuses[3]}], T0 + timedelta(seconds=3))
+        pane.show_rows()
+        await pilot.pause()
+        assert pane.table.cursor_row == 3  # it follows new rows
+        pane.table.move_cursor(row=1)
+        log.polled([{"id": "cmp_a", "status": statuses[4]}], T0 + timedelta(seconds=4))
+        pane.show_rows()
+        await pilot.pause()
+        assert pane.table.row_count == 5 and pane.table.cursor_row == 1  # moved up: stays
+
+
 # --- the model, without Textual ------------------------------------------------------------
 
 

@@ -126,12 +126,14 @@ class ActivityPane(Vertical):
         computer_id = self.computer_id
         query = self.search.value
         rows = self.activity.rows(computer_id, query) if computer_id else []
-        at_end = follow or table.cursor_row >= table.row_count - 1
+        cursor = table.cursor_row
+        at_end = follow or cursor >= table.row_count - 1
         if rows != self.shown_rows or not table.row_count:
             self.shown_rows = rows
             self._fill(rows)
-            if rows and at_end:
-                table.move_cursor(row=len(rows) - 1, animate=False)
+            if rows:  # at the end it keeps to the end; scrolled up, it stays put
+                row = len(rows) - 1 if at_end else min(cursor, len(rows) - 1)
+                table.move_cursor(row=row, animate=False)
         error = self.activity.history_error(computer_id) if computer_id else ""
         label = self.query_one("#activity-error", Label)
         label.update(f"✗ Could not fetch the command history: {error}" if error else "")
