@@ -15,6 +15,7 @@ from typing import cast
 from celesto_api import Computer, Deployment, Template
 from celesto_api.types import ComputerMetrics
 
+from .activity import ActivityLog
 from .command_log import CommandLog
 from .errors import ErrorLog
 from .items import Item
@@ -36,6 +37,7 @@ class DashboardModel:
         # Live metrics from the observability endpoint, for computers the list gives none.
         self.metrics_overlay: dict[str, ComputerMetrics] = {}
         self.command_log = CommandLog()
+        self.activity = ActivityLog()
         self.watcher = Watcher()
         self.error_log = ErrorLog(secrets=secrets)
 
