@@ -277,7 +277,7 @@ class CelestoApp(App[None]):
         view.show_freshness(poller.freshness, self.clock.monotonic())
         poller.finished(True, busy=message.rows.busy)
         if message.kind == "computers":
-            self.model.activity.polled(message.items, self.clock.now())
+            self.model.activity.polled(self.model.computers().values(), self.clock.now())
             self.activity_changed()
         self.update_header()
         items = self.model.items_of(message.kind)

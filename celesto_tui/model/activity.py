@@ -10,10 +10,12 @@ forgotten.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
+
+from celesto_api import CommandInvocation, Computer
 
 from .command_log import LogEntry
 from .format import duration_ms, parse_time
@@ -46,12 +48,12 @@ class _Computer:
     actions: deque[tuple[datetime, LogEntry]] = field(
         default_factory=lambda: deque(maxlen=MAX_EVENTS)
     )
-    history: list[Mapping[str, Any]] = field(default_factory=list)
+    history: list[CommandInvocation] = field(default_factory=list)
     history_error: str = ""
     history_fetched: bool = False
 
 
-def _exec_text(entry: Mapping[str, Any], command: str | None) -> tuple[str, Tone]:
+def _exec_text(entry: CommandInvocation, command: str | None) -> tuple[str, Tone]:
     if command is not None:
         what = f"$ {command}"
     else:
@@ -95,7 +97,7 @@ class ActivityLog:
 
     # --- writing -----------------------------------------------------------------------
 
-    def polled(self, computers: Iterable[Mapping[str, Any]], at: datetime) -> bool:
+    def polled(self, computers: Iterable[Computer], at: datetime) -> bool:
         """A poll's listing: record every status that changed since the last one (and the
         first status seen). True when anything was recorded."""
         seen: set[str] = set()
@@ -125,9 +127,9 @@ class ActivityLog:
         while len(self._command_texts) > COMMAND_TEXTS_KEPT:
             self._command_texts.popitem(last=False)
 
-    def history_fetched(self, computer_id: str, commands: Iterable[Mapping[str, Any]]) -> None:
+    def history_fetched(self, computer_id: str, commands: Iterable[CommandInvocation]) -> None:
         record = self._of(computer_id)
-        record.history = [dict(command) for command in commands]
+        record.history = [command.copy() for command in commands]
         record.history_error = ""
         record.history_fetched = True
 
