@@ -7,8 +7,9 @@ it the size to give the remote PTY.
 Flow. `feed()` only queues. Parsing runs on the event loop, in a task of its own, in slices of
 at most `parse_budget` seconds (8 ms) with a yield to the loop after each, so keys, mouse and
 resize events interleave with a flood and Ctrl-C goes out at once. Repaints are coalesced
-to `frame_rate` per second: the first change after an idle frame repaints at once (keystroke
-echo lands on the next frame), later ones wait for the next frame. While a program holds
+to `frame_rate` per second: the first change after an idle frame is painted at once, in the
+same turn of the event loop (`_paint_now`: keystroke echo does not wait for Textual's update
+timer), later ones wait for the next frame and Textual's own update. While a program holds
 synchronized output (`?2026`) repaints wait for it, for at most 150 ms.
 
 Selection. Without a program tracking the mouse (or with Shift held), dragging selects text,
@@ -338,6 +339,7 @@ class TerminalView(Widget, can_focus=True):
         wait = self._last_repaint + self.frame_interval - time.monotonic()
         if wait <= 0:
             self._repaint()
+            self._paint_now()
         else:
             self._repaint_timer = self.set_timer(wait, self._repaint)
 
@@ -354,6 +356,22 @@ class TerminalView(Widget, can_focus=True):
             self._synchronized_since = None
         self._last_repaint = now
         self._sync_and_refresh()
+
+    def _paint_now(self) -> None:
+        """Draw what `_repaint` just marked dirty now, as the screen's update timer would.
+
+        Textual paints a refreshed widget after an `Update` message to the screen, the
+        screen's idle handler and a wake of its update timer's task: about 0.7 ms after a
+        keystroke's echo is parsed. Only the first repaint after an idle frame comes here, so
+        under heavy output frames stay coalesced to `frame_rate` as before. Textual 8 has no
+        public "update now": this is the timer's own callback, run early.
+        """
+        if not self._repaint_required or not self.is_on_screen:
+            return
+        screen = self.screen
+        screen._dirty_widgets.add(self)
+        screen._on_timer_update()
+        self._repaint_required = False  # painted: no `Update` message for it any more
 
     def _sync_and_refresh(self) -> None:
         """Bring the strip cache up to date and ask Textual to repaint what changed."""
