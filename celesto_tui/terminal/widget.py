@@ -366,12 +366,13 @@ class TerminalView(Widget, can_focus=True):
         under heavy output frames stay coalesced to `frame_rate` as before. Textual 8 has no
         public "update now": this is the timer's own callback, run early.
         """
-        if not self._repaint_required or not self.is_on_screen:
+        if not self._repaint_required or not self.is_on_screen or not self.screen.is_current:
             return
         screen = self.screen
         screen._dirty_widgets.add(self)
         screen._on_timer_update()
-        self._repaint_required = False  # painted: no `Update` message for it any more
+        if not self._repaint_regions:  # painted (not held back by a batch update)
+            self._repaint_required = False  # so no `Update` message for it any more
 
     def _sync_and_refresh(self) -> None:
         """Bring the strip cache up to date and ask Textual to repaint what changed."""
