@@ -203,6 +203,8 @@ class TerminalView(Widget, can_focus=True):
         self._parsed_some = asyncio.Event()  # set after every slice parsed
         self._repaint_timer: Timer | None = None
         self._last_repaint = 0.0
+        self._last_output = 0.0
+        self._output_after_quiet = False
         self._synchronized_since: float | None = None
         self._history_offset = 0
         self._seen_pushed = 0
@@ -290,6 +292,10 @@ class TerminalView(Widget, can_focus=True):
     # -- output ------------------------------------------------------------------------------
 
     def _enqueue(self, data: memoryview | str, size: int) -> None:
+        now = time.monotonic()
+        # Output after a quiet frame (an echo, a prompt) is painted at once; a flood's is not.
+        self._output_after_quiet = now - self._last_output > self.frame_interval
+        self._last_output = now
         self._pending.append(data)
         self._pending_bytes += size
         self._drained.clear()
@@ -339,7 +345,8 @@ class TerminalView(Widget, can_focus=True):
         wait = self._last_repaint + self.frame_interval - time.monotonic()
         if wait <= 0:
             self._repaint()
-            self._paint_now()
+            if self._output_after_quiet and not self._pending:
+                self._paint_now()
         else:
             self._repaint_timer = self.set_timer(wait, self._repaint)
 
@@ -362,9 +369,9 @@ class TerminalView(Widget, can_focus=True):
 
         Textual paints a refreshed widget after an `Update` message to the screen, the
         screen's idle handler and a wake of its update timer's task: about 0.7 ms after a
-        keystroke's echo is parsed. Only the first repaint after an idle frame comes here, so
-        under heavy output frames stay coalesced to `frame_rate` as before. Textual 8 has no
-        public "update now": this is the timer's own callback, run early.
+        keystroke's echo is parsed. Only output that came after a quiet frame, once it is all
+        parsed, is painted here: a flood's frames stay Textual's (coalesced as before).
+        Textual 8 has no public "update now": this is the timer's own callback, run early.
         """
         if not self._repaint_required or not self.is_on_screen or not self.screen.is_current:
             return

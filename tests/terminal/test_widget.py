@@ -250,7 +250,7 @@ class PaintedApp(TerminalApp):
 
 async def test_output_after_an_idle_frame_is_painted_as_soon_as_it_is_parsed() -> None:
     """Not after Textual's Update message, screen idle and update timer (keystroke echo)."""
-    app = PaintedApp()
+    app = PaintedApp(frame_rate=1e6)  # any pause between the two outputs is a quiet frame
     async with app.run_test(size=(40, 10)) as pilot:
         view = app.query_one(PaintedView)
         await _show(pilot, view, b"$ ")
