@@ -104,12 +104,13 @@ EGRESS_REPEAT = 5
 @dataclass
 class EgressClient:
     """How the same client program runs on both sides: ``interpreter`` is the computer's
-    own python3 (the host's /usr, mounted read-only inside); ``group`` the procs files of a
-    cgroup like the computer's (same parent, same CPU quota) that the direct client joins,
-    so that neither side is scheduled differently; None when the server has no cgroups."""
+    own python3 (the host's /usr, mounted read-only inside); with ``cgroup_mode`` the direct
+    client runs in a cgroup like the computer's (same parent, same CPU quota), so that
+    neither side is scheduled differently; None when the server has no cgroups."""
 
     interpreter: str
-    group: list[str] | None
+    cgroup_mode: cgroups.CgroupMode | None
+    vcpus: int
     confinement: str
 
 
@@ -120,13 +121,16 @@ def egress_round(
     args = [mode, "127.0.0.1" if mode == "direct" else "host.celesto.internal", str(port)]
     args += ["/blob", "100", str(EGRESS_REPEAT)]
     if mode == "direct":
-        process = subprocess.Popen(
-            [client.interpreter, "-c", EGRESS_CLIENT, *args], stdout=subprocess.PIPE, text=True
-        )
-        # Joined while the interpreter starts up (tens of ms before the first byte moves);
-        # a preexec_fn could deadlock with this process's server thread.
-        join_group(client.group or [], process.pid)
-        out, _ = process.communicate()
+        with direct_group(client) as procs_files:
+            process = subprocess.Popen(
+                [client.interpreter, "-c", EGRESS_CLIENT, *args], stdout=subprocess.PIPE, text=True
+            )
+            # Joined while the interpreter starts up (tens of ms before the first byte
+            # moves); a preexec_fn could deadlock with this process's server thread.
+            for path in procs_files:
+                with open(path, "w") as procs:
+                    procs.write(str(process.pid))
+            out, _ = process.communicate()
         if process.returncode:
             raise RuntimeError(f"direct egress client exited with {process.returncode}")
     else:
@@ -138,14 +142,27 @@ def egress_round(
     return {key: float(value) for key, value in json.loads(out).items()}
 
 
-def join_group(procs_files: list[str], pid: int) -> None:
-    for path in procs_files:
-        with open(path, "w") as procs:
-            procs.write(str(pid))
-
-
 @contextlib.contextmanager
-def egress_client(http: httpx.Client, cid: str, vcpus: int) -> Iterator[EgressClient]:
+def direct_group(client: EgressClient) -> Iterator[list[str]]:
+    """A fresh group per run: servers on this machine sweep empty groups under the parent."""
+    if client.cgroup_mode is None:
+        yield []
+        return
+    with tempfile.TemporaryDirectory() as home:
+        spec = SandboxSpec("bench-direct", "bench-direct", Path(home), vcpus=client.vcpus)
+        name = f"bench-direct-{os.getpid()}"
+        group = cgroups.Cgroups.create(client.cgroup_mode, name, spec)
+        try:
+            yield group.procs_files
+        finally:
+            # The client has exited; give the kernel a moment to let the group go.
+            for _ in range(100):
+                if group.remove_now():
+                    break
+                time.sleep(0.01)
+
+
+def egress_client(http: httpx.Client, cid: str, vcpus: int) -> EgressClient:
     """The direct side's interpreter and cgroup, matched to the computer ``cid``."""
     interpreter = run_in(http, cid, "command -v python3").strip() or "python3"
     enforced = (http.get(f"/v1/computers/{cid}").json().get("local") or {}).get(
@@ -154,19 +171,12 @@ def egress_client(http: httpx.Client, cid: str, vcpus: int) -> Iterator[EgressCl
     mode = cgroups.detect_mode() if enforced.get("cpu") == "cgroup" else None
     if mode is None:
         confinement = f"no cgroups (cpu limit inside: {enforced.get('cpu')}); direct unconfined"
-        yield EgressClient(interpreter, None, confinement)
-        return
-    with tempfile.TemporaryDirectory() as home:
-        spec = SandboxSpec("bench-direct", "bench-direct", Path(home), vcpus=vcpus)
-        group = cgroups.Cgroups.create(mode, f"bench-direct-{os.getpid()}", spec)
-        try:
-            confinement = (
-                f"both clients in a cgroup {mode} under {cgroups.PARENT}/ with a {vcpus}-core "
-                f"CPU quota (the direct one in a sibling of the computer's), {interpreter}"
-            )
-            yield EgressClient(interpreter, group.procs_files, confinement)
-        finally:
-            group.remove_now()
+    else:
+        confinement = (
+            f"both clients in a cgroup {mode} under {cgroups.PARENT}/ with a {vcpus}-core "
+            f"CPU quota (the direct one in a sibling of the computer's), {interpreter}"
+        )
+    return EgressClient(interpreter, mode, vcpus, confinement)
 
 
 def run_in(http: httpx.Client, cid: str, command: str) -> str:
@@ -378,13 +388,13 @@ def main() -> None:
             body = {"vcpus": os.cpu_count() or 1}
             egress_id = http.post("/v1/computers", json=body).json()["id"]
             wait_running(http, egress_id)
-            with egress_client(http, egress_id, body["vcpus"]) as client:
-                confinement = client.confinement
-                for order in rotations(["direct", "proxy"], args.rounds):
-                    for mode in order:
-                        measured = egress_round(http, egress_id, direct_port, mode, client)
-                        for key, value in measured.items():
-                            egress.setdefault(f"{key} {mode}", []).append(value)
+            client = egress_client(http, egress_id, body["vcpus"])
+            confinement = client.confinement
+            for order in rotations(["direct", "proxy"], args.rounds):
+                for mode in order:
+                    measured = egress_round(http, egress_id, direct_port, mode, client)
+                    for key, value in measured.items():
+                        egress.setdefault(f"{key} {mode}", []).append(value)
         direct.shutdown()
         http.close()
         isolation = server["isolation"]
