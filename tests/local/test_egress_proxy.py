@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import socket
 from pathlib import Path
 
@@ -126,3 +127,40 @@ async def test_the_proxy_dials_the_address_it_checked_and_resolves_once(
     finally:
         await proxy.close()
         target.close()
+
+
+def accepted_end(client: socket.socket) -> socket.socket:
+    """This process's socket at the other end of ``client`` (the proxy runs in-process)."""
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            candidate = socket.socket(fileno=os.dup(int(name)))
+        except OSError:
+            continue
+        try:
+            if (
+                candidate.type == socket.SOCK_STREAM
+                and candidate.getsockname() == client.getpeername()
+                and candidate.getpeername() == client.getsockname()
+            ):
+                return candidate
+        except OSError:
+            pass
+        candidate.close()
+    raise AssertionError("no accepted socket for the client")
+
+
+async def test_accepted_connections_send_without_nagle(tmp_path: Path) -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    proxy = EgressProxy(listener, EgressPolicy(), tmp_path / "egress.log")
+    await proxy.start()
+    try:
+        client = socket.create_connection(listener.getsockname())
+        while proxy.stats.open < 1:
+            await asyncio.sleep(0.01)
+        with accepted_end(client) as accepted:
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        client.close()
+    finally:
+        await proxy.close()
