@@ -109,6 +109,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
       show=False),
     A("sort-reverse", "O", "sort_reverse", "Reverse", "Reverse the sort order", "computers",
       show=False),
+    A("sort-pick", "S", "pick_sort", "Sort by",
+      "Sort by a column picked from a list (type to filter; the current one reverses)",
+      "computers", show=False),
     A("create", "n", "create", "New", "Create a computer", "computers", mutating=True),
     A("start", "s", "start", "Start", "Start the selected (or marked) computers", "computers",
       mutating=True),
@@ -171,6 +174,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
       show=False),
     A("sort-reverse", "O", "sort_reverse", "Reverse", "Reverse the sort order", "deployments",
       show=False),
+    A("sort-pick", "S", "pick_sort", "Sort by",
+      "Sort by a column picked from a list (type to filter; the current one reverses)",
+      "deployments", show=False),
     A("deploy", "n", "deploy", "Deploy", "Deploy a folder as an agent", "deployments",
       mutating=True),
     A("zoom", "z", "zoom", "Zoom",
@@ -244,6 +250,10 @@ DIALOG_IDS = frozenset(
         "logs-close",
         "logs-copy",
         "logs-follow",
+        "sort-picker-cancel",
+        "sort-picker-down",
+        "sort-picker-up",
+        "quit-confirm",
     }
 )
 IDS = frozenset(spec.id for spec in (*ACTIONS, TERMINAL_LEAVE, *TERMINAL_ACTIONS)) | DIALOG_IDS

@@ -21,7 +21,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import Column, ColumnKey
 
 from ...model.format import Category, status_category, status_of_text
-from ...model.table_rows import Cells, Rows, TableSpec
+from ...model.table_rows import Cells, Rows, TableSpec, sort_arrow
 from ..bindings import bindings
 
 FLASH_SECONDS = 1.5
@@ -83,6 +83,8 @@ class ResourceTable(DataTable[Cell]):
         self.loaded = False
         self.hidden_columns: tuple[str, ...] = ()
         """Columns folded away because the table is too narrow (see `NARROW_HIDE_ORDER`)."""
+        self.sorted_by: tuple[str, bool] = (spec.default_sort, False)
+        """The column the rows are sorted by, and whether reversed: its header shows ▲/▼."""
 
     def on_mount(self) -> None:
         self._styles = status_styles(self.app.get_css_variables())
@@ -90,6 +92,43 @@ class ResourceTable(DataTable[Cell]):
             self.add_column(" ", key=MARK_COLUMN, width=1)
         for column in self.spec.columns:
             self.add_column(column.label, key=column.key, width=column.width)
+        self.show_sort(*self.sorted_by)
+
+    # --- the sorted column's header -----------------------------------------------------
+
+    def header_label(self, key: str) -> str:
+        label = self.spec.column(key).label
+        sort, reverse = self.sorted_by
+        return f"{label} {sort_arrow(reverse)}" if key == sort else label
+
+    def _fixed_width(self, key: str) -> int | None:
+        """A fixed column's width, widened to show its header's arrow when sorted."""
+        fixed = self.spec.column(key).width
+        return None if fixed is None else max(fixed, cell_len(self.header_label(key)))
+
+    def show_sort(self, key: str, reverse: bool) -> None:
+        """Put ▲ (or ▼ when reversed) after the sorted column's header label."""
+        if key not in self.spec.column_keys:
+            key = self.spec.default_sort
+        self.sorted_by = (key, reverse)
+        if not self.columns:
+            return  # not mounted yet: on_mount shows it
+        for spec_column in self.spec.columns:
+            column = self.columns.get(ColumnKey(spec_column.key))
+            if column is None:
+                continue
+            label = Text(self.header_label(spec_column.key))
+            column.label = label
+            if spec_column.key in self.hidden_columns:
+                continue
+            fixed = self._fixed_width(spec_column.key)
+            if fixed is None:
+                column.content_width = max(column.content_width, label.cell_len)
+            else:
+                column.width = fixed
+        self._update_dimensions([])
+        self._clear_caches()
+        self.refresh()
 
     # --- narrow layouts ---------------------------------------------------------------
 
@@ -122,7 +161,7 @@ class ResourceTable(DataTable[Cell]):
             if key in hidden:
                 column.auto_width, column.width = False, 0
             elif key in self.spec.column_keys:
-                fixed = self.spec.column(key).width
+                fixed = self._fixed_width(key)
                 column.auto_width, column.width = fixed is None, fixed or 0
         self._update_dimensions([])
         self._clear_caches()
@@ -130,7 +169,7 @@ class ResourceTable(DataTable[Cell]):
 
     def _natural_width(self, key: str, column: Column) -> int:
         if key in self.spec.column_keys:
-            fixed = self.spec.column(key).width
+            fixed = self._fixed_width(key)
             return fixed if fixed is not None else int(column.content_width)
         return int(column.width)
 
