@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -215,6 +215,13 @@ class CelestoApp(App[None]):
         self.set_interval(1.0, self.update_header)
         self.update_header()
         self.focus_table()
+        if self._terminals_key is not None:  # shells left running by an earlier run
+            self._show_shells(self.ui_state.terminals_of(self._terminals_key))
+
+    def _show_shells(self, computer_ids: Iterable[str]) -> None:
+        computers = self.views["computers"]
+        if isinstance(computers, ComputersView):
+            computers.show_shells(computer_ids)
 
     def _start_polling(self) -> None:
         for poller in self.pollers.values():
@@ -591,6 +598,7 @@ class CelestoApp(App[None]):
     def on_terminals_screen_terminal_ids_changed(self, message: Any) -> None:
         """Remember which terminal each computer has (`TerminalsScreen.TerminalIdsChanged`;
         the terminal module is imported only when a terminal opens)."""
+        self._show_shells(message.terminal_ids)
         key = self._terminals_key
         if key is not None and self.ui_state.set_terminals(key, message.terminal_ids):
             self.save_state()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from textual import on
@@ -12,7 +12,7 @@ from textual.widgets import DataTable, TabbedContent, TabPane
 from celesto_api import limits
 
 from ...model.clock import Clock
-from ...model.computers_table import COMPUTERS
+from ...model.computers_table import COMPUTERS, SHELL_MARK
 from ...model.ui_state import ViewState
 from ..bindings import bindings
 from ..intents import CreateRequested, LifecycleRequested, PublishRequested, TerminalRequested
@@ -51,6 +51,7 @@ class ComputersView(TableView):
         self.ports_pane = PortsPane(self.clock)
         self._shown_key: str | None = None
         self._pending_key: str | None = None
+        self.shells: frozenset[str] = frozenset()
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
@@ -134,6 +135,11 @@ class ComputersView(TableView):
         if self.table.marks:
             parts += [" │ ", (f"{len(self.table.marks)} marked", "bold $accent")]
         return parts
+
+    def show_shells(self, computer_ids: Iterable[str]) -> None:
+        """Mark the computers that have a live shell opened here (`SHELL_MARK`)."""
+        self.shells = frozenset(computer_ids)
+        self.table.set_badges(dict.fromkeys(self.shells, SHELL_MARK))
 
     def go_to(self, key: str) -> None:
         """Put the cursor on a computer, clearing a filter that hides it."""

@@ -83,6 +83,8 @@ class ResourceTable(DataTable[Cell]):
         self.loaded = False
         self.hidden_columns: tuple[str, ...] = ()
         """Columns folded away because the table is too narrow (see `NARROW_HIDE_ORDER`)."""
+        self.badges: dict[str, str] = {}
+        """Row key -> a glyph shown before the row's first cell (e.g. a computer's shell)."""
         self.sorted_by: tuple[str, bool] = (spec.default_sort, False)
         """The column the rows are sorted by, and whether reversed: its header shows ▲/▼."""
 
@@ -183,8 +185,13 @@ class ResourceTable(DataTable[Cell]):
             return Text(value, style=style)
         return Text(value)
 
+    def _first_cell(self, key: str, value: str) -> Cell:
+        badge = self.badges.get(key)
+        return self._cell(0, f"{badge} {value}" if badge else value)
+
     def _row_cells(self, key: str, cells: Cells) -> list[Cell]:
         rendered = [self._cell(i, value) for i, value in enumerate(cells)]
+        rendered[0] = self._first_cell(key, cells[0])
         if self.markable:
             rendered.insert(0, MARK if key in self.marks else "")
         return rendered
@@ -254,10 +261,11 @@ class ResourceTable(DataTable[Cell]):
                 continue
             column_key = self.spec.columns[index].key
             column = self.columns.get(ColumnKey(column_key))
+            cell = self._first_cell(key, now) if index == 0 else self._cell(index, now)
             wider = index not in self._fixed and (
-                column is None or cell_len(now) > column.content_width
+                column is None or cell_len(str(cell)) > column.content_width
             )
-            self.update_cell(key, column_key, self._cell(index, now), update_width=wider)
+            self.update_cell(key, column_key, cell, update_width=wider)
             significant = significant or index not in self._volatile
         return significant
 
@@ -305,6 +313,24 @@ class ResourceTable(DataTable[Cell]):
     @property
     def flashing(self) -> frozenset[str]:
         return frozenset(self._flash)
+
+    def set_badges(self, badges: dict[str, str]) -> None:
+        """Show ``badges`` (row key -> glyph) before the first cell of their rows."""
+        if badges == self.badges:
+            return
+        changed = {
+            key
+            for key in self.badges.keys() | badges.keys()
+            if self.badges.get(key) != badges.get(key)
+        }
+        self.badges = dict(badges)
+        column_key = self.spec.columns[0].key
+        with self.app.batch_update():
+            for key in changed:
+                cells = self._cells.get(key)
+                if cells is not None and key in self.rows:
+                    cell = self._first_cell(key, cells[0])
+                    self.update_cell(key, column_key, cell, update_width=True)
 
     # --- selection and marks -------------------------------------------------------------
 
