@@ -38,6 +38,7 @@ from ..model.computers_table import COMPUTERS
 from ..model.dashboard import DashboardModel
 from ..model.deployments_table import DEPLOYMENTS
 from ..model.errors import ErrorLog, explain, is_expected
+from ..model.quitting import quit_losses
 from ..model.table_rows import build_rows
 from ..model.target import Target
 from ..model.ui_state import StateWriter, UiState, default_state_path, load_state
@@ -59,6 +60,7 @@ from .palette import DashboardCommands
 from .poller import Poller
 from .screens.command_line import CommandLineScreen
 from .screens.help import HelpScreen, key_display
+from .screens.quit_confirm import QuitConfirmScreen
 from .settings import Settings, load_settings
 from .typeahead import TypeAhead
 from .widgets.computers_view import ComputersView
@@ -474,6 +476,23 @@ class CelestoApp(App[None]):
             self.command_log_view.table.focus()
         else:
             self.errors_view.table.focus()
+
+    async def action_quit(self) -> None:
+        """Quit at once, unless that would stop computers or end shells: then ask first."""
+        if isinstance(self.screen, QuitConfirmScreen):  # ctrl+q twice
+            self.exit()
+            return
+        shells = len(self._terminals.terminal_ids) if self._terminals is not None else 0
+        losses = quit_losses(self.target, self.model.items["computers"].values(), shells)
+        if not losses:
+            self.exit()
+            return
+
+        def chosen(quit: bool | None) -> None:
+            if quit:
+                self.exit()
+
+        self.show(QuitConfirmScreen(losses), chosen)
 
     def action_refresh(self) -> None:
         for poller in self.pollers.values():
