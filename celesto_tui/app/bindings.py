@@ -78,7 +78,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     A("quit", "q", "quit", "Quit", "Quit celesto-tui", "app"),
     A("help", "question_mark,f1", "help", "Keys", "Show every key binding", "app"),
     A("command-line", "colon", "command_line", "Command",
-      "Type a command in the command log's syntax (computer stop NAME, deploy DIR --name N)",
+      "Type a command in the command log's syntax (computer stop NAME, computer run NAME "
+      "'CMD', computer port publish NAME --port N, deploy DIR --name N)",
       "app", mutating=True, show=False),
     A("command-palette", "ctrl+p", "command_palette", "Palette", "Open the command palette",
       "app", show=False, priority=True),

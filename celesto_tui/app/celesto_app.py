@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -354,7 +354,7 @@ class CelestoApp(App[None]):
         self.typeahead.intent_handled()
 
     def on_publish_requested(self, message: intents.PublishRequested) -> None:
-        self.controller.publish(message.computer)
+        self.controller.publish(message.computer, message.port)
         self.typeahead.intent_handled()
 
     def on_unpublish_requested(self, message: intents.UnpublishRequested) -> None:
@@ -536,11 +536,24 @@ class CelestoApp(App[None]):
             self.notify(f"No {what} named {', '.join(missing)}.", severity="error")
             return
         items = [item for item in found if item is not None]
+        if command.phrase == "computer run":
+            self._run_typed_command(items[0], command.arguments)
+            return
+        if command.phrase.startswith("computer port") and not self._show_ports(
+            items[0], command.phrase, command.arguments["port"]
+        ):
+            return
         intent: Message | None = {
             "computer start": lambda: intents.LifecycleRequested("start", items),
             "computer stop": lambda: intents.LifecycleRequested("stop", items),
             "computer delete": lambda: intents.LifecycleRequested("delete", items),
             "computer ssh": lambda: intents.TerminalRequested(items[0]),
+            "computer port publish": lambda: intents.PublishRequested(
+                items[0], command.arguments["port"]
+            ),
+            "computer port unpublish": lambda: intents.UnpublishRequested(
+                items[0], command.arguments["port"]
+            ),
             "deployments stop": lambda: intents.DeploymentChangeRequested("stop", items[0]),
             "deployments delete": lambda: intents.DeploymentChangeRequested("delete", items[0]),
             "deployments logs": lambda: intents.DeploymentLogsRequested(items[0]),
@@ -551,6 +564,29 @@ class CelestoApp(App[None]):
             self.controller.create_with(dict(command.arguments))
         elif command.phrase == "deploy":
             self.controller.deploy_with(dict(command.arguments))
+
+    def _computers(self) -> ComputersView:
+        view = self.views["computers"]
+        assert isinstance(view, ComputersView)
+        return view
+
+    def _run_typed_command(self, computer: dict[str, Any], arguments: Mapping[str, Any]) -> None:
+        """`computer run`: in the exec pane of that computer, as if typed at its prompt."""
+        self.go_to("computers", str(computer["id"]))
+        view = self._computers()
+        view.show_exec(computer)
+        view.exec_pane.start(computer, arguments["command"], arguments["timeout"])
+
+    def _show_ports(self, computer: dict[str, Any], phrase: str, port: int) -> bool:
+        """`computer port ...`: the computer's ports pane, as `P` shows it. False (and said)
+        when there is nothing to unpublish."""
+        published = {p.get("port") for p in computer.get("published_ports") or []}
+        if phrase.endswith("unpublish") and port not in published:
+            self.notify(f"{computer['name']} has no published port {port}.", severity="error")
+            return False
+        self.go_to("computers", str(computer["id"]))
+        self._computers().show_ports()
+        return True
 
     # --- go to / palette -----------------------------------------------------------------------
 

@@ -580,7 +580,12 @@ class Controller:
 
     # --- ports ---------------------------------------------------------------------------
 
-    def publish(self, computer: Item) -> None:
+    def publish(self, computer: Item, port: int | None = None) -> None:
+        """Publish ``port`` (once the computer runs); without one, ask which."""
+        if port is not None:
+            self.when_running(computer, f"publish port {port}", lambda c: self._publish(c, port))
+            return
+
         def validate(text: str) -> int:
             text = text.strip()
             if not text:  # as in the create dialog, blank is the default (the contract's)

@@ -31,9 +31,10 @@ class LifecycleRequested(Message):
 
 @dataclass
 class PublishRequested(Message):
-    """Ask which port of this computer to publish, then publish it."""
+    """Publish ``port`` of this computer; without one, ask which first."""
 
     computer: Item
+    port: int | None = None
 
 
 @dataclass

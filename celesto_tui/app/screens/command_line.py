@@ -60,7 +60,10 @@ class CommandLineScreen(ModalScreen[Command | None]):
         with Vertical():
             yield Static("", id="command-error", classes="-empty", markup=False)
             yield Input(
-                placeholder="computer stop NAME · deploy ./folder --name NAME · Tab completes",
+                placeholder=(
+                    "computer stop NAME · computer run NAME 'CMD' · deploy ./folder --name NAME"
+                    " · Tab completes"
+                ),
                 id="command-input",
                 suggester=self.suggester,
             )

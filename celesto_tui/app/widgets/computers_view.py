@@ -197,15 +197,23 @@ class ComputersView(TableView):
             self.post_message(LifecycleRequested("delete", targets))
 
     def action_exec(self) -> None:
+        self.show_exec(self.selected())
+
+    def show_exec(self, computer: dict[str, Any] | None) -> None:
+        """The exec pane of ``computer``, its prompt focused."""
         self._show_detail()
         self.query_one("#detail", TabbedContent).active = "pane-exec"
-        self.exec_pane.show_computer(self.selected())
+        self.exec_pane.show_computer(computer)
         self.exec_pane.focus_prompt()
+
+    def show_ports(self) -> None:
+        """The ports pane, where a publish or unpublish shows (the table keeps the focus)."""
+        self._show_detail()
+        self.query_one("#detail", TabbedContent).active = "pane-ports"
 
     def action_publish(self) -> None:
         if computer := self._selected_or_warn():
-            self._show_detail()
-            self.query_one("#detail", TabbedContent).active = "pane-ports"
+            self.show_ports()
             self.post_message(PublishRequested(computer))
 
     def action_terminal(self) -> None:
