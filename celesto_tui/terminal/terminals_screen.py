@@ -42,12 +42,13 @@ from textual import on
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from celesto_api import AsyncCelesto
 
 from ..app.bindings import DEFAULT_LEAVE_KEY, LEAVE_KEY_ID, bindings, leave_key
 from .attach import DETACH_KEY, attach_raw
+from .footer import TerminalsFooter
 from .keys import encode_key
 from .link import DEFAULT_BACKOFF, Phase
 from .pane import TerminalPane
@@ -115,7 +116,7 @@ class TerminalsScreen(Screen[None]):
             "No terminal open. Open one from the dashboard.", id="terminals-empty", markup=False
         )
         yield TabbedContent(id="terminals-tabs")
-        yield Footer()
+        yield TerminalsFooter()
 
     def on_mount(self) -> None:
         self._tabs_ready = True
