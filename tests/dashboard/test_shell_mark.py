@@ -10,6 +10,7 @@ from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Label
 
+from celesto_api import AsyncCelesto
 from celesto_api.local import LocalServer
 from celesto_tui.app.celesto_app import CelestoApp
 from celesto_tui.app.screens.help import HelpScreen
@@ -88,8 +89,8 @@ async def test_the_mark_shows_while_the_shell_lives_and_goes_when_it_ends(
         await wait_for(pilot, lambda: name_cell(app, computer_id) == name, what="no mark")
 
 
-async def test_a_closed_tab_keeps_the_mark_its_shell_runs_on(
-    make_app: AppFactory, computer: dict[str, Any]
+async def test_a_closed_tab_keeps_the_mark_until_a_stop_ends_its_shell(
+    make_app: AppFactory, computer: dict[str, Any], aclient: AsyncCelesto
 ) -> None:
     app = make_app()
     name, computer_id = str(computer["name"]), str(computer["id"])
@@ -100,6 +101,8 @@ async def test_a_closed_tab_keeps_the_mark_its_shell_runs_on(
         await wait_for(pilot, lambda: app.screen is app.screen_stack[0], what="the dashboard")
         assert name_cell(app, computer_id) == f"{SHELL_MARK} {name}"
         assert computer_id in computers_view(app).shells
+        await aclient.computers.stop(computer_id)  # elsewhere: a stop ends every shell
+        await wait_for(pilot, lambda: name_cell(app, computer_id) == name, what="no mark")
 
 
 async def test_a_shell_remembered_from_an_earlier_run_is_marked(

@@ -66,6 +66,7 @@ class ComputersView(TableView):
     # --- selection -----------------------------------------------------------------------
 
     def rows_applied(self) -> None:
+        self._mark_shells()
         if self._pending_key is not None and self.table.select_key(self._pending_key):
             self._pending_key = None
         self.show_selected(force=True)
@@ -137,9 +138,15 @@ class ComputersView(TableView):
         return parts
 
     def show_shells(self, computer_ids: Iterable[str]) -> None:
-        """Mark the computers that have a live shell opened here (`SHELL_MARK`)."""
+        """Mark the computers that have a shell opened here (`SHELL_MARK`)."""
         self.shells = frozenset(computer_ids)
-        self.table.set_badges(dict.fromkeys(self.shells, SHELL_MARK))
+        self._mark_shells()
+
+    def _mark_shells(self) -> None:
+        # A stop ends a computer's shells, those of closed tabs too (nothing tells those
+        # apart from their computer's status until they are opened again).
+        running = (key for key in self.shells if self.items.get(key, {}).get("status") == "running")
+        self.table.set_badges(dict.fromkeys(running, SHELL_MARK))
 
     def go_to(self, key: str) -> None:
         """Put the cursor on a computer, clearing a filter that hides it."""
