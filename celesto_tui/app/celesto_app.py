@@ -482,7 +482,7 @@ class CelestoApp(App[None]):
         if isinstance(self.screen, QuitConfirmScreen):  # ctrl+q twice
             self.exit()
             return
-        shells = len(self._terminals.terminal_ids) if self._terminals is not None else 0
+        shells = len(self._computers().live_shells)
         losses = quit_losses(self.target, self.model.items["computers"].values(), shells)
         if not losses:
             self.exit()

@@ -142,6 +142,11 @@ class ComputersView(TableView):
         self.shells = frozenset(computer_ids)
         self._mark_shells()
 
+    @property
+    def live_shells(self) -> frozenset[str]:
+        """The computers marked with `SHELL_MARK`: a shell opened here runs on them."""
+        return frozenset(self.table.badges)
+
     def _mark_shells(self) -> None:
         # A stop ends a computer's shells, those of closed tabs too (nothing tells those
         # apart from their computer's status until they are opened again).
