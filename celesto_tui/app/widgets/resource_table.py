@@ -85,8 +85,9 @@ class ResourceTable(DataTable[Cell]):
         """Columns folded away because the table is too narrow (see `NARROW_HIDE_ORDER`)."""
         self.badges: dict[str, str] = {}
         """Row key -> a glyph shown before the row's first cell (e.g. a computer's shell)."""
-        self.sorted_by: tuple[str, bool] = (spec.default_sort, False)
-        """The column the rows are sorted by, and whether reversed: its header shows ▲/▼."""
+        self.sorted_by: tuple[str, bool] | None = None
+        """The column the user sorts by, and whether reversed: its header shows ▲/▼ (None:
+        a table whose order is fixed, no arrow)."""
 
     def on_mount(self) -> None:
         self._styles = status_styles(self.app.get_css_variables())
@@ -94,14 +95,16 @@ class ResourceTable(DataTable[Cell]):
             self.add_column(" ", key=MARK_COLUMN, width=1)
         for column in self.spec.columns:
             self.add_column(column.label, key=column.key, width=column.width)
-        self.show_sort(*self.sorted_by)
+        if self.sorted_by is not None:
+            self.show_sort(*self.sorted_by)
 
     # --- the sorted column's header -----------------------------------------------------
 
     def header_label(self, key: str) -> str:
         label = self.spec.column(key).label
-        sort, reverse = self.sorted_by
-        return f"{label} {sort_arrow(reverse)}" if key == sort else label
+        if self.sorted_by is None or key != self.sorted_by[0]:
+            return label
+        return f"{label} {sort_arrow(self.sorted_by[1])}"
 
     def _fixed_width(self, key: str) -> int | None:
         """A fixed column's width, widened to show its header's arrow when sorted."""
