@@ -77,7 +77,9 @@ def local_server(
 
 
 @pytest.fixture
-def health(local_server: LocalServer, request: pytest.FixtureRequest) -> Iterator[HealthProbe]:
+def health_probe(
+    local_server: LocalServer, request: pytest.FixtureRequest
+) -> Iterator[HealthProbe]:
     """The attack runs while /health is asked every 20 ms; it must keep answering."""
     with HealthProbe(local_server.base_url) as probe:
         yield probe
@@ -106,7 +108,7 @@ def wait_status(http: httpx.Client, computer_id: str, wanted: str, timeout: floa
 
 
 @pytest.fixture
-def running(http: httpx.Client) -> Iterator[dict[str, Any]]:
+def running_computer_via_http(http: httpx.Client) -> Iterator[dict[str, Any]]:
     created = http.post("/v1/computers", json={})
     assert created.status_code == 201, created.text
     computer = wait_status(http, created.json()["id"], "running")

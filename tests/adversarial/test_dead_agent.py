@@ -35,12 +35,6 @@ def kill_agent_soon(local_server: LocalServer, computer_id: str) -> threading.Th
     return thread
 
 
-@pytest.fixture
-def sdk(local_server: LocalServer) -> Any:
-    with Celesto(api_key=local_server.api_key, base_url=local_server.base_url) as client:
-        yield client
-
-
 def check_reported(error: CelestoError, name: str) -> None:
     text = explain(error)
     assert not text.startswith("Cannot reach"), text
@@ -50,39 +44,40 @@ def check_reported(error: CelestoError, name: str) -> None:
 
 @pytest.mark.parametrize("stream", [False, True], ids=["exec", "exec-stream"])
 def test_a_dead_agent_is_a_computer_error_with_its_reason(
-    health: HealthProbe,
+    health_probe: HealthProbe,
     http: httpx.Client,
     sdk: Celesto,
     local_server: LocalServer,
-    running: dict[str, Any],
+    running_computer_via_http: dict[str, Any],
     stream: bool,
 ) -> None:
-    killer = kill_agent_soon(local_server, running["id"])
+    killer = kill_agent_soon(local_server, running_computer_via_http["id"])
     with pytest.raises(CelestoConflictError) as caught:
         if stream:
-            list(sdk.computers.exec_stream(running["id"], "sleep 30", timeout=60))
+            list(sdk.computers.exec_stream(running_computer_via_http["id"], "sleep 30", timeout=60))
         else:
-            sdk.computers.exec(running["id"], "sleep 30", timeout=60)
+            sdk.computers.exec(running_computer_via_http["id"], "sleep 30", timeout=60)
     killer.join()
-    check_reported(caught.value, running["name"])
-    ended = wait_status(http, running["id"], "error")
+    check_reported(caught.value, running_computer_via_http["name"])
+    ended = wait_status(http, running_computer_via_http["id"], "error")
     assert ended["status"] == "error", ended
     assert "killed by SIGKILL" in ended["last_error"], ended
 
 
 def test_a_command_cut_short_by_a_stop_says_so(
-    health: HealthProbe, http: httpx.Client, running: dict[str, Any]
+    health_probe: HealthProbe, http: httpx.Client, running_computer_via_http: dict[str, Any]
 ) -> None:
     def stop_soon() -> None:
         time.sleep(1.0)
-        http.post(f"/v1/computers/{running['id']}/stop")
+        http.post(f"/v1/computers/{running_computer_via_http['id']}/stop")
 
     stopper = threading.Thread(target=stop_soon, daemon=True)
     stopper.start()
     response = http.post(
-        f"/v1/computers/{running['id']}/exec", json={"command": "sleep 30", "timeout": 60}
+        f"/v1/computers/{running_computer_via_http['id']}/exec",
+        json={"command": "sleep 30", "timeout": 60},
     )
     stopper.join()
     assert response.status_code == 409, response.text
     assert "was stopped while the command ran" in response.json()["detail"]
-    assert wait_status(http, running["id"], "stopped")["status"] == "stopped"
+    assert wait_status(http, running_computer_via_http["id"], "stopped")["status"] == "stopped"

@@ -29,12 +29,12 @@ def read_until(fd: int, pattern: str, seen: list[str], timeout: float = 15) -> N
 
 
 def test_attach_from_session_info_in_a_worker_thread(
-    sdk: Celesto, computer: dict[str, Any]
+    sdk: Celesto, running_computer: dict[str, Any]
 ) -> None:
     master, slave = os.openpty()
     Terminal.set_size_of(slave, 24, 80)
     before = termios.tcgetattr(slave)
-    info = sdk.computers.terminal(computer["id"])
+    info = sdk.computers.terminal(running_computer["id"])
     result: Future[AttachResult] = Future()
 
     def attach() -> None:

@@ -266,7 +266,7 @@ def official_clients(
 
 
 @pytest.fixture
-def official(official_clients: dict[str, OfficialClient | BaseException]) -> GetClient:
+def official_client(official_clients: dict[str, OfficialClient | BaseException]) -> GetClient:
     """``official("0.0.14")``: that client, or a skip when it could not be installed."""
 
     def get(version: str) -> OfficialClient:
@@ -293,7 +293,7 @@ def _app_names(http: httpx.Client) -> set[str]:
 
 
 @pytest.fixture
-def server(local_server: LocalServer) -> Iterator[LocalServer]:
+def tidy_local_server(local_server: LocalServer) -> Iterator[LocalServer]:
     """The session's local backend; whatever a test's client left behind is deleted after."""
     with httpx.Client(
         base_url=local_server.base_url,
@@ -315,7 +315,7 @@ def server(local_server: LocalServer) -> Iterator[LocalServer]:
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
+def home_dir(tmp_path: Path) -> Path:
     """A throwaway HOME (and working directory) for the client processes."""
     path = tmp_path / "home"
     path.mkdir()

@@ -127,21 +127,21 @@ http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever(
 
 
 @pytest.fixture
-def ready_deployment(client: Celesto, tmp_path: Path) -> Iterator[dict[str, Any]]:
+def ready_deployment(sdk: Celesto, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """A real deployment of a tiny HTTP app, READY with a URL."""
     folder = tmp_path / "up-agent"
     folder.mkdir()
     (folder / "main.py").write_text(SERVE)
     name = f"up-{random.getrandbits(24):06x}"
-    client.deployment.deploy(folder, name, description="answers up")
+    sdk.deployment.deploy(folder, name, description="answers up")
     deadline = time.monotonic() + 90
-    while (deployment := client.deployment.get(name))["status"] != "READY":
+    while (deployment := sdk.deployment.get(name))["status"] != "READY":
         assert deployment["status"] not in ("FAILED", "STOPPED"), deployment
         assert time.monotonic() < deadline, f"{name} never became READY"
         time.sleep(0.1)
     yield dict(deployment)
     with contextlib.suppress(CelestoError):
-        client.deployment.delete(name)
+        sdk.deployment.delete(name)
 
 
 async def deployments_shown(pilot: Pilot[Any], name: str) -> DeploymentsView:
@@ -325,7 +325,7 @@ async def test_a_missing_deployment_is_not_found_not_unoffered(
     ready_deployment: dict[str, Any],
     cloud_like: CloudLikeFront,
     local_server: LocalServer,
-    client: Celesto,
+    sdk: Celesto,
 ) -> None:
     """On the cloud, a 404 from stop means "no such endpoint" only if the deployment exists."""
     name = ready_deployment["name"]
@@ -333,7 +333,7 @@ async def test_a_missing_deployment_is_not_found_not_unoffered(
     async with app.run_test(size=(160, 44), notifications=True) as pilot:
         await loaded(pilot)
         await deployments_shown(pilot, name)
-        client.deployment.delete(name)  # gone behind the dashboard's back
+        sdk.deployment.delete(name)  # gone behind the dashboard's back
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.click("#confirm")
@@ -381,15 +381,15 @@ def ticks(screen: DeploymentLogsScreen) -> int:
 
 
 async def test_logs_follow_new_lines_pause_on_scroll_up_and_resume_with_f(
-    make_app: AppFactory, client: Celesto, tmp_path: Path
+    make_app: AppFactory, sdk: Celesto, tmp_path: Path
 ) -> None:
     folder = tmp_path / "chatty"
     folder.mkdir()
     (folder / "main.py").write_text(CHATTY)
     name = f"chatty-{random.getrandbits(24):06x}"
-    client.deployment.deploy(folder, name)
+    sdk.deployment.deploy(folder, name)
     deadline = time.monotonic() + 90
-    while client.deployment.get(name)["status"] != "READY":
+    while sdk.deployment.get(name)["status"] != "READY":
         assert time.monotonic() < deadline, f"{name} never became READY"
         time.sleep(0.1)
     app = make_app(refresh=0)
@@ -429,7 +429,7 @@ async def test_logs_follow_new_lines_pause_on_scroll_up_and_resume_with_f(
             assert log.following
             await pilot.press("escape")
     finally:
-        client.deployment.delete(name)
+        sdk.deployment.delete(name)
 
 
 async def test_log_polls_never_overlap(

@@ -22,12 +22,12 @@ def exec_pane(app: Any) -> ExecPane:
 
 
 async def test_output_streams_with_stderr_apart_and_exit_code(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("e")
         pane = exec_pane(app)
         assert pane.prompt.has_focus
@@ -41,7 +41,7 @@ async def test_output_streams_with_stderr_apart_and_exit_code(
         assert pane.last_exit == 3
         entry = app.command_log.entries[-1]
         assert entry.line == (
-            f"celesto-tui computer run {computer['name']} "
+            f"celesto-tui computer run {running_computer['name']} "
             "'echo out-line; sleep 0.1; echo err-line >&2; exit 3' --timeout 30 --local"
         )
         assert entry.status == "failed" and entry.detail == "exit 3"
@@ -74,12 +74,12 @@ async def test_output_streams_with_stderr_apart_and_exit_code(
 
 
 async def test_bad_timeout_is_explained_and_not_sent(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("e", *"true")
         pane = exec_pane(app)
         pane.query_one("#exec-timeout", Input).value = "999"
@@ -121,7 +121,7 @@ async def test_running_on_a_stopped_computer_offers_to_start_it(
 
 
 async def test_a_flood_of_output_arrives_in_pieces_and_is_capped(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     chunks: list[ExecChunk] = []
 
@@ -132,7 +132,7 @@ async def test_a_flood_of_output_arrives_in_pieces_and_is_capped(
     app = make_app()
     async with app.run_test(size=(160, 48), message_hook=hook) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("e")
         pane = exec_pane(app)
         pane.prompt.value = "seq 1 60000; printf '\\033[31mred\\033[0m\\n'"
@@ -152,16 +152,16 @@ async def test_a_flood_of_output_arrives_in_pieces_and_is_capped(
 
 
 async def test_a_computer_that_dies_under_a_command_is_reported_not_rerun(
-    make_app: AppFactory, computer: dict[str, Any], local_server: LocalServer
+    make_app: AppFactory, running_computer: dict[str, Any], local_server: LocalServer
 ) -> None:
     """The agent killed from the host (as the OOM killer does) while a command runs."""
     assert local_server.backend is not None
-    sandbox = local_server.backend.computers.sandbox(computer["id"])
+    sandbox = local_server.backend.computers.sandbox(running_computer["id"])
     assert sandbox is not None
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("e")
         pane = exec_pane(app)
         pane.prompt.value = "sleep 30"

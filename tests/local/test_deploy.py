@@ -310,7 +310,7 @@ def test_bad_uploads_create_nothing(http: httpx.Client, local_server: LocalServe
 
 
 def test_sdk_bundle_honours_celestoignore(
-    client: Celesto, local_server: LocalServer, tmp_path: Path
+    sdk: Celesto, local_server: LocalServer, tmp_path: Path
 ) -> None:
     folder = tmp_path / "agent"
     (folder / "logs").mkdir(parents=True)
@@ -320,12 +320,12 @@ def test_sdk_bundle_honours_celestoignore(
     (folder / "keep#me.txt").write_text("kept\n")
     (folder / ".celestoignore").write_text("logs/\n.env  # secrets stay home\n")
     name = unique("ignore")
-    client.deployment.deploy(folder=folder, name=name)
+    sdk.deployment.deploy(folder=folder, name=name)
     stored = next((local_server.data_dir / "deployments" / name).glob("*/bundle.tar.gz"))
     with tarfile.open(stored) as tar:
         names = sorted(tar.getnames())
     assert names == [".celestoignore", "keep#me.txt", "main.py"]
-    client.deployments.get(name)
+    sdk.deployments.get(name)
     with httpx.Client(
         base_url=local_server.base_url,
         headers={"Authorization": f"Bearer {local_server.api_key}"},

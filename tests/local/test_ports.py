@@ -58,42 +58,50 @@ def test_two_computers_each_publish_port_8000(
 
 
 def test_closed_port_answers_502_and_stopped_computer_503(
-    http: httpx.Client, running: dict[str, Any]
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
 ) -> None:
-    record = http.post(f"/v1/computers/{running['id']}/published-ports", json={"port": 8765}).json()
+    record = http.post(
+        f"/v1/computers/{running_computer_via_http['id']}/published-ports", json={"port": 8765}
+    ).json()
     response = httpx.get(record["url"])
     assert response.status_code == 502
     assert "8765" in response.text
 
-    http.post(f"/v1/computers/{running['id']}/stop")
-    wait_status(http, running["id"], "stopped")
+    http.post(f"/v1/computers/{running_computer_via_http['id']}/stop")
+    wait_status(http, running_computer_via_http["id"], "stopped")
     response = httpx.get(record["url"])
     assert response.status_code == 503
-    assert running["name"] in response.text
+    assert running_computer_via_http["name"] in response.text
 
 
 def test_published_port_survives_restart_of_the_computer(
-    http: httpx.Client, running: dict[str, Any]
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
 ) -> None:
-    record = http.post(f"/v1/computers/{running['id']}/published-ports", json={"port": 8080}).json()
-    http.post(f"/v1/computers/{running['id']}/stop")
-    wait_status(http, running["id"], "stopped")
-    http.post(f"/v1/computers/{running['id']}/start")
-    wait_status(http, running["id"], "running")
-    _serve(http, running["id"], "back", port=8080)
-    listed = http.get(f"/v1/computers/{running['id']}/published-ports").json()
+    record = http.post(
+        f"/v1/computers/{running_computer_via_http['id']}/published-ports", json={"port": 8080}
+    ).json()
+    http.post(f"/v1/computers/{running_computer_via_http['id']}/stop")
+    wait_status(http, running_computer_via_http["id"], "stopped")
+    http.post(f"/v1/computers/{running_computer_via_http['id']}/start")
+    wait_status(http, running_computer_via_http["id"], "running")
+    _serve(http, running_computer_via_http["id"], "back", port=8080)
+    listed = http.get(f"/v1/computers/{running_computer_via_http['id']}/published-ports").json()
     assert [p["url"] for p in listed] == [record["url"]]
     assert _get(record["url"] + "whoami.txt").text == "back\n"
-    http.delete(f"/v1/computers/{running['id']}/published-ports/8080")
+    http.delete(f"/v1/computers/{running_computer_via_http['id']}/published-ports/8080")
     with pytest.raises(httpx.ConnectError):
         httpx.get(record["url"])
 
 
-def test_websocket_traffic_crosses_the_bridge(http: httpx.Client, running: dict[str, Any]) -> None:
+def test_websocket_traffic_crosses_the_bridge(
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
+) -> None:
     script = (Path(__file__).parent / "assets" / "ws_hello.py").read_text()
     command = f"cat > ~/ws.py <<'EOF'\n{script}EOF\n(python3 ~/ws.py >/dev/null 2>&1 &)"
-    http.post(f"/v1/computers/{running['id']}/exec", json={"command": command})
-    record = http.post(f"/v1/computers/{running['id']}/published-ports", json={"port": 8090}).json()
+    http.post(f"/v1/computers/{running_computer_via_http['id']}/exec", json={"command": command})
+    record = http.post(
+        f"/v1/computers/{running_computer_via_http['id']}/published-ports", json={"port": 8090}
+    ).json()
     from websockets.sync.client import connect
 
     url = record["url"].replace("http://", "ws://")

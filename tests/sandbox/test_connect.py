@@ -50,8 +50,11 @@ async def test_connect_reaches_a_server_started_by_exec(harness: Harness) -> Non
     assert response.endswith(b"hello\n")
 
 
-async def test_two_computers_each_serve_port_8000(bwrap: Harness) -> None:
-    first, second = await bwrap.start(network="off"), await bwrap.start(network="off")
+async def test_two_computers_each_serve_port_8000(bwrap_harness: Harness) -> None:
+    first, second = (
+        await bwrap_harness.start(network="off"),
+        await bwrap_harness.start(network="off"),
+    )
     await serve(first, 8000, "first")
     await serve(second, 8000, "second")
     assert (await http_get(first, 8000, "/whoami.txt")).endswith(b"first\n")

@@ -25,7 +25,10 @@ APP = Path(__file__).with_name("assets") / "terminals_app.py"
 
 @pytest.mark.parametrize(("leave_key", "tmux_key"), [(None, "C-]"), ("ctrl+b", "C-b")])
 async def test_pop_out_hands_the_terminal_over_and_comes_back(
-    computer: dict[str, Any], local_server: LocalServer, leave_key: str | None, tmux_key: str
+    running_computer: dict[str, Any],
+    local_server: LocalServer,
+    leave_key: str | None,
+    tmux_key: str,
 ) -> None:
     tmux = Tmux(100, 30)
     try:
@@ -33,8 +36,8 @@ async def test_pop_out_hands_the_terminal_over_and_comes_back(
             [
                 sys.executable,
                 str(APP),
-                computer["id"],
-                computer["name"],
+                running_computer["id"],
+                running_computer["name"],
                 *filter(None, [leave_key]),
             ],
             {"CELESTO_BASE_URL": local_server.base_url, "CELESTO_API_KEY": local_server.api_key},
