@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from celesto_api.local import LocalServer
+from tests.waiting import wait_until
 
 HEALTH_CEILING_S = 5.0
 PROBE_INTERVAL_S = 0.02
@@ -99,12 +100,12 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 def wait_status(http: httpx.Client, computer_id: str, wanted: str, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        body = http.get(f"/v1/computers/{computer_id}").json()
-        if body["status"] == wanted or time.monotonic() > deadline:
-            return body
-        time.sleep(0.02)
+    return wait_until(
+        lambda: http.get(f"/v1/computers/{computer_id}").json(),
+        lambda body: body["status"] == wanted,
+        f"{computer_id} to be {wanted}",
+        timeout,
+    )
 
 
 @pytest.fixture

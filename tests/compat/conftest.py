@@ -30,6 +30,7 @@ import httpx
 import pytest
 
 from celesto_api.local import LocalServer
+from tests.waiting import wait_until
 
 OFFICIAL_VERSIONS = ("0.0.5", "0.0.14", "0.1.10")
 
@@ -309,9 +310,7 @@ def tidy_local_server(local_server: LocalServer) -> Iterator[LocalServer]:
             http.delete(f"/v1/computers/{computer_id}")
         for name in _app_names(http) - apps_before:
             http.delete(f"/v1/deploy/apps/{name}")
-        deadline = time.monotonic() + 30
-        while leftovers & _computer_ids(http) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: not leftovers & _computer_ids(http), what=f"{leftovers} to be deleted")
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import random
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from celesto_tui.app.screens.deployment_logs import DeploymentLogsScreen
 from celesto_tui.app.widgets.deployments_view import DeploymentsView
 from celesto_tui.model.target import Target
 from tests.cloud_like import CloudLikeFront
+from tests.waiting import wait_until
 
 from .conftest import AppFactory, loaded, next_poll, open_deploy_dialog, wait_for
 
@@ -126,6 +126,16 @@ http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever(
 """
 
 
+def ready(sdk: Celesto, name: str) -> Any:
+    """The deployment once it is READY (failing at once if it FAILED or STOPPED)."""
+
+    def settled(deployment: Any) -> bool:
+        assert deployment["status"] not in ("FAILED", "STOPPED"), deployment
+        return bool(deployment["status"] == "READY")
+
+    return wait_until(lambda: sdk.deployment.get(name), settled, f"{name} to be READY", 90)
+
+
 @pytest.fixture
 def ready_deployment(sdk: Celesto, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """A real deployment of a tiny HTTP app, READY with a URL."""
@@ -134,12 +144,7 @@ def ready_deployment(sdk: Celesto, tmp_path: Path) -> Iterator[dict[str, Any]]:
     (folder / "main.py").write_text(SERVE)
     name = f"up-{random.getrandbits(24):06x}"
     sdk.deployment.deploy(folder, name, description="answers up")
-    deadline = time.monotonic() + 90
-    while (deployment := sdk.deployment.get(name))["status"] != "READY":
-        assert deployment["status"] not in ("FAILED", "STOPPED"), deployment
-        assert time.monotonic() < deadline, f"{name} never became READY"
-        time.sleep(0.1)
-    yield dict(deployment)
+    yield dict(ready(sdk, name))
     with contextlib.suppress(CelestoError):
         sdk.deployment.delete(name)
 
@@ -388,10 +393,7 @@ async def test_logs_follow_new_lines_pause_on_scroll_up_and_resume_with_f(
     (folder / "main.py").write_text(CHATTY)
     name = f"chatty-{random.getrandbits(24):06x}"
     sdk.deployment.deploy(folder, name)
-    deadline = time.monotonic() + 90
-    while sdk.deployment.get(name)["status"] != "READY":
-        assert time.monotonic() < deadline, f"{name} never became READY"
-        time.sleep(0.1)
+    ready(sdk, name)
     app = make_app(refresh=0)
     try:
         async with app.run_test(size=(100, 30)) as pilot:

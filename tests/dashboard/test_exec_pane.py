@@ -13,6 +13,7 @@ from celesto_api.local import LocalServer
 from celesto_tui.app.screens.confirm import ConfirmScreen
 from celesto_tui.app.widgets.exec_pane import ExecChunk, ExecPane
 from celesto_tui.app.widgets.output_log import MAX_LINES
+from tests.sandbox.helpers import host_processes_with, unique_sleep
 
 from .conftest import AppFactory, computers_view, loaded, next_poll, select, status_of, wait_for
 
@@ -164,13 +165,17 @@ async def test_a_computer_that_dies_under_a_command_is_reported_not_rerun(
         await select(pilot, running_computer["id"])
         await pilot.press("e")
         pane = exec_pane(app)
-        pane.prompt.value = "sleep 30"
+        command = unique_sleep(30)
+        pane.prompt.value = command
         await pilot.press("enter")
-        await wait_for(pilot, lambda: pane.running)
-        await pilot.pause(1.0)
+        await wait_for(pilot, lambda: host_processes_with(command), what="the command to run")
         os.kill(sandbox.host_pid, signal.SIGKILL)  # type: ignore[attr-defined]
         await wait_for(pilot, lambda: not pane.running, what="the failure to arrive")
-        await pilot.pause(0.5)
+        await wait_for(
+            pilot,
+            lambda: pane.output.lines_kept and pane.output.lines_kept[-1].stream == "bad",
+            what="the failure to be shown",
+        )
         last = pane.output.lines_kept[-1]
         assert last.stream == "bad", last
         assert "failed while the command was running" in last.text, last.text

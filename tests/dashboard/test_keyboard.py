@@ -62,7 +62,17 @@ async def search_palette(pilot: Pilot[Any], query: str) -> list[str]:
     palette = pilot.app.screen
     assert isinstance(palette, CommandPalette)
     palette.query_one(Input).value = query
-    await pilot.pause(0.3)
+    await pilot.pause()  # the palette has seen the new value: its search has started
+    await wait_for(
+        pilot,
+        lambda: (
+            not any(
+                worker.group == CommandPalette._GATHER_COMMANDS_GROUP and not worker.is_finished
+                for worker in pilot.app.workers
+            )
+        ),
+        what=f"the palette's search for {query!r}",
+    )
     await wait_for(pilot, lambda: not palette._list_visible or palette.query(OptionList))
     options = palette.query_one(OptionList)
     return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]

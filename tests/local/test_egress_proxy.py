@@ -11,6 +11,7 @@ import pytest
 
 from celesto_api.local.egress import EgressPolicy, EgressProxy
 from celesto_api.local.egress import proxy as proxy_module
+from tests.waiting import await_until
 
 
 async def refused_get(port: int, target: str) -> bytes:
@@ -34,8 +35,7 @@ async def test_connections_beyond_the_cap_are_closed_and_logged(
     await proxy.start()
     try:
         held = [await asyncio.open_connection("127.0.0.1", port) for _ in range(5)]
-        while proxy.stats.open < 5:
-            await asyncio.sleep(0.01)
+        await await_until(lambda: proxy.stats.open, lambda held: held >= 5, "5 held open")
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         assert await reader.read() == b""  # closed at once
         writer.close()
@@ -43,8 +43,7 @@ async def test_connections_beyond_the_cap_are_closed_and_logged(
         assert proxy.stats.last_refusals[-1]["kind"] == "accept"
         for _, held_writer in held:
             held_writer.close()
-        while proxy.stats.open:
-            await asyncio.sleep(0.01)
+        await await_until(lambda: proxy.stats.open, lambda held: held == 0, "all closed")
         # Room again.
         assert b" 403 " in await refused_get(port, "10.0.0.1")
     finally:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 import httpx
@@ -11,6 +10,7 @@ import pytest
 
 from celesto_api.local import LocalServer
 from tests.conftest import needs_namespaces
+from tests.waiting import wait_until
 
 from .conftest import wait_status
 
@@ -127,14 +127,13 @@ def test_observability_has_real_samples(
     http: httpx.Client, running_computer_via_http: dict[str, Any]
 ) -> None:
     run(http, running_computer_via_http["id"], "head -c 3000000 /dev/urandom > ~/blob")
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        body = http.get(f"/v1/computers/{running_computer_via_http['id']}/observability").json()
-        if body["latest"] is not None:
-            break
-        time.sleep(0.2)
+    body = wait_until(
+        lambda: http.get(f"/v1/computers/{running_computer_via_http['id']}/observability").json(),
+        lambda answer: answer["latest"] is not None,
+        "a metrics sample",
+        timeout=15,
+    )
     latest = body["latest"]
-    assert latest is not None
     assert latest["ram_total_mb"] == running_computer_via_http["ram_mb"]
     assert latest["ram_used_mb"] >= 1
     assert latest["disk_total_mb"] == running_computer_via_http["disk_size_mb"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import httpx
 import pytest
 
 from celesto_api.local import LocalServer
+from tests.waiting import wait_until
 
 from .conftest import wait_status
 
@@ -25,12 +25,13 @@ def _serve(http: httpx.Client, computer_id: str, text: str, port: int = 8000) ->
 
 
 def _get(url: str, timeout: float = 10) -> httpx.Response:
-    deadline = time.monotonic() + timeout
-    while True:
-        response = httpx.get(url)
-        if response.status_code != 502 or time.monotonic() > deadline:
-            return response
-        time.sleep(0.1)
+    """The answer once the server inside listens (502 until then)."""
+    return wait_until(
+        lambda: httpx.get(url),
+        lambda response: response.status_code != 502,
+        f"{url} to answer",
+        timeout,
+    )
 
 
 def test_two_computers_each_publish_port_8000(
@@ -105,13 +106,13 @@ def test_websocket_traffic_crosses_the_bridge(
     from websockets.sync.client import connect
 
     url = record["url"].replace("http://", "ws://")
-    deadline = time.monotonic() + 10
-    while True:
+
+    def greeting() -> object:
+        """What the server inside says first, or why it could not be reached (yet)."""
         try:
             with connect(url, open_timeout=5) as ws:
-                assert ws.recv(timeout=5) == "hello"
-                break
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+                return ws.recv(timeout=5)
+        except Exception as exc:
+            return exc
+
+    assert wait_until(greeting, lambda said: said == "hello", "the greeting", 10) == "hello"

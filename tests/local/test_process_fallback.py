@@ -5,7 +5,6 @@ wherever the mode allows."""
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 
 from celesto_api import Celesto
 from celesto_api.local import LocalServer
+from tests.waiting import wait_until
 
 from .conftest import wait_status
 
@@ -46,10 +46,7 @@ def test_process_isolation_end_to_end(process_server: LocalServer) -> None:
     with httpx.Client(base_url=process_server.base_url, headers=headers, timeout=30) as http:
         assert http.get("/v1/local/info").json()["isolation"] == "process"
         computer = http.post("/v1/computers", json={}).json()
-        deadline = time.monotonic() + 30
-        while http.get(f"/v1/computers/{computer['id']}").json()["status"] != "running":
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+        wait_status(http, computer["id"], "running")
         detail = http.get(f"/v1/computers/{computer['id']}").json()
         assert detail["local"]["isolation"] == "process"
         result = http.post(
@@ -63,13 +60,10 @@ def test_process_isolation_end_to_end(process_server: LocalServer) -> None:
             f"/v1/computers/{computer['id']}/exec",
             json={"command": f"echo kept > ~/f; setsid sleep {DAEMON_SECONDS} >/dev/null 2>&1 &"},
         )
-        while not _daemons():  # it is a plain host process, visible from here
-            assert time.monotonic() < deadline, "the daemon never appeared"
-            time.sleep(0.02)
+        # It is a plain host process, visible from here.
+        wait_until(_daemons, what="the daemon to appear")
         http.post(f"/v1/computers/{computer['id']}/stop")
-        while http.get(f"/v1/computers/{computer['id']}").json()["status"] != "stopped":
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+        wait_status(http, computer["id"], "stopped")
         assert (stored / "f").read_text() == "kept\n"
         # Stop found it although it left the computer's session.
         assert _daemons() == []

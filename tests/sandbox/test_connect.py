@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from celesto_api.local.sandbox import Sandbox
+from tests.waiting import await_until
 
 from .conftest import Harness
 from .helpers import check, free_port
@@ -23,16 +24,14 @@ async def serve(sandbox: Sandbox, port: int, text: str) -> None:
 
 
 async def http_get(sandbox: Sandbox, port: int, path: str, timeout: float = 10) -> bytes:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
+
+    async def connection() -> socket.socket | None:
         try:
-            sock = await sandbox.connect(port)
-            break
+            return await sandbox.connect(port)
         except ConnectionRefusedError:
-            if loop.time() > deadline:
-                raise
-            await asyncio.sleep(0.05)
+            return None  # nothing listens yet
+
+    sock = await await_until(connection, what=f"port {port} to listen", timeout=timeout)
     reader, writer = await asyncio.open_connection(sock=sock)
     writer.write(f"GET {path} HTTP/1.0\r\nHost: x\r\n\r\n".encode())
     await writer.drain()

@@ -9,6 +9,7 @@ from celesto_api.local import LocalServer
 from celesto_tui.terminal.link import Phase
 from celesto_tui.terminal.start_computer_screen import StartComputerScreen
 from celesto_tui.terminal.widget import TerminalView
+from tests.sandbox.helpers import host_processes_with, unique_sleep
 
 from .conftest import (
     PaneApp,
@@ -58,8 +59,9 @@ async def test_ctrl_c_interrupts_a_running_command(
     app = PaneApp(async_sdk, running_computer["id"], running_computer["name"])
     async with app.run_test(size=(80, 20)) as pilot:
         await wait_prompt(pilot, app.pane)
-        await type_line(pilot, "sleep 30; echo not-interrupted")
-        await pilot.pause(0.3)
+        command = unique_sleep(30)
+        await type_line(pilot, f"{command}; echo not-interrupted")
+        await wait_until(pilot, lambda: bool(host_processes_with(command)), "the sleep to run")
         await pilot.press("ctrl+c")
         await wait_for_text(pilot, app.pane.view, "^C")
         # Within the wait's timeout (well under the 30 s of sleep): the sleep was interrupted.
