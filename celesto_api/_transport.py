@@ -3,8 +3,9 @@
 Everything that decides *what* happens is pure and shared: :class:`RequestSpec` describes a
 call, :class:`RetryPolicy` says whether and when to try again, :func:`decode_response` turns
 a response into a value or an exception, and each call (its retries, a multi-step
-:data:`Plan`) is a generator of effects (send, discard, wait). :class:`SyncTransport` and
-:class:`AsyncTransport` only carry those effects out, blocking or with ``await``.
+:data:`Plan`, a streamed response's error) is a generator of effects (send, read, discard,
+wait). :class:`SyncTransport` and :class:`AsyncTransport` only carry those effects out,
+blocking or with ``await``.
 """
 
 from __future__ import annotations
@@ -92,13 +93,21 @@ class Discard:
 
 
 @dataclass(frozen=True)
+class Read:
+    """Effect: read the rest of a streamed response's body; answered with the transport
+    error if that failed, else None."""
+
+    response: httpx.Response
+
+
+@dataclass(frozen=True)
 class Wait:
     """Effect: wait ``seconds`` before the next attempt."""
 
     seconds: float
 
 
-Effect = Send | Discard | Wait
+Effect = Send | Discard | Read | Wait
 Outcome = httpx.Response | httpx.TransportError | None
 # A call written once for both clients, as the effects it needs (see `_TransportBase`).
 Effects = Generator[Effect, Outcome, T]
@@ -460,6 +469,16 @@ class _TransportBase:
         response = yield from self._attempts(spec)
         return decode_response(response, self.secrets)
 
+    def _check_streamed(self, spec: RequestSpec, response: httpx.Response) -> Effects[None]:
+        """Nothing for a successful streamed response; else its body is read and its error
+        raised (the response stays the driver's to close)."""
+        if response.status_code in SUCCESS_STATUSES:
+            return
+        failed = yield Read(response)
+        if isinstance(failed, httpx.TransportError):
+            raise self._network_error(spec, failed) from failed
+        raise error_from_response(response, self.secrets)
+
     def _plan_results(self, plan: Plan[T]) -> Effects[T]:
         """Each request of ``plan`` in turn; a failed one's CelestoError is thrown into the
         plan, which may handle it (else it goes on up)."""
@@ -500,7 +519,12 @@ class SyncTransport(_TransportBase):
                 return self.http.send(request, stream=effect.stream)
             except httpx.TransportError as exc:
                 return exc
-        if isinstance(effect, Discard):
+        if isinstance(effect, Read):
+            try:
+                effect.response.read()
+            except httpx.TransportError as exc:
+                return exc
+        elif isinstance(effect, Discard):
             effect.response.close()
         else:
             time.sleep(effect.seconds)
@@ -525,12 +549,7 @@ class SyncTransport(_TransportBase):
         """A successful streamed response as lines; errors are raised before yielding."""
         response = self._drive(self._attempts(spec, stream=True))
         try:
-            if response.status_code not in SUCCESS_STATUSES:
-                try:
-                    response.read()
-                except httpx.TransportError as exc:
-                    raise self._network_error(spec, exc) from exc
-                raise error_from_response(response, self.secrets)
+            self._drive(self._check_streamed(spec, response))
             yield LineStream(response, lambda exc: self._network_error(spec, exc))
         finally:
             response.close()
@@ -563,7 +582,12 @@ class AsyncTransport(_TransportBase):
                 return await self.http.send(request, stream=effect.stream)
             except httpx.TransportError as exc:
                 return exc
-        if isinstance(effect, Discard):
+        if isinstance(effect, Read):
+            try:
+                await effect.response.aread()
+            except httpx.TransportError as exc:
+                return exc
+        elif isinstance(effect, Discard):
             await effect.response.aclose()
         else:
             await asyncio.sleep(effect.seconds)
@@ -588,12 +612,7 @@ class AsyncTransport(_TransportBase):
         """A successful streamed response as lines; errors are raised before yielding."""
         response = await self._drive(self._attempts(spec, stream=True))
         try:
-            if response.status_code not in SUCCESS_STATUSES:
-                try:
-                    await response.aread()
-                except httpx.TransportError as exc:
-                    raise self._network_error(spec, exc) from exc
-                raise error_from_response(response, self.secrets)
+            await self._drive(self._check_streamed(spec, response))
             yield AsyncLineStream(response, lambda exc: self._network_error(spec, exc))
         finally:
             await response.aclose()

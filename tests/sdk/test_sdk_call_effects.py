@@ -16,6 +16,7 @@ from celesto_api._transport import (
     Effects,
     Outcome,
     Plan,
+    Read,
     RequestSpec,
     Send,
     SyncTransport,
@@ -99,3 +100,12 @@ def test_an_error_the_plan_does_not_handle_goes_on_up(transport: SyncTransport) 
 
     with pytest.raises(CelestoNotFoundError):
         step(transport._plan_results(plan()), [httpx.Response(404)])
+
+
+def test_a_streamed_error_is_read_then_raised(transport: SyncTransport) -> None:
+    missing = httpx.Response(404, json={"detail": "no such computer"})
+    effects = transport._check_streamed(get("/v1/x"), missing)
+    assert effects.send(None) == Read(missing)
+    with pytest.raises(CelestoNotFoundError, match="no such computer"):
+        effects.send(None)
+    assert step(transport._check_streamed(get("/v1/x"), httpx.Response(200)), []) == ([], None)
