@@ -10,8 +10,9 @@ Two ways in:
 
 Keystrokes go out as binary frames, resizes as JSON text frames; output arrives as bytes
 (text frames are UTF-8 encoded). :class:`TerminalSession` is the asyncio client,
-:class:`SyncTerminalSession` the blocking one. Tokens and keys never appear in a repr or an
-exception: URLs are shown with ``token=***``.
+:class:`SyncTerminalSession` the blocking one; both are written once (`_Session`: what is
+sent, how a close is reported) and each only does its socket's I/O. Tokens and keys never
+appear in a repr or an exception: URLs are shown with ``token=***``.
 """
 
 from __future__ import annotations
