@@ -110,3 +110,15 @@ class ProbeRequested(Message):
 @dataclass
 class FocusTableRequested(Message):
     """Leave a pane: the current view's table takes the focus."""
+
+
+@dataclass
+class ContextPickRequested(Message):
+    """Open the context picker (profiles, servers, the embedded backend)."""
+
+
+@dataclass
+class ContextSwitchRequested(Message):
+    """Switch the dashboard to context ``name`` (a profile, ``local``, or a server)."""
+
+    name: str

@@ -32,8 +32,12 @@ class Poller:
         params: Callable[[], ViewParams],
         clock: Clock,
         interval: float,
+        generation: int = 0,
     ) -> None:
         self.app = app
+        # The target's generation: a poll of an earlier target that lands after a switch
+        # is dropped by the app.
+        self.generation = generation
         self.spec = spec
         self.kind = spec.kind
         self.fetch = fetch
@@ -82,9 +86,9 @@ class Poller:
                 build_rows, self.spec, items, self.params(), self.clock.now()
             )
         except Exception as exc:  # every failure becomes a message, never an app exit
-            self.app.post_message(PollFailed(self.kind, exc))
+            self.app.post_message(PollFailed(self.kind, exc, self.generation))
         else:
-            self.app.post_message(Polled(self.kind, items, rows, took_ms, started))
+            self.app.post_message(Polled(self.kind, items, rows, took_ms, started, self.generation))
 
     def finished(
         self, ok: bool, busy: bool = False, error: BaseException | None = None

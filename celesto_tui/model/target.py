@@ -230,6 +230,11 @@ class EmbeddedStartup:
             self.error = exc
         when_done()
 
+    def wait(self) -> None:
+        """Blocking: until a start under way is up or has failed."""
+        if self._thread is not None:
+            self._thread.join()
+
     def stop(self) -> None:
         """Stop the backend (and its computers); a start under way finishes first."""
         if self._thread is None:

@@ -1,0 +1,230 @@
+"""Switching context (profile / server / embedded backend) inside the dashboard, without
+restarting: two real embedded servers on loopback, configured as profiles of a temporary
+config file. A profile with a wrong key (the second server checks its key) gets a 401."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli_w
+from textual.pilot import Pilot
+
+from celesto_api import Celesto
+from celesto_api.local import LocalServer
+from celesto_tui.app.celesto_app import CelestoApp
+from celesto_tui.app.screens.context_picker import ContextPickerScreen
+from celesto_tui.model.contexts import (
+    LOCAL,
+    ContextError,
+    filtered,
+    list_contexts,
+    profile_target,
+    remembered_start,
+)
+
+from .conftest import AppFactory, computers_view, loaded, saved_state, wait_for
+
+SECOND_KEY = "second-server-key-0123456789"
+WRONG_KEY = "wrong-key-9876543210-abcdef"
+
+
+@pytest.fixture(scope="module")
+def second_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    with LocalServer(data_dir=tmp_path_factory.mktemp("second"), token=SECOND_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def config(
+    local_server: LocalServer,
+    second_server: LocalServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> dict[str, Any]:
+    """Profiles ``one`` (the session's server), ``two`` (the second), ``bad`` (the second
+    with a wrong key) and ``nokey``, in a config file of this test's own."""
+    data = {
+        "profiles": {
+            "one": {"api_key": local_server.api_key, "base_url": local_server.base_url},
+            "two": {"api_key": SECOND_KEY, "base_url": second_server.base_url},
+            "bad": {"api_key": WRONG_KEY, "base_url": second_server.base_url},
+            "nokey": {"base_url": "https://api.celesto.ai"},
+        }
+    }
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    (config_dir / "config.toml").write_text(tomli_w.dumps(data))
+    monkeypatch.setenv("CELESTO_CONFIG_DIR", str(config_dir))
+    return data
+
+
+@pytest.fixture
+def on_each(
+    local_server: LocalServer, second_server: LocalServer
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """A computer on each server (not waited for: listed from the start)."""
+    made: list[tuple[Celesto, str]] = []
+    pairs = []
+    for server in (local_server, second_server):
+        client = Celesto(api_key=server.api_key, base_url=server.base_url)
+        computer = dict(client.computers.create())
+        made.append((client, str(computer["id"])))
+        pairs.append(computer)
+    yield pairs[0], pairs[1]
+    for client, computer_id in made:
+        with contextlib.suppress(Exception):
+            client.computers.delete(computer_id)
+        client.close()
+
+
+def _on_profile_one(make_app: AppFactory, config: dict[str, Any]) -> CelestoApp:
+    return make_app(target=profile_target("one", config))
+
+
+def _messages(app: CelestoApp) -> list[str]:
+    return [f"{n.title}: {n.message}" for n in app._notifications]
+
+
+async def _pick(pilot: Pilot[Any], text: str) -> ContextPickerScreen:
+    app = pilot.app
+    await pilot.press("ctrl+o")
+    await wait_for(pilot, lambda: isinstance(app.screen, ContextPickerScreen), what="picker")
+    assert isinstance(app.screen, ContextPickerScreen)
+    picker = app.screen
+    await wait_for(pilot, lambda: picker.is_mounted and picker.shown, what="the list")
+    if text:
+        await pilot.press(*text)
+        await wait_for(pilot, lambda: picker.shown[:1] == [text], what=f"{text} first")
+    return picker
+
+
+# --- the model: what the picker lists ------------------------------------------------------
+
+
+def test_contexts_list_profiles_hosts_and_keys_never_the_key(
+    config: dict[str, Any], local_server: LocalServer
+) -> None:
+    current = profile_target("one", config)
+    contexts = list_contexts(config, current, current, "not running")
+    names = [c.name for c in contexts]
+    assert names == ["bad", "nokey", "one", "two", LOCAL]
+    by_name = {c.name: c for c in contexts}
+    assert by_name["one"].current and not by_name["two"].current
+    assert by_name["nokey"].host == "api.celesto.ai" and not by_name["nokey"].has_key
+    assert by_name["one"].host == local_server.base_url.removeprefix("http://")
+    assert SECOND_KEY not in repr(contexts) and WRONG_KEY not in repr(contexts)
+    assert [c.name for c in filtered(contexts, "TW")] == ["two"]
+    assert [c.name for c in filtered(contexts, "celesto")] == ["nokey"]
+
+
+def test_a_profile_without_a_key_or_unknown_is_refused(config: dict[str, Any]) -> None:
+    with pytest.raises(ContextError, match="no api_key"):
+        profile_target("nokey", config)
+    with pytest.raises(ContextError, match=r"No profile 'nope'.*bad, nokey, one, two"):
+        profile_target("nope", config)
+
+
+def test_the_last_context_is_used_only_while_it_exists(config: dict[str, Any]) -> None:
+    assert remembered_start("two", config) == (False, "two")
+    assert remembered_start(LOCAL, config) == (True, None)
+    assert remembered_start("gone", config) == (False, None)
+    assert remembered_start(None, config) == (False, None)
+
+
+# --- the dashboard ------------------------------------------------------------------------
+
+
+async def test_switching_shows_the_other_servers_computers(
+    make_app: AppFactory,
+    config: dict[str, Any],
+    on_each: tuple[dict[str, Any], dict[str, Any]],
+    second_server: LocalServer,
+) -> None:
+    first, second = on_each
+    app = _on_profile_one(make_app, config)
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        view = computers_view(app)
+        await wait_for(pilot, lambda: first["id"] in view.table.rows, what="first's computer")
+        assert second["id"] not in view.table.rows
+        before = app.controller.generation
+
+        picker = await _pick(pilot, "two")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.target.profile == "two", what="the switch")
+
+        assert picker is not app.screen
+        assert app.controller.generation == before + 1
+        assert app.controller.target.base_url == second_server.base_url
+        await wait_for(pilot, lambda: second["id"] in view.table.rows, what="second's computer")
+        assert first["id"] not in view.table.rows
+        assert first["id"] not in app.model.items["computers"]
+        assert "profile two" in app.status_bar.plain
+        assert "switching" not in app.status_bar.plain
+        # Every later poll is of the new target: the old one's computer never comes back.
+        polls = app.pollers["computers"].polls
+        await wait_for(pilot, lambda: app.pollers["computers"].polls >= polls + 2)
+        assert first["id"] not in view.table.rows
+        # Remembered for the next start without target options.
+        await wait_for(pilot, lambda: saved_state().get("context") == "two", what="saved")
+        # The command line's lines now name the new target.
+        assert app.controller.where.profile == "two"
+
+
+async def test_a_rejected_key_toasts_and_keeps_the_old_target(
+    make_app: AppFactory, config: dict[str, Any], on_each: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    first, _ = on_each
+    app = _on_profile_one(make_app, config)
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        view = computers_view(app)
+        await wait_for(pilot, lambda: first["id"] in view.table.rows, what="first's computer")
+        await pilot.press("colon")
+        await pilot.press(*"ctx bad", "enter")
+        await wait_for(
+            pilot,
+            lambda: any("Could not switch to bad" in m for m in _messages(app)),
+            what="the toast",
+        )
+        toast = next(m for m in _messages(app) if "Could not switch to bad" in m)
+        assert "rejected" in toast and "Still on one" in toast
+        assert WRONG_KEY not in toast
+        assert app.target.profile == "one" and app.controller.generation == 0
+        assert "switching" not in app.status_bar.plain
+        # The old target is still polled and shown.
+        polls = app.pollers["computers"].polls
+        await wait_for(pilot, lambda: app.pollers["computers"].polls > polls, what="a poll")
+        assert first["id"] in view.table.rows
+        assert saved_state().get("context") is None
+
+
+async def test_an_unknown_profile_toasts(make_app: AppFactory, config: dict[str, Any]) -> None:
+    app = _on_profile_one(make_app, config)
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("colon")
+        await pilot.press(*"context nope", "enter")
+        await wait_for(pilot, lambda: any("No profile 'nope'" in m for m in _messages(app)))
+        assert app.target.profile == "one"
+
+
+async def test_the_picker_never_shows_a_key_and_escape_cancels(
+    make_app: AppFactory, config: dict[str, Any], local_server: LocalServer
+) -> None:
+    app = _on_profile_one(make_app, config)
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        picker = await _pick(pilot, "")
+        assert picker.shown == ["bad", "nokey", "one", "two", LOCAL]
+        screen = app.export_screenshot().replace("&#160;", " ")
+        for key in (local_server.api_key, SECOND_KEY, WRONG_KEY):
+            assert key not in screen
+        assert "key ✓" in screen and "no key" in screen
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ContextPickerScreen))
+        assert app.target.profile == "one" and app.controller.generation == 0
