@@ -38,7 +38,9 @@ class Target:
     hint: str = ""
     profile: str | None = None
     organization_id: str | None = None
-    data_dir: Path | None = None  # the embedded backend's, when given with --data-dir
+    # The embedded backend's, when given with --data-dir (also on a cloud target: the
+    # dashboard's `local` context uses it).
+    data_dir: Path | None = None
     # --local found the data dir held by a running server (a dashboard, `local serve`) and
     # talks to it: it outlives this process.
     shared: bool = False
@@ -126,6 +128,7 @@ def open_target(
             local=False,
             profile=settings.profile,
             organization_id=settings.organization_id,
+            data_dir=data_dir,  # for the embedded backend, if the dashboard switches to it
         )
         return
     hint = "" if local else NO_KEY_HINT.format(path=config_path())

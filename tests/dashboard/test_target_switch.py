@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ from textual.pilot import Pilot
 from celesto_api import Celesto
 from celesto_api.local import LocalServer
 from celesto_tui.app.celesto_app import CelestoApp
+from celesto_tui.app.intents import ContextSwitchRequested
 from celesto_tui.app.screens.context_picker import ContextPickerScreen
+from celesto_tui.model.command_input import Command, CommandInputError, complete, parse_command
 from celesto_tui.model.contexts import (
     LOCAL,
     ContextError,
@@ -26,7 +29,7 @@ from celesto_tui.model.contexts import (
     remembered_start,
 )
 
-from .conftest import AppFactory, computers_view, loaded, saved_state, wait_for
+from .conftest import AppFactory, computers_view, loaded, next_poll, saved_state, wait_for
 
 SECOND_KEY = "second-server-key-0123456789"
 WRONG_KEY = "wrong-key-9876543210-abcdef"
@@ -135,6 +138,18 @@ def test_the_last_context_is_used_only_while_it_exists(config: dict[str, Any]) -
     assert remembered_start(None, config) == (False, None)
 
 
+def test_the_command_line_takes_context_and_ctx_with_completion() -> None:
+    assert parse_command("context two") == Command("context", ("two",))
+    assert parse_command("ctx") == Command("context", ())
+    with pytest.raises(CommandInputError, match="one context name"):
+        parse_command("ctx one two")
+    names = ["local", "one", "two"]
+    assert complete("con", [], [], names) == "context"
+    assert complete("ctx t", [], [], names) == "ctx two"
+    assert complete("context l", ["lovelace"], [], names) == "context local"
+    assert complete("context two x", [], [], names) is None
+
+
 # --- the dashboard ------------------------------------------------------------------------
 
 
@@ -228,3 +243,75 @@ async def test_the_picker_never_shows_a_key_and_escape_cancels(
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, ContextPickerScreen))
         assert app.target.profile == "one" and app.controller.generation == 0
+
+
+async def test_an_action_sent_before_a_switch_ends_on_its_target_unseen_in_the_new_one(
+    make_app: AppFactory,
+    config: dict[str, Any],
+    local_server: LocalServer,
+    second_server: LocalServer,
+    client: Celesto,
+) -> None:
+    app = _on_profile_one(make_app, config)
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        # The first server answers slowly: the create is still out when the switch is done.
+        local_server.set_faults("latency_ms=1500-1500")
+        await pilot.press("colon")
+        await pilot.press(*"computer create", "enter")
+        await wait_for(pilot, lambda: app.command_log.entries, what="the create's entry")
+        entry = app.command_log.entries[-1]
+        assert entry.status == "running"
+        app.post_message(ContextSwitchRequested("two"))
+        await wait_for(pilot, lambda: app.target.profile == "two", what="the switch")
+        assert entry.status == "running"
+
+        # It ends on the first server (its own client), and the command log says so...
+        await wait_for(pilot, lambda: entry.status != "running", what="the create's end")
+        shown_then = set(app.model.items["computers"]) | set(computers_view(app).table.rows)
+        assert entry.status == "ok", entry.message
+        local_server.set_faults(None)
+        listed = client.computers.list()["computers"]
+        created = next(c for c in listed if c["name"] == entry.subject)
+        try:
+            # ...but what it answered never shows among the second server's computers.
+            assert created["id"] not in shown_then
+            await next_poll(pilot)
+            await next_poll(pilot)
+            assert created["id"] not in app.model.items["computers"]
+            assert created["id"] not in computers_view(app).table.rows
+        finally:
+            client.computers.delete(created["id"])
+
+
+async def test_local_starts_on_demand_and_stops_at_quit(
+    make_app: AppFactory, config: dict[str, Any], tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "embedded"
+    app = make_app(target=replace(profile_target("one", config), data_dir=data_dir))
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        seen: list[str] = []
+        app.post_message(ContextSwitchRequested(LOCAL))
+        await wait_for(
+            pilot,
+            lambda: seen.append(app.status_bar.plain) or app.target.local,
+            timeout=60,
+            what="the embedded backend",
+        )
+        assert any("switching to local: embedded backend starting…" in s for s in seen)
+        assert "local · embedded backend" in app.status_bar.plain
+        await next_poll(pilot)
+        assert app.model.items["computers"] == {}  # a fresh data dir: none of one's computers
+        assert app.controller.where.local
+        started = list(app.controller.switcher.owned)
+        assert len(started) == 1 and started[0].server is not None
+        # Back to one: the embedded backend stays up (its computers may run).
+        app.post_message(ContextSwitchRequested("one"))
+        await wait_for(pilot, lambda: app.target.profile == "one", what="back to one")
+        assert started[0].server.base_url == app.controller.switcher.local.base_url
+        picker_note = next(c for c in app.controller.contexts() if c.name == LOCAL).note
+        assert "stays up until you quit" in picker_note
+    # Quitting stopped it: the data dir is free for another server.
+    with LocalServer(data_dir=data_dir):
+        pass
