@@ -74,7 +74,12 @@ class Poller:
             return
         self.in_flight = True
         self.app.run_worker(
-            self._poll(), group=f"poll:{self.kind}", exit_on_error=False, exclusive=True
+            self._poll(),
+            # One group per target: a poll of the old one is not cancelled by a switch (it
+            # may not have started yet), it ends and its message is dropped.
+            group=f"poll:{self.kind}:{self.generation}",
+            exit_on_error=False,
+            exclusive=True,
         )
 
     async def _poll(self) -> None:

@@ -29,7 +29,15 @@ from celesto_tui.model.contexts import (
     remembered_start,
 )
 
-from .conftest import AppFactory, computers_view, loaded, next_poll, saved_state, wait_for
+from .conftest import (
+    AppFactory,
+    computers_view,
+    loaded,
+    next_poll,
+    saved_state,
+    select,
+    wait_for,
+)
 
 SECOND_KEY = "second-server-key-0123456789"
 WRONG_KEY = "wrong-key-9876543210-abcdef"
@@ -49,11 +57,17 @@ def config(
     monkeypatch: pytest.MonkeyPatch,
 ) -> dict[str, Any]:
     """Profiles ``one`` (the session's server), ``two`` (the second), ``bad`` (the second
-    with a wrong key) and ``nokey``, in a config file of this test's own."""
+    with a wrong key), ``gone`` (nothing listens) and ``nokey``, in a config file of this
+    test's own. ``two`` is read-only."""
     data = {
         "profiles": {
             "one": {"api_key": local_server.api_key, "base_url": local_server.base_url},
-            "two": {"api_key": SECOND_KEY, "base_url": second_server.base_url},
+            "two": {
+                "api_key": SECOND_KEY,
+                "base_url": second_server.base_url,
+                "read_only": True,
+            },
+            "gone": {"api_key": WRONG_KEY, "base_url": "http://127.0.0.1:9"},
             "bad": {"api_key": WRONG_KEY, "base_url": second_server.base_url},
             "nokey": {"base_url": "https://api.celesto.ai"},
         }
@@ -114,7 +128,7 @@ def test_contexts_list_profiles_hosts_and_keys_never_the_key(
     current = profile_target("one", config)
     contexts = list_contexts(config, current, current, "not running")
     names = [c.name for c in contexts]
-    assert names == ["bad", "nokey", "one", "two", LOCAL]
+    assert names == ["bad", "gone", "nokey", "one", "two", LOCAL]
     by_name = {c.name: c for c in contexts}
     assert by_name["one"].current and not by_name["two"].current
     assert by_name["nokey"].host == "api.celesto.ai" and not by_name["nokey"].has_key
@@ -127,14 +141,14 @@ def test_contexts_list_profiles_hosts_and_keys_never_the_key(
 def test_a_profile_without_a_key_or_unknown_is_refused(config: dict[str, Any]) -> None:
     with pytest.raises(ContextError, match="no api_key"):
         profile_target("nokey", config)
-    with pytest.raises(ContextError, match=r"No profile 'nope'.*bad, nokey, one, two"):
+    with pytest.raises(ContextError, match=r"No profile 'nope'.*bad, gone, nokey, one, two"):
         profile_target("nope", config)
 
 
 def test_the_last_context_is_used_only_while_it_exists(config: dict[str, Any]) -> None:
     assert remembered_start("two", config) == (False, "two")
     assert remembered_start(LOCAL, config) == (True, None)
-    assert remembered_start("gone", config) == (False, None)
+    assert remembered_start("deleted-since", config) == (False, None)
     assert remembered_start(None, config) == (False, None)
 
 
@@ -186,8 +200,13 @@ async def test_switching_shows_the_other_servers_computers(
         assert first["id"] not in view.table.rows
         # Remembered for the next start without target options.
         await wait_for(pilot, lambda: saved_state().get("context") == "two", what="saved")
-        # The command line's lines now name the new target.
+        # The command line's lines now name the new target, whose profile is read-only.
         assert app.controller.where.profile == "two"
+        assert app.read_only and "READ-ONLY" in app.status_bar.plain
+        app.post_message(ContextSwitchRequested("one"))
+        await wait_for(pilot, lambda: app.target.profile == "one", what="back to one")
+        assert not app.read_only and "READ-ONLY" not in app.status_bar.plain
+        await wait_for(pilot, lambda: first["id"] in view.table.rows, what="first's again")
 
 
 async def test_a_rejected_key_toasts_and_keeps_the_old_target(
@@ -235,7 +254,7 @@ async def test_the_picker_never_shows_a_key_and_escape_cancels(
     async with app.run_test(size=(140, 40), notifications=True) as pilot:
         await loaded(pilot)
         picker = await _pick(pilot, "")
-        assert picker.shown == ["bad", "nokey", "one", "two", LOCAL]
+        assert picker.shown == ["bad", "gone", "nokey", "one", "two", LOCAL]
         screen = app.export_screenshot().replace("&#160;", " ")
         for key in (local_server.api_key, SECOND_KEY, WRONG_KEY):
             assert key not in screen
@@ -315,3 +334,66 @@ async def test_local_starts_on_demand_and_stops_at_quit(
     # Quitting stopped it: the data dir is free for another server.
     with LocalServer(data_dir=data_dir):
         pass
+
+
+async def test_an_unreachable_server_toasts_and_keeps_the_old_target(
+    make_app: AppFactory, config: dict[str, Any]
+) -> None:
+    app = _on_profile_one(make_app, config)
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        app.post_message(ContextSwitchRequested("gone"))
+        await wait_for(pilot, lambda: any("Could not switch to gone" in m for m in _messages(app)))
+        assert any("Cannot reach" in m for m in _messages(app))
+        assert app.target.profile == "one" and app.controller.generation == 0
+
+
+async def test_terminal_tabs_are_detached_and_closed_and_their_ids_kept(
+    make_app: AppFactory,
+    config: dict[str, Any],
+    computer: dict[str, Any],
+    local_server: LocalServer,
+) -> None:
+    from celesto_tui.terminal.link import Phase
+    from celesto_tui.terminal.terminals_screen import TerminalsScreen
+
+    app = _on_profile_one(make_app, config)
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        await select(pilot, computer["id"])
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, TerminalsScreen))
+        terminals = app.screen
+        assert isinstance(terminals, TerminalsScreen)
+        await wait_for(pilot, lambda: computer["id"] in terminals.terminal_ids, timeout=20)
+        pane = terminals.panes[0]
+        await wait_for(pilot, lambda: pane.status.phase is Phase.CONNECTED, timeout=20)
+        terminal_id = terminals.terminal_ids[computer["id"]]
+        app.pop_screen()
+        await pilot.pause()
+
+        app.post_message(ContextSwitchRequested("two"))
+        await wait_for(pilot, lambda: app.target.profile == "two", what="the switch")
+        await wait_for(pilot, lambda: not terminals.is_attached, what="the old screen gone")
+        assert pane.status.phase is Phase.DETACHED  # the shell keeps running on one
+        assert "terminals" not in app._installed_screens
+        kept = saved_state().get("terminals", {})
+        await wait_for(
+            pilot,
+            lambda: saved_state().get("terminals", {}).get(local_server.base_url.rstrip("/")),
+            what=f"the kept ids (saw {kept})",
+        )
+        saved = saved_state()["terminals"][local_server.base_url.rstrip("/")]
+        assert saved == {computer["id"]: terminal_id}
+
+        # Back on one, `t` reattaches the same shell.
+        app.post_message(ContextSwitchRequested("one"))
+        await wait_for(pilot, lambda: app.target.profile == "one", what="back to one")
+        await select(pilot, computer["id"])
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, TerminalsScreen))
+        again = app.screen
+        assert isinstance(again, TerminalsScreen) and again is not terminals
+        await wait_for(pilot, lambda: again.panes, what="the new tab")
+        await wait_for(pilot, lambda: again.panes[0].status.phase is Phase.CONNECTED, timeout=20)
+        assert again.terminal_ids[computer["id"]] == terminal_id
