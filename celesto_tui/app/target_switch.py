@@ -103,6 +103,7 @@ class TargetSwitcher:
     async def switch(self, name: str) -> None:
         host = self.host
         if name == context_name(self.current()):
+            host.post(TargetSwitching(""))  # a switch this one replaced may have said so
             host.notify(f"Already on {name}.", timeout=3)
             return
         target: Target | None = None

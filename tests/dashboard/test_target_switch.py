@@ -5,6 +5,7 @@ config file. A profile with a wrong key (the second server checks its key) gets 
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -162,6 +163,24 @@ def test_the_command_line_takes_context_and_ctx_with_completion() -> None:
     assert complete("ctx t", [], [], names) == "ctx two"
     assert complete("context l", ["lovelace"], [], names) == "context local"
     assert complete("context two x", [], [], names) is None
+
+
+def test_the_dashboard_reopens_on_the_last_context_picked(
+    config: dict[str, Any], _state_dir: Path
+) -> None:
+    from celesto_tui.commands.cli import _remembered_context
+    from celesto_tui.model.ui_state import UiState, default_state_path, load_state
+
+    assert _remembered_context() == (False, None)  # nothing picked yet
+    state = UiState(context="two")
+    _state_dir.mkdir(parents=True, exist_ok=True)
+    default_state_path().write_text(json.dumps(state.to_json()))
+    assert load_state(default_state_path()).context == "two"
+    assert _remembered_context() == (False, "two")
+    default_state_path().write_text(json.dumps(UiState(context=LOCAL).to_json()))
+    assert _remembered_context() == (True, None)
+    default_state_path().write_text(json.dumps({"context": ["not", "a", "name"]}))
+    assert _remembered_context() == (False, None)
 
 
 # --- the dashboard ------------------------------------------------------------------------
