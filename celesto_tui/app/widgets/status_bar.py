@@ -109,8 +109,8 @@ class StatusBar(Vertical):
             parts[-1] = (target_text(self.target), "bold $error")
         if self.read_only:
             parts += [" │ ", (" READ-ONLY ", "bold $background on $warning")]
-        if self.switching:
-            parts += [" │ ", (self.switching, "italic $warning")]
+        if self.switching:  # first, so that a narrow header cuts the old target instead
+            parts[1:1] = [" │ ", (self.switching, "bold italic $warning")]
         return Content.assemble(*parts)
 
     def compose(self) -> ComposeResult:
