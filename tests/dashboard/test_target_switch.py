@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import tomli_w
 from textual.pilot import Pilot
+from textual.widgets import OptionList
 
 from celesto_api import Celesto
 from celesto_api.local import LocalServer
@@ -416,3 +417,21 @@ async def test_terminal_tabs_are_detached_and_closed_and_their_ids_kept(
         await wait_for(pilot, lambda: again.panes, what="the new tab")
         await wait_for(pilot, lambda: again.panes[0].status.phase is Phase.CONNECTED, timeout=20)
         assert again.terminal_ids[computer["id"]] == terminal_id
+
+
+async def test_the_picker_fits_an_80x24_terminal_and_arrows_move(
+    make_app: AppFactory, config: dict[str, Any]
+) -> None:
+    app = _on_profile_one(make_app, config)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await loaded(pilot)
+        picker = await _pick(pilot, "")
+        for selector in ("#context-filter", "#context-list", "#context-help"):
+            region = picker.query_one(selector).region
+            assert region.bottom <= 24 and region.right <= 80 and region.x >= 0, selector
+        options = picker.query_one("#context-list", OptionList)
+        assert options.highlighted == picker.shown.index("one")  # the current one
+        await pilot.press("down")
+        assert options.highlighted == picker.shown.index("two")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.target.profile == "two", what="the switch")
