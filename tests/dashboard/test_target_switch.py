@@ -435,3 +435,28 @@ async def test_the_picker_fits_an_80x24_terminal_and_arrows_move(
         assert options.highlighted == picker.shown.index("two")
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.target.profile == "two", what="the switch")
+
+
+async def test_a_running_exec_is_stopped_waiting_for_on_a_switch(
+    make_app: AppFactory, config: dict[str, Any], computer: dict[str, Any]
+) -> None:
+    app = _on_profile_one(make_app, config)
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        await loaded(pilot)
+        await select(pilot, computer["id"])
+        await pilot.press("e")
+        pane = computers_view(app).exec_pane
+        pane.prompt.value = "echo begun; sleep 20"
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: any(line.text == "begun" for line in pane.output.lines_kept),
+            what="the command's output",
+        )
+        entry = app.command_log.entries[-1]
+        assert pane.running and entry.status == "running"
+        app.post_message(ContextSwitchRequested("two"))
+        await wait_for(pilot, lambda: app.target.profile == "two", what="the switch")
+        await wait_for(pilot, lambda: entry.status == "cancelled", what="the entry's end")
+        assert not pane.running
+        assert "stopped waiting" in pane.output.lines_kept[-1].text
