@@ -113,6 +113,15 @@ class FocusTableRequested(Message):
 
 
 @dataclass
+class ActivityRequested(Message):
+    """Fetch the command history of a computer into the activity log, then tell
+    ``reply_to`` (`messages.ActivityFetched`); ignored while a fetch for it is out."""
+
+    reply_to: MessagePump
+    computer_id: str
+
+
+@dataclass
 class ContextPickRequested(Message):
     """Open the context picker (profiles, servers, the embedded backend)."""
 

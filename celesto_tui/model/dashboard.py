@@ -14,6 +14,7 @@ from typing import Any
 
 from celesto_api import Template
 
+from .activity import ActivityLog
 from .command_log import CommandLog
 from .errors import ErrorLog
 from .ui_state import UiState
@@ -35,17 +36,22 @@ class DashboardModel:
         # Live metrics from the observability endpoint, for computers the list gives none.
         self.metrics_overlay: dict[str, Item] = {}
         self.command_log = CommandLog()
+        self.activity = ActivityLog()
         self.watcher = Watcher()
         self.error_log = ErrorLog(secrets=secrets)
         self.context = ""  # the name of the context shown (see contexts.py)
-        # Watchers of the contexts switched away from: their actions settle on coming back.
+        # Watchers and activity of the contexts switched away from: their actions settle,
+        # and their computers' activity is there again, on coming back.
         self._watchers: dict[str, Watcher] = {}
+        self._activities: dict[str, ActivityLog] = {}
 
     def switch_target(self, joined: str, api_key: str) -> None:
         """The dashboard left its context for ``joined``: nothing of the old target shows
         any more. The command and error logs stay (their lines name their target)."""
         self._watchers[self.context] = self.watcher
         self.watcher = self._watchers.pop(joined) if joined in self._watchers else Watcher()
+        self._activities[self.context] = self.activity
+        self.activity = self._activities.pop(joined, ActivityLog())
         self.context = joined
         self.items = {"computers": {}, "deployments": {}}
         self.templates = None

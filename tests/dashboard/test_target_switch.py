@@ -201,6 +201,7 @@ async def test_switching_shows_the_other_servers_computers(
         await wait_for(pilot, lambda: first["id"] in view.table.rows, what="first's computer")
         assert second["id"] not in view.table.rows
         before = app.controller.generation
+        activity_of_one = app.model.activity
 
         picker = await _pick(pilot, "two")
         await pilot.press("enter")
@@ -227,6 +228,9 @@ async def test_switching_shows_the_other_servers_computers(
         await wait_for(pilot, lambda: app.target.profile == "one", what="back to one")
         assert not app.read_only and "READ-ONLY" not in app.status_bar.plain
         await wait_for(pilot, lambda: first["id"] in view.table.rows, what="first's again")
+        # One's activity (statuses seen, actions) is one's again.
+        assert app.model.activity is activity_of_one
+        assert view.activity_pane.activity is activity_of_one
 
 
 async def test_a_rejected_key_toasts_and_keeps_the_old_target(
