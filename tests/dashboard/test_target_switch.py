@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import tomli_w
+from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import OptionList
 
@@ -20,6 +21,7 @@ from celesto_api import Celesto
 from celesto_api.local import LocalServer
 from celesto_tui.app.celesto_app import CelestoApp
 from celesto_tui.app.intents import ContextSwitchRequested
+from celesto_tui.app.messages import TargetSwitching
 from celesto_tui.app.screens.context_picker import ContextPickerScreen
 from celesto_tui.model.command_input import Command, CommandInputError, complete, parse_command
 from celesto_tui.model.contexts import (
@@ -332,18 +334,19 @@ async def test_local_starts_on_demand_and_stops_at_quit(
 ) -> None:
     data_dir = tmp_path / "embedded"
     app = make_app(target=replace(profile_target("one", config), data_dir=data_dir))
-    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+    told: list[str] = []  # what the header was told while switching (it may be brief)
+
+    def hook(message: Message) -> None:
+        if isinstance(message, TargetSwitching):
+            told.append(message.text)
+
+    async with app.run_test(size=(140, 40), notifications=True, message_hook=hook) as pilot:
         await loaded(pilot)
-        seen: list[str] = []
         app.post_message(ContextSwitchRequested(LOCAL))
-        await wait_for(
-            pilot,
-            lambda: seen.append(app.status_bar.plain) or app.target.local,
-            timeout=60,
-            what="the embedded backend",
-        )
-        assert any("switching to local: embedded backend starting…" in s for s in seen)
+        await wait_for(pilot, lambda: app.target.local, timeout=60, what="the embedded backend")
+        assert told == ["switching to local: embedded backend starting…", "switching to local…"]
         assert "local · embedded backend" in app.status_bar.plain
+        assert "switching" not in app.status_bar.plain
         await next_poll(pilot)
         assert app.model.items["computers"] == {}  # a fresh data dir: none of one's computers
         assert app.controller.where.local
