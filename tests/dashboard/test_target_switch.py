@@ -271,6 +271,10 @@ async def test_an_unknown_profile_toasts(make_app: AppFactory, config: dict[str,
         await pilot.press(*"context nope", "enter")
         await wait_for(pilot, lambda: any("No profile 'nope'" in m for m in _messages(app)))
         assert app.target.profile == "one"
+        # `:ctx` alone opens the picker.
+        await pilot.press("colon")
+        await pilot.press(*"ctx", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ContextPickerScreen), what="picker")
 
 
 async def test_the_picker_never_shows_a_key_and_escape_cancels(
