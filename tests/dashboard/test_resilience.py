@@ -135,7 +135,11 @@ async def test_a_hanging_poll_turns_the_header_stale(
         app.pollers["deployments"].stop()
         poller, view = app.pollers["computers"], app.views["computers"]
         local_server.set_faults("latency_ms=2000")  # the API is slow to answer, not failing
-        await wait_for(pilot, lambda: poller.in_flight, what="a poll in flight")
+        # A poll already in flight was sent before the fault and answers at once; only one
+        # started after it has finished is sure to hang.
+        polls = poller.polls
+        await wait_for(pilot, lambda: poller.polls > polls, what="the poll sent before the fault")
+        await wait_for(pilot, lambda: poller.in_flight, what="a slow poll in flight")
         clock.advance(60)  # a minute passes with no answer
         app.update_header()
         await pilot.pause()
