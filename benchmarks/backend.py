@@ -1,7 +1,8 @@
 """Local backend benchmark: prints one table, each figure next to its reference measured
 in the same run on the same machine.
 
-    python benchmarks/backend.py [--rounds 5] [--isolation auto|bwrap|process] [--egress-only]
+    python benchmarks/backend.py [--rounds 5] [--isolation auto|bwrap|process]
+                                 [--egress-only | --exec-only]
 
 Every round measures each row once, in an order rotated by one each round
 (benchmarks/harness.py); p50 is the median (min-max) of the rounds' medians, p95 is over the
@@ -9,7 +10,9 @@ samples of all rounds, ratios are taken round by round:
   create→running     POST /v1/computers until GET says running   (target ≤ 100 ms)
   exec round trip    POST …/exec `true` over HTTP, next to GET /v1/health (the HTTP floor)
                      and subprocess.run(sh -c true) (the process floor), with the server's
-                     own `duration_ms`        (target p50 ≤ 2x (health + sh -c true))
+                     own `duration_ms`        (target p50 ≤ 2x (health + sh -c true));
+                     the breakdown is the server's Server-Timing header (perf_counter marks
+                     along the exec path), the rest is HTTP outside the server's handling
   keystroke echo     one byte through the terminal WebSocket and back from the PTY in
                      the sandbox, next to the same echo on a local PTY
   port request       GET through a published port, next to a direct loopback GET
@@ -96,6 +99,16 @@ print(json.dumps({
 }))
 """
 EGRESS_ROWS = ("connect", "get", "tunnel")
+EXEC_ROWS = ("exec `true`", "GET /v1/health", "subprocess.run(sh -c true)")
+
+
+def server_timing(header: str) -> dict[str, float]:
+    """`route;dur=0.123, lookup;dur=0.010` -> {"route": 0.123, "lookup": 0.01} (ms)."""
+    stages = {}
+    for entry in filter(None, (part.strip() for part in header.split(","))):
+        name, _, duration = entry.partition(";dur=")
+        stages[name] = float(duration)
+    return stages
 
 
 EGRESS_REPEAT = 5
@@ -315,6 +328,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "process"])
     parser.add_argument("--egress-only", action="store_true", help="only the egress rows")
+    parser.add_argument("--exec-only", action="store_true", help="only exec and its floors")
     args = parser.parse_args()
 
     rows: dict[str, list[list[float]]] = {}
@@ -337,10 +351,17 @@ def main() -> None:
         wait_running(http, computer["id"])
         cid = computer["id"]
         durations: list[float] = []
+        stages: dict[str, list[float]] = {}
 
         def exec_once() -> None:
+            started = time.perf_counter()
             response = http.post(f"/v1/computers/{cid}/exec", json={"command": "true"})
+            total = (time.perf_counter() - started) * 1000
             durations.append(float(response.json().get("duration_ms", "nan")))
+            timing = server_timing(response.headers.get("server-timing", ""))
+            for name, value in timing.items():
+                stages.setdefault(name, []).append(value)
+            stages.setdefault("outside the server", []).append(total - sum(timing.values()))
 
         http.post(
             f"/v1/computers/{cid}/exec",
@@ -359,11 +380,23 @@ def main() -> None:
         for _ in range(20):
             exec_once()
         durations.clear()
+        stages.clear()
+        health_stages: dict[str, list[float]] = {}
+
+        def health_once() -> None:
+            started = time.perf_counter()
+            response = http.get("/v1/health")
+            total = (time.perf_counter() - started) * 1000
+            timing = server_timing(response.headers.get("server-timing", ""))
+            for name, value in timing.items():
+                health_stages.setdefault(name, []).append(value)
+            health_stages.setdefault("outside the server", []).append(total - sum(timing.values()))
+
         with httpx.Client() as plain:
             measures: dict[str, Callable[[], list[float]]] = {
                 "create→running": lambda: bench_create(http, 5),
                 "exec `true`": lambda: timed(exec_once, 100),
-                "GET /v1/health": lambda: timed(lambda: http.get("/v1/health"), 100),
+                "GET /v1/health": lambda: timed(health_once, 100),
                 "subprocess.run(sh -c true)": lambda: timed(
                     lambda: subprocess.run(["sh", "-c", "true"], check=True), 100
                 ),
@@ -378,11 +411,13 @@ def main() -> None:
                 "MiB/s via published port": lambda: [throughput(port_url + "blob")],
                 "MiB/s direct loopback": lambda: [throughput(direct_url + "blob")],
             }
+            if args.exec_only:
+                measures = {name: measures[name] for name in EXEC_ROWS}
             for order in rotations(list(measures), 0 if args.egress_only else args.rounds):
                 for name in order:
                     rows.setdefault(name, []).append(measures[name]())
         confinement = ""
-        if computer_egress(http, cid) == "proxy":
+        if computer_egress(http, cid) == "proxy" and not args.exec_only:
             # The direct client runs unconstrained on the host: give the proxied one every
             # core too (a 1-vCPU computer's cgroup quota would be measured, not the proxy).
             body = {"vcpus": os.cpu_count() or 1}
@@ -399,10 +434,10 @@ def main() -> None:
         http.close()
         isolation = server["isolation"]
     if rows:
-        report(rows, durations, isolation, args.rounds)
+        report(rows, durations, stages, health_stages, isolation, args.rounds)
     if egress:
         report_egress(egress, confinement)
-    else:
+    elif not args.exec_only:
         print("egress: skipped (process isolation: computers use the host's network)")
     footer()
 
@@ -410,6 +445,20 @@ def main() -> None:
 def computer_egress(http: httpx.Client, cid: str) -> str:
     local = http.get(f"/v1/computers/{cid}").json().get("local") or {}
     return str((local.get("egress") or {}).get("mode"))
+
+
+# The server's Server-Timing stages of an exec, in order (each ends at its mark).
+STAGE_LABELS = {
+    "route": "middleware, routing, body validation",
+    "lookup": "computer lookup",
+    "history": "history insert queued",
+    "request": "pipes, agent connect, request + fds",
+    "spawn": "agent spawns → pid back (+insert)",
+    "wait": "command runs → exit, output drained",
+    "record": "history update (SQLite commit)",
+    "respond": "JSON response built",
+    "outside the server": "outside the server (h11, client)",
+}
 
 
 def report_egress(egress: dict[str, list[float]], confinement: str) -> None:
@@ -432,7 +481,12 @@ def report_egress(egress: dict[str, list[float]], confinement: str) -> None:
 
 
 def report(
-    rows: dict[str, list[list[float]]], durations: list[float], isolation: str, rounds: int
+    rows: dict[str, list[list[float]]],
+    durations: list[float],
+    stages: dict[str, list[float]],
+    health_stages: dict[str, list[float]],
+    isolation: str,
+    rounds: int,
 ) -> None:
     print(f"isolation={isolation}, {rounds} rounds")
     print(f"{'measure':38} {'p50: median (min-max) of rounds':>32} {'p95':>8} {'unit':>6}")
@@ -447,9 +501,17 @@ def report(
     if durations:
         # duration_ms is whole milliseconds (the wire contract), so this split is coarse.
         inside = statistics.median(durations)
-        total = statistics.median(medians["exec `true`"])
-        print(f"{'  exec: the command, server-timed':38} {inside:>32.0f}")
-        print(f"{'  exec: HTTP, routing, the rest':38} {total - inside:>32.2f}")
+        print(f"{'  exec: duration_ms (server, whole ms)':38} {inside:>32.0f}")
+    if stages:
+        print("  exec `true` breakdown, median of every sample (ms):")
+        for name, samples in stages.items():
+            label = f"    {STAGE_LABELS.get(name, name)}"
+            print(f"{label:38} {statistics.median(samples):>32.3f}")
+    if health_stages:
+        print("  GET /v1/health, for comparison (ms):")
+        for name, samples in health_stages.items():
+            label = f"    {'server' if name == 'respond' else STAGE_LABELS.get(name, name)}"
+            print(f"{label:38} {statistics.median(samples):>32.3f}")
     print("-" * 87)
     print("ratios, round by round:")
     ratio_rows = (
@@ -463,6 +525,8 @@ def report(
         ("MiB/s published / direct", "MiB/s via published port", "MiB/s direct loopback"),
     )
     for label, top, bottom in ratio_rows:
+        if top not in medians or bottom not in medians:
+            continue
         print(f"  {label:38} {spread(ratios(medians[top], medians[bottom])):>24}x")
     floor = [
         health + shell

@@ -35,7 +35,11 @@ PHRASES: tuple[str, ...] = (
     "deployments stop",
     "deployments delete",
     "deployments logs",
+    "context",
+    "ctx",
 )
+# Phrases of the dashboard itself (no CLI command): switch to a context (see contexts.py).
+CONTEXT_PHRASES = ("context", "ctx")
 # Options each phrase takes: name -> takes a value.
 OPTIONS: dict[str, dict[str, bool]] = {
     "computer create": {
@@ -238,6 +242,10 @@ def parse_command(text: str, where: Where | None = None) -> Command:
         return Command(phrase, tuple(names[:1]), _run_arguments(names, options))
     if phrase.startswith("computer port"):
         return Command(phrase, tuple(names), _port_arguments(phrase, names, options))
+    if phrase in CONTEXT_PHRASES:
+        if len(names) > 1:
+            raise CommandInputError(f"{phrase} takes one context name (or none: the picker).")
+        return Command("context", tuple(names))
     if not names:
         raise CommandInputError(f"{phrase} needs a name, e.g. {phrase} NAME.")
     if len(names) > 1 and phrase not in ("computer start", "computer stop", "computer delete"):
@@ -246,7 +254,10 @@ def parse_command(text: str, where: Where | None = None) -> Command:
 
 
 def _candidates(
-    done: Sequence[str], computers: Iterable[str], deployments: Iterable[str]
+    done: Sequence[str],
+    computers: Iterable[str],
+    deployments: Iterable[str],
+    contexts: Iterable[str] = (),
 ) -> list[str]:
     typed = " ".join(done)
     for phrase in sorted(PHRASES, key=len, reverse=True):
@@ -255,6 +266,8 @@ def _candidates(
                 return list(OPTIONS[phrase])
             if phrase in ONE_COMPUTER_THEN_OPTIONS and len(done) > len(phrase.split()):
                 return list(OPTIONS[phrase])  # the computer is there: its options
+            if phrase in CONTEXT_PHRASES:
+                return [] if typed != phrase else sorted(contexts)
             return sorted(deployments if phrase.startswith("deployments") else computers)
     if done and done[0] != "computer" and done[0] != "deployments":
         return []
@@ -266,7 +279,12 @@ def _candidates(
     return sorted(following)
 
 
-def complete(text: str, computers: Iterable[str], deployments: Iterable[str]) -> str | None:
+def complete(
+    text: str,
+    computers: Iterable[str],
+    deployments: Iterable[str],
+    contexts: Iterable[str] = (),
+) -> str | None:
     """``text`` with its last word completed (the first match, in order), or None."""
     words = text.split(" ")
     done, last = [word for word in words[:-1] if word], words[-1]
@@ -274,7 +292,7 @@ def complete(text: str, computers: Iterable[str], deployments: Iterable[str]) ->
         done = done[1:]
     if not last:
         return None
-    for candidate in _candidates(done, computers, deployments):
+    for candidate in _candidates(done, computers, deployments, contexts):
         if candidate.startswith(last) and candidate != last:
             return text + candidate[len(last) :]
     return None

@@ -80,13 +80,13 @@ async def type_command(pilot: Any, text: str) -> None:
 
 
 async def test_colon_run_shows_the_output_in_the_exec_pane(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
-    name = str(computer["name"])
+    name = str(running_computer["name"])
     async with app.run_test(size=(160, 48)) as pilot:
         await loaded(pilot)
-        await wait_for(pilot, lambda: computer["id"] in computers_view(app).table.rows)
+        await wait_for(pilot, lambda: running_computer["id"] in computers_view(app).table.rows)
         await pilot.press("colon")
         await wait_for(pilot, lambda: isinstance(app.screen, CommandLineScreen))
         field = app.screen.query_one("#command-input", Input)
@@ -101,7 +101,7 @@ async def test_colon_run_shows_the_output_in_the_exec_pane(
             (line.stream, line.text) for line in pane.output.lines_kept
         ]
         assert view.query_one("#detail", TabbedContent).active == "pane-exec"
-        assert view.table.selected_key() == computer["id"]
+        assert view.table.selected_key() == running_computer["id"]
         entry = app.command_log.entries[-1]
         assert (
             entry.line
@@ -111,14 +111,14 @@ async def test_colon_run_shows_the_output_in_the_exec_pane(
 
 
 async def test_colon_publish_and_unpublish_go_through_the_port_intents(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
-    name = str(computer["name"])
+    name = str(running_computer["name"])
     async with app.run_test(size=(160, 48)) as pilot:
         await loaded(pilot)
         view = computers_view(app)
-        await wait_for(pilot, lambda: computer["id"] in view.table.rows)
+        await wait_for(pilot, lambda: running_computer["id"] in view.table.rows)
         await type_command(pilot, f"computer port unpublish {name} --port 8123")
         assert any(f"{name} has no published port 8123" in n.message for n in app._notifications)
 

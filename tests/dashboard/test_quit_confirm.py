@@ -33,12 +33,12 @@ def test_what_quitting_ends_is_said_exactly(local_server: LocalServer) -> None:
 
 
 async def test_q_asks_with_cancel_focused_and_q_again_quits(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await loaded(pilot)
-        await open_shell(pilot, str(computer["id"]))
+        await open_shell(pilot, str(running_computer["id"]))
         await pilot.press("ctrl+right_square_bracket")
         await wait_for(pilot, lambda: app.screen is app.screen_stack[0], what="the dashboard")
 
@@ -47,7 +47,7 @@ async def test_q_asks_with_cancel_focused_and_q_again_quits(
         dialog = app.screen
         assert isinstance(dialog, QuitConfirmScreen)
         assert dialog.title_text == "Quit? 1 running computer will stop, 1 shell will end."
-        assert dialog.targets == [computer["name"]]
+        assert dialog.targets == [running_computer["name"]]
         assert isinstance(dialog.focused, Button) and dialog.focused.id == "cancel"
         await pilot.press("enter")  # on Cancel: stays
         await wait_for(pilot, lambda: not isinstance(app.screen, QuitConfirmScreen))
@@ -64,11 +64,11 @@ async def test_q_asks_with_cancel_focused_and_q_again_quits(
         assert app.return_code == 0
 
 
-async def test_enter_on_quit_quits(make_app: AppFactory, computer: dict[str, Any]) -> None:
+async def test_enter_on_quit_quits(make_app: AppFactory, running_computer: dict[str, Any]) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await loaded(pilot)
-        await wait_for(pilot, lambda: computer["id"] in app.model.items["computers"])
+        await wait_for(pilot, lambda: running_computer["id"] in app.model.items["computers"])
         await pilot.press("q")
         await wait_for(pilot, lambda: isinstance(app.screen, QuitConfirmScreen), what="dialog")
         assert isinstance(app.screen, QuitConfirmScreen)
@@ -90,11 +90,11 @@ async def test_nothing_to_lose_quits_at_once(
 
 
 async def test_a_server_that_outlives_the_app_quits_at_once(
-    make_app: AppFactory, computer: dict[str, Any], local_server: LocalServer
+    make_app: AppFactory, running_computer: dict[str, Any], local_server: LocalServer
 ) -> None:
     app = make_app(target=local_target(local_server, shared=True))
     async with app.run_test(size=(100, 30)) as pilot:
         await loaded(pilot)
-        await wait_for(pilot, lambda: computer["id"] in app.model.items["computers"])
+        await wait_for(pilot, lambda: running_computer["id"] in app.model.items["computers"])
         await pilot.press("q")
         await wait_for(pilot, lambda: app.return_code is not None, what="the app's exit")

@@ -62,10 +62,10 @@ async def open_shell(pilot: Pilot[Any], computer_id: str) -> TerminalsScreen:
 
 
 async def test_the_mark_shows_while_the_shell_lives_and_goes_when_it_ends(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
-    name, computer_id = str(computer["name"]), str(computer["id"])
+    name, computer_id = str(running_computer["name"]), str(running_computer["id"])
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         assert name_cell(app, computer_id) == name
@@ -90,10 +90,10 @@ async def test_the_mark_shows_while_the_shell_lives_and_goes_when_it_ends(
 
 
 async def test_a_closed_tab_keeps_the_mark_until_a_stop_ends_its_shell(
-    make_app: AppFactory, computer: dict[str, Any], aclient: AsyncCelesto
+    make_app: AppFactory, running_computer: dict[str, Any], async_sdk: AsyncCelesto
 ) -> None:
     app = make_app()
-    name, computer_id = str(computer["name"]), str(computer["id"])
+    name, computer_id = str(running_computer["name"]), str(running_computer["id"])
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         await open_shell(pilot, computer_id)
@@ -101,17 +101,17 @@ async def test_a_closed_tab_keeps_the_mark_until_a_stop_ends_its_shell(
         await wait_for(pilot, lambda: app.screen is app.screen_stack[0], what="the dashboard")
         assert name_cell(app, computer_id) == f"{SHELL_MARK} {name}"
         assert computer_id in computers_view(app).shells
-        await aclient.computers.stop(computer_id)  # elsewhere: a stop ends every shell
+        await async_sdk.computers.stop(computer_id)  # elsewhere: a stop ends every shell
         await wait_for(pilot, lambda: name_cell(app, computer_id) == name, what="no mark")
 
 
 async def test_a_shell_remembered_from_an_earlier_run_is_marked(
-    make_app: AppFactory, computer: dict[str, Any], local_server: LocalServer
+    make_app: AppFactory, running_computer: dict[str, Any], local_server: LocalServer
 ) -> None:
     """On a server that outlives the app (not the embedded backend), the shell a closed tab
     left running is remembered; the next run marks it (and `t` reattaches to it)."""
     target = local_target(local_server, local=False, label="server")
-    name, computer_id = str(computer["name"]), str(computer["id"])
+    name, computer_id = str(running_computer["name"]), str(running_computer["id"])
     first = make_app(target=target)
     async with first.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)

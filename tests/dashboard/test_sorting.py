@@ -40,14 +40,16 @@ def sorted_rows(app: CelestoApp, kind: str) -> bool:
 
 
 async def test_clicking_a_header_sorts_by_it_and_again_reverses(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 40)) as pilot:
         await loaded(pilot)
         view = computers_view(app)
         table = view.table
-        await wait_for(pilot, lambda: computer["id"] in table.rows, what="the computer's row")
+        await wait_for(
+            pilot, lambda: running_computer["id"] in table.rows, what="the computer's row"
+        )
         assert header(table, "name") == "Name ▲"  # the default sort shows too
         ports = view.ports_pane.table  # its order is fixed: no arrow to suggest otherwise
         assert all("▲" not in header(ports, key) for key in ports.spec.column_keys)
@@ -75,7 +77,7 @@ async def test_clicking_a_header_sorts_by_it_and_again_reverses(
 
 
 async def test_the_sort_picker_filters_as_typed_and_enter_sorts(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 40)) as pilot:
@@ -111,7 +113,7 @@ async def test_the_sort_picker_filters_as_typed_and_enter_sorts(
 
 
 async def test_the_picker_lists_only_the_columns_on_screen(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -34,12 +34,12 @@ def assert_all_within(keys: list[tuple[str, int, int]], width: int) -> None:
 
 
 async def test_every_key_hint_fits_80_columns(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
-        screen = await open_shell(pilot, str(computer["id"]))
+        screen = await open_shell(pilot, str(running_computer["id"]))
         await wait_for(pilot, lambda: len(footer_keys(screen)) >= 4, what="the footer")
         keys = footer_keys(screen)
         assert {"next_tab", "previous_tab", "close_tab", "pop_out"} <= {a for a, _, _ in keys}
