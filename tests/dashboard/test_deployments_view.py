@@ -192,8 +192,7 @@ async def test_stop_then_delete_a_deployment(
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         local_server.set_faults("latency_ms=1500")  # a slow API: the row must not wait for it
         await pilot.click("#confirm")
-        await pilot.pause()
-        assert status_cell(view, name) == "◑ stopping"
+        await wait_for(pilot, lambda: status_cell(view, name) == "◑ stopping", what="◑ stopping")
         local_server.set_faults(None)
         await wait_for(
             pilot,
@@ -231,8 +230,7 @@ async def test_stop_then_delete_a_deployment(
         assert not app.screen.query_one("#confirm", Button).disabled
         local_server.set_faults("latency_ms=1500")
         await pilot.press("enter")
-        await pilot.pause()
-        assert status_cell(view, name) == "◑ deleting"
+        await wait_for(pilot, lambda: status_cell(view, name) == "◑ deleting", what="◑ deleting")
         local_server.set_faults(None)
         await wait_for(pilot, lambda: name not in view.table.rows, what="the row gone")
         await wait_for(pilot, lambda: f"Delete Deleted deployment {name}." in toasts(app))
@@ -264,8 +262,7 @@ async def test_a_failed_deployment_stop_puts_the_row_back_and_says_why(
         log = app.command_log.entries
         await wait_for(pilot, lambda: log and log[-1].status == "failed", what="the failure")
         local_server.set_faults(None)
-        await pilot.pause()
-        assert status_cell(view, name) == "● READY"
+        await wait_for(pilot, lambda: status_cell(view, name) == "● READY", what="● READY")
         assert app.model.items["deployments"][name]["status"] == "READY"
         assert not app.model.pending_deployments
         assert any(f"Could not stop {name}" in t and "503" in t for t in toasts(app))
