@@ -40,11 +40,14 @@ async def test_publish_probe_copy_open_and_unpublish(
         )
         assert prompt.query_one("#ok", Button).disabled
         prompt.query_one(Input).value = str(PORT)
-        local_server.set_faults("latency_ms=400")  # a slow API: the row must not wait for it
+        local_server.set_faults("latency_ms=1500")  # a slow API: the row must not wait for it
         await pilot.press("enter")
         pane = computers_view(app).ports_pane
-        await pilot.pause()
-        assert [(p["port"], p["status"]) for p in pane.ports] == [(PORT, "publishing")]
+        await wait_for(
+            pilot,
+            lambda: [(p["port"], p["status"]) for p in pane.ports] == [(PORT, "publishing")],
+            what="the publishing row",
+        )
         local_server.set_faults(None)
 
         await wait_for(pilot, lambda: pane.ports and pane.ports[0].get("url"), what="the port")
