@@ -574,7 +574,12 @@ class CelestoApp(App[None]):
             self.exit()
             return
         shells = len(self._computers().live_shells)
-        losses = quit_losses(self.target, self.model.items["computers"].values(), shells)
+        losses = quit_losses(
+            self.target,
+            self.model.items["computers"].values(),
+            shells,
+            behind=await self.controller.computers_behind(),
+        )
         if not losses:
             self.exit()
             return

@@ -239,6 +239,21 @@ class Controller:
 
     # --- reads (polls, templates, metrics, probes) ------------------------------------------
 
+    async def computers_behind(self) -> list[dict[str, Any]]:
+        """The computers of the embedded backend this app runs behind the target shown
+        (quitting stops them); none when there is no such backend or it does not answer."""
+        target = self.switcher.local_behind()
+        if target is None:
+            return []
+        client = target.client(max_retries=0, timeout=POLL_TIMEOUT_S)
+        try:
+            listing = await client.computers.list(limit=limits.LIST_LIMIT_MAX)
+        except CelestoError:
+            return []
+        finally:
+            await client.aclose()
+        return [dict(c) for c in listing["computers"]]
+
     async def fetch_computers(self) -> list[dict[str, Any]]:
         listing = await self.poll_api.computers.list(limit=limits.LIST_LIMIT_MAX)
         computers = self.model.polled_computers([dict(c) for c in listing["computers"]])

@@ -68,6 +68,15 @@ class TargetSwitcher:
         self.local: Target | None = start if start.local else None
         self.owned: list[EmbeddedStartup] = []  # embedded backends started here
 
+    def local_behind(self) -> Target | None:
+        """The embedded backend this app runs while another target is shown: quitting the
+        app stops it and its computers too."""
+        local = self.local
+        if local is None or local.shared or self.current().base_url == local.base_url:
+            return None
+        startup = local.startup
+        return local if startup is not None and startup.server is not None else None
+
     # --- the picker's list ------------------------------------------------------------------
 
     def local_note(self) -> str:

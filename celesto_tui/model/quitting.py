@@ -41,16 +41,26 @@ class QuitLosses:
         return ", ".join(parts)
 
 
-def quit_losses(target: Target, computers: Iterable[Mapping[str, Any]], shells: int) -> QuitLosses:
-    """What quitting now would stop on ``target``: nothing unless it is the embedded backend
-    this process runs."""
-    if not target.local or target.shared:
-        return QuitLosses((), 0)
-    names = tuple(
-        sorted(
-            str(computer.get("name") or computer.get("id"))
-            for computer in computers
-            if computer.get("status") in STOPPED_BY_QUIT
-        )
-    )
-    return QuitLosses(names, shells)
+def _running(computers: Iterable[Mapping[str, Any]], suffix: str = "") -> list[str]:
+    return [
+        str(computer.get("name") or computer.get("id")) + suffix
+        for computer in computers
+        if computer.get("status") in STOPPED_BY_QUIT
+    ]
+
+
+def quit_losses(
+    target: Target,
+    computers: Iterable[Mapping[str, Any]],
+    shells: int,
+    behind: Iterable[Mapping[str, Any]] = (),
+) -> QuitLosses:
+    """What quitting now would stop: ``target``'s computers and shells if it is the embedded
+    backend this process runs, and ``behind``, the computers of that backend when another
+    target is shown (switched away from, it still stops with the app)."""
+    names = _running(behind, " (local)")
+    if target.local and not target.shared:
+        names += _running(computers)
+    else:
+        shells = 0
+    return QuitLosses(tuple(sorted(names)), shells)

@@ -30,6 +30,11 @@ def test_what_quitting_ends_is_said_exactly(local_server: LocalServer) -> None:
     # Servers that outlive the dashboard lose nothing: their shells are durable too.
     assert not quit_losses(local_target(local_server, shared=True), [RUNNING], 2)
     assert not quit_losses(local_target(local_server, local=False), [RUNNING], 2)
+    # Switched away from the embedded backend, its computers still stop with the app.
+    cloud = local_target(local_server, local=False)
+    behind = quit_losses(cloud, [RUNNING], 2, behind=[{"name": "eve", "status": "running"}])
+    assert behind.computers == ("eve (local)",)
+    assert behind.sentence() == "1 running computer will stop"
 
 
 async def test_q_asks_with_cancel_focused_and_q_again_quits(

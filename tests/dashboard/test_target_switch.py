@@ -23,6 +23,7 @@ from celesto_tui.app.celesto_app import CelestoApp
 from celesto_tui.app.intents import ContextSwitchRequested
 from celesto_tui.app.messages import TargetSwitching
 from celesto_tui.app.screens.context_picker import ContextPickerScreen
+from celesto_tui.app.screens.quit_confirm import QuitConfirmScreen
 from celesto_tui.model.command_input import Command, CommandInputError, complete, parse_command
 from celesto_tui.model.contexts import (
     LOCAL,
@@ -365,6 +366,38 @@ async def test_local_starts_on_demand_and_stops_at_quit(
     # Quitting stopped it: the data dir is free for another server.
     with LocalServer(data_dir=data_dir):
         pass
+
+
+async def test_quit_asks_for_the_embedded_backends_computers_after_switching_away(
+    make_app: AppFactory, config: dict[str, Any], tmp_path: Path
+) -> None:
+    app = make_app(target=replace(profile_target("one", config), data_dir=tmp_path / "embedded"))
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("q")  # on a server that outlives the app: nothing to lose
+        await wait_for(pilot, lambda: not app.is_running, what="a quit at once")
+    app = make_app(target=replace(profile_target("one", config), data_dir=tmp_path / "embedded"))
+    async with app.run_test(size=(140, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        app.post_message(ContextSwitchRequested(LOCAL))
+        await wait_for(pilot, lambda: app.target.local, timeout=60, what="the embedded backend")
+        local = app.target
+        with Celesto(api_key=local.api_key, base_url=local.base_url) as sdk:
+            made = sdk.computers.create()
+        await wait_for(
+            pilot,
+            lambda: app.model.items["computers"].get(made["id"], {}).get("status") == "running",
+            timeout=60,
+            what="the computer running",
+        )
+        app.post_message(ContextSwitchRequested("one"))
+        await wait_for(pilot, lambda: app.target.profile == "one", what="back to one")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, QuitConfirmScreen), what="the ask")
+        assert f"{made['name']} (local)" in app.screen.losses.computers
+        await pilot.press("escape")  # cancelled: still running, still on one
+        await wait_for(pilot, lambda: not isinstance(app.screen, QuitConfirmScreen))
+        assert app.is_running and app.target.profile == "one"
 
 
 async def test_an_unreachable_server_toasts_and_keeps_the_old_target(

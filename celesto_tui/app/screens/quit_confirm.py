@@ -17,6 +17,7 @@ class QuitConfirmScreen(ConfirmScreen):
     BINDINGS = [Binding("q", "confirm", "Quit", id="quit-confirm")]
 
     def __init__(self, losses: QuitLosses) -> None:
+        self.losses = losses
         names = list(losses.computers[:SHOWN_NAMES])
         if len(losses.computers) > SHOWN_NAMES:
             names.append(f"and {len(losses.computers) - SHOWN_NAMES} more")
