@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -32,14 +32,18 @@ from textual.theme import Theme
 from textual.widgets import ContentSwitcher
 from textual.worker import Worker, WorkerState
 
+from celesto_api import Computer
+
 from ..model.clock import Clock, SystemClock
 from ..model.command_input import Command
 from ..model.command_log import CommandLog
 from ..model.computers_table import COMPUTERS
+from ..model.contexts import ContextError
 from ..model.dashboard import DashboardModel
 from ..model.deployments_table import DEPLOYMENTS
 from ..model.errors import ErrorLog, explain, is_expected
 from ..model.items import Item
+from ..model.quitting import quit_losses
 from ..model.table_rows import build_rows
 from ..model.target import Target
 from ..model.ui_state import StateWriter, UiState, default_state_path, load_state
@@ -56,18 +60,22 @@ from .messages import (
     OpenScreen,
     Polled,
     PollFailed,
+    TargetSwitched,
+    TargetSwitching,
 )
 from .palette import DashboardCommands
 from .poller import Poller
 from .screens.command_line import CommandLineScreen
+from .screens.context_picker import ContextPickerScreen
 from .screens.help import HelpScreen, key_display
+from .screens.quit_confirm import QuitConfirmScreen
 from .settings import Settings, load_settings
 from .typeahead import TypeAhead
 from .widgets.computers_view import ComputersView
 from .widgets.deployments_view import DeploymentsView
 from .widgets.footer import DashboardFooter
 from .widgets.log_views import CommandLogView, ErrorsView
-from .widgets.status_bar import StatusBar
+from .widgets.status_bar import StatusBar, target_text
 from .widgets.table_view import TableView
 
 ItemT = TypeVar("ItemT", bound=Item)
@@ -104,6 +112,9 @@ class CelestoApp(App[None]):
         self.refresh_seconds = (
             refresh_seconds if refresh_seconds is not None else self.settings.refresh
         )
+        # What the command line asked for: a context switched to later keeps these.
+        self._read_only_flag = read_only
+        self._refresh_flag = refresh_seconds
         self.read_only = read_only or self.settings.read_only
         self.keymap: dict[str, str] = dict(self.settings.keymap)
         self.state_path = state_path or default_state_path()
@@ -189,25 +200,7 @@ class CelestoApp(App[None]):
                 severity="warning",
                 timeout=8,
             )
-        self.pollers = {
-            "computers": Poller(
-                self,
-                COMPUTERS,
-                self.controller.fetch_computers,
-                lambda: self.views["computers"].params,
-                self.clock,
-                self.refresh_seconds,
-            ),
-            "deployments": Poller(
-                self,
-                DEPLOYMENTS,
-                self.controller.fetch_deployments,
-                lambda: self.views["deployments"].params,
-                self.clock,
-                self.refresh_seconds,
-            ),
-        }
-        self.pollers["deployments"].slow_factor = HIDDEN_POLL_FACTOR
+        self._make_pollers()
         if self._probe is not None:
             self.call_after_refresh(self._painted)
         if self.target.starting:
@@ -220,6 +213,38 @@ class CelestoApp(App[None]):
         self.set_interval(1.0, self.update_header)
         self.update_header()
         self.focus_table()
+        if self._terminals_key is not None:  # shells left running by an earlier run
+            self._show_shells(self.ui_state.terminals_of(self._terminals_key))
+
+    def _show_shells(self, computer_ids: Iterable[str]) -> None:
+        computers = self.views["computers"]
+        if isinstance(computers, ComputersView):
+            computers.show_shells(computer_ids)
+
+    def _make_pollers(self) -> None:
+        generation = self.controller.generation
+        self.pollers = {
+            "computers": Poller(
+                self,
+                COMPUTERS,
+                self.controller.fetch_computers,
+                lambda: self.views["computers"].params,
+                self.clock,
+                self.refresh_seconds,
+                generation,
+            ),
+            "deployments": Poller(
+                self,
+                DEPLOYMENTS,
+                self.controller.fetch_deployments,
+                lambda: self.views["deployments"].params,
+                self.clock,
+                self.refresh_seconds,
+                generation,
+            ),
+        }
+        shown = self.current_view == "deployments"
+        self.pollers["deployments"].slow_factor = 1.0 if shown else HIDDEN_POLL_FACTOR
 
     def _start_polling(self) -> None:
         for poller in self.pollers.values():
@@ -241,6 +266,8 @@ class CelestoApp(App[None]):
     def on_backend_started(self, _message: BackendStarted) -> None:
         if not self.is_running:  # shutting down: the widgets are going away
             return
+        if self.controller.generation != 0:
+            return  # switched to another context while it started: it stays pickable
         startup = self.target.startup
         assert startup is not None
         self.status_bar.show_target(self.target if startup.error else self.target.started())
@@ -255,7 +282,8 @@ class CelestoApp(App[None]):
                 timeout=30,
             )
             return
-        self.target = self.controller.target = self.status_bar.target
+        self.target = self.status_bar.target
+        self.controller.target_started(self.target)
         self._start_polling()
 
     async def on_unmount(self) -> None:
@@ -269,6 +297,8 @@ class CelestoApp(App[None]):
     def on_polled(self, message: Polled) -> None:
         if not self.is_running:  # shutting down: the widgets are going away
             return
+        if message.generation != self.controller.generation:
+            return  # a poll of the target switched away from
         poller, view = self.pollers[message.kind], self.views[message.kind]
         first = poller.polls == 0
         self.model.replace(message.kind, {view.spec.key_of(item): item for item in message.items})
@@ -303,6 +333,8 @@ class CelestoApp(App[None]):
     def on_poll_failed(self, message: PollFailed) -> None:
         if not self.is_running:  # shutting down: the widgets are going away
             return
+        if message.generation != self.controller.generation:
+            return
         poller, view = self.pollers[message.kind], self.views[message.kind]
         was_auth = poller.freshness.auth_failed
         poller.finished(False, error=message.error)
@@ -322,6 +354,8 @@ class CelestoApp(App[None]):
         """An action's answer: show it now, before the next poll confirms it."""
         if not self.is_running:  # shutting down: the widgets are going away
             return
+        if message.generation != self.controller.generation:
+            return  # an answer of the target switched away from
         view = self.views[message.kind]
         changed = {view.spec.key_of(item): item for item in message.items}
         items = self.model.change(message.kind, changed, message.removed)
@@ -353,7 +387,7 @@ class CelestoApp(App[None]):
         self.typeahead.intent_handled()
 
     def on_publish_requested(self, message: intents.PublishRequested) -> None:
-        self.controller.publish(message.computer)
+        self.controller.publish(message.computer, message.port)
         self.typeahead.intent_handled()
 
     def on_unpublish_requested(self, message: intents.UnpublishRequested) -> None:
@@ -398,6 +432,67 @@ class CelestoApp(App[None]):
 
     def on_focus_table_requested(self, _message: intents.FocusTableRequested) -> None:
         self.focus_table()
+
+    # --- contexts: switching target without restarting -------------------------------------
+
+    def action_pick_context(self) -> None:
+        self.post_message(intents.ContextPickRequested())
+
+    def on_context_pick_requested(self, _message: intents.ContextPickRequested) -> None:
+        if len(self.screen_stack) > 1:
+            self.notify("Close this screen first, then switch context.", severity="warning")
+            return
+        try:
+            contexts = self.controller.contexts()
+        except ContextError as exc:
+            self.notify(str(exc), title="Cannot list the contexts", severity="error")
+            return
+        self.post_message(OpenScreen(ContextPickerScreen(contexts), self._context_chosen))
+
+    def _context_chosen(self, name: str | None) -> None:
+        if name:
+            self.post_message(intents.ContextSwitchRequested(name))
+
+    def on_context_switch_requested(self, message: intents.ContextSwitchRequested) -> None:
+        self.controller.switch_target(message.name)
+
+    def on_target_switching(self, message: TargetSwitching) -> None:
+        if self.is_running:
+            self.status_bar.show_switching(message.text)
+
+    def on_target_switched(self, message: TargetSwitched) -> None:
+        """The controller talks to another target: show it from scratch."""
+        if not self.is_running:
+            return
+        self._drop_terminals(self._terminals_key)  # the key of the target left
+        target = self.target = message.target
+        settings = load_settings(target.profile)  # a profile may be read-only, or poll slower
+        self.read_only = self._read_only_flag or settings.read_only
+        self.refresh_seconds = (
+            self._refresh_flag if self._refresh_flag is not None else settings.refresh
+        )
+        self.status_bar.show_switching("")
+        self.status_bar.show_target(target, self.read_only)
+        self.refresh_bindings()
+        computers = self.views["computers"]
+        if isinstance(computers, ComputersView):
+            if computers.exec_pane.running:
+                computers.exec_pane.action_cancel()  # its computer belongs to the old target
+            computers.activity_pane.activity = self.model.activity  # the new context's
+        for poller in self.pollers.values():
+            poller.stop()
+        now = self.clock.now()
+        for view in self.views.values():
+            view.loading = False
+            view.apply_items([], build_rows(view.spec, [], view.params, now))
+        self._make_pollers()
+        self._start_polling()
+        self._show_shells(self.ui_state.terminals_of(self._terminals_key or ""))
+        self.update_header()
+        self.activity_changed()
+        self.ui_state.context = message.context
+        self.save_state()
+        self.notify(f"Now on {message.context}: {target_text(target)}.", title="Context")
 
     # --- what the controller may ask of the app (`controller.Host`) -------------------------
 
@@ -479,6 +574,28 @@ class CelestoApp(App[None]):
         else:
             self.errors_view.table.focus()
 
+    async def action_quit(self) -> None:
+        """Quit at once, unless that would stop computers or end shells: then ask first."""
+        if isinstance(self.screen, QuitConfirmScreen):  # ctrl+q twice
+            self.exit()
+            return
+        shells = len(self._computers().live_shells)
+        losses = quit_losses(
+            self.target,
+            self.model.items["computers"].values(),
+            shells,
+            behind=await self.controller.computers_behind(),
+        )
+        if not losses:
+            self.exit()
+            return
+
+        def chosen(quit: bool | None) -> None:
+            if quit:
+                self.exit()
+
+        self.show(QuitConfirmScreen(losses), chosen)
+
     def action_refresh(self) -> None:
         for poller in self.pollers.values():
             poller.poll_now()
@@ -499,7 +616,12 @@ class CelestoApp(App[None]):
         def names(kind: str) -> Callable[[], list[str]]:
             return lambda: [str(item.get("name")) for item in self.model.items[kind].values()]
 
-        screen = CommandLineScreen(names("computers"), names("deployments"), self.controller.where)
+        screen = CommandLineScreen(
+            names("computers"),
+            names("deployments"),
+            self.controller.where,
+            self.controller.switcher.names,
+        )
         # As the other dialogs open: through a message, so keys typed behind `:` are held
         # for it first (typeahead.py).
         self.post_message(OpenScreen(screen, self._run_typed))
@@ -525,6 +647,12 @@ class CelestoApp(App[None]):
     def _run_typed(self, command: Command | None) -> None:
         if command is None:
             return
+        if command.phrase == "context":
+            if command.names:
+                self.post_message(intents.ContextSwitchRequested(command.names[0]))
+            else:
+                self.post_message(intents.ContextPickRequested())
+            return
         intent: Message | None = None
         if command.phrase.startswith("deployments"):
             deployments = self._found("deployment", self.model.deployments(), command.names)
@@ -543,11 +671,24 @@ class CelestoApp(App[None]):
             computers = self._found("computer", self.model.computers(), command.names)
             if computers is None:
                 return
+            if command.phrase == "computer run":
+                self._run_typed_command(computers[0], command.arguments)
+                return
+            if command.phrase.startswith("computer port") and not self._show_ports(
+                computers[0], command.phrase, command.arguments["port"]
+            ):
+                return
             intent = {
                 "computer start": lambda: intents.LifecycleRequested("start", computers),
                 "computer stop": lambda: intents.LifecycleRequested("stop", computers),
                 "computer delete": lambda: intents.LifecycleRequested("delete", computers),
                 "computer ssh": lambda: intents.TerminalRequested(computers[0]),
+                "computer port publish": lambda: intents.PublishRequested(
+                    computers[0], command.arguments["port"]
+                ),
+                "computer port unpublish": lambda: intents.UnpublishRequested(
+                    computers[0], command.arguments["port"]
+                ),
             }.get(command.phrase, lambda: None)()
         if intent is not None:
             self.post_message(intent)
@@ -555,6 +696,29 @@ class CelestoApp(App[None]):
             self.controller.create_with(dict(command.arguments))
         elif command.phrase == "deploy":
             self.controller.deploy_with(dict(command.arguments))
+
+    def _computers(self) -> ComputersView:
+        view = self.views["computers"]
+        assert isinstance(view, ComputersView)
+        return view
+
+    def _run_typed_command(self, computer: Computer, arguments: Mapping[str, Any]) -> None:
+        """`computer run`: in the exec pane of that computer, as if typed at its prompt."""
+        self.go_to("computers", computer["id"])
+        view = self._computers()
+        view.show_exec(computer)
+        view.exec_pane.start(computer, arguments["command"], arguments["timeout"])
+
+    def _show_ports(self, computer: Computer, phrase: str, port: int) -> bool:
+        """`computer port ...`: the computer's ports pane, as `P` shows it. False (and said)
+        when there is nothing to unpublish."""
+        published = {p.get("port") for p in computer.get("published_ports") or []}
+        if phrase.endswith("unpublish") and port not in published:
+            self.notify(f"{computer['name']} has no published port {port}.", severity="error")
+            return False
+        self.go_to("computers", computer["id"])
+        self._computers().show_ports()
+        return True
 
     # --- go to / palette -----------------------------------------------------------------------
 
@@ -603,6 +767,7 @@ class CelestoApp(App[None]):
             return
         if self._terminals is None:
             kept = self.ui_state.terminals_of(self._terminals_key) if self._terminals_key else {}
+            # Each context its own screen: its tabs talk to that context's API.
             self._terminals = TerminalsScreen(self.controller.api, kept_terminals=kept)
             self.install_screen(self._terminals, "terminals")
         terminals: TerminalsScreen = self._terminals
@@ -621,9 +786,33 @@ class CelestoApp(App[None]):
     def on_terminals_screen_terminal_ids_changed(self, message: Any) -> None:
         """Remember which terminal each computer has (`TerminalsScreen.TerminalIdsChanged`;
         the terminal module is imported only when a terminal opens)."""
+        if self._terminals is None or message._sender is not self._terminals:
+            return  # the screen of a context switched away from (its ids are saved)
+        self._show_shells(message.terminal_ids)
         key = self._terminals_key
         if key is not None and self.ui_state.set_terminals(key, message.terminal_ids):
             self.save_state()
+
+    def _drop_terminals(self, key: str | None) -> None:
+        """Leaving a context: its terminal tabs are detached and closed. Their shells keep
+        running on their computers (on a server, `t` reattaches after switching back; the
+        ids are kept per base URL as across restarts)."""
+        terminals, self._terminals = self._terminals, None
+        if terminals is None:
+            return
+        self.uninstall_screen(terminals)
+        self.run_worker(
+            self._close_terminals(terminals, key),
+            group="terminals",
+            exit_on_error=False,
+        )
+
+    async def _close_terminals(self, terminals: Any, key: str | None) -> None:
+        for pane in terminals.panes:
+            await pane.detach()
+        if key is not None and self.ui_state.set_terminals(key, terminals.terminal_ids):
+            self.save_state()
+        await terminals.remove()
 
     def _open_terminal_by_name(self, name: str) -> None:
         for computer in self.model.computers().values():

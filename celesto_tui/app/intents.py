@@ -31,9 +31,10 @@ class LifecycleRequested(Message):
 
 @dataclass
 class PublishRequested(Message):
-    """Ask which port of this computer to publish, then publish it."""
+    """Publish ``port`` of this computer; without one, ask which first."""
 
     computer: Computer
+    port: int | None = None
 
 
 @dataclass
@@ -119,3 +120,15 @@ class ActivityRequested(Message):
 
     reply_to: MessagePump
     computer_id: str
+
+
+@dataclass
+class ContextPickRequested(Message):
+    """Open the context picker (profiles, servers, the embedded backend)."""
+
+
+@dataclass
+class ContextSwitchRequested(Message):
+    """Switch the dashboard to context ``name`` (a profile, ``local``, or a server)."""
+
+    name: str

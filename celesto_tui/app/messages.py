@@ -15,6 +15,7 @@ from celesto_api import Computer, Observability
 from ..model.command_log import LogEntry, Status
 from ..model.items import Item
 from ..model.table_rows import Rows
+from ..model.target import Target
 from .probe import ProbeResult
 from .widgets.output_log import Stream
 
@@ -28,6 +29,7 @@ class Polled(Message):
     rows: Rows
     took_ms: float
     started: float = 0.0  # the app clock's monotonic time when the request went out
+    generation: int = 0  # the target's (see `Controller.generation`): older ones are dropped
 
 
 class BackendStarted(Message):
@@ -35,9 +37,26 @@ class BackendStarted(Message):
 
 
 @dataclass
+class TargetSwitched(Message):
+    """The controller now talks to another target (its clients, generation and model are
+    reset): the app restarts its polls and shows it."""
+
+    target: Target
+    context: str
+
+
+@dataclass
+class TargetSwitching(Message):
+    """A switch is under way (``text`` for the header), or ended without switching ("")."""
+
+    text: str
+
+
+@dataclass
 class PollFailed(Message):
     kind: str
     error: BaseException
+    generation: int = 0
 
 
 @dataclass
@@ -55,6 +74,7 @@ class ItemsChanged(Message):
     kind: str
     items: Sequence[Item]
     removed: list[str] = field(default_factory=list)
+    generation: int = 0
 
 
 @dataclass

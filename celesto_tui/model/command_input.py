@@ -1,7 +1,8 @@
 """The dashboard's ``:`` command line: the command log's own syntax, read back.
 
-``computer stop ada`` or ``deploy ./agent --name x`` become a `Command` the app hands to
-the same intents its keys use. A leading ``celesto-tui`` and the dashboard's own target
+``computer stop ada``, ``computer run ada 'ls -la'``, ``computer port publish ada --port
+8000`` or ``deploy ./agent --name x`` become a `Command` the app hands to the same intents
+its keys use. A leading ``celesto-tui`` and the dashboard's own target
 options are accepted, so a command-log line pasted back works; options that name another
 target are refused rather than ignored.
 """
@@ -27,11 +28,18 @@ PHRASES: tuple[str, ...] = (
     "computer stop",
     "computer delete",
     "computer ssh",
+    "computer run",
+    "computer port publish",
+    "computer port unpublish",
     "deploy",
     "deployments stop",
     "deployments delete",
     "deployments logs",
+    "context",
+    "ctx",
 )
+# Phrases of the dashboard itself (no CLI command): switch to a context (see contexts.py).
+CONTEXT_PHRASES = ("context", "ctx")
 # Options each phrase takes: name -> takes a value.
 OPTIONS: dict[str, dict[str, bool]] = {
     "computer create": {
@@ -42,7 +50,15 @@ OPTIONS: dict[str, dict[str, bool]] = {
         "--no-internet": False,
     },
     "deploy": {"--name": True, "--description": True, "--env": True, "--project": True},
+    # --stream is what the exec pane does anyway: accepted so a CLI line runs as typed.
+    "computer run": {"--timeout": True, "--stream": False},
+    "computer port publish": {"--port": True},
+    "computer port unpublish": {"--port": True},
 }
+# The CLI's short spellings of those options.
+SHORT_OPTIONS = {"-t": "--timeout", "-p": "--port"}
+# Phrases that take one computer and then options (and `computer run`, a command).
+ONE_COMPUTER_THEN_OPTIONS = ("computer run", "computer port publish", "computer port unpublish")
 
 
 class CommandInputError(ValueError):
@@ -101,17 +117,25 @@ def _phrase(words: list[str]) -> tuple[str, list[str]]:
 
 
 def _split_options(phrase: str, rest: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """Names (every word after ``--`` among them) and options."""
     known = OPTIONS.get(phrase, {})
     names: list[str] = []
     options: dict[str, list[str]] = {}
     words = iter(rest)
     for word in words:
-        if not word.startswith("--"):
+        if word == "--":
+            names.extend(words)
+            break
+        long = SHORT_OPTIONS.get(word)
+        if long is not None and long in known:
+            word = long
+        elif not word.startswith("--"):
             names.append(word)
             continue
         flag, _, inline = word.partition("=")
         if flag not in known:
-            raise CommandInputError(f"{phrase} has no option {flag}.")
+            hint = " (quote the command, or put it after --)" if phrase == "computer run" else ""
+            raise CommandInputError(f"{phrase} has no option {flag}{hint}.")
         if not known[flag]:
             options.setdefault(flag, []).append("")
             continue
@@ -177,6 +201,29 @@ def _deploy_arguments(names: list[str], options: dict[str, list[str]]) -> dict[s
     }
 
 
+def _run_arguments(names: list[str], options: dict[str, list[str]]) -> dict[str, Any]:
+    if len(names) < 2:
+        raise CommandInputError(
+            "computer run needs a computer and a command: computer run NAME CMD."
+        )
+    words = names[1:]
+    # One word is the command as the command log writes it (quoted); several are joined
+    # quoted, so `-- echo "a b"` runs what was typed.
+    command = words[0] if len(words) == 1 else shlex.join(words)
+    raw_timeout = (options.get("--timeout") or [str(limits.EXEC_TIMEOUT_DEFAULT)])[-1]
+    return {
+        "command": _validated(lambda: check.command(command)),
+        "timeout": _validated(lambda: check.exec_timeout(_int(raw_timeout))),
+    }
+
+
+def _port_arguments(phrase: str, names: list[str], options: dict[str, list[str]]) -> dict[str, Any]:
+    if len(names) != 1:
+        raise CommandInputError(f"{phrase} takes one computer: {phrase} NAME --port PORT.")
+    raw = (options.get("--port") or [str(limits.PORT_DEFAULT)])[-1]
+    return {"port": _validated(lambda: check.port(_int(raw)))}
+
+
 def parse_command(text: str, where: Where | None = None) -> Command:
     """``text`` as a `Command`, or `CommandInputError` saying what is wrong; ``where`` is
     the dashboard's target (its options in a pasted line are dropped)."""
@@ -191,6 +238,14 @@ def parse_command(text: str, where: Where | None = None) -> Command:
         return Command(phrase, (), _create_arguments(options))
     if phrase == "deploy":
         return Command(phrase, (), _deploy_arguments(names, options))
+    if phrase == "computer run":
+        return Command(phrase, tuple(names[:1]), _run_arguments(names, options))
+    if phrase.startswith("computer port"):
+        return Command(phrase, tuple(names), _port_arguments(phrase, names, options))
+    if phrase in CONTEXT_PHRASES:
+        if len(names) > 1:
+            raise CommandInputError(f"{phrase} takes one context name (or none: the picker).")
+        return Command("context", tuple(names))
     if not names:
         raise CommandInputError(f"{phrase} needs a name, e.g. {phrase} NAME.")
     if len(names) > 1 and phrase not in ("computer start", "computer stop", "computer delete"):
@@ -199,13 +254,20 @@ def parse_command(text: str, where: Where | None = None) -> Command:
 
 
 def _candidates(
-    done: Sequence[str], computers: Iterable[str], deployments: Iterable[str]
+    done: Sequence[str],
+    computers: Iterable[str],
+    deployments: Iterable[str],
+    contexts: Iterable[str] = (),
 ) -> list[str]:
     typed = " ".join(done)
     for phrase in sorted(PHRASES, key=len, reverse=True):
         if typed == phrase or typed.startswith(phrase + " "):
             if phrase in ("deploy", "computer create"):
                 return list(OPTIONS[phrase])
+            if phrase in ONE_COMPUTER_THEN_OPTIONS and len(done) > len(phrase.split()):
+                return list(OPTIONS[phrase])  # the computer is there: its options
+            if phrase in CONTEXT_PHRASES:
+                return [] if typed != phrase else sorted(contexts)
             return sorted(deployments if phrase.startswith("deployments") else computers)
     if done and done[0] != "computer" and done[0] != "deployments":
         return []
@@ -217,7 +279,12 @@ def _candidates(
     return sorted(following)
 
 
-def complete(text: str, computers: Iterable[str], deployments: Iterable[str]) -> str | None:
+def complete(
+    text: str,
+    computers: Iterable[str],
+    deployments: Iterable[str],
+    contexts: Iterable[str] = (),
+) -> str | None:
     """``text`` with its last word completed (the first match, in order), or None."""
     words = text.split(" ")
     done, last = [word for word in words[:-1] if word], words[-1]
@@ -225,7 +292,7 @@ def complete(text: str, computers: Iterable[str], deployments: Iterable[str]) ->
         done = done[1:]
     if not last:
         return None
-    for candidate in _candidates(done, computers, deployments):
+    for candidate in _candidates(done, computers, deployments, contexts):
         if candidate.startswith(last) and candidate != last:
             return text + candidate[len(last) :]
     return None

@@ -18,6 +18,10 @@ from .format import (
 )
 from .table_rows import Cells, Column, TableSpec
 
+# Before a computer's name: it has a shell this dashboard opened that is still alive (a
+# terminal tab, in front or not, or a tab closed with its shell left running).
+SHELL_MARK = "⌁"
+
 
 def _metrics(item: Computer) -> ComputerMetrics:
     metrics = item.get("metrics")

@@ -59,6 +59,14 @@ class TableSpec(Generic[ItemT]):
         return str(item.get("id") if self.key_column == "id" else item.get(self.key_column))
 
 
+SORT_ASCENDING, SORT_DESCENDING = "▲", "▼"
+
+
+def sort_arrow(reverse: bool) -> str:
+    """What the sorted column's header (and the sort picker) shows next to its label."""
+    return SORT_DESCENDING if reverse else SORT_ASCENDING
+
+
 @dataclass(frozen=True)
 class ViewParams:
     filter: Filter = field(default_factory=Filter)

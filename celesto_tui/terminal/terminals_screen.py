@@ -42,12 +42,13 @@ from textual import on
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from celesto_api import AsyncCelesto
 
 from ..app.bindings import DEFAULT_LEAVE_KEY, LEAVE_KEY_ID, bindings, leave_key
 from .attach import DETACH_KEY, attach_raw
+from .footer import TerminalsFooter
 from .keys import encode_key
 from .link import DEFAULT_BACKOFF, Phase
 from .pane import TerminalPane
@@ -102,6 +103,8 @@ class TerminalsScreen(Screen[None]):
         self._leave_key = leave_key
         self._backoff = reconnect_backoff
         self._tab_of: dict[str, str] = {}  # computer id -> tab (TabPane) id
+        # computer id -> its pane, from before the tab is mounted (a query could not find it yet)
+        self._pane_by_computer: dict[str, TerminalPane] = {}
         # computer id -> terminal id of a closed tab (or of an earlier run of the app)
         self._kept_terminals: dict[str, str] = dict(kept_terminals or {})
         self._announced: dict[str, str] = dict(self._kept_terminals)
@@ -115,7 +118,7 @@ class TerminalsScreen(Screen[None]):
             "No terminal open. Open one from the dashboard.", id="terminals-empty", markup=False
         )
         yield TabbedContent(id="terminals-tabs")
-        yield Footer()
+        yield TerminalsFooter()
 
     def on_mount(self) -> None:
         self._tabs_ready = True
@@ -133,6 +136,9 @@ class TerminalsScreen(Screen[None]):
         pane = self._pane_of(computer_id)
         if pane is None:
             self.call_next(self._add_tab, computer_id, name, terminal_id)
+            return
+        if not pane.is_mounted:  # its tab is still being added: focus it once it is there
+            self.call_after_refresh(self.open_terminal, computer_id, name, terminal_id)
             return
         self._tabs.active = self._tab_of[computer_id]
         pane.focus_terminal()
@@ -166,10 +172,7 @@ class TerminalsScreen(Screen[None]):
         return self.query_one("#terminals-tabs", TabbedContent)
 
     def _pane_of(self, computer_id: str) -> TerminalPane | None:
-        tab_id = self._tab_of.get(computer_id)
-        if tab_id is None:
-            return None
-        return self._tabs.get_pane(tab_id).query_one(TerminalPane)
+        return self._pane_by_computer.get(computer_id)
 
     async def _add_tab(self, computer_id: str, name: str, terminal_id: str | None) -> None:
         if computer_id in self._tab_of:  # opened twice before the first tab was mounted
@@ -187,6 +190,7 @@ class TerminalsScreen(Screen[None]):
         )
         tab_id = f"terminal-{next(self._tab_numbers)}"
         self._tab_of[computer_id] = tab_id
+        self._pane_by_computer[computer_id] = pane
         tabs = self._tabs
         await tabs.add_pane(TabPane(name, pane, id=tab_id))
         self.add_class("-has-tabs")
@@ -274,6 +278,7 @@ class TerminalsScreen(Screen[None]):
         if pane.terminal_id is not None:
             self._kept_terminals[computer_id] = pane.terminal_id
         tab_id = self._tab_of.pop(computer_id)
+        del self._pane_by_computer[computer_id]
         await self._tabs.remove_pane(tab_id)
         self._announce_ids()
         if not self._tab_of:

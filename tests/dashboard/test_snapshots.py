@@ -17,10 +17,12 @@ from textual.pilot import Pilot
 from celesto_api.local import LocalServer
 from celesto_tui.app.celesto_app import CelestoApp
 from celesto_tui.app.screens.confirm import ConfirmScreen
+from celesto_tui.app.screens.context_picker import ContextPickerScreen
 from celesto_tui.app.screens.create_computer import CreateComputerScreen
 from celesto_tui.app.settings import Settings
 from celesto_tui.model.clock import FrozenClock
 from celesto_tui.model.command_log import LogEntry
+from tests.waiting import wait_until
 
 from .conftest import computers_view, local_target, wait_for
 
@@ -130,9 +132,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
         server.run_coroutine(_seed(server))
         assert server.backend is not None
         metrics = server.backend.metrics
-        deadline = time.monotonic() + 10
-        while metrics._first_samples and time.monotonic() < deadline:
-            time.sleep(0.02)  # the first sample must land before metrics are switched off
+        # The first sample must land before metrics are switched off.
+        wait_until(lambda: not metrics._first_samples, what="the first metrics samples", timeout=10)
         metrics.forget(ADA)
         yield server
 
@@ -247,6 +248,28 @@ def test_help_screen(snap_compare: Any, make: Any) -> None:
         await pilot.press("question_mark")
 
     assert snap_compare(make(read_only=True), terminal_size=SIZE, run_before=run)
+
+
+def test_context_picker(
+    snap_compare: Any, make: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    (config_dir / "config.toml").write_text(
+        '[profiles.prod]\napi_key = "sk-never-shown"\nbase_url = "https://api.celesto.ai"\n'
+        '[profiles.staging]\napi_key = "sk-nor-this"\n'
+        'base_url = "https://staging.example.com"\n'
+        '[profiles.laptop]\nbase_url = "http://127.0.0.1:8765"\n'
+    )
+    monkeypatch.setenv("CELESTO_CONFIG_DIR", str(config_dir))
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ContextPickerScreen))
+        await pilot.pause()
+
+    assert snap_compare(make(), terminal_size=SIZE, run_before=run)
 
 
 def test_stale_after_a_rate_limit(snap_compare: Any, make: Any, seeded: LocalServer) -> None:

@@ -12,6 +12,7 @@ from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from ...model.computers_table import SHELL_MARK
 from ..bindings import (
     ACTIONS,
     SCOPE_TITLES,
@@ -103,7 +104,9 @@ class HelpScreen(ModalScreen[None]):
                 Content(
                     f"Remap any binding in {self.config_path or 'the config file'}: [keymap], then "
                     'id = "keys", e.g. create = "ctrl+n". Tables also take the arrows and '
-                    "PgUp/PgDn; Enter opens the detail. ctrl+p: every action by name."
+                    "PgUp/PgDn; Enter opens the detail; a click on a header sorts by it "
+                    f"(▲/▼). ctrl+p: every action by name. {SHELL_MARK} before a computer's "
+                    "name: a shell opened here still runs on it (t goes back to it)."
                 ),
                 classes="help-hint",
             )

@@ -3,7 +3,7 @@ selection."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,7 +13,7 @@ from celesto_api import Computer, limits
 
 from ...model.activity import ActivityLog
 from ...model.clock import Clock
-from ...model.computers_table import COMPUTERS
+from ...model.computers_table import COMPUTERS, SHELL_MARK
 from ...model.ui_state import ViewState
 from ..bindings import bindings
 from ..intents import CreateRequested, LifecycleRequested, PublishRequested, TerminalRequested
@@ -55,6 +55,7 @@ class ComputersView(TableView[Computer]):
         self.activity_pane = ActivityPane(activity or ActivityLog(), self.clock)
         self._shown_key: str | None = None
         self._pending_key: str | None = None
+        self.shells: frozenset[str] = frozenset()
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
@@ -71,6 +72,7 @@ class ComputersView(TableView[Computer]):
     # --- selection -----------------------------------------------------------------------
 
     def rows_applied(self) -> None:
+        self._mark_shells()
         if self._pending_key is not None and self.table.select_key(self._pending_key):
             self._pending_key = None
         self.show_selected(force=True)
@@ -142,6 +144,26 @@ class ComputersView(TableView[Computer]):
             parts += [" │ ", (f"{len(self.table.marks)} marked", "bold $accent")]
         return parts
 
+    def show_shells(self, computer_ids: Iterable[str]) -> None:
+        """Mark the computers that have a shell opened here (`SHELL_MARK`)."""
+        self.shells = frozenset(computer_ids)
+        self._mark_shells()
+
+    @property
+    def live_shells(self) -> frozenset[str]:
+        """The computers marked with `SHELL_MARK`: a shell opened here runs on them."""
+        return frozenset(self.table.badges)
+
+    def _mark_shells(self) -> None:
+        # A stop ends a computer's shells, those of closed tabs too (nothing tells those
+        # apart from their computer's status until they are opened again).
+        running = (
+            key
+            for key in self.shells
+            if (computer := self.items.get(key)) is not None and computer.get("status") == "running"
+        )
+        self.table.set_badges(dict.fromkeys(running, SHELL_MARK))
+
     def go_to(self, key: str) -> None:
         """Put the cursor on a computer, clearing a filter that hides it."""
         self.table.focus()
@@ -210,15 +232,23 @@ class ComputersView(TableView[Computer]):
             self.post_message(LifecycleRequested("delete", targets))
 
     def action_exec(self) -> None:
+        self.show_exec(self.selected())
+
+    def show_exec(self, computer: Computer | None) -> None:
+        """The exec pane of ``computer``, its prompt focused."""
         self._show_detail()
         self.query_one("#detail", TabbedContent).active = "pane-exec"
-        self.exec_pane.show_computer(self.selected())
+        self.exec_pane.show_computer(computer)
         self.exec_pane.focus_prompt()
+
+    def show_ports(self) -> None:
+        """The ports pane, where a publish or unpublish shows (the table keeps the focus)."""
+        self._show_detail()
+        self.query_one("#detail", TabbedContent).active = "pane-ports"
 
     def action_publish(self) -> None:
         if computer := self._selected_or_warn():
-            self._show_detail()
-            self.query_one("#detail", TabbedContent).active = "pane-ports"
+            self.show_ports()
             self.post_message(PublishRequested(computer))
 
     def action_terminal(self) -> None:

@@ -21,7 +21,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import Column, ColumnKey
 
 from ...model.format import Category, status_category, status_of_text
-from ...model.table_rows import Cells, Rows, TableSpec
+from ...model.table_rows import Cells, Rows, TableSpec, sort_arrow
 from ..bindings import bindings
 
 FLASH_SECONDS = 1.5
@@ -85,6 +85,11 @@ class ResourceTable(DataTable[Cell]):
         self.loaded = False
         self.hidden_columns: tuple[str, ...] = ()
         """Columns folded away because the table is too narrow (see `NARROW_HIDE_ORDER`)."""
+        self.badges: dict[str, str] = {}
+        """Row key -> a glyph shown before the row's first cell (e.g. a computer's shell)."""
+        self.sorted_by: tuple[str, bool] | None = None
+        """The column the user sorts by, and whether reversed: its header shows ▲/▼ (None:
+        a table whose order is fixed, no arrow)."""
 
     def on_mount(self) -> None:
         self._styles = status_styles(self.app.get_css_variables())
@@ -92,6 +97,45 @@ class ResourceTable(DataTable[Cell]):
             self.add_column(" ", key=MARK_COLUMN, width=1)
         for column in self.spec.columns:
             self.add_column(column.label, key=column.key, width=column.width)
+        if self.sorted_by is not None:
+            self.show_sort(*self.sorted_by)
+
+    # --- the sorted column's header -----------------------------------------------------
+
+    def header_label(self, key: str) -> str:
+        label = self.spec.column(key).label
+        if self.sorted_by is None or key != self.sorted_by[0]:
+            return label
+        return f"{label} {sort_arrow(self.sorted_by[1])}"
+
+    def _fixed_width(self, key: str) -> int | None:
+        """A fixed column's width, widened to show its header's arrow when sorted."""
+        fixed = self.spec.column(key).width
+        return None if fixed is None else max(fixed, cell_len(self.header_label(key)))
+
+    def show_sort(self, key: str, reverse: bool) -> None:
+        """Put ▲ (or ▼ when reversed) after the sorted column's header label."""
+        if key not in self.spec.column_keys:
+            key = self.spec.default_sort
+        self.sorted_by = (key, reverse)
+        if not self.columns:
+            return  # not mounted yet: on_mount shows it
+        for spec_column in self.spec.columns:
+            column = self.columns.get(ColumnKey(spec_column.key))
+            if column is None:
+                continue
+            label = Text(self.header_label(spec_column.key))
+            column.label = label
+            if spec_column.key in self.hidden_columns:
+                continue
+            fixed = self._fixed_width(spec_column.key)
+            if fixed is None:
+                column.content_width = max(column.content_width, label.cell_len)
+            else:
+                column.width = fixed
+        self._update_dimensions([])
+        self._clear_caches()
+        self.refresh()
 
     # --- narrow layouts ---------------------------------------------------------------
 
@@ -124,7 +168,7 @@ class ResourceTable(DataTable[Cell]):
             if key in hidden:
                 column.auto_width, column.width = False, 0
             elif key in self.spec.column_keys:
-                fixed = self.spec.column(key).width
+                fixed = self._fixed_width(key)
                 column.auto_width, column.width = fixed is None, fixed or 0
         self._update_dimensions([])
         self._clear_caches()
@@ -132,7 +176,7 @@ class ResourceTable(DataTable[Cell]):
 
     def _natural_width(self, key: str, column: Column) -> int:
         if key in self.spec.column_keys:
-            fixed = self.spec.column(key).width
+            fixed = self._fixed_width(key)
             return fixed if fixed is not None else int(column.content_width)
         return int(column.width)
 
@@ -146,8 +190,13 @@ class ResourceTable(DataTable[Cell]):
             return Text(value, style=style)
         return Text(value)
 
+    def _first_cell(self, key: str, value: str) -> Cell:
+        badge = self.badges.get(key)
+        return self._cell(0, f"{badge} {value}" if badge else value)
+
     def _row_cells(self, key: str, cells: Cells) -> list[Cell]:
         rendered = [self._cell(i, value) for i, value in enumerate(cells)]
+        rendered[0] = self._first_cell(key, cells[0])
         if self.markable:
             rendered.insert(0, MARK if key in self.marks else "")
         return rendered
@@ -217,10 +266,11 @@ class ResourceTable(DataTable[Cell]):
                 continue
             column_key = self.spec.columns[index].key
             column = self.columns.get(ColumnKey(column_key))
+            cell = self._first_cell(key, now) if index == 0 else self._cell(index, now)
             wider = index not in self._fixed and (
-                column is None or cell_len(now) > column.content_width
+                column is None or cell_len(str(cell)) > column.content_width
             )
-            self.update_cell(key, column_key, self._cell(index, now), update_width=wider)
+            self.update_cell(key, column_key, cell, update_width=wider)
             significant = significant or index not in self._volatile
         return significant
 
@@ -268,6 +318,24 @@ class ResourceTable(DataTable[Cell]):
     @property
     def flashing(self) -> frozenset[str]:
         return frozenset(self._flash)
+
+    def set_badges(self, badges: dict[str, str]) -> None:
+        """Show ``badges`` (row key -> glyph) before the first cell of their rows."""
+        if badges == self.badges:
+            return
+        changed = {
+            key
+            for key in self.badges.keys() | badges.keys()
+            if self.badges.get(key) != badges.get(key)
+        }
+        self.badges = dict(badges)
+        column_key = self.spec.columns[0].key
+        with self.app.batch_update():
+            for key in changed:
+                cells = self._cells.get(key)
+                if cells is not None and key in self.rows:
+                    cell = self._first_cell(key, cells[0])
+                    self.update_cell(key, column_key, cell, update_width=True)
 
     # --- selection and marks -------------------------------------------------------------
 

@@ -21,10 +21,11 @@ from ...model.filtering import Filter
 from ...model.format import STATUS_GLYPHS
 from ...model.items import Item
 from ...model.polling import Freshness, State, human_seconds
-from ...model.table_rows import Rows, TableSpec, ViewParams, build_rows
+from ...model.table_rows import Rows, TableSpec, ViewParams, build_rows, sort_arrow
 from ...model.ui_state import ViewState
 from ..bindings import Scope, allowed, bindings
-from ..messages import RowsBuilt
+from ..messages import OpenScreen, RowsBuilt
+from ..screens.sort_picker import SortPickerScreen
 from .resource_table import ResourceTable
 
 ZOOMS = ("", "table", "detail")
@@ -81,6 +82,7 @@ class TableView(Vertical, Generic[ItemT]):
         self.freshness = Freshness()
         self._applied_at = self.clock.monotonic()
         self.table = ResourceTable(spec, markable=markable, id=f"{id}-table")
+        self.table.sorted_by = (self.params.sort or spec.default_sort, self.params.reverse)
         # The saved filter goes in on mount: an Input given a value needs a running app.
         self.filter_bar = FilterBar(
             placeholder="filter: words, status:running, !word",
@@ -147,6 +149,7 @@ class TableView(Vertical, Generic[ItemT]):
         self.state.filter = params.filter.text
         self.state.sort, self.state.reverse = params.sort, params.reverse
         self.on_state_changed()
+        self.table.show_sort(params.sort or self.spec.default_sort, params.reverse)
         self.update_title()
         self.rebuild()
 
@@ -182,7 +185,7 @@ class TableView(Vertical, Generic[ItemT]):
                 shown,
             ]
         column = self.spec.column(self.params.sort or self.spec.default_sort)
-        parts += [" │ ", ("sort ", "bold"), f"{column.label} {'↓' if self.params.reverse else '↑'}"]
+        parts += [" │ ", ("sort ", "bold"), f"{column.label} {sort_arrow(self.params.reverse)}"]
         parts += self.extra_title()
         parts.append(" ")
         self.table.border_title = Content.assemble(*parts)
@@ -225,15 +228,31 @@ class TableView(Vertical, Generic[ItemT]):
     def action_sort_reverse(self) -> None:
         self.set_params(ViewParams(self.params.filter, self.params.sort, not self.params.reverse))
 
-    @on(DataTable.HeaderSelected)
-    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
-        event.stop()
-        key = str(event.column_key.value)
-        if key not in self.spec.column_keys:
+    def action_pick_sort(self) -> None:
+        """A list of the columns on screen to sort by (`SortPickerScreen`)."""
+        hidden = set(self.table.hidden_columns)
+        columns = [(c.key, c.label) for c in self.spec.columns if c.key not in hidden]
+        picker = SortPickerScreen(
+            columns,
+            self.params.sort or self.spec.default_sort,
+            self.params.reverse,
+            f"Sort the {self.TITLE.lower()} by",
+        )
+        # Through the app, as every dialog: keys typed right behind the key go to it.
+        self.post_message(OpenScreen(picker, self.sort_by))
+
+    def sort_by(self, key: str | None) -> None:
+        """Sort by column ``key``; the column already sorted by is reversed."""
+        if key is None or key not in self.spec.column_keys:
             return
         same = key == (self.params.sort or self.spec.default_sort)
         reverse = not self.params.reverse if same else False
         self.set_params(ViewParams(self.params.filter, key, reverse))
+
+    @on(DataTable.HeaderSelected)
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_by(str(event.column_key.value))
 
     def selected(self) -> ItemT | None:
         key = self.table.selected_key()
