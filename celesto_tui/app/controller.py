@@ -22,7 +22,6 @@ from typing import Any, Protocol
 
 from textual.message import Message
 from textual.message_pump import MessagePump
-from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker
 
@@ -63,7 +62,7 @@ from .messages import (
 from .probe import probe
 from .screens.confirm import ConfirmScreen
 from .screens.prompt import PromptScreen
-from .target_switch import TargetSwitcher
+from .target_switch import Announcer, TargetSwitcher
 from .widgets.output_log import Stream
 
 BULK_DELETE_CHUNK = 100
@@ -104,23 +103,12 @@ def _where(target: Target) -> Where:
     )
 
 
-class Host(Protocol):
-    """What the controller needs of the app, and nothing more."""
-
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = True,
-    ) -> None: ...
+class Host(Announcer, Protocol):
+    """What the controller needs of the app, and nothing more: `notify` and `post` as
+    `Announcer`, and these."""
 
     def show(self, screen: Screen[Any], callback: Callable[[Any], None] | None = None) -> None:
         """Push a screen; ``callback`` gets its result."""
-
-    def post(self, message: Message) -> None: ...
 
     def spawn(
         self, work: Coroutine[Any, Any, None], group: str, exclusive: bool = False
