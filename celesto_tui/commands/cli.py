@@ -9,8 +9,7 @@ from typing import Any
 import click
 
 from ..model.refresh import refresh_problem
-from . import register as register_commands
-from .local import local_group
+from . import subcommands
 from .usage import CelestoGroup
 
 ROOT_EPILOG = """\b
@@ -42,6 +41,7 @@ def _check_refresh(_ctx: click.Context, _param: click.Parameter, value: float | 
 
 @click.group(
     cls=CelestoGroup,
+    commands=subcommands(),
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog=ROOT_EPILOG,
@@ -127,7 +127,3 @@ def main(
     # Everything is stopped and saved: spare the interpreter's final garbage collection over
     # the app's objects, which took ~0.4 s of the time between `q` and the shell prompt.
     gc.freeze()
-
-
-register_commands(main)
-main.add_command(local_group)
