@@ -18,7 +18,7 @@ import asyncio
 import functools
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -26,7 +26,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker
 
-from celesto_api import AsyncCelesto, CelestoError, Computer, Deployment, limits
+from celesto_api import CelestoError, Computer, Deployment, limits
 from celesto_api import validation as check
 
 from ..model.clock import Clock
@@ -61,6 +61,9 @@ from .probe import probe
 from .screens.confirm import ConfirmScreen
 from .screens.prompt import PromptScreen
 from .widgets.output_log import Stream
+
+if TYPE_CHECKING:
+    from celesto_api import AsyncCelesto  # loads httpx: made after the first frame
 
 BULK_DELETE_CHUNK = 100
 PARALLEL = 8

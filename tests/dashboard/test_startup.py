@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -247,3 +249,23 @@ async def test_terminal_option_with_an_unknown_name_says_so(make_app: AppFactory
             lambda: any("no-such-computer" in n.message for n in app._notifications),
             what="the toast",
         )
+
+
+# Loaded only when first used, after the dashboard's first frame: the HTTP client (the SDK's
+# clients make it, on the first poll), the CLI's verbs, the deploy bundler.
+NOT_BEFORE_THE_FIRST_FRAME = ("httpx", "tarfile", "celesto_tui.commands.computer")
+
+
+def test_the_dashboard_path_imports_no_http_client_or_cli_verbs() -> None:
+    script = (
+        "import sys\n"
+        "from celesto_tui.commands.cli import main\n"
+        "from celesto_tui.app.celesto_app import CelestoApp\n"
+        "from celesto_tui.model.target import open_target\n"
+        f"print(' '.join(m for m in {NOT_BEFORE_THE_FIRST_FRAME!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == []
