@@ -252,8 +252,15 @@ async def test_terminal_option_with_an_unknown_name_says_so(make_app: AppFactory
 
 
 # Loaded only when first used, after the dashboard's first frame: the HTTP client (the SDK's
-# clients make it, on the first poll), the CLI's verbs, the deploy bundler.
-NOT_BEFORE_THE_FIRST_FRAME = ("httpx", "tarfile", "celesto_tui.commands.computer")
+# clients make it, on the first poll), the CLI's verbs, the deploy bundler, the browser
+# opener, the config file parser (only when there is a file).
+NOT_BEFORE_THE_FIRST_FRAME = (
+    "httpx",
+    "tarfile",
+    "webbrowser",
+    "tomllib",
+    "celesto_tui.commands.computer",
+)
 
 
 def test_the_dashboard_path_imports_no_http_client_or_cli_verbs() -> None:
