@@ -276,3 +276,25 @@ def test_the_dashboard_path_imports_no_http_client_or_cli_verbs() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == []
+
+
+async def test_the_first_frame_mounts_only_what_it_shows(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        # Run-test yields before the first refresh: the hidden views and panes come after it.
+        computers = computers_view(app)
+        hidden = [
+            app.views["deployments"],
+            app.command_log_view,
+            app.errors_view,
+            computers.exec_pane,
+            computers.ports_pane,
+        ]
+        assert computers.is_mounted and computers.overview.is_mounted
+        assert not any(widget.is_mounted for widget in hidden)
+        await wait_for(pilot, lambda: all(widget.is_mounted for widget in hidden), what="mount")
+        assert app.switcher.current == "computers"
+        assert [widget.display for widget in hidden[:3]] == [False, False, False]
+        await loaded(pilot)
+        await pilot.press("e")  # the exec pane, mounted after the first frame, works
+        await wait_for(pilot, lambda: computers.exec_pane.prompt.has_focus, what="exec focus")
