@@ -115,6 +115,13 @@ async def shoot(app: CelestoApp, web: dict[str, Any], out: Path, size: tuple[int
         await pilot.pause()
         save("ports")
 
+        await pilot.press("escape", "a")
+        await until(
+            pilot, lambda: any("uname" in row.text for row in view.activity_pane.shown_rows)
+        )
+        await pilot.pause()
+        save("activity")
+
         await pilot.press("2")
         deployments = app.views["deployments"]
         await until(pilot, lambda: deployments.table.loaded and deployments.table.row_count >= 2)

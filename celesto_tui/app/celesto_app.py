@@ -122,6 +122,7 @@ class CelestoApp(App[None]):
                 clock=self.clock,
                 exec_history=self.ui_state.exec_history,
                 create_hint="" if self.read_only else f" Press {create_key} to create one.",
+                activity=self.model.activity,
             ),
             "deployments": DeploymentsView(self.ui_state.view("deployments"), clock=self.clock),
         }
@@ -300,6 +301,9 @@ class CelestoApp(App[None]):
         view.apply_items(message.items, message.rows)
         view.show_freshness(poller.freshness, self.clock.monotonic())
         poller.finished(True, busy=message.rows.busy)
+        if message.kind == "computers":
+            self.model.activity.polled(message.items, self.clock.now())
+            self.activity_changed()
         self.update_header()
         items = self.model.items_of(message.kind)
         settled = self.watcher.settled(message.kind, items, message.started)
@@ -413,6 +417,9 @@ class CelestoApp(App[None]):
 
     def on_probe_requested(self, message: intents.ProbeRequested) -> None:
         self.controller.probe(message)
+
+    def on_activity_requested(self, message: intents.ActivityRequested) -> None:
+        self.controller.activity(message)
 
     def on_focus_table_requested(self, _message: intents.FocusTableRequested) -> None:
         self.focus_table()
@@ -576,9 +583,8 @@ class CelestoApp(App[None]):
         if spec.scope == "app":
             await self.run_action(spec.action)
             return
-        view = {"overview": "computers", "exec": "computers", "ports": "computers"}.get(
-            spec.scope, spec.scope
-        )
+        panes = ("overview", "exec", "ports", "activity")
+        view = "computers" if spec.scope in panes else spec.scope
         self.action_show_view(view)
         computers = self.views["computers"]
         assert isinstance(computers, ComputersView)
@@ -587,12 +593,13 @@ class CelestoApp(App[None]):
             "overview": computers.overview,
             "exec": computers.exec_pane,
             "ports": computers.ports_pane,
+            "activity": computers.activity_pane,
             "deployments": self.views["deployments"],
             "commands": self.command_log_view,
             "errors": self.errors_view,
         }
         node = nodes.get(spec.scope, self)
-        if spec.scope in ("overview", "exec", "ports"):
+        if spec.scope in panes:
             computers.action_pane(spec.scope)
         await self.run_action(spec.action, node)
 
@@ -700,6 +707,12 @@ class CelestoApp(App[None]):
     def command_log_changed(self) -> None:
         if self.command_log_view.is_mounted and self.is_running:
             self.command_log_view.refresh_entries()
+            self.activity_changed()
+
+    def activity_changed(self) -> None:
+        view = self.views["computers"]
+        if isinstance(view, ComputersView) and view.is_mounted:
+            view.activity_changed()
 
     def report_error(self, source: str, error: BaseException | str) -> None:
         self.error_log.add(self.clock.now(), source, error)

@@ -46,6 +46,7 @@ from ..model.target import POLL_TIMEOUT_S, Target
 from . import intents
 from .messages import (
     ActionFinished,
+    ActivityFetched,
     DeploymentLogsFetched,
     ExecBusy,
     ExecChunk,
@@ -73,6 +74,7 @@ TRANSITIONS = {"start": "starting", "stop": "stopping", "delete": "deleting"}
 PAST = {"start": "Starting", "stop": "Stopping", "delete": "Deleting"}
 METRICS_FILL_EVERY_S = 10.0
 STREAMS: tuple[Stream, Stream] = ("stdout", "stderr")
+HISTORY_LIMIT = limits.COMMANDS_LIMIT_MAX
 
 Item = dict[str, Any]
 
@@ -131,6 +133,7 @@ class Controller:
         self.clock = clock
         self._metrics_at = float("-inf")
         self._logs_in_flight: set[MessagePump] = set()
+        self._history_in_flight: set[str] = set()
         self._exec: Worker[None] | None = None
         self.where = Where(
             local=target.local,
@@ -221,11 +224,42 @@ class Controller:
     async def _probe(self, reply: Callable[[Message], bool], url: str) -> None:
         reply(Probed(await probe(url)))
 
+    def activity(self, request: intents.ActivityRequested) -> None:
+        """The command history of a computer into the activity log (one fetch per computer
+        at a time: a slow endpoint is not asked again while its answer is on the way)."""
+        if request.computer_id in self._history_in_flight:
+            return
+        self._history_in_flight.add(request.computer_id)
+        self.host.spawn(
+            self._fetch_history(request.reply_to.post_message, request.computer_id),
+            group="history",
+        )
+
+    async def _fetch_history(self, reply: Callable[[Message], bool], computer_id: str) -> None:
+        activity = self.model.activity
+        try:
+            history = await self.poll_api.computers.list_command_history(
+                computer_id, limit=HISTORY_LIMIT
+            )
+        except CelestoError as exc:
+            activity.history_failed(computer_id, explain(exc, self.target.where))
+        else:
+            activity.history_fetched(computer_id, history["commands"])
+        finally:
+            self._history_in_flight.discard(computer_id)
+        reply(ActivityFetched(computer_id))
+
     # --- bookkeeping ---------------------------------------------------------------------
 
     def log(self, action: str, subject: str, line: str) -> LogEntry:
         entry = self.model.command_log.add(self.clock.now(), action, subject, line)
         self.host.command_log_changed()
+        return entry
+
+    def log_on(self, computer: Item, action: str, subject: str, line: str) -> LogEntry:
+        """`log`, and the entry shows in the computer's activity too."""
+        entry = self.log(action, subject, line)
+        self.model.activity.action(str(computer["id"]), entry.at, entry)
         return entry
 
     def finish(
@@ -304,7 +338,7 @@ class Controller:
             self.model.pending_status[str(target["id"])] = TRANSITIONS[verb]
         self._show([dict(t, status=TRANSITIONS[verb]) for t in targets])
         entries = [
-            self.log(verb, str(t["name"]), computer_line(self.where, verb, t["name"]))
+            self.log_on(t, verb, str(t["name"]), computer_line(self.where, verb, t["name"]))
             for t in targets
         ]
         what = targets[0]["name"] if len(targets) == 1 else f"{len(targets)} computers"
@@ -419,6 +453,7 @@ class Controller:
             )
             return
         entry.subject = str(computer["name"])
+        self.model.activity.action(str(computer["id"]), entry.at, entry)
         self._watch("computers", str(computer["id"]), str(computer["name"]), "create")
         self._show([dict(computer)])
         self.host.post(Navigate("computers", str(computer["id"])))
@@ -442,7 +477,7 @@ class Controller:
             def chosen(yes: bool | None) -> None:
                 if yes:
                     line = computer_line(self.where, "start", computer["name"])
-                    entry = self.log("start", str(computer["name"]), line)
+                    entry = self.log_on(computer, "start", str(computer["name"]), line)
                     self._spawn(self._start_then(computer, then, entry))
 
             screen = ConfirmScreen(
@@ -555,6 +590,10 @@ class Controller:
             ):
                 started_command = True
                 kind = event.get("type")
+                command_id = event.get("command_id") if kind == "started" else None
+                if command_id:
+                    # The API's history has no command text: remember what this one ran.
+                    self.model.activity.command_ran(str(command_id), command)
                 if kind in STREAMS:
                     stream: Stream = "stdout" if kind == "stdout" else "stderr"
                     data = pending[stream] + str(event.get("data", ""))
@@ -612,7 +651,8 @@ class Controller:
         )
 
     def _publish(self, computer: Item, port: int) -> None:
-        entry = self.log(
+        entry = self.log_on(
+            computer,
             "publish",
             f"{computer['name']}:{port}",
             computer_line(self.where, "port publish", computer["name"], port=port),
@@ -640,7 +680,8 @@ class Controller:
         )
 
     def _unpublish(self, computer: Item, port: int) -> None:
-        entry = self.log(
+        entry = self.log_on(
+            computer,
             "unpublish",
             f"{computer['name']}:{port}",
             computer_line(self.where, "port unpublish", computer["name"], port=port),
@@ -679,8 +720,11 @@ class Controller:
     # --- terminal ------------------------------------------------------------------------
 
     def terminal(self, computer: Item) -> None:
-        self.log(
-            "terminal", str(computer["name"]), computer_line(self.where, "ssh", computer["name"])
+        self.log_on(
+            computer,
+            "terminal",
+            str(computer["name"]),
+            computer_line(self.where, "ssh", computer["name"]),
         )
         self.model.command_log.entries[-1].finish("ok", "")
         self.host.open_terminal(str(computer["id"]), str(computer["name"]))

@@ -110,3 +110,12 @@ class ProbeRequested(Message):
 @dataclass
 class FocusTableRequested(Message):
     """Leave a pane: the current view's table takes the focus."""
+
+
+@dataclass
+class ActivityRequested(Message):
+    """Fetch the command history of a computer into the activity log, then tell
+    ``reply_to`` (`messages.ActivityFetched`); ignored while a fetch for it is out."""
+
+    reply_to: MessagePump
+    computer_id: str

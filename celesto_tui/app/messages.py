@@ -144,3 +144,10 @@ class DeploymentLogsFetched(Message):
 @dataclass
 class Probed(Message):
     result: ProbeResult
+
+
+@dataclass
+class ActivityFetched(Message):
+    """The activity log has a computer's command history (or the error fetching it)."""
+
+    computer_id: str

@@ -14,6 +14,7 @@ from typing import Any
 
 from celesto_api import Template
 
+from .activity import ActivityLog
 from .command_log import CommandLog
 from .errors import ErrorLog
 from .ui_state import UiState
@@ -35,6 +36,7 @@ class DashboardModel:
         # Live metrics from the observability endpoint, for computers the list gives none.
         self.metrics_overlay: dict[str, Item] = {}
         self.command_log = CommandLog()
+        self.activity = ActivityLog()
         self.watcher = Watcher()
         self.error_log = ErrorLog(secrets=secrets)
 

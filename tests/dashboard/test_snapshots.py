@@ -20,6 +20,7 @@ from celesto_tui.app.screens.confirm import ConfirmScreen
 from celesto_tui.app.screens.create_computer import CreateComputerScreen
 from celesto_tui.app.settings import Settings
 from celesto_tui.model.clock import FrozenClock
+from celesto_tui.model.command_log import LogEntry
 
 from .conftest import computers_view, local_target, wait_for
 
@@ -276,6 +277,58 @@ def test_command_log(snap_compare: Any, make: Any) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: pane.last_exit is not None)
         await pilot.press("escape", "3")
+        await pilot.pause()
+
+    assert snap_compare(make(), terminal_size=SIZE, run_before=run)
+
+
+def _seed_history(server: LocalServer) -> None:
+    """Fixed command history for ada (what other snapshots ran there is dropped first)."""
+    assert server.backend is not None
+    store = server.backend.store
+    store._db.execute("DELETE FROM commands WHERE computer_id = ?", (ADA,))
+    for command_id, source, status, started, took, code in (
+        ("cmd_snap_0", "exec", "completed", "2026-01-01T17:45:10Z", 230, 0),
+        ("cmd_snap_1", "exec_stream", "completed", "2026-01-02T11:58:02Z", 12, 0),
+        ("cmd_snap_2", "exec_stream", "completed", "2026-01-02T11:59:30Z", 1840, 2),
+        ("cmd_snap_3", "exec_stream", "timed_out", "2026-01-02T11:59:40Z", 5000, None),
+    ):
+        store.insert_command(
+            {
+                "command_id": command_id,
+                "computer_id": ADA,
+                "source": source,
+                "status": status,
+                "started_at": started,
+                "duration_ms": took,
+                "timeout_seconds": 30,
+                "exit_code": code,
+            }
+        )
+
+
+def test_activity_pane(snap_compare: Any, make: Any, seeded: LocalServer) -> None:
+    _seed_history(seeded)
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        app = pilot.app
+        assert isinstance(app, CelestoApp)
+        # The texts of the commands this dashboard ran (the API's history has none), and
+        # one action it took, as the controller records them.
+        activity = app.model.activity
+        for command_id, command in (
+            ("cmd_snap_1", "ls -la"),
+            ("cmd_snap_2", "cat /etc/missing"),
+            ("cmd_snap_3", "sleep 60"),
+        ):
+            activity.command_ran(command_id, command)
+        entry = LogEntry(NOW, "start", "ada", "celesto-tui computer start ada --local")
+        entry.finish("ok", "ada is running")
+        activity.action(ADA, NOW, entry)
+        await pilot.press("a")
+        pane = computers_view(app).activity_pane
+        await wait_for(pilot, lambda: pane.table.row_count >= 6, what="the history")
         await pilot.pause()
 
     assert snap_compare(make(), terminal_size=SIZE, run_before=run)

@@ -289,6 +289,7 @@ async def test_the_first_frame_mounts_only_what_it_shows(make_app: AppFactory) -
             app.errors_view,
             computers.exec_pane,
             computers.ports_pane,
+            computers.activity_pane,
         ]
         assert computers.is_mounted and computers.overview.is_mounted
         assert not any(widget.is_mounted for widget in hidden)

@@ -1,4 +1,5 @@
-"""The computers view: the live table, and Overview / Exec / Ports panes for the selection."""
+"""The computers view: the live table, and Overview / Exec / Ports / Activity panes for the
+selection."""
 
 from __future__ import annotations
 
@@ -11,17 +12,19 @@ from textual.widgets import DataTable, TabbedContent, TabPane
 
 from celesto_api import limits
 
+from ...model.activity import ActivityLog
 from ...model.clock import Clock
 from ...model.computers_table import COMPUTERS
 from ...model.ui_state import ViewState
 from ..bindings import bindings
 from ..intents import CreateRequested, LifecycleRequested, PublishRequested, TerminalRequested
+from .activity_pane import ActivityPane
 from .exec_pane import ExecPane
 from .overview_pane import OverviewPane
 from .ports_pane import PortsPane
 from .table_view import TableView
 
-PANES = ("overview", "exec", "ports")
+PANES = ("overview", "exec", "ports", "activity")
 
 
 class ComputersView(TableView):
@@ -43,12 +46,14 @@ class ComputersView(TableView):
         clock: Clock | None = None,
         exec_history: Mapping[str, list[str]] | None = None,
         create_hint: str = "",
+        activity: ActivityLog | None = None,
     ) -> None:
         super().__init__(COMPUTERS, state, markable=True, id="computers", clock=clock)
         self.create_hint = create_hint  # " Press n to create one." unless read-only
         self.overview = OverviewPane()
         self.exec_pane = ExecPane(exec_history)
         self.ports_pane = PortsPane(self.clock)
+        self.activity_pane = ActivityPane(activity or ActivityLog(), self.clock)
         self._shown_key: str | None = None
         self._pending_key: str | None = None
 
@@ -60,10 +65,15 @@ class ComputersView(TableView):
             # Their panes are hidden at first: mounted after the first frame, by the app.
             yield TabPane("Exec", id="pane-exec")
             yield TabPane("Ports", id="pane-ports")
+            yield TabPane("Activity", id="pane-activity")
 
     async def mount_hidden_panes(self) -> None:
-        """Mount the Exec and Ports panes (once, however often called)."""
-        for pane, tab in ((self.exec_pane, "#pane-exec"), (self.ports_pane, "#pane-ports")):
+        """Mount the Exec, Ports and Activity panes (once, however often called)."""
+        for pane, tab in (
+            (self.exec_pane, "#pane-exec"),
+            (self.ports_pane, "#pane-ports"),
+            (self.activity_pane, "#pane-activity"),
+        ):
             if pane.parent is None:
                 await self.query_one(tab, TabPane).mount(pane)
 
@@ -98,6 +108,7 @@ class ComputersView(TableView):
         self.overview.show_computer(computer, self._empty_text())
         self.exec_pane.show_computer(computer)
         self.ports_pane.show_computer(computer)
+        self.activity_pane.show_computer(computer)
 
     def _empty_text(self) -> str:
         """What the overview says when no computer is selected."""
@@ -164,6 +175,18 @@ class ComputersView(TableView):
             self.call_after_refresh(self.ports_pane.probe_unprobed)
         elif name == "overview":
             self.overview.focus()
+        elif name == "activity":
+            self.activity_pane.table.focus()
+
+    @on(TabbedContent.TabActivated)
+    def _pane_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.tabbed_content.id == "detail" and event.pane.id == "pane-activity":
+            self.activity_pane.fetch(shown=True)
+
+    def activity_changed(self) -> None:
+        """The activity log changed (a poll saw a transition, an action moved on)."""
+        self.activity_pane.show_rows()
+        self.activity_pane.fetch()
 
     def focus_detail(self) -> None:
         active = self.query_one("#detail", TabbedContent).active.removeprefix("pane-")
