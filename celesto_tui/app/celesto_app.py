@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import Callable, Coroutine
 from functools import partial
 from pathlib import Path
@@ -94,7 +95,10 @@ class CelestoApp(App[None]):
         settings: Settings | None = None,
         theme: str | None = None,
         terminal: str | None = None,
+        collector_paused: bool = False,
     ) -> None:
+        """`collector_paused`: the caller turned the garbage collector off for start-up (see
+        commands/cli.py); it is turned back on once the first frame is painted."""
         super().__init__()
         self.target = target
         self.clock: Clock = clock or SystemClock()
@@ -136,6 +140,7 @@ class CelestoApp(App[None]):
         self._clashes_reported: set[str] = set()
         self._probe = FirstFrameProbe.from_env()
         self._hidden_mounted = False
+        self._collector_paused = collector_paused
 
     def get_driver_class(self) -> type[Driver]:
         driver = super().get_driver_class()
@@ -252,6 +257,10 @@ class CelestoApp(App[None]):
             self.exit()
 
     async def _after_first_frame(self) -> None:
+        if self._collector_paused:
+            self._collector_paused = False
+            gc.freeze()  # what start-up made stays: later passes need not walk it again
+            gc.enable()
         if self._probe is not None and self._probe.exits_at_paint:
             return  # measuring the first frame only
         if self.target.starting:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -299,3 +300,17 @@ async def test_the_first_frame_mounts_only_what_it_shows(make_app: AppFactory) -
         await loaded(pilot)
         await pilot.press("e")  # the exec pane, mounted after the first frame, works
         await wait_for(pilot, lambda: computers.exec_pane.prompt.has_focus, what="exec focus")
+
+
+async def test_a_collector_paused_for_start_up_is_back_on_after_the_first_frame(
+    make_app: AppFactory,
+) -> None:
+    app = make_app(collector_paused=True)
+    gc.disable()  # as `celesto-tui` does before it imports the app
+    try:
+        async with app.run_test(size=(160, 40)) as pilot:
+            await wait_for(pilot, gc.isenabled, what="the collector back on")
+            await loaded(pilot)
+    finally:
+        gc.enable()
+        gc.unfreeze()
