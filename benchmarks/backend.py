@@ -1,7 +1,8 @@
 """Local backend benchmark: prints one table, each figure next to its reference measured
 in the same run on the same machine.
 
-    python benchmarks/backend.py [--rounds 5] [--isolation auto|bwrap|process] [--egress-only]
+    python benchmarks/backend.py [--rounds 5] [--isolation auto|bwrap|process]
+                                 [--egress-only | --exec-only]
 
 Every round measures each row once, in an order rotated by one each round
 (benchmarks/harness.py); p50 is the median (min-max) of the rounds' medians, p95 is over the
@@ -9,17 +10,21 @@ samples of all rounds, ratios are taken round by round:
   create→running     POST /v1/computers until GET says running   (target ≤ 100 ms)
   exec round trip    POST …/exec `true` over HTTP, next to GET /v1/health (the HTTP floor)
                      and subprocess.run(sh -c true) (the process floor), with the server's
-                     own `duration_ms`        (target p50 ≤ 2x (health + sh -c true))
+                     own `duration_ms`        (target p50 ≤ 2x (health + sh -c true));
+                     the breakdown is the server's Server-Timing header (perf_counter marks
+                     along the exec path), the rest is HTTP outside the server's handling
   keystroke echo     one byte through the terminal WebSocket and back from the PTY in
                      the sandbox, next to the same echo on a local PTY
   port request       GET through a published port, next to a direct loopback GET
   port throughput    a 32 MiB download through a published port, next to direct
-  egress             from inside a computer (with every core, as the direct client has)
-                     through its egress proxy to a host server reached as
-                     host.celesto.internal, next to the same client on the host talking to
-                     127.0.0.1 directly: connect (TCP + CONNECT handshake vs TCP connect;
-                     target p50 within 1 ms) and 32 MiB downloads as a plain proxied GET and
-                     through a CONNECT tunnel (target >= 0.8x direct)
+  egress             from inside a computer (with every core) through its egress proxy to
+                     a host server reached as host.celesto.internal, next to the same
+                     client program (the same python3) on the host talking to 127.0.0.1,
+                     in a cgroup like the computer's when the server uses cgroups (same
+                     parent, same CPU quota: both sides are scheduled alike): connect
+                     (TCP + CONNECT handshake vs TCP connect; target p50 within 1 ms) and
+                     32 MiB downloads, the median of 5 per round, as a plain proxied GET
+                     and through a CONNECT tunnel (target >= 0.8x direct)
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -46,13 +52,15 @@ from websockets.sync.client import connect
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.harness import footer, header, percentile, ratios, rotations, spread
+from celesto_api.local.sandbox import cgroups
+from celesto_api.local.sandbox.base import SandboxSpec
 
 BLOB_MB = 32
 # The same client runs on the host (direct) and inside the computer (through the proxy).
 EGRESS_CLIENT = r"""
-import json, socket, sys, time
-mode, host, port, path, count = sys.argv[1:6]
-port, count = int(port), int(count)
+import json, socket, statistics, sys, time
+mode, host, port, path, count, repeat = sys.argv[1:7]
+port, count, repeat = int(port), int(count), int(repeat)
 def dial():
     if mode == "direct":
         return socket.create_connection((host, port))
@@ -71,40 +79,122 @@ def download(s, target):
         total += n
     s.close()
     return total / (1 << 20) / (time.perf_counter() - started)
+def plain_get():
+    if mode == "direct":
+        return download(socket.create_connection((host, port)), path)
+    return download(socket.create_connection(("127.0.0.1", 3128)), f"http://{host}:{port}{path}")
 connects = []
 for _ in range(count):
     started = time.perf_counter()
     dial().close()
     connects.append((time.perf_counter() - started) * 1000)
-if mode == "direct":
-    get = download(socket.create_connection((host, port)), path)
-else:
-    get = download(socket.create_connection(("127.0.0.1", 3128)), f"http://{host}:{port}{path}")
-print(json.dumps({"connect": connects, "get": get, "tunnel": download(dial(), path)}))
+gets, tunnels = [], []
+for _ in range(repeat):
+    gets.append(plain_get())
+    tunnels.append(download(dial(), path))
+print(json.dumps({
+    "connect": statistics.median(connects),
+    "get": statistics.median(gets),
+    "tunnel": statistics.median(tunnels),
+}))
 """
 EGRESS_ROWS = ("connect", "get", "tunnel")
+EXEC_ROWS = ("exec `true`", "GET /v1/health", "subprocess.run(sh -c true)")
 
 
-def egress_round(http: httpx.Client, cid: str, port: int, mode: str) -> dict[str, float]:
-    """One run of the client: connect p50 (ms) and the two downloads (MiB/s)."""
+def server_timing(header: str) -> dict[str, float]:
+    """`route;dur=0.123, lookup;dur=0.010` -> {"route": 0.123, "lookup": 0.01} (ms)."""
+    stages = {}
+    for entry in filter(None, (part.strip() for part in header.split(","))):
+        name, _, duration = entry.partition(";dur=")
+        stages[name] = float(duration)
+    return stages
+
+
+EGRESS_REPEAT = 5
+
+
+@dataclass
+class EgressClient:
+    """How the same client program runs on both sides: ``interpreter`` is the computer's
+    own python3 (the host's /usr, mounted read-only inside); with ``cgroup_mode`` the direct
+    client runs in a cgroup like the computer's (same parent, same CPU quota), so that
+    neither side is scheduled differently; None when the server has no cgroups."""
+
+    interpreter: str
+    cgroup_mode: cgroups.CgroupMode | None
+    vcpus: int
+    confinement: str
+
+
+def egress_round(
+    http: httpx.Client, cid: str, port: int, mode: str, client: EgressClient
+) -> dict[str, float]:
+    """One run of the client: connect p50 (ms) and the two downloads (median MiB/s)."""
     args = [mode, "127.0.0.1" if mode == "direct" else "host.celesto.internal", str(port)]
-    args += ["/blob", "100"]
+    args += ["/blob", "100", str(EGRESS_REPEAT)]
     if mode == "direct":
-        out = subprocess.run(
-            ["python3", "-c", EGRESS_CLIENT, *args], check=True, capture_output=True, text=True
-        ).stdout
+        with direct_group(client) as procs_files:
+            process = subprocess.Popen(
+                [client.interpreter, "-c", EGRESS_CLIENT, *args], stdout=subprocess.PIPE, text=True
+            )
+            # Joined while the interpreter starts up (tens of ms before the first byte
+            # moves); a preexec_fn could deadlock with this process's server thread.
+            for path in procs_files:
+                with open(path, "w") as procs:
+                    procs.write(str(process.pid))
+            out, _ = process.communicate()
+        if process.returncode:
+            raise RuntimeError(f"direct egress client exited with {process.returncode}")
     else:
         command = "python3 -c " + shlex.quote(EGRESS_CLIENT) + " " + " ".join(args)
-        reply = http.post(f"/v1/computers/{cid}/exec", json={"command": command, "timeout": 120})
+        reply = http.post(f"/v1/computers/{cid}/exec", json={"command": command, "timeout": 300})
         out = reply.json()["stdout"]
         if not out:
             raise RuntimeError(f"egress client failed: {reply.json()['stderr']}")
-    result = json.loads(out)
-    return {
-        "connect": statistics.median(result["connect"]),
-        "get": float(result["get"]),
-        "tunnel": float(result["tunnel"]),
-    }
+    return {key: float(value) for key, value in json.loads(out).items()}
+
+
+@contextlib.contextmanager
+def direct_group(client: EgressClient) -> Iterator[list[str]]:
+    """A fresh group per run: servers on this machine sweep empty groups under the parent."""
+    if client.cgroup_mode is None:
+        yield []
+        return
+    with tempfile.TemporaryDirectory() as home:
+        spec = SandboxSpec("bench-direct", "bench-direct", Path(home), vcpus=client.vcpus)
+        name = f"bench-direct-{os.getpid()}"
+        group = cgroups.Cgroups.create(client.cgroup_mode, name, spec)
+        try:
+            yield group.procs_files
+        finally:
+            # The client has exited; give the kernel a moment to let the group go.
+            for _ in range(100):
+                if group.remove_now():
+                    break
+                time.sleep(0.01)
+
+
+def egress_client(http: httpx.Client, cid: str, vcpus: int) -> EgressClient:
+    """The direct side's interpreter and cgroup, matched to the computer ``cid``."""
+    interpreter = run_in(http, cid, "command -v python3").strip() or "python3"
+    enforced = (http.get(f"/v1/computers/{cid}").json().get("local") or {}).get(
+        "enforced_limits", {}
+    )
+    mode = cgroups.detect_mode() if enforced.get("cpu") == "cgroup" else None
+    if mode is None:
+        confinement = f"no cgroups (cpu limit inside: {enforced.get('cpu')}); direct unconfined"
+    else:
+        confinement = (
+            f"both clients in a cgroup {mode} under {cgroups.PARENT}/ with a {vcpus}-core "
+            f"CPU quota (the direct one in a sibling of the computer's), {interpreter}"
+        )
+    return EgressClient(interpreter, mode, vcpus, confinement)
+
+
+def run_in(http: httpx.Client, cid: str, command: str) -> str:
+    reply = http.post(f"/v1/computers/{cid}/exec", json={"command": command}).json()
+    return str(reply["stdout"])
 
 
 @contextlib.contextmanager
@@ -238,6 +328,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "process"])
     parser.add_argument("--egress-only", action="store_true", help="only the egress rows")
+    parser.add_argument("--exec-only", action="store_true", help="only exec and its floors")
     args = parser.parse_args()
 
     rows: dict[str, list[list[float]]] = {}
@@ -260,10 +351,17 @@ def main() -> None:
         wait_running(http, computer["id"])
         cid = computer["id"]
         durations: list[float] = []
+        stages: dict[str, list[float]] = {}
 
         def exec_once() -> None:
+            started = time.perf_counter()
             response = http.post(f"/v1/computers/{cid}/exec", json={"command": "true"})
+            total = (time.perf_counter() - started) * 1000
             durations.append(float(response.json().get("duration_ms", "nan")))
+            timing = server_timing(response.headers.get("server-timing", ""))
+            for name, value in timing.items():
+                stages.setdefault(name, []).append(value)
+            stages.setdefault("outside the server", []).append(total - sum(timing.values()))
 
         http.post(
             f"/v1/computers/{cid}/exec",
@@ -282,11 +380,23 @@ def main() -> None:
         for _ in range(20):
             exec_once()
         durations.clear()
+        stages.clear()
+        health_stages: dict[str, list[float]] = {}
+
+        def health_once() -> None:
+            started = time.perf_counter()
+            response = http.get("/v1/health")
+            total = (time.perf_counter() - started) * 1000
+            timing = server_timing(response.headers.get("server-timing", ""))
+            for name, value in timing.items():
+                health_stages.setdefault(name, []).append(value)
+            health_stages.setdefault("outside the server", []).append(total - sum(timing.values()))
+
         with httpx.Client() as plain:
             measures: dict[str, Callable[[], list[float]]] = {
                 "create→running": lambda: bench_create(http, 5),
                 "exec `true`": lambda: timed(exec_once, 100),
-                "GET /v1/health": lambda: timed(lambda: http.get("/v1/health"), 100),
+                "GET /v1/health": lambda: timed(health_once, 100),
                 "subprocess.run(sh -c true)": lambda: timed(
                     lambda: subprocess.run(["sh", "-c", "true"], check=True), 100
                 ),
@@ -301,27 +411,33 @@ def main() -> None:
                 "MiB/s via published port": lambda: [throughput(port_url + "blob")],
                 "MiB/s direct loopback": lambda: [throughput(direct_url + "blob")],
             }
+            if args.exec_only:
+                measures = {name: measures[name] for name in EXEC_ROWS}
             for order in rotations(list(measures), 0 if args.egress_only else args.rounds):
                 for name in order:
                     rows.setdefault(name, []).append(measures[name]())
-        if computer_egress(http, cid) == "proxy":
+        confinement = ""
+        if computer_egress(http, cid) == "proxy" and not args.exec_only:
             # The direct client runs unconstrained on the host: give the proxied one every
             # core too (a 1-vCPU computer's cgroup quota would be measured, not the proxy).
             body = {"vcpus": os.cpu_count() or 1}
             egress_id = http.post("/v1/computers", json=body).json()["id"]
             wait_running(http, egress_id)
+            client = egress_client(http, egress_id, body["vcpus"])
+            confinement = client.confinement
             for order in rotations(["direct", "proxy"], args.rounds):
                 for mode in order:
-                    for key, value in egress_round(http, egress_id, direct_port, mode).items():
+                    measured = egress_round(http, egress_id, direct_port, mode, client)
+                    for key, value in measured.items():
                         egress.setdefault(f"{key} {mode}", []).append(value)
         direct.shutdown()
         http.close()
         isolation = server["isolation"]
     if rows:
-        report(rows, durations, isolation, args.rounds)
+        report(rows, durations, stages, health_stages, isolation, args.rounds)
     if egress:
-        report_egress(egress)
-    else:
+        report_egress(egress, confinement)
+    elif not args.exec_only:
         print("egress: skipped (process isolation: computers use the host's network)")
     footer()
 
@@ -331,8 +447,24 @@ def computer_egress(http: httpx.Client, cid: str) -> str:
     return str((local.get("egress") or {}).get("mode"))
 
 
-def report_egress(egress: dict[str, list[float]]) -> None:
+# The server's Server-Timing stages of an exec, in order (each ends at its mark).
+STAGE_LABELS = {
+    "route": "middleware, routing, body validation",
+    "lookup": "computer lookup",
+    "history": "history insert queued",
+    "request": "pipes, agent connect, request + fds",
+    "spawn": "agent spawns → pid back (+insert)",
+    "wait": "command runs → exit, output drained",
+    "record": "history update (SQLite commit)",
+    "respond": "JSON response built",
+    "outside the server": "outside the server (h11, client)",
+}
+
+
+def report_egress(egress: dict[str, list[float]], confinement: str) -> None:
     print("egress proxy vs direct host loopback, median (min-max) of rounds:")
+    print(f"  like with like: {confinement}")
+    print(f"  each round: 100 connects (p50), {EGRESS_REPEAT} downloads of each kind (median)")
     print(f"  {'measure':28} {'via the proxy':>26} {'direct':>26} {'ratio':>22}")
     labels = {
         "connect": "connect p50 ms",
@@ -349,7 +481,12 @@ def report_egress(egress: dict[str, list[float]]) -> None:
 
 
 def report(
-    rows: dict[str, list[list[float]]], durations: list[float], isolation: str, rounds: int
+    rows: dict[str, list[list[float]]],
+    durations: list[float],
+    stages: dict[str, list[float]],
+    health_stages: dict[str, list[float]],
+    isolation: str,
+    rounds: int,
 ) -> None:
     print(f"isolation={isolation}, {rounds} rounds")
     print(f"{'measure':38} {'p50: median (min-max) of rounds':>32} {'p95':>8} {'unit':>6}")
@@ -364,9 +501,17 @@ def report(
     if durations:
         # duration_ms is whole milliseconds (the wire contract), so this split is coarse.
         inside = statistics.median(durations)
-        total = statistics.median(medians["exec `true`"])
-        print(f"{'  exec: the command, server-timed':38} {inside:>32.0f}")
-        print(f"{'  exec: HTTP, routing, the rest':38} {total - inside:>32.2f}")
+        print(f"{'  exec: duration_ms (server, whole ms)':38} {inside:>32.0f}")
+    if stages:
+        print("  exec `true` breakdown, median of every sample (ms):")
+        for name, samples in stages.items():
+            label = f"    {STAGE_LABELS.get(name, name)}"
+            print(f"{label:38} {statistics.median(samples):>32.3f}")
+    if health_stages:
+        print("  GET /v1/health, for comparison (ms):")
+        for name, samples in health_stages.items():
+            label = f"    {'server' if name == 'respond' else STAGE_LABELS.get(name, name)}"
+            print(f"{label:38} {statistics.median(samples):>32.3f}")
     print("-" * 87)
     print("ratios, round by round:")
     ratio_rows = (
@@ -380,6 +525,8 @@ def report(
         ("MiB/s published / direct", "MiB/s via published port", "MiB/s direct loopback"),
     )
     for label, top, bottom in ratio_rows:
+        if top not in medians or bottom not in medians:
+            continue
         print(f"  {label:38} {spread(ratios(medians[top], medians[bottom])):>24}x")
     floor = [
         health + shell

@@ -10,7 +10,9 @@ Rows, all measured in the same run, rounds interleaved with the order rotated
                         cat`) in the sandbox → back, no widget
   pane: key → parsed    a Key event posted to the pane's `TerminalView` → encoded → the pane's
                         `TerminalLink` → WebSocket → PTY → back → fed into the view and parsed
-  pane: key → painted   the same, until Textual renders the view's row (the frame is drawn)
+  pane: key → painted   the same, until Textual renders the view's row (the frame is drawn);
+                        an echo after an idle frame is painted in the same turn of the event
+                        loop as its parse, so the two rows are then the same figure
 
   seq 1 200000          from sending the command to the pane painting the line after its last
                         number (everything parsed, with backpressure, and drawn), 80x24; in the

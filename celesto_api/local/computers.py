@@ -24,6 +24,7 @@ from .metrics import MetricsSampler
 from .names import pick_name
 from .sandbox import Sandbox, SandboxDriver, SandboxError, SandboxSpec
 from .schemas import ComputerCreate
+from .stage_timing import mark
 from .store import Store, utc_now
 from .templates import find_template
 
@@ -375,6 +376,7 @@ class ComputerService:
     ) -> tuple[str, AsyncIterator[dict[str, Any]]]:
         """Check the computer, then return the command id and its event stream."""
         row, sandbox = await self.running_sandbox(id_or_name, "run commands")
+        mark("lookup")
         command_id = new_id("cmd")
         return command_id, self._run(row, sandbox, command_id, command, timeout, source)
 

@@ -7,7 +7,8 @@ import codecs
 import time
 from typing import Any
 
-from .sandbox import ExecEvent, ExecExit, ExecOutput
+from .sandbox import ExecEvent, ExecExit, ExecOutput, ExecStarted
+from .stage_timing import mark
 from .store import Store, utc_now
 
 
@@ -36,6 +37,7 @@ class ExecRecorder:
                 "timeout_seconds": timeout,
             }
         )
+        mark("history")
 
     def started(self) -> dict[str, Any]:
         return {
@@ -50,7 +52,10 @@ class ExecRecorder:
             self._bytes[event.stream] += len(event.data)
             text = self._decoders[event.stream].decode(event.data)
             return {"type": event.stream, "data": text} if text else None
-        if isinstance(event, ExecExit):
+        if isinstance(event, ExecStarted):
+            mark("spawn")
+        elif isinstance(event, ExecExit):
+            mark("wait")
             self._exit = event
         return None
 
@@ -74,6 +79,7 @@ class ExecRecorder:
             stderr_bytes=self._bytes["stderr"],
             error_type=error_type,
         )
+        mark("record")
         return duration_ms
 
     def exit_event(self) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .faults import FaultInjector
+from .stage_timing import mark, open_clock, server_timing
 
 log = logging.getLogger("celesto_api.local.access")
 
@@ -54,12 +55,17 @@ class RequestIdMiddleware:
         request_id = uuid.uuid4().hex
         started = time.perf_counter()
         status_holder = {"status": 0}
+        marks = open_clock()
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
+                mark("respond")
+                timing = server_timing(marks)
+                if timing is not None:
+                    headers.append((b"server-timing", timing))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -2,18 +2,23 @@
 idempotency keys, projects and deployments.
 
 Rows are returned as plain dicts. All calls happen on the server's event loop
-thread; SQLite in WAL mode keeps each write well under a millisecond.
+thread; SQLite in WAL mode keeps each write well under a millisecond (command history
+writes are queued off the exec response path, see ``insert_command``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import sqlite3
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger("celesto_api.local")
 
 SCHEMA_VERSION = 1
 # Command history kept per computer (the API lists at most 200).
@@ -112,6 +117,7 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
+        self._pending: list[tuple[str, list[Any], str]] = []
         self._db.executescript(_SCHEMA)
         self._db.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
@@ -120,6 +126,7 @@ class Store:
         self._ensure_default_project()
 
     def close(self) -> None:
+        self.flush_commands()
         self._db.close()
 
     def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[dict[str, Any]]:
@@ -146,6 +153,7 @@ class Store:
         )
 
     def delete_computer(self, computer_id: str) -> None:
+        self.flush_commands()
         self._db.execute("DELETE FROM idempotency WHERE computer_id = ?", (computer_id,))
         self._db.execute("DELETE FROM computers WHERE id = ?", (computer_id,))
 
@@ -229,15 +237,49 @@ class Store:
         )
 
     # command history -----------------------------------------------------------
+    # A command's insert is queued and runs on the event loop's next turn, while the agent
+    # spawns the command, instead of before the request is even sent to it. Every read of
+    # the table (and the update, delete, close) runs the queue first, so a listing never
+    # misses a command that has started. The update is not deferred: once exec has returned,
+    # its history row is committed (even if the server is killed right after).
 
     def insert_command(self, command: dict[str, Any]) -> None:
         columns = ", ".join(command)
         marks = ", ".join("?" for _ in command)
-        cursor = self._db.execute(
-            f"INSERT INTO commands ({columns}) VALUES ({marks})", list(command.values())
+        self._defer(
+            f"INSERT INTO commands ({columns}) VALUES ({marks})",
+            list(command.values()),
+            command["computer_id"],
         )
-        if cursor.lastrowid is not None and cursor.lastrowid % 100 == 0:
-            self._prune_commands(command["computer_id"])
+
+    def finish_command(self, command_id: str, **fields: Any) -> None:
+        self.flush_commands()
+        sets = ", ".join(f"{key} = ?" for key in fields)
+        self._db.execute(
+            f"UPDATE commands SET {sets} WHERE command_id = ?", [*fields.values(), command_id]
+        )
+
+    def _defer(self, sql: str, args: list[Any], computer_id: str) -> None:
+        self._pending.append((sql, args, computer_id))
+        if len(self._pending) > 1:
+            return  # a flush is already scheduled
+        try:
+            asyncio.get_running_loop().call_soon(self.flush_commands)
+        except RuntimeError:  # no event loop: nothing to overlap with
+            self.flush_commands()
+
+    def flush_commands(self) -> None:
+        """Run the queued history inserts, in order (a no-op when there are none)."""
+        pending, self._pending = self._pending, []
+        for sql, args, computer_id in pending:
+            try:
+                cursor = self._db.execute(sql, args)
+            except sqlite3.IntegrityError:
+                # Its computer was deleted meanwhile (the insert's foreign key fails).
+                log.warning("command history write failed", exc_info=True)
+                continue
+            if cursor.lastrowid is not None and cursor.lastrowid % 100 == 0:
+                self._prune_commands(computer_id)
 
     def _prune_commands(self, computer_id: str) -> None:
         self._db.execute(
@@ -246,13 +288,8 @@ class Store:
             (computer_id, computer_id, COMMANDS_KEPT),
         )
 
-    def finish_command(self, command_id: str, **fields: Any) -> None:
-        sets = ", ".join(f"{key} = ?" for key in fields)
-        self._db.execute(
-            f"UPDATE commands SET {sets} WHERE command_id = ?", [*fields.values(), command_id]
-        )
-
     def list_commands(self, computer_id: str, limit: int) -> list[dict[str, Any]]:
+        self.flush_commands()
         rows = self._rows(
             "SELECT * FROM commands WHERE computer_id = ? ORDER BY rowid DESC LIMIT ?",
             (computer_id, limit),

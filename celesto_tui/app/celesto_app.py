@@ -37,6 +37,7 @@ from ..model.clock import Clock, SystemClock
 from ..model.command_input import Command
 from ..model.command_log import CommandLog
 from ..model.computers_table import COMPUTERS
+from ..model.contexts import ContextError
 from ..model.dashboard import DashboardModel
 from ..model.deployments_table import DEPLOYMENTS
 from ..model.errors import ErrorLog, explain, is_expected
@@ -56,10 +57,13 @@ from .messages import (
     OpenScreen,
     Polled,
     PollFailed,
+    TargetSwitched,
+    TargetSwitching,
 )
 from .palette import DashboardCommands
 from .poller import Poller
 from .screens.command_line import CommandLineScreen
+from .screens.context_picker import ContextPickerScreen
 from .screens.help import HelpScreen, key_display
 from .settings import Settings, load_settings
 from .typeahead import TypeAhead
@@ -67,7 +71,7 @@ from .widgets.computers_view import ComputersView
 from .widgets.deployments_view import DeploymentsView
 from .widgets.footer import DashboardFooter
 from .widgets.log_views import CommandLogView, ErrorsView
-from .widgets.status_bar import StatusBar
+from .widgets.status_bar import StatusBar, target_text
 from .widgets.table_view import TableView
 
 VIEWS = ("computers", "deployments", "commands", "errors")
@@ -106,6 +110,9 @@ class CelestoApp(App[None]):
         self.refresh_seconds = (
             refresh_seconds if refresh_seconds is not None else self.settings.refresh
         )
+        # What the command line asked for: a context switched to later keeps these.
+        self._read_only_flag = read_only
+        self._refresh_flag = refresh_seconds
         self.read_only = read_only or self.settings.read_only
         self.keymap: dict[str, str] = dict(self.settings.keymap)
         self.state_path = state_path or default_state_path()
@@ -214,25 +221,7 @@ class CelestoApp(App[None]):
                 severity="warning",
                 timeout=8,
             )
-        self.pollers = {
-            "computers": Poller(
-                self,
-                COMPUTERS,
-                self.controller.fetch_computers,
-                lambda: self.views["computers"].params,
-                self.clock,
-                self.refresh_seconds,
-            ),
-            "deployments": Poller(
-                self,
-                DEPLOYMENTS,
-                self.controller.fetch_deployments,
-                lambda: self.views["deployments"].params,
-                self.clock,
-                self.refresh_seconds,
-            ),
-        }
-        self.pollers["deployments"].slow_factor = HIDDEN_POLL_FACTOR
+        self._make_pollers()
         if self._probe is not None:
             self.call_after_refresh(self._painted)
         if self.target.starting:
@@ -244,6 +233,31 @@ class CelestoApp(App[None]):
         self.set_interval(1.0, self.update_header)
         self.update_header()
         self.focus_table()
+
+    def _make_pollers(self) -> None:
+        generation = self.controller.generation
+        self.pollers = {
+            "computers": Poller(
+                self,
+                COMPUTERS,
+                self.controller.fetch_computers,
+                lambda: self.views["computers"].params,
+                self.clock,
+                self.refresh_seconds,
+                generation,
+            ),
+            "deployments": Poller(
+                self,
+                DEPLOYMENTS,
+                self.controller.fetch_deployments,
+                lambda: self.views["deployments"].params,
+                self.clock,
+                self.refresh_seconds,
+                generation,
+            ),
+        }
+        shown = self.current_view == "deployments"
+        self.pollers["deployments"].slow_factor = 1.0 if shown else HIDDEN_POLL_FACTOR
 
     def _start_polling(self) -> None:
         for poller in self.pollers.values():
@@ -275,6 +289,8 @@ class CelestoApp(App[None]):
     def on_backend_started(self, _message: BackendStarted) -> None:
         if not self.is_running:  # shutting down: the widgets are going away
             return
+        if self.controller.generation != 0:
+            return  # switched to another context while it started: it stays pickable
         startup = self.target.startup
         assert startup is not None
         self.status_bar.show_target(self.target if startup.error else self.target.started())
@@ -289,7 +305,8 @@ class CelestoApp(App[None]):
                 timeout=30,
             )
             return
-        self.target = self.controller.target = self.status_bar.target
+        self.target = self.status_bar.target
+        self.controller.target_started(self.target)
         self._start_polling()
 
     async def on_unmount(self) -> None:
@@ -303,6 +320,8 @@ class CelestoApp(App[None]):
     def on_polled(self, message: Polled) -> None:
         if not self.is_running:  # shutting down: the widgets are going away
             return
+        if message.generation != self.controller.generation:
+            return  # a poll of the target switched away from
         poller, view = self.pollers[message.kind], self.views[message.kind]
         first = poller.polls == 0
         self.model.replace(message.kind, {view.spec.key_of(item): item for item in message.items})
@@ -337,6 +356,8 @@ class CelestoApp(App[None]):
     def on_poll_failed(self, message: PollFailed) -> None:
         if not self.is_running:  # shutting down: the widgets are going away
             return
+        if message.generation != self.controller.generation:
+            return
         poller, view = self.pollers[message.kind], self.views[message.kind]
         was_auth = poller.freshness.auth_failed
         poller.finished(False, error=message.error)
@@ -356,6 +377,8 @@ class CelestoApp(App[None]):
         """An action's answer: show it now, before the next poll confirms it."""
         if not self.is_running:  # shutting down: the widgets are going away
             return
+        if message.generation != self.controller.generation:
+            return  # an answer of the target switched away from
         view = self.views[message.kind]
         changed = {view.spec.key_of(item): item for item in message.items}
         items = self.model.change(message.kind, changed, message.removed)
@@ -432,6 +455,66 @@ class CelestoApp(App[None]):
 
     def on_focus_table_requested(self, _message: intents.FocusTableRequested) -> None:
         self.focus_table()
+
+    # --- contexts: switching target without restarting -------------------------------------
+
+    def action_pick_context(self) -> None:
+        self.post_message(intents.ContextPickRequested())
+
+    def on_context_pick_requested(self, _message: intents.ContextPickRequested) -> None:
+        if len(self.screen_stack) > 1:
+            self.notify("Close this screen first, then switch context.", severity="warning")
+            return
+        try:
+            contexts = self.controller.contexts()
+        except ContextError as exc:
+            self.notify(str(exc), title="Cannot list the contexts", severity="error")
+            return
+        self.post_message(OpenScreen(ContextPickerScreen(contexts), self._context_chosen))
+
+    def _context_chosen(self, name: str | None) -> None:
+        if name:
+            self.post_message(intents.ContextSwitchRequested(name))
+
+    def on_context_switch_requested(self, message: intents.ContextSwitchRequested) -> None:
+        self.controller.switch_target(message.name)
+
+    def on_target_switching(self, message: TargetSwitching) -> None:
+        if self.is_running:
+            self.status_bar.show_switching(message.text)
+
+    def on_target_switched(self, message: TargetSwitched) -> None:
+        """The controller talks to another target: show it from scratch."""
+        if not self.is_running:
+            return
+        self._drop_terminals(self._terminals_key)  # the key of the target left
+        target = self.target = message.target
+        settings = load_settings(target.profile)  # a profile may be read-only, or poll slower
+        self.read_only = self._read_only_flag or settings.read_only
+        self.refresh_seconds = (
+            self._refresh_flag if self._refresh_flag is not None else settings.refresh
+        )
+        self.status_bar.show_switching("")
+        self.status_bar.show_target(target, self.read_only)
+        self.refresh_bindings()
+        computers = self.views["computers"]
+        if isinstance(computers, ComputersView):
+            if computers.exec_pane.running:
+                computers.exec_pane.action_cancel()  # its computer belongs to the old target
+            computers.activity_pane.activity = self.model.activity  # the new context's
+        for poller in self.pollers.values():
+            poller.stop()
+        now = self.clock.now()
+        for view in self.views.values():
+            view.loading = False
+            view.apply_items([], build_rows(view.spec, [], view.params, now))
+        self._make_pollers()
+        self._start_polling()
+        self.update_header()
+        self.activity_changed()
+        self.ui_state.context = message.context
+        self.save_state()
+        self.notify(f"Now on {message.context}: {target_text(target)}.", title="Context")
 
     # --- what the controller may ask of the app (`controller.Host`) -------------------------
 
@@ -537,7 +620,12 @@ class CelestoApp(App[None]):
         def names(kind: str) -> Callable[[], list[str]]:
             return lambda: [str(item.get("name")) for item in self.model.items[kind].values()]
 
-        screen = CommandLineScreen(names("computers"), names("deployments"), self.controller.where)
+        screen = CommandLineScreen(
+            names("computers"),
+            names("deployments"),
+            self.controller.where,
+            self.controller.switcher.names,
+        )
         # As the other dialogs open: through a message, so keys typed behind `:` are held
         # for it first (typeahead.py).
         self.post_message(OpenScreen(screen, self._run_typed))
@@ -550,6 +638,12 @@ class CelestoApp(App[None]):
 
     def _run_typed(self, command: Command | None) -> None:
         if command is None:
+            return
+        if command.phrase == "context":
+            if command.names:
+                self.post_message(intents.ContextSwitchRequested(command.names[0]))
+            else:
+                self.post_message(intents.ContextPickRequested())
             return
         kind = "deployments" if command.phrase.startswith("deployments") else "computers"
         found = [self._find(kind, name) for name in command.names]
@@ -622,6 +716,7 @@ class CelestoApp(App[None]):
             return
         if self._terminals is None:
             kept = self.ui_state.terminals_of(self._terminals_key) if self._terminals_key else {}
+            # Each context its own screen: its tabs talk to that context's API.
             self._terminals = TerminalsScreen(self.controller.api, kept_terminals=kept)
             self.install_screen(self._terminals, "terminals")
         terminals: TerminalsScreen = self._terminals
@@ -640,9 +735,32 @@ class CelestoApp(App[None]):
     def on_terminals_screen_terminal_ids_changed(self, message: Any) -> None:
         """Remember which terminal each computer has (`TerminalsScreen.TerminalIdsChanged`;
         the terminal module is imported only when a terminal opens)."""
+        if self._terminals is None or message._sender is not self._terminals:
+            return  # the screen of a context switched away from (its ids are saved)
         key = self._terminals_key
         if key is not None and self.ui_state.set_terminals(key, message.terminal_ids):
             self.save_state()
+
+    def _drop_terminals(self, key: str | None) -> None:
+        """Leaving a context: its terminal tabs are detached and closed. Their shells keep
+        running on their computers (on a server, `t` reattaches after switching back; the
+        ids are kept per base URL as across restarts)."""
+        terminals, self._terminals = self._terminals, None
+        if terminals is None:
+            return
+        self.uninstall_screen(terminals)
+        self.run_worker(
+            self._close_terminals(terminals, key),
+            group="terminals",
+            exit_on_error=False,
+        )
+
+    async def _close_terminals(self, terminals: Any, key: str | None) -> None:
+        for pane in terminals.panes:
+            await pane.detach()
+        if key is not None and self.ui_state.set_terminals(key, terminals.terminal_ids):
+            self.save_state()
+        await terminals.remove()
 
     def _open_terminal_by_name(self, name: str) -> None:
         for computer in self.model.items_of("computers").values():

@@ -15,8 +15,8 @@ driven without an app.
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Callable, Coroutine, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -39,6 +39,7 @@ from ..model.command_log import (
     deploy_line,
     deployment_line,
 )
+from ..model.contexts import Context, context_name
 from ..model.dashboard import DashboardModel
 from ..model.errors import explain
 from ..model.format import TRANSITIONAL
@@ -57,10 +58,12 @@ from .messages import (
     Navigate,
     OpenScreen,
     Probed,
+    TargetSwitched,
 )
 from .probe import probe
 from .screens.confirm import ConfirmScreen
 from .screens.prompt import PromptScreen
+from .target_switch import TargetSwitcher
 from .widgets.output_log import Stream
 
 if TYPE_CHECKING:
@@ -77,6 +80,8 @@ STREAMS: tuple[Stream, Stream] = ("stdout", "stderr")
 HISTORY_LIMIT = limits.COMMANDS_LIMIT_MAX
 
 Item = dict[str, Any]
+# The target generation a worker was started for (unset: the current one).
+_GENERATION: ContextVar[int | None] = ContextVar("celesto_target_generation", default=None)
 
 
 def _ports(computer: Item) -> list[dict[str, Any]]:
@@ -91,6 +96,15 @@ def _names(targets: Sequence[Item]) -> list[str]:
 def _deployment_label(deployment: Item) -> str:
     url = deployment.get("url") or "no URL"
     return f"{deployment.get('name')}  ({deployment.get('status')}, {url})"
+
+
+def _where(target: Target) -> Where:
+    return Where(
+        local=target.local,
+        profile=target.profile,
+        base_url=target.base_url,
+        data_dir=str(target.data_dir) if target.data_dir else None,
+    )
 
 
 class Host(Protocol):
@@ -135,30 +149,96 @@ class Controller:
         self._logs_in_flight: set[MessagePump] = set()
         self._history_in_flight: set[str] = set()
         self._exec: Worker[None] | None = None
-        self.where = Where(
-            local=target.local,
-            profile=target.profile,
-            base_url=target.base_url,
-            data_dir=str(target.data_dir) if target.data_dir else None,
-        )
+        self.where = _where(target)
+        # Bumped by each switch of target: what an earlier target's requests answer is
+        # dropped (polls, action results, metrics, templates).
+        self.generation = 0
+        self._targets: dict[int, Target] = {0: target}
+        self._context_names: dict[int, str] = {0: context_name(target)}
+        # (generation, "api" | "poll") -> client; earlier targets' stay open until exit.
+        self._clients: dict[tuple[int, str], AsyncCelesto] = {}
+        self.switcher = TargetSwitcher(host, target, lambda: self.target, self.retarget)
+        model.context = self._context_names[0]
 
     # The clients are made on first use, after the first frame: each httpx client builds a TLS
     # context when made (tens of ms), which would otherwise delay the dashboard's first paint.
+    # One pair per target: a worker started before a switch goes on with its own target's
+    # client (`_pinned`), so an action sent to the old target ends there.
 
-    @functools.cached_property
+    @property
     def api(self) -> AsyncCelesto:
-        return self.target.client()
+        return self._client("api")
 
-    @functools.cached_property
+    @property
     def poll_api(self) -> AsyncCelesto:
         # Polls retry by themselves (with the backoff the header shows), not inside the SDK.
-        return self.target.client(max_retries=0, timeout=POLL_TIMEOUT_S)
+        return self._client("poll")
+
+    def _client(self, kind: str) -> AsyncCelesto:
+        generation = self._generation()
+        client = self._clients.get((generation, kind))
+        if client is None:
+            target = self._targets[generation]
+            if kind == "poll":
+                client = target.client(max_retries=0, timeout=POLL_TIMEOUT_S)
+            else:
+                client = target.client()
+            self._clients[(generation, kind)] = client
+        return client
+
+    def _generation(self) -> int:
+        """The generation of the target the running worker was started for."""
+        pinned = _GENERATION.get()
+        return self.generation if pinned is None else pinned
+
+    def _stale(self) -> bool:
+        """The running worker was started for a target switched away from since."""
+        return self._generation() != self.generation
+
+    def _task(
+        self, work: Coroutine[Any, Any, None], group: str, exclusive: bool = False
+    ) -> Worker[None]:
+        return self.host.spawn(self._pinned(work, self.generation), group, exclusive)
+
+    @staticmethod
+    async def _pinned(work: Coroutine[Any, Any, None], generation: int) -> None:
+        # The worker runs in a task of its own, so this is set for it (and what it gathers).
+        _GENERATION.set(generation)
+        await work
 
     async def aclose(self) -> None:
-        for name in ("api", "poll_api"):
-            client = self.__dict__.get(name)
-            if client is not None:
-                await client.aclose()
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+        await self.switcher.aclose()
+
+    # --- switching target ----------------------------------------------------------------
+
+    def switch_target(self, name: str) -> None:
+        """Switch to context ``name`` once it answers (see `target_switch`)."""
+        self.host.spawn(self.switcher.switch(name), group="switch", exclusive=True)
+
+    def contexts(self) -> list[Context]:
+        """What the context picker lists (`ContextError` if the config file is bad)."""
+        return self.switcher.contexts()
+
+    def retarget(self, target: Target, context: str) -> None:
+        """From now on talk to ``target``. The old clients are kept open until exit, so
+        that an action already sent to the old target still gets its answer (and its
+        command-log line); what it would show is dropped by generation."""
+        self.cancel_exec()
+        self.generation += 1
+        self._targets[self.generation] = target
+        self._context_names[self.generation] = context
+        self.target = target
+        self.where = _where(target)
+        self._metrics_at = float("-inf")
+        self.model.switch_target(context, target.api_key)
+        self.host.post(TargetSwitched(target, context))
+
+    def target_started(self, target: Target) -> None:
+        """The start-up target's embedded backend is up (its sandbox is now known)."""
+        self.target = self._targets[self.generation] = target
 
     # --- reads (polls, templates, metrics, probes) ------------------------------------------
 
@@ -175,16 +255,18 @@ class Controller:
             return
         if wanted := self.model.metrics_wanted(computers):
             self._metrics_at = now
-            self.host.spawn(self._fill_metrics(wanted), group="metrics")
+            self._task(self._fill_metrics(wanted), group="metrics")
 
     async def _fill_metrics(self, computer_ids: list[str]) -> None:
+        generation, api = self._generation(), self.poll_api
+
         async def one(computer_id: str) -> None:
             try:
-                data = await self.poll_api.computers.observability(computer_id)
+                data = await api.computers.observability(computer_id)
             except CelestoError:
                 return  # metrics are a bonus; the poll itself reports connectivity
             latest = data.get("latest")
-            if isinstance(latest, dict):
+            if isinstance(latest, dict) and generation == self.generation:
                 self.model.metrics_overlay[computer_id] = dict(latest)
 
         await asyncio.gather(*(one(computer_id) for computer_id in computer_ids))
@@ -194,17 +276,20 @@ class Controller:
         return self.model.polled_deployments(deployments)
 
     def fetch_templates(self) -> None:
-        self.host.spawn(self._fetch_templates(), group="templates")
+        self._task(self._fetch_templates(), group="templates")
 
     async def _fetch_templates(self) -> None:
+        generation = self._generation()
         try:
-            self.model.templates = list(await self.api.computers.list_templates())
+            templates = list(await self.api.computers.list_templates())
         except CelestoError:
-            self.model.templates = None  # the create dialog falls back to the default template
+            templates = None  # the create dialog falls back to the default template
+        if generation == self.generation:
+            self.model.templates = templates
 
     def metrics(self, request: intents.MetricsRequested) -> None:
         """The overview's live metrics (one request at a time)."""
-        self.host.spawn(
+        self._task(
             self._metrics(request.reply_to.post_message, request.computer_id),
             group="observability",
             exclusive=True,
@@ -219,7 +304,7 @@ class Controller:
             reply(MetricsFetched(computer_id, dict(data)))
 
     def probe(self, request: intents.ProbeRequested) -> None:
-        self.host.spawn(self._probe(request.reply_to.post_message, request.url), group="probe")
+        self._task(self._probe(request.reply_to.post_message, request.url), group="probe")
 
     async def _probe(self, reply: Callable[[Message], bool], url: str) -> None:
         reply(Probed(await probe(url)))
@@ -230,7 +315,7 @@ class Controller:
         if request.computer_id in self._history_in_flight:
             return
         self._history_in_flight.add(request.computer_id)
-        self.host.spawn(
+        self._task(
             self._fetch_history(request.reply_to.post_message, request.computer_id),
             group="history",
         )
@@ -274,17 +359,18 @@ class Controller:
     def _show(
         self, items: list[Item], kind: str = "computers", removed: Sequence[str] = ()
     ) -> None:
-        self.host.post(ItemsChanged(kind, items, list(removed)))
+        self.host.post(ItemsChanged(kind, items, list(removed), self._generation()))
 
     def _watch(
         self, kind: str, key: str, name: str, verb: str, entry: LogEntry | None = None
     ) -> None:
         """Toast when a poll shows where ``verb`` led (see `watch.Watcher`); ``entry``, still
         running, ends there too."""
-        self.model.watcher.watch(kind, key, name, verb, self.clock.monotonic(), entry)
+        watcher = self.model.watcher_for(self._context_names[self._generation()])
+        watcher.watch(kind, key, name, verb, self.clock.monotonic(), entry)
 
     def _spawn(self, work: Coroutine[Any, Any, None], group: str = "actions") -> None:
-        self.host.spawn(work, group=group)
+        self._task(work, group)
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -526,6 +612,8 @@ class Controller:
             except CelestoError as exc:
                 self.host.notify(explain(exc), severity="error")
                 return
+        if self._stale():
+            return  # the dashboard went to another target meanwhile: not its computer
         self._show([current])
         self.host.later(then, current)
 
@@ -555,7 +643,7 @@ class Controller:
         history = list(ui_state.exec_history[str(computer["id"])])
         reply(ExecStarted(computer, command, timeout, history))
         entry = self.log("run", str(computer["name"]), self.line_run(computer, command, timeout))
-        self._exec = self.host.spawn(
+        self._exec = self._task(
             self._exec_work(reply, computer, command, timeout, entry), group="exec", exclusive=True
         )
 
@@ -866,7 +954,7 @@ class Controller:
         if request.reply_to in self._logs_in_flight:
             return
         self._logs_in_flight.add(request.reply_to)
-        self.host.spawn(self._poll_logs(request), group="logs")
+        self._task(self._poll_logs(request), group="logs")
 
     async def _poll_logs(self, request: intents.DeploymentLogsPollRequested) -> None:
         reply, name = request.reply_to.post_message, request.name

@@ -119,3 +119,15 @@ class ActivityRequested(Message):
 
     reply_to: MessagePump
     computer_id: str
+
+
+@dataclass
+class ContextPickRequested(Message):
+    """Open the context picker (profiles, servers, the embedded backend)."""
+
+
+@dataclass
+class ContextSwitchRequested(Message):
+    """Switch the dashboard to context ``name`` (a profile, ``local``, or a server)."""
+
+    name: str

@@ -12,6 +12,7 @@ from textual.screen import Screen
 
 from ..model.command_log import LogEntry, Status
 from ..model.table_rows import Rows
+from ..model.target import Target
 from .probe import ProbeResult
 from .widgets.output_log import Stream
 
@@ -25,6 +26,7 @@ class Polled(Message):
     rows: Rows
     took_ms: float
     started: float = 0.0  # the app clock's monotonic time when the request went out
+    generation: int = 0  # the target's (see `Controller.generation`): older ones are dropped
 
 
 class BackendStarted(Message):
@@ -32,9 +34,26 @@ class BackendStarted(Message):
 
 
 @dataclass
+class TargetSwitched(Message):
+    """The controller now talks to another target (its clients, generation and model are
+    reset): the app restarts its polls and shows it."""
+
+    target: Target
+    context: str
+
+
+@dataclass
+class TargetSwitching(Message):
+    """A switch is under way (``text`` for the header), or ended without switching ("")."""
+
+    text: str
+
+
+@dataclass
 class PollFailed(Message):
     kind: str
     error: BaseException
+    generation: int = 0
 
 
 @dataclass
@@ -52,6 +71,7 @@ class ItemsChanged(Message):
     kind: str
     items: list[dict[str, Any]]
     removed: list[str] = field(default_factory=list)
+    generation: int = 0
 
 
 @dataclass

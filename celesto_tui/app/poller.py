@@ -32,8 +32,12 @@ class Poller:
         params: Callable[[], ViewParams],
         clock: Clock,
         interval: float,
+        generation: int = 0,
     ) -> None:
         self.app = app
+        # The target's generation: a poll of an earlier target that lands after a switch
+        # is dropped by the app.
+        self.generation = generation
         self.spec = spec
         self.kind = spec.kind
         self.fetch = fetch
@@ -70,7 +74,12 @@ class Poller:
             return
         self.in_flight = True
         self.app.run_worker(
-            self._poll(), group=f"poll:{self.kind}", exit_on_error=False, exclusive=True
+            self._poll(),
+            # One group per target: a poll of the old one is not cancelled by a switch (it
+            # may not have started yet), it ends and its message is dropped.
+            group=f"poll:{self.kind}:{self.generation}",
+            exit_on_error=False,
+            exclusive=True,
         )
 
     async def _poll(self) -> None:
@@ -82,9 +91,9 @@ class Poller:
                 build_rows, self.spec, items, self.params(), self.clock.now()
             )
         except Exception as exc:  # every failure becomes a message, never an app exit
-            self.app.post_message(PollFailed(self.kind, exc))
+            self.app.post_message(PollFailed(self.kind, exc, self.generation))
         else:
-            self.app.post_message(Polled(self.kind, items, rows, took_ms, started))
+            self.app.post_message(Polled(self.kind, items, rows, took_ms, started, self.generation))
 
     def finished(
         self, ok: bool, busy: bool = False, error: BaseException | None = None

@@ -116,6 +116,9 @@ def main(
     from ..app.celesto_app import CelestoApp
     from ..model.target import open_target
 
+    if not (use_local or base_url or api_key or profile):
+        use_local, profile = _remembered_context()
+
     # The embedded backend starts after the first frame; the dashboard reports its failures
     # (a data dir in use, no sandbox) in the header and a notification.
     with open_target(use_local, base_url, api_key, profile, data_dir, background=True) as target:
@@ -131,3 +134,18 @@ def main(
     # Everything is stopped and saved: spare the interpreter's final garbage collection over
     # the app's objects, which took ~0.4 s of the time between `q` and the shell prompt.
     gc.freeze()
+
+
+def _remembered_context() -> tuple[bool, str | None]:
+    """The context last picked in the dashboard (ctrl+o), as k9s reopens its last one."""
+    from celesto_api import CelestoError
+    from celesto_api.config import load_config_file
+
+    from ..model.contexts import remembered_start
+    from ..model.ui_state import default_state_path, load_state
+
+    try:
+        config = load_config_file()
+    except CelestoError:
+        return False, None  # the dashboard reports the file's problem itself
+    return remembered_start(load_state(default_state_path()).context, config)

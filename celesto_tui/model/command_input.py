@@ -31,7 +31,11 @@ PHRASES: tuple[str, ...] = (
     "deployments stop",
     "deployments delete",
     "deployments logs",
+    "context",
+    "ctx",
 )
+# Phrases of the dashboard itself (no CLI command): switch to a context (see contexts.py).
+CONTEXT_PHRASES = ("context", "ctx")
 # Options each phrase takes: name -> takes a value.
 OPTIONS: dict[str, dict[str, bool]] = {
     "computer create": {
@@ -191,6 +195,10 @@ def parse_command(text: str, where: Where | None = None) -> Command:
         return Command(phrase, (), _create_arguments(options))
     if phrase == "deploy":
         return Command(phrase, (), _deploy_arguments(names, options))
+    if phrase in CONTEXT_PHRASES:
+        if len(names) > 1:
+            raise CommandInputError(f"{phrase} takes one context name (or none: the picker).")
+        return Command("context", tuple(names))
     if not names:
         raise CommandInputError(f"{phrase} needs a name, e.g. {phrase} NAME.")
     if len(names) > 1 and phrase not in ("computer start", "computer stop", "computer delete"):
@@ -199,13 +207,18 @@ def parse_command(text: str, where: Where | None = None) -> Command:
 
 
 def _candidates(
-    done: Sequence[str], computers: Iterable[str], deployments: Iterable[str]
+    done: Sequence[str],
+    computers: Iterable[str],
+    deployments: Iterable[str],
+    contexts: Iterable[str] = (),
 ) -> list[str]:
     typed = " ".join(done)
     for phrase in sorted(PHRASES, key=len, reverse=True):
         if typed == phrase or typed.startswith(phrase + " "):
             if phrase in ("deploy", "computer create"):
                 return list(OPTIONS[phrase])
+            if phrase in CONTEXT_PHRASES:
+                return [] if typed != phrase else sorted(contexts)
             return sorted(deployments if phrase.startswith("deployments") else computers)
     if done and done[0] != "computer" and done[0] != "deployments":
         return []
@@ -217,7 +230,12 @@ def _candidates(
     return sorted(following)
 
 
-def complete(text: str, computers: Iterable[str], deployments: Iterable[str]) -> str | None:
+def complete(
+    text: str,
+    computers: Iterable[str],
+    deployments: Iterable[str],
+    contexts: Iterable[str] = (),
+) -> str | None:
     """``text`` with its last word completed (the first match, in order), or None."""
     words = text.split(" ")
     done, last = [word for word in words[:-1] if word], words[-1]
@@ -225,7 +243,7 @@ def complete(text: str, computers: Iterable[str], deployments: Iterable[str]) ->
         done = done[1:]
     if not last:
         return None
-    for candidate in _candidates(done, computers, deployments):
+    for candidate in _candidates(done, computers, deployments, contexts):
         if candidate.startswith(last) and candidate != last:
             return text + candidate[len(last) :]
     return None

@@ -39,6 +39,33 @@ class DashboardModel:
         self.activity = ActivityLog()
         self.watcher = Watcher()
         self.error_log = ErrorLog(secrets=secrets)
+        self.context = ""  # the name of the context shown (see contexts.py)
+        # Watchers and activity of the contexts switched away from: their actions settle,
+        # and their computers' activity is there again, on coming back.
+        self._watchers: dict[str, Watcher] = {}
+        self._activities: dict[str, ActivityLog] = {}
+
+    def switch_target(self, joined: str, api_key: str) -> None:
+        """The dashboard left its context for ``joined``: nothing of the old target shows
+        any more. The command and error logs stay (their lines name their target)."""
+        self._watchers[self.context] = self.watcher
+        self.watcher = self._watchers.pop(joined) if joined in self._watchers else Watcher()
+        self._activities[self.context] = self.activity
+        self.activity = self._activities.pop(joined, ActivityLog())
+        self.context = joined
+        self.items = {"computers": {}, "deployments": {}}
+        self.templates = None
+        self.pending_status.clear()
+        self.pending_deployments.clear()
+        self.metrics_overlay.clear()
+        if api_key and api_key not in self.error_log.secrets:
+            self.error_log.secrets.append(api_key)
+
+    def watcher_for(self, context: str) -> Watcher:
+        """The watcher of ``context``: an action sent before a switch settles there."""
+        if context == self.context:
+            return self.watcher
+        return self._watchers.setdefault(context, Watcher())
 
     # --- reading -------------------------------------------------------------------------
 

@@ -41,7 +41,9 @@ class Target:
     hint: str = ""
     profile: str | None = None
     organization_id: str | None = None
-    data_dir: Path | None = None  # the embedded backend's, when given with --data-dir
+    # The embedded backend's, when given with --data-dir (also on a cloud target: the
+    # dashboard's `local` context uses it).
+    data_dir: Path | None = None
     # --local found the data dir held by a running server (a dashboard, `local serve`) and
     # talks to it: it outlives this process.
     shared: bool = False
@@ -132,6 +134,7 @@ def open_target(
             local=False,
             profile=settings.profile,
             organization_id=settings.organization_id,
+            data_dir=data_dir,  # for the embedded backend, if the dashboard switches to it
         )
         return
     hint = "" if local else NO_KEY_HINT.format(path=config_path())
@@ -235,6 +238,11 @@ class EmbeddedStartup:
             self._socket.close()
             self.error = exc
         when_done()
+
+    def wait(self) -> None:
+        """Blocking: until a start under way is up or has failed."""
+        if self._thread is not None:
+            self._thread.join()
 
     def stop(self) -> None:
         """Stop the backend (and its computers); a start under way finishes first."""

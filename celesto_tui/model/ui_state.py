@@ -1,6 +1,7 @@
 """What the dashboard remembers between runs: theme, sort and filter per view, exec history,
-and the terminal open on each computer (per API base URL, so a shell left running on a
-computer is reattached after a restart; ids only, never the tokens that open them).
+the context last picked, and the terminal open on each computer (per API base URL, so a
+shell left running on a computer is reattached after a restart; ids only, never the tokens
+that open them).
 
 A JSON file the app owns (``ui-state.json`` in the platformdirs state dir, or
 ``$CELESTO_STATE_DIR``), separate from the user's config file, which the app never rewrites.
@@ -50,6 +51,9 @@ class UiState:
     exec_history: dict[str, list[str]] = field(default_factory=dict)
     # API base URL -> computer id -> terminal id; the most recently changed last.
     terminals: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The context last picked in the dashboard (a profile name or ``local``): the next start
+    # without target options opens on it, as k9s does with its last context.
+    context: str | None = None
 
     def view(self, kind: str) -> ViewState:
         return self.views.setdefault(kind, ViewState())
@@ -85,6 +89,8 @@ class UiState:
             return state
         theme = data.get("theme")
         state.theme = theme if isinstance(theme, str) else None
+        context = data.get("context")
+        state.context = context if isinstance(context, str) and context else None
         views = data.get("views")
         for kind, raw in views.items() if isinstance(views, dict) else ():
             if isinstance(raw, dict):

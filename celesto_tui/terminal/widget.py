@@ -7,8 +7,9 @@ it the size to give the remote PTY.
 Flow. `feed()` only queues. Parsing runs on the event loop, in a task of its own, in slices of
 at most `parse_budget` seconds (8 ms) with a yield to the loop after each, so keys, mouse and
 resize events interleave with a flood and Ctrl-C goes out at once. Repaints are coalesced
-to `frame_rate` per second: the first change after an idle frame repaints at once (keystroke
-echo lands on the next frame), later ones wait for the next frame. While a program holds
+to `frame_rate` per second: the first change after an idle frame is painted at once, in the
+same turn of the event loop (`_paint_now`: keystroke echo does not wait for Textual's update
+timer), later ones wait for the next frame and Textual's own update. While a program holds
 synchronized output (`?2026`) repaints wait for it, for at most 150 ms.
 
 Selection. Without a program tracking the mouse (or with Shift held), dragging selects text,
@@ -202,6 +203,8 @@ class TerminalView(Widget, can_focus=True):
         self._parsed_some = asyncio.Event()  # set after every slice parsed
         self._repaint_timer: Timer | None = None
         self._last_repaint = 0.0
+        self._last_output = 0.0
+        self._output_after_quiet = False
         self._synchronized_since: float | None = None
         self._history_offset = 0
         self._seen_pushed = 0
@@ -289,6 +292,10 @@ class TerminalView(Widget, can_focus=True):
     # -- output ------------------------------------------------------------------------------
 
     def _enqueue(self, data: memoryview | str, size: int) -> None:
+        now = time.monotonic()
+        # Output after a quiet frame (an echo, a prompt) is painted at once; a flood's is not.
+        self._output_after_quiet = now - self._last_output > self.frame_interval
+        self._last_output = now
         self._pending.append(data)
         self._pending_bytes += size
         self._drained.clear()
@@ -338,6 +345,8 @@ class TerminalView(Widget, can_focus=True):
         wait = self._last_repaint + self.frame_interval - time.monotonic()
         if wait <= 0:
             self._repaint()
+            if self._output_after_quiet and not self._pending:
+                self._paint_now()
         else:
             self._repaint_timer = self.set_timer(wait, self._repaint)
 
@@ -354,6 +363,23 @@ class TerminalView(Widget, can_focus=True):
             self._synchronized_since = None
         self._last_repaint = now
         self._sync_and_refresh()
+
+    def _paint_now(self) -> None:
+        """Draw what `_repaint` just marked dirty now, as the screen's update timer would.
+
+        Textual paints a refreshed widget after an `Update` message to the screen, the
+        screen's idle handler and a wake of its update timer's task: about 0.7 ms after a
+        keystroke's echo is parsed. Only output that came after a quiet frame, once it is all
+        parsed, is painted here: a flood's frames stay Textual's (coalesced as before).
+        Textual 8 has no public "update now": this is the timer's own callback, run early.
+        """
+        if not self._repaint_required or not self.is_on_screen or not self.screen.is_current:
+            return
+        screen = self.screen
+        screen._dirty_widgets.add(self)
+        screen._on_timer_update()
+        if not self._repaint_regions:  # painted (not held back by a batch update)
+            self._repaint_required = False  # so no `Update` message for it any more
 
     def _sync_and_refresh(self) -> None:
         """Bring the strip cache up to date and ask Textual to repaint what changed."""

@@ -17,6 +17,7 @@ from textual.pilot import Pilot
 from celesto_api.local import LocalServer
 from celesto_tui.app.celesto_app import CelestoApp
 from celesto_tui.app.screens.confirm import ConfirmScreen
+from celesto_tui.app.screens.context_picker import ContextPickerScreen
 from celesto_tui.app.screens.create_computer import CreateComputerScreen
 from celesto_tui.app.settings import Settings
 from celesto_tui.model.clock import FrozenClock
@@ -247,6 +248,28 @@ def test_help_screen(snap_compare: Any, make: Any) -> None:
         await pilot.press("question_mark")
 
     assert snap_compare(make(read_only=True), terminal_size=SIZE, run_before=run)
+
+
+def test_context_picker(
+    snap_compare: Any, make: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    (config_dir / "config.toml").write_text(
+        '[profiles.prod]\napi_key = "sk-never-shown"\nbase_url = "https://api.celesto.ai"\n'
+        '[profiles.staging]\napi_key = "sk-nor-this"\n'
+        'base_url = "https://staging.example.com"\n'
+        '[profiles.laptop]\nbase_url = "http://127.0.0.1:8765"\n'
+    )
+    monkeypatch.setenv("CELESTO_CONFIG_DIR", str(config_dir))
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ContextPickerScreen))
+        await pilot.pause()
+
+    assert snap_compare(make(), terminal_size=SIZE, run_before=run)
 
 
 def test_stale_after_a_rate_limit(snap_compare: Any, make: Any, seeded: LocalServer) -> None:

@@ -17,11 +17,13 @@ import httpx
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         self.server.hits += 1  # type: ignore[attr-defined]
+        self.server.paths.append(self.path)  # type: ignore[attr-defined]
 
 
 @contextmanager
 def file_server(root: Path) -> Iterator[Any]:
-    """``python -m http.server`` on a free loopback port; ``.hits`` counts requests."""
+    """``python -m http.server`` on a free loopback port; ``.hits`` counts requests and
+    ``.paths`` lists their paths."""
 
     class Handler(_Quiet):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -29,6 +31,7 @@ def file_server(root: Path) -> Iterator[Any]:
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.hits = 0  # type: ignore[attr-defined]
+    server.paths = []  # type: ignore[attr-defined]
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

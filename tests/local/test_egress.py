@@ -141,11 +141,11 @@ def test_open_computer_has_the_proxy_env_and_off_has_none(env: Env) -> None:
         [
             f"HTTP_PROXY={PROXY}",
             f"HTTPS_PROXY={PROXY}",
-            "ALL_PROXY=socks5h://127.0.0.1:3128",
+            f"ALL_PROXY={PROXY}",
             "NO_PROXY=localhost,127.0.0.1,::1",
             f"http_proxy={PROXY}",
             f"https_proxy={PROXY}",
-            "all_proxy=socks5h://127.0.0.1:3128",
+            f"all_proxy={PROXY}",
             "no_proxy=localhost,127.0.0.1,::1",
         ]
     )

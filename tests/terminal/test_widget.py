@@ -10,6 +10,7 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.command import CommandPalette
 from textual.pilot import Pilot
+from textual.strip import Strip
 
 from celesto_tui.terminal.widget import TerminalView
 
@@ -227,6 +228,50 @@ async def test_keys_are_handled_while_a_flood_is_parsed() -> None:
         await view.drained()
         await pilot.pause()
         assert _text(view)[-2] == "299999"
+
+
+class PaintedView(TerminalView):
+    """Records the text of every row Textual asks it to draw."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.painted: list[str] = []
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        self.painted.append(strip.text.rstrip())
+        return strip
+
+
+class PaintedApp(TerminalApp):
+    def compose(self) -> ComposeResult:
+        yield PaintedView(**self.options)
+
+
+async def test_output_after_an_idle_frame_is_painted_as_soon_as_it_is_parsed() -> None:
+    """Not after Textual's Update message, screen idle and update timer (keystroke echo)."""
+    app = PaintedApp(frame_rate=1e6)  # any pause between the two outputs is a quiet frame
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(PaintedView)
+        await _show(pilot, view, b"$ ")
+        view.painted.clear()
+        view.feed(b"x")
+        await view.drained()  # wakes one loop turn after the parse: no Textual update yet
+        assert "$ x" in view.painted
+
+
+async def test_a_flood_is_painted_once_per_frame_not_once_per_slice() -> None:
+    app = PaintedApp(parse_budget=0.0, frame_rate=0.01)  # a slice per 4 KiB, 100 s frames
+    async with app.run_test(size=(40, 10)) as pilot:
+        view = app.query_one(PaintedView)
+        await pilot.pause()
+        view.painted.clear()
+        view.feed(b"".join(b"%d\r\n" % n for n in range(100_000)))  # ~140 slices
+        await view.drained()
+        await pilot.pause()
+        rows = view.size.height
+        assert 0 < len(view.painted) <= rows  # the first slice's frame, the rest waits
+        assert "99999" not in view.painted
 
 
 def test_snapshot(snap_compare: Any) -> None:

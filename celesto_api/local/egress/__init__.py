@@ -34,12 +34,17 @@ class Listenable(Protocol):
 
 
 def proxy_env(port: int = PROXY_PORT) -> dict[str, str]:
-    """What programs inside read to find the proxy (curl, pip, git, npm, Python, wget)."""
+    """What programs inside read to find the proxy (curl, pip, git, npm, Python, wget).
+
+    ALL_PROXY names the HTTP side too, not ``socks5h://`` (the same port speaks SOCKS5 for
+    clients told so): httpx builds a transport for every proxy variable when a client is
+    made, and a SOCKS one needs the optional ``socksio``, so plain ``httpx`` (and the SDKs
+    built on it) would fail even for http:// URLs."""
     http = f"http://127.0.0.1:{port}"
     env = {
         "HTTP_PROXY": http,
         "HTTPS_PROXY": http,
-        "ALL_PROXY": f"socks5h://127.0.0.1:{port}",
+        "ALL_PROXY": http,
         "NO_PROXY": "localhost,127.0.0.1,::1",
     }
     env.update({key.lower(): value for key, value in env.items()})

@@ -11,7 +11,7 @@ import asyncio
 import errno
 import ipaddress
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 HOST_ALIAS = "host.celesto.internal"
@@ -103,6 +103,10 @@ class EgressPolicy:
     deny: Rules = field(default_factory=Rules)
     host_ports: frozenset[int] = frozenset()
     own_ports: Callable[[], set[int]] = set
+    # The host's resolver; a test gives one that answers differently each time.
+    lookup: Callable[[str, int], Awaitable[list[IPAddress]]] = field(
+        default_factory=lambda: _lookup
+    )
 
     async def resolve(self, host: str, port: int) -> IPAddress:
         """The address to dial for ``host:port``, or :class:`EgressRefused`."""
@@ -117,7 +121,7 @@ class EgressPolicy:
                 raise EgressRefused(f"{name} is on the deny list")
             if self.allow and not self.allow.has_name(name) and not self.allow.networks:
                 raise EgressRefused(f"{name} is not on the allow list")
-            addresses = await _lookup(name, port)
+            addresses = await self.lookup(name, port)
         else:
             addresses = [literal]
         refusal: EgressRefused | None = None

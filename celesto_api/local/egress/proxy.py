@@ -120,6 +120,9 @@ class EgressProxy:
                 reason = f"more than {MAX_CONNECTIONS} connections open at once"
                 self._refused("accept", "(any)", reason)
                 continue
+            # Relayed writes go out as they come: with Nagle a reply written in two pieces
+            # (a TLS handshake) waits for the computer's delayed ACK, 40 ms, now and then.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             task = asyncio.ensure_future(self._serve(Channel(sock)))
             self._clients.add(task)
             task.add_done_callback(self._clients.discard)

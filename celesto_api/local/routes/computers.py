@@ -21,6 +21,7 @@ from ..schemas import (
     ExecRequest,
     PublishPortRequest,
 )
+from ..stage_timing import mark
 from ..templates import list_templates
 from ..text_rules import NoControlChars, Printable
 from .deps import backend_dependency
@@ -105,6 +106,7 @@ async def start(computer_id: Printable, backend: Backend) -> dict[str, Any]:
 async def exec_command(
     computer_id: Printable, body: ExecRequest, backend: Backend
 ) -> dict[str, Any]:
+    mark("route")
     command_id, events = await backend.computers.exec_events(
         computer_id, body.command, body.timeout, "exec"
     )

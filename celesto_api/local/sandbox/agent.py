@@ -354,7 +354,9 @@ class Agent:
                 self.loop.call_later(0.1, self.rewatch_listener)
                 return
             sock.setblocking(False)
-            Conn(self, sock)
+            # The host sends its request right after connecting: it is usually here already,
+            # so read it now rather than after another trip through select().
+            guarded(Conn(self, sock).readable, selectors.EVENT_READ)
 
     def rewatch_listener(self) -> None:
         self.loop.watch(self.listener.fileno(), selectors.EVENT_READ, self.accept)

@@ -18,6 +18,7 @@ import termios
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Literal
 
+from ..stage_timing import mark
 from .base import ExecEvent, ExecExit, ExecOutput, ExecStarted, SandboxError, SandboxStats
 
 REPLY_TIMEOUT = 30.0
@@ -307,6 +308,7 @@ class AgentClient:
             try:
                 request = {"op": "exec", "command": command, "timeout": timeout, "env": env or {}}
                 channel = await self._request(request, [null, out_w, err_w])
+                mark("request")
             finally:
                 for fd in (null, out_w, err_w):
                     os.close(fd)

@@ -21,17 +21,22 @@ from ...model.command_log import Where
 
 
 class CommandSuggester(Suggester):
-    """Completes phrases, option names and the names of the computers/deployments shown."""
+    """Completes phrases, option names, the names of the computers/deployments shown and
+    the contexts (``context NAME``)."""
 
     def __init__(
-        self, computers: Callable[[], Iterable[str]], deployments: Callable[[], Iterable[str]]
+        self,
+        computers: Callable[[], Iterable[str]],
+        deployments: Callable[[], Iterable[str]],
+        contexts: Callable[[], Iterable[str]] = tuple,
     ) -> None:
         super().__init__(use_cache=False, case_sensitive=True)
         self.computers = computers
         self.deployments = deployments
+        self.contexts = contexts
 
     async def get_suggestion(self, value: str) -> str | None:
-        return complete(value, self.computers(), self.deployments())
+        return complete(value, self.computers(), self.deployments(), self.contexts())
 
 
 class CommandLineScreen(ModalScreen[Command | None]):
@@ -51,10 +56,11 @@ class CommandLineScreen(ModalScreen[Command | None]):
         computers: Callable[[], Iterable[str]],
         deployments: Callable[[], Iterable[str]],
         where: Where,
+        contexts: Callable[[], Iterable[str]] = tuple,
     ) -> None:
         super().__init__()
         self.where = where
-        self.suggester = CommandSuggester(computers, deployments)
+        self.suggester = CommandSuggester(computers, deployments, contexts)
 
     def compose(self) -> ComposeResult:
         with Vertical():

@@ -92,6 +92,7 @@ class StatusBar(Vertical):
         self.target = target
         self.read_only = read_only
         self.refresh_key = refresh_key
+        self.switching = ""  # a switch of context under way (`show_switching`)
         self.target_label = Static(self._target_content(), id="status-target")
         self.freshness_label = Static("", id="status-freshness")
         self.hint_label = Static(target.hint, id="status-hint", markup=False)
@@ -108,6 +109,8 @@ class StatusBar(Vertical):
             parts[-1] = (target_text(self.target), "bold $error")
         if self.read_only:
             parts += [" │ ", (" READ-ONLY ", "bold $background on $warning")]
+        if self.switching:  # first, so that a narrow header cuts the old target instead
+            parts[1:1] = [" │ ", (self.switching, "bold italic $warning")]
         return Content.assemble(*parts)
 
     def compose(self) -> ComposeResult:
@@ -117,9 +120,17 @@ class StatusBar(Vertical):
         self.hint_label.set_class(bool(self.target.hint), "shown")
         yield self.hint_label
 
-    def show_target(self, target: Target) -> None:
-        """The target changed: its embedded backend came up (its sandbox is known) or failed."""
+    def show_switching(self, text: str) -> None:
+        """A switch of context is under way (``text``), or is over ("")."""
+        self.switching = text
+        self.target_label.update(self._target_content())
+
+    def show_target(self, target: Target, read_only: bool | None = None) -> None:
+        """The target changed: its embedded backend came up (its sandbox is known) or failed,
+        or the user switched context (whose profile may be read-only)."""
         self.target = target
+        if read_only is not None:
+            self.read_only = read_only
         self.target_label.update(self._target_content())
         self.hint_label.update(target.hint)
         self.hint_label.set_class(bool(target.hint), "shown")
