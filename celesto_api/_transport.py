@@ -2,14 +2,17 @@
 
 Everything that decides *what* happens is pure and shared: :class:`RequestSpec` describes a
 call, :class:`RetryPolicy` says whether and when to try again, :func:`decode_response` turns
-a response into a value or an exception. :class:`SyncTransport` and :class:`AsyncTransport`
-are only the two send loops (blocking and ``await``) around them.
+a response into a value or an exception, and each call (its retries, a multi-step
+:data:`Plan`, a streamed response's error) is a generator of effects (send, read, discard,
+wait). :class:`SyncTransport` and :class:`AsyncTransport` only carry those effects out,
+blocking or with ``await``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import json
 import logging
 import random
@@ -71,8 +74,42 @@ class RequestSpec:
 # receives their decoded results, or has their CelestoError raised at the yield; the
 # transport's `run` drives it.
 Plan = Generator[RequestSpec, Any, T]
-# The retry loop of one call, written once for both clients (see `_TransportBase._retries`).
-Retries = Generator[float, "httpx.Response | httpx.TransportError", httpx.Response]
+
+
+@dataclass(frozen=True)
+class Send:
+    """Effect: send ``spec``; answered with the response or the transport error."""
+
+    spec: RequestSpec
+    stream: bool = False
+
+
+@dataclass(frozen=True)
+class Discard:
+    """Effect: close a response that is not kept (it is about to be retried)."""
+
+    response: httpx.Response
+
+
+@dataclass(frozen=True)
+class Read:
+    """Effect: read the rest of a streamed response's body; answered with the transport
+    error if that failed, else None."""
+
+    response: httpx.Response
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Effect: wait ``seconds`` before the next attempt."""
+
+    seconds: float
+
+
+Effect = Send | Discard | Read | Wait
+Outcome = httpx.Response | httpx.TransportError | None
+# A call written once for both clients, as the effects it needs (see `_TransportBase`).
+Effects = Generator[Effect, Outcome, T]
 
 
 def get(path: str, params: Mapping[str, str | int] | None = None) -> RequestSpec:
@@ -399,31 +436,68 @@ class _TransportBase:
     def _network_error(self, spec: RequestSpec, exc: Exception) -> CelestoNetworkError:
         return network_error(spec, exc, self.secrets)
 
-    def _retries(self, spec: RequestSpec) -> Retries:
-        """The retry loop of one call, without its I/O (both clients drive it).
+    # --- the calls, without their I/O ---------------------------------------------------
+    # Each is a generator of `Effect`s (send this request, discard that response, wait);
+    # `SyncTransport._perform` and `AsyncTransport._perform` carry them out and send back
+    # what came of them. Everything else, retries, decoding and plan stepping, is here once.
 
-        Primed with ``next``; then it is sent the outcome of each attempt (the response,
-        or the transport error) and answers the delay before the next attempt, returns the
-        response to keep, or raises the network error to give up with. A response that is
-        not kept is the driver's to close."""
+    def _attempts(self, spec: RequestSpec, *, stream: bool = False) -> Effects[httpx.Response]:
+        """Send ``spec`` until a response is kept (success, or an error not worth retrying);
+        raise the network error once the connection keeps failing."""
         attempt = 0
-        outcome = yield 0.0
         while True:
+            outcome = yield Send(spec, stream)
+            assert outcome is not None  # a Send always has an outcome
             if isinstance(outcome, httpx.TransportError):
                 delay = self.retry.next_delay(spec, attempt)
                 if delay is None:
                     raise self._network_error(spec, outcome) from outcome
-                self._log_retry(spec, attempt, delay, type(outcome).__name__)
+                why = type(outcome).__name__
             else:
                 delay = self.retry.delay_after_response(spec, attempt, outcome)
                 if delay is None:
                     return outcome
-                self._log_retry(spec, attempt, delay, f"HTTP {outcome.status_code}")
+                why = f"HTTP {outcome.status_code}"
+                yield Discard(outcome)
+            self._log_retry(spec, attempt, delay, why)
+            yield Wait(delay)
             attempt += 1
-            outcome = yield delay
+
+    def _result(self, spec: RequestSpec) -> Effects[Any]:
+        """The decoded value of one call (its CelestoError raised)."""
+        response = yield from self._attempts(spec)
+        return decode_response(response, self.secrets)
+
+    def _check_streamed(self, spec: RequestSpec, response: httpx.Response) -> Effects[None]:
+        """Nothing for a successful streamed response; else its body is read and its error
+        raised (the response stays the driver's to close)."""
+        if response.status_code in SUCCESS_STATUSES:
+            return
+        failed = yield Read(response)
+        if isinstance(failed, httpx.TransportError):
+            raise self._network_error(spec, failed) from failed
+        raise error_from_response(response, self.secrets)
+
+    def _plan_results(self, plan: Plan[T]) -> Effects[T]:
+        """Each request of ``plan`` in turn; a failed one's CelestoError is thrown into the
+        plan, which may handle it (else it goes on up)."""
+        step: Callable[[], RequestSpec] = plan.__next__
+        while True:
+            try:
+                spec = step()
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            try:
+                result = yield from self._result(spec)
+            except CelestoError as exc:
+                step = functools.partial(plan.throw, exc)
+            else:
+                step = functools.partial(plan.send, result)
 
 
 class SyncTransport(_TransportBase):
+    """Blocking driver: carries out the calls' effects with ``httpx.Client``."""
+
     def __init__(
         self,
         config: ClientConfig,
@@ -437,51 +511,44 @@ class SyncTransport(_TransportBase):
         self._owns_http = http_client is None
         self.http = http_client or httpx.Client(timeout=resolved, follow_redirects=False)
 
-    def _send(self, spec: RequestSpec, *, stream: bool = False) -> httpx.Response:
-        retries = self._retries(spec)
-        next(retries)
-        while True:
-            request = self.http.build_request(**self._request_args(spec))
-            outcome: httpx.Response | httpx.TransportError
+    def _perform(self, effect: Effect) -> Outcome:
+        if isinstance(effect, Send):
+            request = self.http.build_request(**self._request_args(effect.spec))
             try:
-                outcome = self.http.send(request, stream=stream)
+                return self.http.send(request, stream=effect.stream)
             except httpx.TransportError as exc:
-                outcome = exc
+                return exc
+        if isinstance(effect, Read):
             try:
-                delay = retries.send(outcome)
-            except StopIteration as kept:
-                return kept.value  # type: ignore[no-any-return]
-            if isinstance(outcome, httpx.Response):
-                outcome.close()
-            time.sleep(delay)
+                effect.response.read()
+            except httpx.TransportError as exc:
+                return exc
+        elif isinstance(effect, Discard):
+            effect.response.close()
+        else:
+            time.sleep(effect.seconds)
+        return None
 
-    def request(self, spec: RequestSpec) -> Any:
-        return decode_response(self._send(spec), self.secrets)
-
-    def run(self, plan: Plan[T]) -> T:
+    def _drive(self, effects: Effects[T]) -> T:
+        outcome: Outcome = None
         try:
-            spec = next(plan)
             while True:
-                try:
-                    result = self.request(spec)
-                except CelestoError as exc:
-                    spec = plan.throw(exc)  # the plan may handle it, else it goes on up
-                else:
-                    spec = plan.send(result)
+                outcome = self._perform(effects.send(outcome))
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
+
+    def request(self, spec: RequestSpec) -> Any:
+        return self._drive(self._result(spec))
+
+    def run(self, plan: Plan[T]) -> T:
+        return self._drive(self._plan_results(plan))
 
     @contextmanager
     def stream(self, spec: RequestSpec) -> Iterator[LineStream]:
         """A successful streamed response as lines; errors are raised before yielding."""
-        response = self._send(spec, stream=True)
+        response = self._drive(self._attempts(spec, stream=True))
         try:
-            if response.status_code not in SUCCESS_STATUSES:
-                try:
-                    response.read()
-                except httpx.TransportError as exc:
-                    raise self._network_error(spec, exc) from exc
-                raise error_from_response(response, self.secrets)
+            self._drive(self._check_streamed(spec, response))
             yield LineStream(response, lambda exc: self._network_error(spec, exc))
         finally:
             response.close()
@@ -492,6 +559,8 @@ class SyncTransport(_TransportBase):
 
 
 class AsyncTransport(_TransportBase):
+    """asyncio driver: carries out the calls' effects with ``httpx.AsyncClient``."""
+
     def __init__(
         self,
         config: ClientConfig,
@@ -505,50 +574,44 @@ class AsyncTransport(_TransportBase):
         self._owns_http = http_client is None
         self.http = http_client or httpx.AsyncClient(timeout=resolved, follow_redirects=False)
 
-    async def _send(self, spec: RequestSpec, *, stream: bool = False) -> httpx.Response:
-        retries = self._retries(spec)
-        next(retries)
-        while True:
-            request = self.http.build_request(**self._request_args(spec))
-            outcome: httpx.Response | httpx.TransportError
+    async def _perform(self, effect: Effect) -> Outcome:
+        if isinstance(effect, Send):
+            request = self.http.build_request(**self._request_args(effect.spec))
             try:
-                outcome = await self.http.send(request, stream=stream)
+                return await self.http.send(request, stream=effect.stream)
             except httpx.TransportError as exc:
-                outcome = exc
+                return exc
+        if isinstance(effect, Read):
             try:
-                delay = retries.send(outcome)
-            except StopIteration as kept:
-                return kept.value  # type: ignore[no-any-return]
-            if isinstance(outcome, httpx.Response):
-                await outcome.aclose()
-            await asyncio.sleep(delay)
+                await effect.response.aread()
+            except httpx.TransportError as exc:
+                return exc
+        elif isinstance(effect, Discard):
+            await effect.response.aclose()
+        else:
+            await asyncio.sleep(effect.seconds)
+        return None
 
-    async def request(self, spec: RequestSpec) -> Any:
-        return decode_response(await self._send(spec), self.secrets)
-
-    async def run(self, plan: Plan[T]) -> T:
+    async def _drive(self, effects: Effects[T]) -> T:
+        outcome: Outcome = None
         try:
-            spec = next(plan)
             while True:
-                try:
-                    result = await self.request(spec)
-                except CelestoError as exc:
-                    spec = plan.throw(exc)  # the plan may handle it, else it goes on up
-                else:
-                    spec = plan.send(result)
+                outcome = await self._perform(effects.send(outcome))
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
 
+    async def request(self, spec: RequestSpec) -> Any:
+        return await self._drive(self._result(spec))
+
+    async def run(self, plan: Plan[T]) -> T:
+        return await self._drive(self._plan_results(plan))
+
     @asynccontextmanager
     async def stream(self, spec: RequestSpec) -> AsyncIterator[AsyncLineStream]:
-        response = await self._send(spec, stream=True)
+        """A successful streamed response as lines; errors are raised before yielding."""
+        response = await self._drive(self._attempts(spec, stream=True))
         try:
-            if response.status_code not in SUCCESS_STATUSES:
-                try:
-                    await response.aread()
-                except httpx.TransportError as exc:
-                    raise self._network_error(spec, exc) from exc
-                raise error_from_response(response, self.secrets)
+            await self._drive(self._check_streamed(spec, response))
             yield AsyncLineStream(response, lambda exc: self._network_error(spec, exc))
         finally:
             await response.aclose()

@@ -10,8 +10,9 @@ Two ways in:
 
 Keystrokes go out as binary frames, resizes as JSON text frames; output arrives as bytes
 (text frames are UTF-8 encoded). :class:`TerminalSession` is the asyncio client,
-:class:`SyncTerminalSession` the blocking one. Tokens and keys never appear in a repr or an
-exception: URLs are shown with ``token=***``.
+:class:`SyncTerminalSession` the blocking one; both are written once (`_Session`: what is
+sent, how a close is reported) and each only does its socket's I/O. Tokens and keys never
+appear in a repr or an exception: URLs are shown with ``token=***``.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ import functools
 import inspect
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator, Mapping
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping
+from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from urllib.parse import SplitResult, parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from . import limits
@@ -151,55 +154,6 @@ class _CloseInfo(Protocol):
     def close_reason(self) -> str | None: ...
 
 
-class _SessionBase:
-    _connection: _CloseInfo
-
-    def __init__(
-        self,
-        connection: _CloseInfo,
-        *,
-        url: str,
-        terminal_id: str | None,
-        secrets: tuple[str | None, ...],
-    ) -> None:
-        self._connection = connection
-        self._url = url
-        self._terminal_id = terminal_id
-        self._secrets = secrets
-
-    @property
-    def terminal_id(self) -> str | None:
-        """The durable session id (``term_…``); None on the legacy socket."""
-        return self._terminal_id
-
-    @property
-    def url(self) -> str:
-        """The socket URL with its token hidden."""
-        return redact_url(self._url)
-
-    @property
-    def close_code(self) -> int | None:
-        return self._connection.close_code
-
-    @property
-    def close_reason(self) -> str | None:
-        return self._connection.close_reason
-
-    @property
-    def closed(self) -> bool:
-        return self._connection.close_code is not None
-
-    def _closed(self) -> CelestoNetworkError:
-        return _closed_error(self.close_code, self.close_reason, self._secrets)
-
-    def __repr__(self) -> str:
-        state = "closed" if self.closed else "open"
-        return (
-            f"{type(self).__name__}(terminal_id={self._terminal_id!r}, "
-            f"url={self.url!r}, state={state!r})"
-        )
-
-
 def _connect_options(headers: Mapping[str, str] | None, open_timeout: float) -> dict[str, Any]:
     return {
         "additional_headers": dict(headers) if headers else None,
@@ -228,146 +182,42 @@ def _secrets_of(token: str | None, headers: Mapping[str, str] | None) -> tuple[s
     return tuple(found)
 
 
-# --- asyncio ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Dial:
+    """Everything needed to open a session, checked before any socket is opened."""
+
+    url: str
+    options: dict[str, Any]
+    opening_frames: tuple[str, ...]
+    terminal_id: str | None
+    secrets: tuple[str | None, ...]
+
+    def handshake_error(self, exc: Exception) -> CelestoError:
+        return _handshake_error(exc, self.url, self.secrets)
 
 
-class TerminalSession(_SessionBase):
-    """An attached terminal (asyncio). Iterate it for output; ``detach()`` keeps the shell."""
+# The session as seen by its user, written once. Opened / Done are what `connect…` and the
+# sending calls return: the session and None for the blocking driver, coroutines of them for
+# the asyncio one. A driver supplies only the I/O: `_open`, `_transmit`, `_close`, `recv`.
+Opened = TypeVar("Opened")
+Done = TypeVar("Done")
 
-    _connection: AsyncConnection
 
-    @classmethod
-    async def connect(
-        cls,
-        url: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        first_message: str | None = None,
-        terminal_id: str | None = None,
-        cols: int = limits.TERMINAL_DEFAULT_COLS,
-        rows: int = limits.TERMINAL_DEFAULT_ROWS,
-        open_timeout: float = OPEN_TIMEOUT,
-        _token: str | None = None,
-    ) -> TerminalSession:
-        from websockets.asyncio.client import connect
-        from websockets.exceptions import WebSocketException
+class _Session(ABC, Generic[Opened, Done]):
+    _connection: _CloseInfo
 
-        first_resize = resize_frame(cols, rows)
-        secrets = _secrets_of(_token, headers)
-        try:
-            connection = await connect(url, **_connect_options(headers, open_timeout))
-        except (WebSocketException, OSError, TimeoutError) as exc:
-            raise _handshake_error(exc, url, secrets) from None
-        session = cls(connection, url=url, terminal_id=terminal_id, secrets=secrets)
-        try:
-            if first_message:
-                await connection.send(first_message)
-            await connection.send(first_resize)
-        except WebSocketException:
-            await connection.close()
-            raise session._closed() from None
-        return session
-
-    @classmethod
-    async def connect_gateway(
-        cls,
-        gateway_url: str,
-        token: str,
-        *,
-        terminal_id: str | None = None,
-        cols: int = limits.TERMINAL_DEFAULT_COLS,
-        rows: int = limits.TERMINAL_DEFAULT_ROWS,
-        open_timeout: float = OPEN_TIMEOUT,
-    ) -> TerminalSession:
-        return await cls.connect(
-            gateway_socket_url(gateway_url, token),
-            terminal_id=terminal_id,
-            cols=cols,
-            rows=rows,
-            open_timeout=open_timeout,
-            _token=token,
-        )
-
-    @classmethod
-    async def connect_legacy(
-        cls,
-        connection: TerminalConnection,
-        *,
-        cols: int = limits.TERMINAL_DEFAULT_COLS,
-        rows: int = limits.TERMINAL_DEFAULT_ROWS,
-        open_timeout: float = OPEN_TIMEOUT,
-    ) -> TerminalSession:
-        return await cls.connect(
-            connection["url"],
-            headers=connection["headers"],
-            first_message=connection["first_message"],
-            cols=cols,
-            rows=rows,
-            open_timeout=open_timeout,
-        )
-
-    async def send(self, data: bytes | str) -> None:
-        """Keystrokes, sent as one binary frame."""
-        from websockets.exceptions import ConnectionClosed
-
-        try:
-            await self._connection.send(input_frame(data))
-        except ConnectionClosed:
-            raise self._closed() from None
-
-    async def resize(self, cols: int, rows: int) -> None:
-        from websockets.exceptions import ConnectionClosed
-
-        try:
-            await self._connection.send(resize_frame(cols, rows))
-        except ConnectionClosed:
-            raise self._closed() from None
-
-    async def recv(self) -> bytes:
-        """The next output chunk; ``b""`` once the session ended normally.
-
-        Raises :class:`CelestoNetworkError` when the connection broke off.
-        """
-        from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK
-
-        try:
-            return output_bytes(await self._connection.recv())
-        except ConnectionClosedOK:
-            return b""
-        except ConnectionClosedError:
-            raise self._closed() from None
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        while chunk := await self.recv():
-            yield chunk
-
-    async def detach(self) -> None:
-        """Close with 1000 "client detached"; the remote shell keeps running."""
-        await self._connection.close(
-            limits.TERMINAL_DETACH_CLOSE_CODE, limits.TERMINAL_DETACH_REASON
-        )
-
-    close = detach
-
-    async def __aenter__(self) -> TerminalSession:
-        return self
-
-    async def __aexit__(
+    def __init__(
         self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
+        connection: _CloseInfo,
+        *,
+        url: str,
+        terminal_id: str | None,
+        secrets: tuple[str | None, ...],
     ) -> None:
-        await self.detach()
-
-
-# --- blocking -----------------------------------------------------------------------------
-
-
-class SyncTerminalSession(_SessionBase):
-    """The blocking twin of :class:`TerminalSession` (websockets' threaded client)."""
-
-    _connection: BlockingConnection
+        self._connection = connection
+        self._url = url
+        self._terminal_id = terminal_id
+        self._secrets = secrets
 
     @classmethod
     def connect(
@@ -381,27 +231,21 @@ class SyncTerminalSession(_SessionBase):
         rows: int = limits.TERMINAL_DEFAULT_ROWS,
         open_timeout: float = OPEN_TIMEOUT,
         _token: str | None = None,
-    ) -> SyncTerminalSession:
-        from websockets.exceptions import WebSocketException
-        from websockets.sync.client import connect
+    ) -> Opened:
+        """Open the socket at ``url``, send ``first_message`` (if any) and the first resize.
 
-        first_resize = resize_frame(cols, rows)
-        secrets = _secrets_of(_token, headers)
-        try:
-            connection = connect(
-                url, **_connect_options(headers, open_timeout), **_blocking_connect_extras()
-            )
-        except (WebSocketException, OSError, TimeoutError) as exc:
-            raise _handshake_error(exc, url, secrets) from None
-        session = cls(connection, url=url, terminal_id=terminal_id, secrets=secrets)
-        try:
-            if first_message:
-                connection.send(first_message)
-            connection.send(first_resize)
-        except WebSocketException:
-            connection.close()
-            raise session._closed() from None
-        return session
+        A refused handshake raises the contract's error for its status (e.g.
+        :class:`CelestoAuthenticationError`); an unreachable host :class:`CelestoNetworkError`.
+        """
+        frames = (first_message,) if first_message else ()
+        dial = _Dial(
+            url=url,
+            options=_connect_options(headers, open_timeout),
+            opening_frames=(*frames, resize_frame(cols, rows)),
+            terminal_id=terminal_id,
+            secrets=_secrets_of(_token, headers),
+        )
+        return cls._open(dial)
 
     @classmethod
     def connect_gateway(
@@ -413,7 +257,8 @@ class SyncTerminalSession(_SessionBase):
         cols: int = limits.TERMINAL_DEFAULT_COLS,
         rows: int = limits.TERMINAL_DEFAULT_ROWS,
         open_timeout: float = OPEN_TIMEOUT,
-    ) -> SyncTerminalSession:
+    ) -> Opened:
+        """Attach through the gateway: ``token`` goes in the URL's ``token`` parameter."""
         return cls.connect(
             gateway_socket_url(gateway_url, token),
             terminal_id=terminal_id,
@@ -431,7 +276,8 @@ class SyncTerminalSession(_SessionBase):
         cols: int = limits.TERMINAL_DEFAULT_COLS,
         rows: int = limits.TERMINAL_DEFAULT_ROWS,
         open_timeout: float = OPEN_TIMEOUT,
-    ) -> SyncTerminalSession:
+    ) -> Opened:
+        """Attach to the legacy direct socket described by ``get_terminal_connection``."""
         return cls.connect(
             connection["url"],
             headers=connection["headers"],
@@ -441,44 +287,198 @@ class SyncTerminalSession(_SessionBase):
             open_timeout=open_timeout,
         )
 
-    def send(self, data: bytes | str) -> None:
+    @property
+    def terminal_id(self) -> str | None:
+        """The durable session id (``term_…``); None on the legacy socket."""
+        return self._terminal_id
+
+    @property
+    def url(self) -> str:
+        """The socket URL with its token hidden."""
+        return redact_url(self._url)
+
+    @property
+    def close_code(self) -> int | None:
+        return self._connection.close_code
+
+    @property
+    def close_reason(self) -> str | None:
+        return self._connection.close_reason
+
+    @property
+    def closed(self) -> bool:
+        return self._connection.close_code is not None
+
+    def send(self, data: bytes | str) -> Done:
+        """Keystrokes, sent as one binary frame."""
+        return self._transmit(input_frame(data))
+
+    def resize(self, cols: int, rows: int) -> Done:
+        """Tell the remote terminal its new size (clamped to at least 1 by 1)."""
+        return self._transmit(resize_frame(cols, rows))
+
+    def detach(self) -> Done:
+        """Close with 1000 "client detached"; the remote shell keeps running."""
+        return self._close(limits.TERMINAL_DETACH_CLOSE_CODE, limits.TERMINAL_DETACH_REASON)
+
+    def close(self) -> Done:
+        """The same as :meth:`detach`."""
+        return self.detach()
+
+    def _closed(self) -> CelestoNetworkError:
+        return _closed_error(self.close_code, self.close_reason, self._secrets)
+
+    def _end_of_output(self, closing: Exception) -> bytes:
+        """What a read that met the end of the socket returns: ``b""`` when the session
+        ended normally; a broken-off connection raises :class:`CelestoNetworkError`."""
+        from websockets.exceptions import ConnectionClosedOK
+
+        if isinstance(closing, ConnectionClosedOK):
+            return b""
+        raise self._closed() from None
+
+    @classmethod
+    @abstractmethod
+    def _open(cls, dial: _Dial) -> Opened:
+        """Connect and send the opening frames (the driver's I/O)."""
+
+    @abstractmethod
+    def _transmit(self, frame: bytes | str) -> Done:
+        """Send one frame; a closed socket raises :class:`CelestoNetworkError`."""
+
+    @abstractmethod
+    def _close(self, code: int, reason: str) -> Done:
+        """Close the socket with ``code`` and ``reason``."""
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return (
+            f"{type(self).__name__}(terminal_id={self._terminal_id!r}, "
+            f"url={self.url!r}, state={state!r})"
+        )
+
+
+# --- asyncio ------------------------------------------------------------------------------
+
+
+class TerminalSession(_Session[Coroutine[Any, Any, "TerminalSession"], Coroutine[Any, Any, None]]):
+    """An attached terminal (asyncio). Iterate it for output; ``detach()`` keeps the shell.
+
+    ``connect``, ``connect_gateway``, ``connect_legacy``, ``send``, ``resize`` and ``detach``
+    are awaited."""
+
+    _connection: AsyncConnection
+
+    @classmethod
+    async def _open(cls, dial: _Dial) -> TerminalSession:
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import WebSocketException
+
+        try:
+            connection = await connect(dial.url, **dial.options)
+        except (WebSocketException, OSError, TimeoutError) as exc:
+            raise dial.handshake_error(exc) from None
+        session = cls(connection, url=dial.url, terminal_id=dial.terminal_id, secrets=dial.secrets)
+        try:
+            for frame in dial.opening_frames:
+                await connection.send(frame)
+        except WebSocketException:
+            await connection.close()
+            raise session._closed() from None
+        return session
+
+    async def _transmit(self, frame: bytes | str) -> None:
         from websockets.exceptions import ConnectionClosed
 
         try:
-            self._connection.send(input_frame(data))
+            await self._connection.send(frame)
         except ConnectionClosed:
             raise self._closed() from None
 
-    def resize(self, cols: int, rows: int) -> None:
+    async def _close(self, code: int, reason: str) -> None:
+        await self._connection.close(code, reason)
+
+    async def recv(self) -> bytes:
+        """The next output chunk; ``b""`` once the session ended normally.
+
+        Raises :class:`CelestoNetworkError` when the connection broke off.
+        """
         from websockets.exceptions import ConnectionClosed
 
         try:
-            self._connection.send(resize_frame(cols, rows))
+            return output_bytes(await self._connection.recv())
+        except ConnectionClosed as closing:
+            return self._end_of_output(closing)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while chunk := await self.recv():
+            yield chunk
+
+    async def __aenter__(self) -> TerminalSession:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.detach()
+
+
+# --- blocking -----------------------------------------------------------------------------
+
+
+class SyncTerminalSession(_Session["SyncTerminalSession", None]):
+    """The blocking twin of :class:`TerminalSession` (websockets' threaded client)."""
+
+    _connection: BlockingConnection
+
+    @classmethod
+    def _open(cls, dial: _Dial) -> SyncTerminalSession:
+        from websockets.exceptions import WebSocketException
+        from websockets.sync.client import connect
+
+        try:
+            connection = connect(dial.url, **dial.options, **_blocking_connect_extras())
+        except (WebSocketException, OSError, TimeoutError) as exc:
+            raise dial.handshake_error(exc) from None
+        session = cls(connection, url=dial.url, terminal_id=dial.terminal_id, secrets=dial.secrets)
+        try:
+            for frame in dial.opening_frames:
+                connection.send(frame)
+        except WebSocketException:
+            connection.close()
+            raise session._closed() from None
+        return session
+
+    def _transmit(self, frame: bytes | str) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            self._connection.send(frame)
         except ConnectionClosed:
             raise self._closed() from None
+
+    def _close(self, code: int, reason: str) -> None:
+        self._connection.close(code, reason)
 
     def recv(self, timeout: float | None = None) -> bytes:
         """The next output chunk; ``b""`` once the session ended normally.
 
-        Raises ``TimeoutError`` when ``timeout`` seconds pass without output.
+        Raises :class:`CelestoNetworkError` when the connection broke off, ``TimeoutError``
+        when ``timeout`` seconds pass without output.
         """
-        from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK
+        from websockets.exceptions import ConnectionClosed
 
         try:
             return output_bytes(self._connection.recv(timeout))
-        except ConnectionClosedOK:
-            return b""
-        except ConnectionClosedError:
-            raise self._closed() from None
+        except ConnectionClosed as closing:
+            return self._end_of_output(closing)
 
     def __iter__(self) -> Iterator[bytes]:
         while chunk := self.recv():
             yield chunk
-
-    def detach(self) -> None:
-        self._connection.close(limits.TERMINAL_DETACH_CLOSE_CODE, limits.TERMINAL_DETACH_REASON)
-
-    close = detach
 
     def __enter__(self) -> SyncTerminalSession:
         return self

@@ -100,13 +100,13 @@ def http(local_server: LocalServer) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def client(local_server: LocalServer) -> Iterator[Celesto]:
+def sdk(local_server: LocalServer) -> Iterator[Celesto]:
     with Celesto(api_key=local_server.api_key, base_url=local_server.base_url) as celesto:
         yield celesto
 
 
 @pytest.fixture
-async def aclient(local_server: LocalServer) -> AsyncIterator[AsyncCelesto]:
+async def async_sdk(local_server: LocalServer) -> AsyncIterator[AsyncCelesto]:
     async with AsyncCelesto(
         api_key=local_server.api_key, base_url=local_server.base_url
     ) as celesto:
@@ -114,10 +114,10 @@ async def aclient(local_server: LocalServer) -> AsyncIterator[AsyncCelesto]:
 
 
 @pytest.fixture
-def computer(client: Celesto) -> Iterator[dict[str, Any]]:
-    created = client.computers.create()
-    running = wait_status(client, created["id"], "running")
+def running_computer(sdk: Celesto) -> Iterator[dict[str, Any]]:
+    created = sdk.computers.create()
+    running = wait_status(sdk, created["id"], "running")
     assert running["status"] == "running", running
     yield dict(running)
     with contextlib.suppress(Exception):
-        client.computers.delete(created["id"])
+        sdk.computers.delete(created["id"])

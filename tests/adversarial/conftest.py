@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from celesto_api.local import LocalServer
+from tests.waiting import wait_until
 
 HEALTH_CEILING_S = 5.0
 PROBE_INTERVAL_S = 0.02
@@ -77,7 +78,9 @@ def local_server(
 
 
 @pytest.fixture
-def health(local_server: LocalServer, request: pytest.FixtureRequest) -> Iterator[HealthProbe]:
+def health_probe(
+    local_server: LocalServer, request: pytest.FixtureRequest
+) -> Iterator[HealthProbe]:
     """The attack runs while /health is asked every 20 ms; it must keep answering."""
     with HealthProbe(local_server.base_url) as probe:
         yield probe
@@ -97,16 +100,16 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 def wait_status(http: httpx.Client, computer_id: str, wanted: str, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        body = http.get(f"/v1/computers/{computer_id}").json()
-        if body["status"] == wanted or time.monotonic() > deadline:
-            return body
-        time.sleep(0.02)
+    return wait_until(
+        lambda: http.get(f"/v1/computers/{computer_id}").json(),
+        lambda body: body["status"] == wanted,
+        f"{computer_id} to be {wanted}",
+        timeout,
+    )
 
 
 @pytest.fixture
-def running(http: httpx.Client) -> Iterator[dict[str, Any]]:
+def running_computer_via_http(http: httpx.Client) -> Iterator[dict[str, Any]]:
     created = http.post("/v1/computers", json={})
     assert created.status_code == 201, created.text
     computer = wait_status(http, created.json()["id"], "running")

@@ -30,7 +30,9 @@ DEPTH = 100_000
     ],
     ids=["deep-array", "deep-object", "huge-number"],
 )
-def test_pathological_json_is_a_400(health: HealthProbe, http: httpx.Client, body: str) -> None:
+def test_pathological_json_is_a_400(
+    health_probe: HealthProbe, http: httpx.Client, body: str
+) -> None:
     response = http.post(
         "/v1/computers", content=body, headers={"content-type": "application/json"}
     )
@@ -39,7 +41,7 @@ def test_pathological_json_is_a_400(health: HealthProbe, http: httpx.Client, bod
 
 
 def test_a_huge_json_body_is_a_413_before_it_is_read(
-    health: HealthProbe, http: httpx.Client
+    health_probe: HealthProbe, http: httpx.Client
 ) -> None:
     body = json.dumps({"command": "x" * (4 << 20), "timeout": 5})
     response = http.post("/v1/computers/any/exec", content=body)
@@ -60,7 +62,7 @@ def test_a_huge_json_body_is_a_413_before_it_is_read(
     ],
 )
 def test_control_characters_in_ids_are_422_naming_the_field(
-    health: HealthProbe,
+    health_probe: HealthProbe,
     http: httpx.Client,
     method: str,
     path: str,
@@ -92,7 +94,7 @@ def test_control_characters_in_ids_are_422_naming_the_field(
     ],
 )
 def test_booleans_and_text_are_not_taken_for_numbers(
-    health: HealthProbe, http: httpx.Client, path: str, body: dict[str, Any], field: str
+    health_probe: HealthProbe, http: httpx.Client, path: str, body: dict[str, Any], field: str
 ) -> None:
     response = http.post(path, json=body)
     assert response.status_code == 422, response.text
@@ -102,7 +104,7 @@ def test_booleans_and_text_are_not_taken_for_numbers(
 
 
 def test_numbers_as_the_official_clients_send_them_still_work(
-    health: HealthProbe, http: httpx.Client
+    health_probe: HealthProbe, http: httpx.Client
 ) -> None:
     created = http.post("/v1/computers", json={"vcpus": 2, "ram_mb": 1024.0})
     assert created.status_code == 201, created.text
@@ -137,9 +139,9 @@ BAD_RESIZES = [
 
 
 def test_malformed_resize_frames_are_ignored_and_the_socket_kept(
-    health: HealthProbe, http: httpx.Client, running: dict[str, Any]
+    health_probe: HealthProbe, http: httpx.Client, running_computer_via_http: dict[str, Any]
 ) -> None:
-    info = http.post(f"/v1/computers/{running['id']}/terminals").json()
+    info = http.post(f"/v1/computers/{running_computer_via_http['id']}/terminals").json()
     with connect(f"{info['gateway_url']}?token={info['token']}", open_timeout=10) as ws:
         for frame in BAD_RESIZES:
             ws.send(json.dumps(frame))
@@ -159,11 +161,11 @@ def test_malformed_resize_frames_are_ignored_and_the_socket_kept(
 
 
 def test_a_deeply_nested_first_message_is_refused_like_a_wrong_one(
-    health: HealthProbe, local_server: LocalServer, running: dict[str, Any]
+    health_probe: HealthProbe, local_server: LocalServer, running_computer_via_http: dict[str, Any]
 ) -> None:
     url = (
         local_server.base_url.replace("http://", "ws://")
-        + f"/v1/computers/{running['id']}/terminal"
+        + f"/v1/computers/{running_computer_via_http['id']}/terminal"
     )
     with connect(url, open_timeout=10) as ws, pytest.raises(ConnectionClosed) as closed:
         ws.send('{"token":' * 80_000 + '""' + "}" * 80_000)
@@ -172,11 +174,11 @@ def test_a_deeply_nested_first_message_is_refused_like_a_wrong_one(
 
 
 def test_a_silent_legacy_socket_is_closed_within_its_first_message_wait(
-    health: HealthProbe, local_server: LocalServer, running: dict[str, Any]
+    health_probe: HealthProbe, local_server: LocalServer, running_computer_via_http: dict[str, Any]
 ) -> None:
     url = (
         local_server.base_url.replace("http://", "ws://")
-        + f"/v1/computers/{running['id']}/terminal"
+        + f"/v1/computers/{running_computer_via_http['id']}/terminal"
     )
     started = time.monotonic()
     with connect(url, open_timeout=10) as ws, pytest.raises(ConnectionClosed) as closed:
@@ -187,7 +189,7 @@ def test_a_silent_legacy_socket_is_closed_within_its_first_message_wait(
 
 
 def test_exec_still_works_after_the_api_attacks(
-    health: HealthProbe, http: httpx.Client, running: dict[str, Any]
+    health_probe: HealthProbe, http: httpx.Client, running_computer_via_http: dict[str, Any]
 ) -> None:
-    response = run(http, running["id"], "echo fine")
+    response = run(http, running_computer_via_http["id"], "echo fine")
     assert response.json()["stdout"] == "fine\n"

@@ -143,7 +143,7 @@ def leftovers(local_server: LocalServer, name: str) -> list[str]:
 
 @pytest.mark.parametrize("kind", list(BUNDLES))
 def test_hostile_bundles_are_refused_and_leave_nothing(
-    health: HealthProbe, http: httpx.Client, local_server: LocalServer, kind: str
+    health_probe: HealthProbe, http: httpx.Client, local_server: LocalServer, kind: str
 ) -> None:
     build, status, named = BUNDLES[kind]
     data = build()
@@ -159,7 +159,7 @@ def test_hostile_bundles_are_refused_and_leave_nothing(
 
 
 def test_a_large_honest_bundle_unpacks_off_the_event_loop(
-    health: HealthProbe, http: httpx.Client, local_server: LocalServer
+    health_probe: HealthProbe, http: httpx.Client, local_server: LocalServer
 ) -> None:
     """90 MiB of incompressible files: unpacked in a thread while /health keeps answering."""
     chunk = os.urandom(1 << 20)
@@ -189,7 +189,7 @@ def test_a_large_honest_bundle_unpacks_off_the_event_loop(
     ],
 )
 def test_control_characters_and_deep_config_are_422_naming_the_field(
-    health: HealthProbe, http: httpx.Client, field: str, form: dict[str, str]
+    health_probe: HealthProbe, http: httpx.Client, field: str, form: dict[str, str]
 ) -> None:
     form = {"name": unique("ctl"), **form}
     response = post_bundle(http, form.pop("name"), tar_gz(lambda t: add_file(t, "main.py")), **form)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -15,30 +15,32 @@ import pytest
 from celesto_api import Celesto, CelestoConflictError, CelestoError
 from celesto_api.local import LocalServer
 from celesto_tui.model.errors import explain
+from tests.sandbox.helpers import host_processes_with, unique_sleep
+from tests.waiting import wait_until
 
 from .conftest import HealthProbe, wait_status
 
 
-def kill_agent_soon(local_server: LocalServer, computer_id: str) -> threading.Thread:
+def once_running(command: str, then: Callable[[], object]) -> threading.Thread:
+    """Call ``then`` (in a thread) once ``command`` runs: the caller meanwhile waits for
+    the command's answer."""
+
+    def act() -> None:
+        wait_until(lambda: host_processes_with(command), what=f"{command!r} to run")
+        then()
+
+    thread = threading.Thread(target=act, daemon=True)
+    thread.start()
+    return thread
+
+
+def kill_agent_soon(local_server: LocalServer, computer_id: str, command: str) -> threading.Thread:
     """SIGKILL the computer's agent from the host once its command runs."""
     assert local_server.backend is not None
     sandbox = local_server.backend.computers.sandbox(computer_id)
     assert sandbox is not None
     pid = sandbox.host_pid  # type: ignore[attr-defined]
-
-    def kill() -> None:
-        time.sleep(1.0)
-        os.kill(pid, signal.SIGKILL)
-
-    thread = threading.Thread(target=kill, daemon=True)
-    thread.start()
-    return thread
-
-
-@pytest.fixture
-def sdk(local_server: LocalServer) -> Any:
-    with Celesto(api_key=local_server.api_key, base_url=local_server.base_url) as client:
-        yield client
+    return once_running(command, lambda: os.kill(pid, signal.SIGKILL))
 
 
 def check_reported(error: CelestoError, name: str) -> None:
@@ -50,39 +52,39 @@ def check_reported(error: CelestoError, name: str) -> None:
 
 @pytest.mark.parametrize("stream", [False, True], ids=["exec", "exec-stream"])
 def test_a_dead_agent_is_a_computer_error_with_its_reason(
-    health: HealthProbe,
+    health_probe: HealthProbe,
     http: httpx.Client,
     sdk: Celesto,
     local_server: LocalServer,
-    running: dict[str, Any],
+    running_computer_via_http: dict[str, Any],
     stream: bool,
 ) -> None:
-    killer = kill_agent_soon(local_server, running["id"])
+    command = unique_sleep(30)
+    killer = kill_agent_soon(local_server, running_computer_via_http["id"], command)
     with pytest.raises(CelestoConflictError) as caught:
         if stream:
-            list(sdk.computers.exec_stream(running["id"], "sleep 30", timeout=60))
+            list(sdk.computers.exec_stream(running_computer_via_http["id"], command, timeout=60))
         else:
-            sdk.computers.exec(running["id"], "sleep 30", timeout=60)
+            sdk.computers.exec(running_computer_via_http["id"], command, timeout=60)
     killer.join()
-    check_reported(caught.value, running["name"])
-    ended = wait_status(http, running["id"], "error")
+    check_reported(caught.value, running_computer_via_http["name"])
+    ended = wait_status(http, running_computer_via_http["id"], "error")
     assert ended["status"] == "error", ended
     assert "killed by SIGKILL" in ended["last_error"], ended
 
 
 def test_a_command_cut_short_by_a_stop_says_so(
-    health: HealthProbe, http: httpx.Client, running: dict[str, Any]
+    health_probe: HealthProbe, http: httpx.Client, running_computer_via_http: dict[str, Any]
 ) -> None:
-    def stop_soon() -> None:
-        time.sleep(1.0)
-        http.post(f"/v1/computers/{running['id']}/stop")
-
-    stopper = threading.Thread(target=stop_soon, daemon=True)
-    stopper.start()
+    command = unique_sleep(30)
+    stopper = once_running(
+        command, lambda: http.post(f"/v1/computers/{running_computer_via_http['id']}/stop")
+    )
     response = http.post(
-        f"/v1/computers/{running['id']}/exec", json={"command": "sleep 30", "timeout": 60}
+        f"/v1/computers/{running_computer_via_http['id']}/exec",
+        json={"command": command, "timeout": 60},
     )
     stopper.join()
     assert response.status_code == 409, response.text
     assert "was stopped while the command ran" in response.json()["detail"]
-    assert wait_status(http, running["id"], "stopped")["status"] == "stopped"
+    assert wait_status(http, running_computer_via_http["id"], "stopped")["status"] == "stopped"

@@ -99,22 +99,22 @@ def open_fds() -> int:
     ],
 )
 def test_an_impostor_agent_ends_only_its_own_computer(
-    health: HealthProbe,
+    health_probe: HealthProbe,
     http: httpx.Client,
     local_server: LocalServer,
-    running: dict[str, Any],
+    running_computer_via_http: dict[str, Any],
     second: dict[str, Any],
     mode: str,
     reason: str,
 ) -> None:
     assert local_server.backend is not None
-    sandbox = local_server.backend.computers.sandbox(running["id"])
+    sandbox = local_server.backend.computers.sandbox(running_computer_via_http["id"])
     assert sandbox is not None
     impostor = Impostor(mode)
     fds_before = open_fds()
     try:
         sandbox.client.socket_path = impostor.path  # type: ignore[attr-defined]
-        victim = run(http, running["id"], "echo hello")
+        victim = run(http, running_computer_via_http["id"], "echo hello")
         bystander = run(http, second["id"], "echo unaffected")
     finally:
         impostor.close()
@@ -124,7 +124,7 @@ def test_an_impostor_agent_ends_only_its_own_computer(
     assert bystander.status_code == 200 and bystander.json()["stdout"] == "unaffected\n"
     if mode == "flood":
         assert impostor.sent < FLOOD_BYTES, "the server read the whole flood"
-    ended = wait_status(http, running["id"], "error")
+    ended = wait_status(http, running_computer_via_http["id"], "error")
     assert ended["status"] == "error", ended
     assert reason in ended["last_error"], ended
     # Received fds were all closed again (a little slack for the server's other work).
@@ -132,12 +132,17 @@ def test_an_impostor_agent_ends_only_its_own_computer(
 
 
 def test_an_impostor_behind_a_published_port_gets_a_502_and_ends_its_computer(
-    health: HealthProbe, http: httpx.Client, local_server: LocalServer, running: dict[str, Any]
+    health_probe: HealthProbe,
+    http: httpx.Client,
+    local_server: LocalServer,
+    running_computer_via_http: dict[str, Any],
 ) -> None:
     assert local_server.backend is not None
-    published = http.post(f"/v1/computers/{running['id']}/published-ports", json={"port": 8000})
+    published = http.post(
+        f"/v1/computers/{running_computer_via_http['id']}/published-ports", json={"port": 8000}
+    )
     assert published.status_code == 200, published.text
-    sandbox = local_server.backend.computers.sandbox(running["id"])
+    sandbox = local_server.backend.computers.sandbox(running_computer_via_http["id"])
     assert sandbox is not None
     impostor = Impostor("malformed")
     try:
@@ -147,5 +152,5 @@ def test_an_impostor_behind_a_published_port_gets_a_502_and_ends_its_computer(
         impostor.close()
     assert answer.status_code == 502, answer.text
     assert "malformed reply" in answer.text
-    ended = wait_status(http, running["id"], "error")
+    ended = wait_status(http, running_computer_via_http["id"], "error")
     assert "can no longer be trusted" in ended["last_error"], ended

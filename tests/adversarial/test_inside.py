@@ -60,9 +60,12 @@ def python(code: str) -> str:
 
 
 def test_agent_cannot_be_traced_or_robbed_of_its_socket(
-    health: HealthProbe, http: httpx.Client, local_server: LocalServer, running: dict[str, Any]
+    health_probe: HealthProbe,
+    http: httpx.Client,
+    local_server: LocalServer,
+    running_computer_via_http: dict[str, Any],
 ) -> None:
-    response = run(http, running["id"], python(TAKEOVER))
+    response = run(http, running_computer_via_http["id"], python(TAKEOVER))
     assert response.status_code == 200, response.text
     assert response.json()["exit_code"] == 0, response.json()["stderr"]
     seen = json.loads(response.json()["stdout"])
@@ -75,7 +78,7 @@ def test_agent_cannot_be_traced_or_robbed_of_its_socket(
     for name in ("fd", "mem", "environ"):
         assert seen[name] in ("EACCES", "EPERM"), seen
     assert seen["comm"] == "celesto-agent"
-    again = run(http, running["id"], "echo still-mine")
+    again = run(http, running_computer_via_http["id"], "echo still-mine")
     assert again.json()["stdout"] == "still-mine\n"
 
 
@@ -94,26 +97,30 @@ def test_agent_cannot_be_traced_or_robbed_of_its_socket(
     ],
 )
 def test_signals_from_inside_do_not_end_the_agent(
-    health: HealthProbe,
+    health_probe: HealthProbe,
     http: httpx.Client,
     local_server: LocalServer,
-    running: dict[str, Any],
+    running_computer_via_http: dict[str, Any],
     attack: str,
 ) -> None:
     bwrap_only(local_server)
     # The shell running a `pkill -f` may kill itself (its own command line matches): only
     # the computer's fate counts.
-    response = run(http, running["id"], attack)
+    response = run(http, running_computer_via_http["id"], attack)
     assert response.status_code == 200, response.text
-    after = run(http, running["id"], "cat /proc/1/comm; pgrep -x python3 || echo no-python3")
+    after = run(
+        http,
+        running_computer_via_http["id"],
+        "cat /proc/1/comm; pgrep -x python3 || echo no-python3",
+    )
     assert after.status_code == 200, after.text
     assert after.json()["stdout"] == "celesto-agent\nno-python3\n"
-    computer = http.get(f"/v1/computers/{running['id']}").json()
+    computer = http.get(f"/v1/computers/{running_computer_via_http['id']}").json()
     assert computer["status"] == "running", computer
 
 
 def test_the_agent_does_not_go_by_python(
-    http: httpx.Client, local_server: LocalServer, running: dict[str, Any]
+    http: httpx.Client, local_server: LocalServer, running_computer_via_http: dict[str, Any]
 ) -> None:
     """Neither its name nor its command line says python, so `pkill python` and
     `pkill -f python` (a user stopping their own http.server) pass it by. (In process mode,
@@ -125,6 +132,6 @@ def test_the_agent_does_not_go_by_python(
         pytest.skip(f"bwrap {version} cannot rename the agent's argv[0] (needs >= 0.9)")
     # [o]: the pattern must not match the shell that runs it.
     command = "pgrep -f 'pyth[o]n' || echo none; pgrep 'pyth[o]n' || echo none"
-    response = run(http, running["id"], command)
+    response = run(http, running_computer_via_http["id"], command)
     assert response.status_code == 200, response.text
     assert response.json()["stdout"] == "none\nnone\n"

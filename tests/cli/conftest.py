@@ -66,7 +66,7 @@ def sdk(served: Served) -> Iterator[Celesto]:
 
 
 @pytest.fixture
-def computer(sdk: Celesto) -> Iterator[dict[str, Any]]:
+def running_computer(sdk: Celesto) -> Iterator[dict[str, Any]]:
     created = sdk.computers.create()
     yield wait_for(sdk, created["id"], "running")
     with contextlib.suppress(Exception):

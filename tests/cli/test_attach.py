@@ -15,6 +15,7 @@ from typing import Any
 
 from celesto_api import Celesto
 from celesto_tui.terminal.attach import AttachResult, attach_raw
+from tests.waiting import wait_until
 
 from .helpers import Terminal
 
@@ -29,12 +30,12 @@ def read_until(fd: int, pattern: str, seen: list[str], timeout: float = 15) -> N
 
 
 def test_attach_from_session_info_in_a_worker_thread(
-    sdk: Celesto, computer: dict[str, Any]
+    sdk: Celesto, running_computer: dict[str, Any]
 ) -> None:
     master, slave = os.openpty()
     Terminal.set_size_of(slave, 24, 80)
     before = termios.tcgetattr(slave)
-    info = sdk.computers.terminal(computer["id"])
+    info = sdk.computers.terminal(running_computer["id"])
     result: Future[AttachResult] = Future()
 
     def attach() -> None:
@@ -50,9 +51,18 @@ def test_attach_from_session_info_in_a_worker_thread(
         os.write(master, b"echo from-thread-$((2*21))\r")
         read_until(master, "from-thread-42", seen)
         Terminal.set_size_of(slave, 30, 90)
-        time.sleep(0.6)  # no SIGWINCH off the main thread: the size is polled
-        os.write(master, b"stty size\r")
-        read_until(master, "30 90", seen)
+
+        def size_arrived() -> bool:
+            """No SIGWINCH off the main thread: the attach polls the size, so ask until the
+            remote shell has it."""
+            os.write(master, b"stty size\r")
+            try:
+                read_until(master, "30 90", seen, timeout=1)
+            except AssertionError:
+                return False
+            return True
+
+        wait_until(size_arrived, what="the new size to reach the remote shell")
         os.write(master, b"\x1d")
         outcome = result.result(timeout=15)
         assert outcome == AttachResult(detached=True, terminal_id=info["terminal_id"])

@@ -107,46 +107,50 @@ def test_templates(cli: Cli) -> None:
     assert "scratch" in ids and "coding-agent" in ids
 
 
-def test_stop_and_start(cli: Cli, computer: dict[str, Any]) -> None:
-    stopped = cli("computer", "stop", computer["name"], "--wait")
+def test_stop_and_start(cli: Cli, running_computer: dict[str, Any]) -> None:
+    stopped = cli("computer", "stop", running_computer["name"], "--wait")
     assert stopped.returncode == 0, stopped.stderr
-    assert stopped.stdout == f"Computer {computer['name']} is stopped.\n"
-    started = cli("computer", "start", computer["id"], "--wait", "--json")
+    assert stopped.stdout == f"Computer {running_computer['name']} is stopped.\n"
+    started = cli("computer", "start", running_computer["id"], "--wait", "--json")
     assert started.returncode == 0, started.stderr
     assert started.json()["status"] == "running"
 
 
-def test_delete_asks_first(cli: Cli, sdk: Celesto, computer: dict[str, Any]) -> None:
-    declined = cli("computer", "delete", computer["name"], input="n\n")
+def test_delete_asks_first(cli: Cli, sdk: Celesto, running_computer: dict[str, Any]) -> None:
+    declined = cli("computer", "delete", running_computer["name"], input="n\n")
     assert declined.returncode == 1
-    question = f"Delete computer {computer['name']} ({computer['id']}) and all its files?"
+    question = (
+        f"Delete computer {running_computer['name']} ({running_computer['id']}) and all its files?"
+    )
     assert question in declined.stderr
     assert "Not deleted." in declined.stderr
-    assert sdk.computers.get(computer["id"])["status"] == "running"
+    assert sdk.computers.get(running_computer["id"])["status"] == "running"
 
     # Nothing to read the answer from: an error that says how to skip the question.
-    no_answer = cli("computer", "delete", computer["name"])
+    no_answer = cli("computer", "delete", running_computer["name"])
     assert_one_line_error(no_answer, 1, "Not confirmed", "--force")
-    assert sdk.computers.get(computer["id"])["status"] == "running"
+    assert sdk.computers.get(running_computer["id"])["status"] == "running"
 
     # An unknown computer fails before any question.
     unknown = cli("computer", "delete", "no-such-computer", input="y\n")
     assert_one_line_error(unknown, 1, "no-such-computer", "not found")
     assert "Delete computer" not in unknown.stderr
 
-    deleted = cli("computer", "delete", computer["name"], "--force", "--wait")
+    deleted = cli("computer", "delete", running_computer["name"], "--force", "--wait")
     assert deleted.returncode == 0, deleted.stderr
-    assert deleted.stdout == f"Computer {computer['name']} is deleted.\n"
+    assert deleted.stdout == f"Computer {running_computer['name']} is deleted.\n"
     with pytest.raises(CelestoNotFoundError):
-        sdk.computers.get(computer["id"])
+        sdk.computers.get(running_computer["id"])
 
 
-def test_delete_with_json_does_not_ask(cli: Cli, sdk: Celesto, computer: dict[str, Any]) -> None:
-    result = cli("computer", "delete", computer["id"], "--json")
+def test_delete_with_json_does_not_ask(
+    cli: Cli, sdk: Celesto, running_computer: dict[str, Any]
+) -> None:
+    result = cli("computer", "delete", running_computer["id"], "--json")
     assert result.returncode == 0, result.stderr
-    assert result.json()["id"] == computer["id"]
+    assert result.json()["id"] == running_computer["id"]
     assert result.stderr == ""
-    wait_for_gone(sdk, computer["id"])
+    wait_for_gone(sdk, running_computer["id"])
 
 
 def wait_for_gone(sdk: Celesto, computer_id: str) -> None:
@@ -242,27 +246,27 @@ def test_unreachable_api(cli: Cli) -> None:
 
 
 def test_global_options_before_the_command_and_from_the_environment(
-    cli: Cli, computer: dict[str, Any]
+    cli: Cli, running_computer: dict[str, Any]
 ) -> None:
     served = cli.served
     before = cli(
         "--base-url", served.base_url, "--api-key", served.api_key, "computer", "get",
-        computer["name"], "-j", target=False,
+        running_computer["name"], "-j", target=False,
     )  # fmt: skip
     assert before.returncode == 0, before.stderr
-    assert before.json()["id"] == computer["id"]
+    assert before.json()["id"] == running_computer["id"]
 
     json_first = cli(
         "-j", "--base-url", served.base_url, "-k", served.api_key, "computer", "get",
-        computer["id"], target=False,
+        running_computer["id"], target=False,
     )  # fmt: skip
     assert json_first.returncode == 0, json_first.stderr
-    assert json_first.json()["name"] == computer["name"]
+    assert json_first.json()["name"] == running_computer["name"]
 
     env_cli = Cli(
         served,
         {**cli.env, "CELESTO_BASE_URL": served.base_url, "CELESTO_API_KEY": served.api_key},
     )
-    from_env = env_cli("computer", "get", computer["id"], "--json", target=False)
+    from_env = env_cli("computer", "get", running_computer["id"], "--json", target=False)
     assert from_env.returncode == 0, from_env.stderr
-    assert from_env.json()["name"] == computer["name"]
+    assert from_env.json()["name"] == running_computer["name"]

@@ -32,8 +32,8 @@ def fetch(url: str, timeout: float = 15) -> str:
     return text
 
 
-def test_publish_list_unpublish(cli: Cli, computer: dict[str, Any]) -> None:
-    name = computer["name"]
+def test_publish_list_unpublish(cli: Cli, running_computer: dict[str, Any]) -> None:
+    name = running_computer["name"]
     assert cli("computer", "run", name, SERVICE.format(port=8000)).returncode == 0
 
     published = cli("computer", "port", "publish", name)
@@ -46,7 +46,7 @@ def test_publish_list_unpublish(cli: Cli, computer: dict[str, Any]) -> None:
     header, row = listed.stdout.splitlines()
     assert header.split() == ["PORT", "STATUS", "URL", "CREATED"]
     assert row.split()[:3] == ["8000", "published", match.group(1)]
-    ports = cli("computer", "port", "list", computer["id"], "--json").json()
+    ports = cli("computer", "port", "list", running_computer["id"], "--json").json()
     assert [(p["port"], p["url"]) for p in ports] == [(8000, match.group(1))]
 
     other = cli("computer", "port", "publish", name, "--port", "8081", "--json")
@@ -61,8 +61,10 @@ def test_publish_list_unpublish(cli: Cli, computer: dict[str, Any]) -> None:
     assert cli("computer", "port", "list", name, "--json").json() == []
 
 
-def test_port_range_edges_and_unpublishing_twice(cli: Cli, computer: dict[str, Any]) -> None:
-    name = computer["name"]
+def test_port_range_edges_and_unpublishing_twice(
+    cli: Cli, running_computer: dict[str, Any]
+) -> None:
+    name = running_computer["name"]
     for port in ("1024", "65535"):
         published = cli("computer", "port", "publish", name, "--port", port)
         assert published.returncode == 0, published.stderr

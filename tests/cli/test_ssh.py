@@ -18,9 +18,11 @@ def ssh(cli: Cli, *args: str) -> Terminal:
     return Terminal(celesto_tui("computer", "ssh", *args, *cli.target_args()), cli.env)
 
 
-def test_type_resize_detach_and_reattach(cli: Cli, sdk: Celesto, computer: dict[str, Any]) -> None:
-    name = computer["name"]
-    stopped(sdk, computer)
+def test_type_resize_detach_and_reattach(
+    cli: Cli, sdk: Celesto, running_computer: dict[str, Any]
+) -> None:
+    name = running_computer["name"]
+    stopped(sdk, running_computer)
     first = ssh(cli, name)
     try:
         first.expect(rf"Computer {name} is stopped\. Resuming\.\.\.")
@@ -61,8 +63,8 @@ def test_type_resize_detach_and_reattach(cli: Cli, sdk: Celesto, computer: dict[
         second.close()
 
 
-def test_json_summary_after_the_session(cli: Cli, computer: dict[str, Any]) -> None:
-    terminal = ssh(cli, computer["id"], "--json")
+def test_json_summary_after_the_session(cli: Cli, running_computer: dict[str, Any]) -> None:
+    terminal = ssh(cli, running_computer["id"], "--json")
     try:
         terminal.expect("Connected to")
         terminal.type(b"echo ready-$((1+1))\r")
@@ -74,40 +76,43 @@ def test_json_summary_after_the_session(cli: Cli, computer: dict[str, Any]) -> N
         terminal.close()
     document = json.loads(summary.group(0))
     assert document["detached"] is True
-    assert document["name"] == computer["name"]
+    assert document["name"] == running_computer["name"]
     assert document["terminal_id"].startswith("term_")
 
 
-def test_unknown_terminal_id(cli: Cli, computer: dict[str, Any]) -> None:
-    terminal = ssh(cli, computer["name"], "--terminal-id", "term_nothere")
+def test_unknown_terminal_id(cli: Cli, running_computer: dict[str, Any]) -> None:
+    terminal = ssh(cli, running_computer["name"], "--terminal-id", "term_nothere")
     try:
         assert terminal.wait() == 1
     finally:
         terminal.close()
     (line,) = [line for line in terminal.seen.splitlines() if line.startswith("Error:")]
-    assert f"No shell term_nothere on {computer['name']}; it may have exited." in line
+    assert f"No shell term_nothere on {running_computer['name']}; it may have exited." in line
     assert line.endswith(
-        f"Open a new one with: celesto-tui computer ssh {computer['name']} "
+        f"Open a new one with: celesto-tui computer ssh {running_computer['name']} "
         f"--base-url {cli.served.base_url}"
     )
     assert "Connected" not in terminal.seen
 
 
-def test_stdin_that_is_not_a_terminal_is_refused(cli: Cli, computer: dict[str, Any]) -> None:
+def test_stdin_that_is_not_a_terminal_is_refused(
+    cli: Cli, running_computer: dict[str, Any]
+) -> None:
     """A pipe would end while the remote shell keeps waiting on its terminal."""
-    result = cli("computer", "ssh", computer["name"], input="echo hi\n")
+    result = cli("computer", "ssh", running_computer["name"], input="echo hi\n")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     (line,) = result.error_lines
     assert "needs a terminal" in line
     assert (
-        f"celesto-tui computer run {computer['name']} COMMAND --base-url {cli.served.base_url}"
+        f"celesto-tui computer run {running_computer['name']} COMMAND"
+        f" --base-url {cli.served.base_url}"
     ) in line
     assert result.stdout == ""
 
 
-def test_sigterm_restores_the_terminal(cli: Cli, computer: dict[str, Any]) -> None:
-    terminal = ssh(cli, computer["name"])
+def test_sigterm_restores_the_terminal(cli: Cli, running_computer: dict[str, Any]) -> None:
+    terminal = ssh(cli, running_computer["name"])
     try:
         terminal.expect("Connected to")
         terminal.type(b"echo up-$((40+3))\r")

@@ -30,6 +30,7 @@ import httpx
 import pytest
 
 from celesto_api.local import LocalServer
+from tests.waiting import wait_until
 
 OFFICIAL_VERSIONS = ("0.0.5", "0.0.14", "0.1.10")
 
@@ -266,7 +267,7 @@ def official_clients(
 
 
 @pytest.fixture
-def official(official_clients: dict[str, OfficialClient | BaseException]) -> GetClient:
+def official_client(official_clients: dict[str, OfficialClient | BaseException]) -> GetClient:
     """``official("0.0.14")``: that client, or a skip when it could not be installed."""
 
     def get(version: str) -> OfficialClient:
@@ -293,7 +294,7 @@ def _app_names(http: httpx.Client) -> set[str]:
 
 
 @pytest.fixture
-def server(local_server: LocalServer) -> Iterator[LocalServer]:
+def tidy_local_server(local_server: LocalServer) -> Iterator[LocalServer]:
     """The session's local backend; whatever a test's client left behind is deleted after."""
     with httpx.Client(
         base_url=local_server.base_url,
@@ -309,13 +310,11 @@ def server(local_server: LocalServer) -> Iterator[LocalServer]:
             http.delete(f"/v1/computers/{computer_id}")
         for name in _app_names(http) - apps_before:
             http.delete(f"/v1/deploy/apps/{name}")
-        deadline = time.monotonic() + 30
-        while leftovers & _computer_ids(http) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: not leftovers & _computer_ids(http), what=f"{leftovers} to be deleted")
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
+def home_dir(tmp_path: Path) -> Path:
     """A throwaway HOME (and working directory) for the client processes."""
     path = tmp_path / "home"
     path.mkdir()

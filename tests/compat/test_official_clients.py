@@ -600,10 +600,10 @@ emit(out)
 
 @pytest.mark.parametrize("version", LEGACY)
 def test_legacy_sdk_computer_lifecycle(
-    official: GetClient, server: LocalServer, home: Path, version: str
+    official_client: GetClient, tidy_local_server: LocalServer, home_dir: Path, version: str
 ) -> None:
-    out = official(version).run_script(
-        LEGACY_LIFECYCLE, client_env(home), legacy_args(server, version)
+    out = official_client(version).run_script(
+        LEGACY_LIFECYCLE, client_env(home_dir), legacy_args(tidy_local_server, version)
     )
 
     created = out["created"]
@@ -644,24 +644,28 @@ def test_legacy_sdk_computer_lifecycle(
 
 @pytest.mark.parametrize("version", LEGACY)
 def test_legacy_sdk_reads_key_and_base_url_from_environment(
-    official: GetClient, server: LocalServer, home: Path, version: str
+    official_client: GetClient, tidy_local_server: LocalServer, home_dir: Path, version: str
 ) -> None:
-    env = client_env(home, CELESTO_API_KEY=server.api_key, CELESTO_BASE_URL=f"{server.base_url}/v1")
-    out = official(version).run_script(
+    env = client_env(
+        home_dir,
+        CELESTO_API_KEY=tidy_local_server.api_key,
+        CELESTO_BASE_URL=f"{tidy_local_server.base_url}/v1",
+    )
+    out = official_client(version).run_script(
         LEGACY_FROM_ENVIRONMENT, env, {"client": LEGACY_CLIENT[version]}
     )
 
-    assert out["base_url"] == f"{server.base_url}/v1"
+    assert out["base_url"] == f"{tidy_local_server.base_url}/v1"
     assert set(out["listing"]) >= {"computers", "count"}
 
 
 @pytest.mark.parametrize("version", LEGACY)
 def test_legacy_sdk_error_classes(
-    official: GetClient, server: LocalServer, home: Path, version: str
+    official_client: GetClient, tidy_local_server: LocalServer, home_dir: Path, version: str
 ) -> None:
-    client = official(version)
-    env = client_env(home)
-    out = client.run_script(LEGACY_ERRORS, env, legacy_args(server, version))
+    client = official_client(version)
+    env = client_env(home_dir)
+    out = client.run_script(LEGACY_ERRORS, env, legacy_args(tidy_local_server, version))
 
     assert out["missing_id"]["type"] == "CelestoNotFoundError"
     assert out["missing_id"]["http_status"] == 404
@@ -675,17 +679,17 @@ def test_legacy_sdk_error_classes(
     assert out["unknown_template"]["type"] == "CelestoValidationError"
     assert out["unknown_template"]["http_status"] == 400
 
-    with faults(server, "rate_limit=1,retry_after=7,count=1"):
-        limited = client.run_script(LEGACY_ONE_LIST, env, legacy_args(server, version))
+    with faults(tidy_local_server, "rate_limit=1,retry_after=7,count=1"):
+        limited = client.run_script(LEGACY_ONE_LIST, env, legacy_args(tidy_local_server, version))
     assert limited["type"] == "CelestoRateLimitError"
     assert limited["retry_after"] == 7
-    with faults(server, "error_rate=1,count=1"):
-        broken = client.run_script(LEGACY_ONE_LIST, env, legacy_args(server, version))
+    with faults(tidy_local_server, "error_rate=1,count=1"):
+        broken = client.run_script(LEGACY_ONE_LIST, env, legacy_args(tidy_local_server, version))
     assert broken["type"] == "CelestoServerError"
     assert broken["message"].startswith("Server error (503)")
     # 0.0.x has no class for 402: it is an "Unexpected response".
-    with faults(server, "error_rate=1,error_status=402,count=1"):
-        unpaid = client.run_script(LEGACY_ONE_LIST, env, legacy_args(server, version))
+    with faults(tidy_local_server, "error_rate=1,error_status=402,count=1"):
+        unpaid = client.run_script(LEGACY_ONE_LIST, env, legacy_args(tidy_local_server, version))
     assert unpaid["type"] == "CelestoServerError"
     assert unpaid["message"].startswith("Unexpected response (402)")
 
@@ -720,19 +724,23 @@ def app_folder(root: Path) -> Path:
 
 @pytest.mark.parametrize("version", LEGACY)
 def test_legacy_sdk_deploys_and_lists(
-    official: GetClient, server: LocalServer, home: Path, tmp_path: Path, version: str
+    official_client: GetClient,
+    tidy_local_server: LocalServer,
+    home_dir: Path,
+    tmp_path: Path,
+    version: str,
 ) -> None:
-    with api(server) as http:
+    with api(tidy_local_server) as http:
         project_name = http.get("/v1/projects/").json()["data"][0]["name"]
     # 0.0.5 takes the first project (GET /projects/?skip=0&limit=1); 0.0.14 searches by name.
     args = legacy_args(
-        server,
+        tidy_local_server,
         version,
         folder=str(app_folder(tmp_path)),
         name=f"compat-{version.replace('.', '-')}",
         project_name=project_name if version == "0.0.14" else None,
     )
-    out = official(version).run_script(LEGACY_DEPLOY, client_env(home), args)
+    out = official_client(version).run_script(LEGACY_DEPLOY, client_env(home_dir), args)
 
     deployed = out["deployed"]
     assert deployed["name"] == args["name"]
@@ -751,10 +759,10 @@ def test_legacy_sdk_deploys_and_lists(
 
 
 def test_v014_computer_resource_and_exec_stream(
-    official: GetClient, server: LocalServer, home: Path
+    official_client: GetClient, tidy_local_server: LocalServer, home_dir: Path
 ) -> None:
-    out = official("0.0.14").run_script(
-        V014_COMPUTER_RESOURCE, client_env(home), legacy_args(server, "0.0.14")
+    out = official_client("0.0.14").run_script(
+        V014_COMPUTER_RESOURCE, client_env(home_dir), legacy_args(tidy_local_server, "0.0.14")
     )
 
     created = out["created"]
@@ -793,9 +801,11 @@ def test_v014_computer_resource_and_exec_stream(
     assert out["delete"] in ("deleting", "deleted")
 
 
-def test_v014_published_ports(official: GetClient, server: LocalServer, home: Path) -> None:
-    out = official("0.0.14").run_script(
-        V014_PORTS, client_env(home), legacy_args(server, "0.0.14", serve=SERVE_HTTP)
+def test_v014_published_ports(
+    official_client: GetClient, tidy_local_server: LocalServer, home_dir: Path
+) -> None:
+    out = official_client("0.0.14").run_script(
+        V014_PORTS, client_env(home_dir), legacy_args(tidy_local_server, "0.0.14", serve=SERVE_HTTP)
     )
 
     assert out["serve"]["exit_code"] == 0, out["serve"]
@@ -817,10 +827,10 @@ def test_v014_published_ports(official: GetClient, server: LocalServer, home: Pa
 
 
 def test_v014_gateway_terminal_via_create_terminal_session(
-    official: GetClient, server: LocalServer, home: Path
+    official_client: GetClient, tidy_local_server: LocalServer, home_dir: Path
 ) -> None:
-    out = official("0.0.14").run_script(
-        V014_TERMINAL, client_env(home), legacy_args(server, "0.0.14")
+    out = official_client("0.0.14").run_script(
+        V014_TERMINAL, client_env(home_dir), legacy_args(tidy_local_server, "0.0.14")
     )
 
     info = out["info"]
@@ -837,10 +847,10 @@ def test_v014_gateway_terminal_via_create_terminal_session(
 
 
 def test_v014_browser_and_display_are_refused_with_409(
-    official: GetClient, server: LocalServer, home: Path
+    official_client: GetClient, tidy_local_server: LocalServer, home_dir: Path
 ) -> None:
-    out = official("0.0.14").run_script(
-        V014_CONNECTIONS, client_env(home), legacy_args(server, "0.0.14")
+    out = official_client("0.0.14").run_script(
+        V014_CONNECTIONS, client_env(home_dir), legacy_args(tidy_local_server, "0.0.14")
     )
 
     for kind in ("browser", "display"):
@@ -849,10 +859,10 @@ def test_v014_browser_and_display_are_refused_with_409(
 
 
 def test_v014_organizations_resolve_the_keys_organization(
-    official: GetClient, server: LocalServer, home: Path
+    official_client: GetClient, tidy_local_server: LocalServer, home_dir: Path
 ) -> None:
-    out = official("0.0.14").run_script(
-        V014_ORGANIZATIONS, client_env(home), legacy_args(server, "0.0.14")
+    out = official_client("0.0.14").run_script(
+        V014_ORGANIZATIONS, client_env(home_dir), legacy_args(tidy_local_server, "0.0.14")
     )
 
     assert out["get"]["type"] is None, out["get"]
@@ -867,10 +877,14 @@ def test_v014_organizations_resolve_the_keys_organization(
 
 @pytest.mark.parametrize("version", LEGACY)
 def test_legacy_cli_json(
-    official: GetClient, server: LocalServer, home: Path, version: str
+    official_client: GetClient, tidy_local_server: LocalServer, home_dir: Path, version: str
 ) -> None:
-    client = official(version)
-    env = client_env(home, CELESTO_API_KEY=server.api_key, CELESTO_BASE_URL=f"{server.base_url}/v1")
+    client = official_client(version)
+    env = client_env(
+        home_dir,
+        CELESTO_API_KEY=tidy_local_server.api_key,
+        CELESTO_BASE_URL=f"{tidy_local_server.base_url}/v1",
+    )
 
     created = cli_json(client.run_cli(["computer", "create", "--json"], env))
     name = created["name"]
@@ -893,22 +907,26 @@ def test_legacy_cli_json(
 
     stopped = cli_json(client.run_cli(["computer", "stop", name, "--json"], env))
     assert stopped["status"] in ("stopping", "stopped")
-    assert wait_status(server, name, "stopped") == "stopped"
+    assert wait_status(tidy_local_server, name, "stopped") == "stopped"
     # Auto-resume: exec answers 409 "... is stopped", the CLI starts it, polls, re-runs.
     resumed = client.run_cli(["computer", "run", name, "echo resumed", "--json"], env)
     assert resumed.returncode == 0, resumed.stderr
     assert cli_json(resumed)["stdout"] == "resumed\n"
-    assert wait_status(server, name, "running") == "running"
+    assert wait_status(tidy_local_server, name, "running") == "running"
 
     deleted = cli_json(client.run_cli(["computer", "delete", name, "--json"], env))
     assert deleted["status"] in ("deleting", "deleted")
 
 
 def test_v014_cli_get_stream_and_ports(
-    official: GetClient, server: LocalServer, home: Path
+    official_client: GetClient, tidy_local_server: LocalServer, home_dir: Path
 ) -> None:
-    client = official("0.0.14")
-    env = client_env(home, CELESTO_API_KEY=server.api_key, CELESTO_BASE_URL=f"{server.base_url}/v1")
+    client = official_client("0.0.14")
+    env = client_env(
+        home_dir,
+        CELESTO_API_KEY=tidy_local_server.api_key,
+        CELESTO_BASE_URL=f"{tidy_local_server.base_url}/v1",
+    )
     created = cli_json(client.run_cli(["computer", "create", "--json"], env))
     name = created["name"]
 
@@ -943,20 +961,22 @@ def test_v014_cli_get_stream_and_ports(
 
 
 def test_v014_cli_auth_login_saves_a_key_the_other_commands_use(
-    official: GetClient, server: LocalServer, home: Path
+    official_client: GetClient, tidy_local_server: LocalServer, home_dir: Path
 ) -> None:
-    client = official("0.0.14")
-    env = client_env(home, CELESTO_BASE_URL=f"{server.base_url}/v1")  # no CELESTO_API_KEY
+    client = official_client("0.0.14")
+    env = client_env(
+        home_dir, CELESTO_BASE_URL=f"{tidy_local_server.base_url}/v1"
+    )  # no CELESTO_API_KEY
 
     rejected = client.run_cli(["auth", "login", "--api-key", "sk_wrong"], env)
     assert rejected.returncode == 1
     assert "did not work" in rejected.stdout
     # Login validates with GET /computers/templates; the keyring fails here, so it saves
     # the key to $XDG_CONFIG_HOME/celesto/credentials.json.
-    login = client.run_cli(["auth", "login", "--api-key", server.api_key], env)
+    login = client.run_cli(["auth", "login", "--api-key", tidy_local_server.api_key], env)
     assert login.returncode == 0, login.stdout + login.stderr
     assert "Saved your Celesto API key" in login.stdout
-    assert (home / ".config" / "celesto" / "credentials.json").exists()
+    assert (home_dir / ".config" / "celesto" / "credentials.json").exists()
     listed = client.run_cli(["computer", "list", "--json"], env)
     assert listed.returncode == 0, listed.stderr
     assert isinstance(cli_json(listed), list)
@@ -1026,17 +1046,21 @@ def drive_ssh(
 
 @pytest.mark.parametrize("version", LEGACY)
 def test_legacy_cli_ssh_resumes_and_connects(
-    official: GetClient, server: LocalServer, home: Path, version: str
+    official_client: GetClient, tidy_local_server: LocalServer, home_dir: Path, version: str
 ) -> None:
     """0.0.5: GET the name, start a stopped computer, open the legacy socket
     ``/v1/computers/{id}/terminal`` (Bearer header + first message ``{"token": key}``).
     0.0.14: the same resume, then ``POST …/terminals`` and the gateway URL with ``?token=``."""
-    client = official(version)
-    env = client_env(home, CELESTO_API_KEY=server.api_key, CELESTO_BASE_URL=f"{server.base_url}/v1")
+    client = official_client(version)
+    env = client_env(
+        home_dir,
+        CELESTO_API_KEY=tidy_local_server.api_key,
+        CELESTO_BASE_URL=f"{tidy_local_server.base_url}/v1",
+    )
     name = cli_json(client.run_cli(["computer", "create", "--json"], env))["name"]
-    assert wait_status(server, name, "running") == "running"
+    assert wait_status(tidy_local_server, name, "running") == "running"
     client.run_cli(["computer", "stop", name, "--json"], env)
-    assert wait_status(server, name, "stopped") == "stopped"
+    assert wait_status(tidy_local_server, name, "stopped") == "stopped"
 
     rows, cols = 31, 97
     # 0.0.5 unpacks os.get_terminal_size() (columns, lines) as (rows, cols): its resize
@@ -1066,9 +1090,11 @@ def test_legacy_cli_ssh_resumes_and_connects(
 
 
 def test_v110_cloud_computer_lifecycle(
-    official: GetClient, server: LocalServer, home: Path
+    official_client: GetClient, tidy_local_server: LocalServer, home_dir: Path
 ) -> None:
-    out = official(NEWEST).run_script(NEWEST_LIFECYCLE, client_env(home), newest_args(server))
+    out = official_client(NEWEST).run_script(
+        NEWEST_LIFECYCLE, client_env(home_dir), newest_args(tidy_local_server)
+    )
 
     assert out["id"].startswith("cmp_")
     assert out["run"] == {"stdout": "out\n", "stderr": "err\n", "exit_code": 3}
@@ -1091,7 +1117,7 @@ def test_v110_cloud_computer_lifecycle(
 
 
 def test_v110_generated_schema_parses_every_response(
-    official: GetClient, server: LocalServer, home: Path, tmp_path: Path
+    official_client: GetClient, tidy_local_server: LocalServer, home_dir: Path, tmp_path: Path
 ) -> None:
     app_name = "compat-schema"
     bundle = io.BytesIO()
@@ -1100,7 +1126,7 @@ def test_v110_generated_schema_parses_every_response(
         info = tarfile.TarInfo("main.py")
         info.size = len(main)
         tar.addfile(info, io.BytesIO(main))
-    with api(server) as http:
+    with api(tidy_local_server) as http:
         project_id = http.get("/v1/projects/").json()["data"][0]["id"]
         deployed = http.post(
             "/v1/deploy/agent",
@@ -1109,8 +1135,8 @@ def test_v110_generated_schema_parses_every_response(
         )
         assert deployed.status_code == 201, deployed.text
 
-    out = official(NEWEST).run_script(
-        NEWEST_SCHEMA, client_env(home), newest_args(server, app_name=app_name)
+    out = official_client(NEWEST).run_script(
+        NEWEST_SCHEMA, client_env(home_dir), newest_args(tidy_local_server, app_name=app_name)
     )
 
     got = out["get"]
@@ -1145,9 +1171,11 @@ def test_v110_generated_schema_parses_every_response(
     assert bulk["failed_ids"] == ["cmp_doesnotexist"]
 
 
-def test_v110_published_ports(official: GetClient, server: LocalServer, home: Path) -> None:
-    out = official(NEWEST).run_script(
-        NEWEST_PORTS, client_env(home), newest_args(server, serve=SERVE_HTTP)
+def test_v110_published_ports(
+    official_client: GetClient, tidy_local_server: LocalServer, home_dir: Path
+) -> None:
+    out = official_client(NEWEST).run_script(
+        NEWEST_PORTS, client_env(home_dir), newest_args(tidy_local_server, serve=SERVE_HTTP)
     )
 
     assert out["serve"] == 0
@@ -1167,9 +1195,11 @@ def test_v110_published_ports(official: GetClient, server: LocalServer, home: Pa
 
 
 def test_v110_terminal_detach_reattach_and_exit(
-    official: GetClient, server: LocalServer, home: Path
+    official_client: GetClient, tidy_local_server: LocalServer, home_dir: Path
 ) -> None:
-    out = official(NEWEST).run_script(NEWEST_TERMINAL, client_env(home), newest_args(server))
+    out = official_client(NEWEST).run_script(
+        NEWEST_TERMINAL, client_env(home_dir), newest_args(tidy_local_server)
+    )
 
     assert out["terminal_id"].startswith("term_")
     assert out["expires_at_tz"] is True
@@ -1179,10 +1209,12 @@ def test_v110_terminal_detach_reattach_and_exit(
     assert out["second"] == {"seen": [True], "attach": "returned"}
 
 
-def test_v110_error_classes(official: GetClient, server: LocalServer, home: Path) -> None:
-    client = official(NEWEST)
-    env = client_env(home)
-    out = client.run_script(NEWEST_ERRORS, env, newest_args(server))
+def test_v110_error_classes(
+    official_client: GetClient, tidy_local_server: LocalServer, home_dir: Path
+) -> None:
+    client = official_client(NEWEST)
+    env = client_env(home_dir)
+    out = client.run_script(NEWEST_ERRORS, env, newest_args(tidy_local_server))
 
     assert out["missing"]["type"] == "VMNotFoundError"
     # 0.1.10 only surfaces an x-request-id that is a UUID or 32 hex characters.
@@ -1203,42 +1235,52 @@ def test_v110_error_classes(official: GetClient, server: LocalServer, home: Path
         field = "vcpus" if "vcpus" in case else "ram_mb"
         assert error["validation_errors"] == [{"field": field, "code": constraint}]
 
-    with faults(server, "rate_limit=1,count=1"):
-        limited = client.run_script(NEWEST_ONE_CREATE, env, newest_args(server))
+    with faults(tidy_local_server, "rate_limit=1,count=1"):
+        limited = client.run_script(NEWEST_ONE_CREATE, env, newest_args(tidy_local_server))
     assert (limited["type"], limited["status_code"]) == ("CloudAPIError", 429)
-    with faults(server, "error_rate=1,count=1"):
-        broken = client.run_script(NEWEST_ONE_CREATE, env, newest_args(server))
+    with faults(tidy_local_server, "error_rate=1,count=1"):
+        broken = client.run_script(NEWEST_ONE_CREATE, env, newest_args(tidy_local_server))
     assert (broken["type"], broken["status_code"]) == ("CloudAPIError", 503)
     assert broken["side_effects"] == "unknown"  # a 5xx on create: it may have happened
     # The billing refusal's body is the shape 0.1.10 recognises.
-    with faults(server, "error_rate=1,error_status=402,count=1"):
-        unpaid = client.run_script(NEWEST_ONE_CREATE, env, newest_args(server))
+    with faults(tidy_local_server, "error_rate=1,error_status=402,count=1"):
+        unpaid = client.run_script(NEWEST_ONE_CREATE, env, newest_args(tidy_local_server))
     assert (unpaid["type"], unpaid["status_code"]) == ("CloudAPIError", 402), unpaid
     assert unpaid["code"] == "trial_expired"
 
 
 def test_v110_browser_and_display_are_refused_with_409(
-    official: GetClient, server: LocalServer, home: Path
+    official_client: GetClient, tidy_local_server: LocalServer, home_dir: Path
 ) -> None:
-    out = official(NEWEST).run_script(NEWEST_CONNECTIONS, client_env(home), newest_args(server))
+    out = official_client(NEWEST).run_script(
+        NEWEST_CONNECTIONS, client_env(home_dir), newest_args(tidy_local_server)
+    )
 
     for kind in ("browser", "display"):
         assert out[kind]["type"] == "CloudAPIError", (kind, out[kind])
         assert out[kind]["status_code"] == 409
 
 
-def test_v110_cli_cloud_commands(official: GetClient, server: LocalServer, home: Path) -> None:
+def test_v110_cli_cloud_commands(
+    official_client: GetClient, tidy_local_server: LocalServer, home_dir: Path
+) -> None:
     """`celesto auth login --base-url ORIGIN` stores the key and origin in
     ~/.celesto/credentials; every `--cloud` command then uses them."""
-    client = official(NEWEST)
-    env = client_env(home)  # no CELESTO_API_KEY: it would override the stored base_url
+    client = official_client(NEWEST)
+    env = client_env(home_dir)  # no CELESTO_API_KEY: it would override the stored base_url
 
     def run(*args: str) -> tuple[int, Any]:
         proc = client.run_cli(list(args), env)
         return proc.returncode, cli_json(proc)
 
     code, login = run(
-        "auth", "login", "--api-key", server.api_key, "--base-url", server.base_url, "--json"
+        "auth",
+        "login",
+        "--api-key",
+        tidy_local_server.api_key,
+        "--base-url",
+        tidy_local_server.base_url,
+        "--json",
     )
     assert (code, login["ok"]) == (0, True), login
     code, created = run("computer", "create", "--cloud", "--json")
@@ -1266,13 +1308,13 @@ def test_v110_cli_cloud_commands(official: GetClient, server: LocalServer, home:
     code, stopped = run("computer", "stop", computer_id, "--cloud", "--json")
     assert code == 0, stopped
     assert stopped["data"]["status"] in ("stopping", "stopped")
-    assert wait_status(server, computer_id, "stopped") == "stopped"
+    assert wait_status(tidy_local_server, computer_id, "stopped") == "stopped"
     code, refused = run("computer", "run", computer_id, "echo no", "--json")
     assert code == 1 and refused["error"]["code"] == "runtime_error"  # no auto-resume in 0.1.10
     code, started = run("computer", "start", computer_id, "--cloud", "--json")
     assert code == 0, started
     assert started["data"]["status"] in ("starting", "running")
-    assert wait_status(server, computer_id, "running") == "running"
+    assert wait_status(tidy_local_server, computer_id, "running") == "running"
 
     code, deleted = run("computer", "delete", computer_id, "--cloud", "--json")
     assert (code, deleted["ok"]) == (0, True), deleted

@@ -148,14 +148,14 @@ def status_of(app: CelestoApp, computer_id: str) -> str | None:
 
 
 @pytest.fixture
-def stopped_computer(client: Celesto) -> Iterator[dict[str, Any]]:
-    created = client.computers.create()
-    wait_status(client, created["id"], "running")
-    client.computers.stop(created["id"])
-    wait_status(client, created["id"], "stopped")
-    yield dict(client.computers.get(created["id"]))
+def stopped_computer(sdk: Celesto) -> Iterator[dict[str, Any]]:
+    created = sdk.computers.create()
+    wait_status(sdk, created["id"], "running")
+    sdk.computers.stop(created["id"])
+    wait_status(sdk, created["id"], "stopped")
+    yield dict(sdk.computers.get(created["id"]))
     with contextlib.suppress(Exception):
-        client.computers.delete(created["id"])
+        sdk.computers.delete(created["id"])
 
 
 def plain(text: object) -> str:

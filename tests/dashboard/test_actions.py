@@ -56,7 +56,7 @@ async def test_create_dialog_explains_bad_values_before_sending(make_app: AppFac
 
 
 async def test_create_with_values_shows_the_new_row_and_logs_the_command(
-    make_app: AppFactory, aclient: AsyncCelesto
+    make_app: AppFactory, async_sdk: AsyncCelesto
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 44)) as pilot:
@@ -75,7 +75,7 @@ async def test_create_with_values_shows_the_new_row_and_logs_the_command(
         assert created and created[0]["vcpus"] == 2 and created[0]["ram_mb"] == 1536
         view = computers_view(app)
         await wait_for(pilot, lambda: view.table.selected_key() == created[0]["id"])
-    await aclient.computers.delete(created[0]["id"])
+    await async_sdk.computers.delete(created[0]["id"])
 
 
 def burst(pilot: Pilot[Any], keys: str) -> None:
@@ -113,9 +113,9 @@ async def test_create_dialog_keeps_a_fast_burst_in_the_right_fields(
 
 
 async def test_keys_typed_right_behind_the_dialog_key_go_to_the_dialog(
-    make_app: AppFactory, aclient: AsyncCelesto
+    make_app: AppFactory, async_sdk: AsyncCelesto
 ) -> None:
-    doomed = await aclient.computers.create()
+    doomed = await async_sdk.computers.create()
     app = make_app()
     async with app.run_test(size=(160, 44)) as pilot:
         await loaded(pilot)
@@ -138,19 +138,19 @@ async def test_keys_typed_right_behind_the_dialog_key_go_to_the_dialog(
 
 
 async def test_stop_asks_first_with_cancel_focused(
-    make_app: AppFactory, computer: dict[str, Any], local_server: LocalServer
+    make_app: AppFactory, running_computer: dict[str, Any], local_server: LocalServer
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 44)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert app.screen.focused is not None and app.screen.focused.id == "cancel"
         await pilot.press("enter")  # Enter on the focused Cancel
         assert not isinstance(app.screen, ConfirmScreen)
         await next_poll(pilot)
-        assert status_of(app, computer["id"]) == "running"
+        assert status_of(app, running_computer["id"]) == "running"
         assert not app.command_log.entries
 
         await pilot.press("x")
@@ -158,29 +158,35 @@ async def test_stop_asks_first_with_cancel_focused(
         local_server.set_faults("latency_ms=400")  # a slow API: the row must not wait for it
         await pilot.click("#confirm")
         await pilot.pause()
-        assert status_of(app, computer["id"]) == "stopping"
-        row = [str(cell) for cell in computers_view(app).table.get_row(computer["id"])]
+        assert status_of(app, running_computer["id"]) == "stopping"
+        row = [str(cell) for cell in computers_view(app).table.get_row(running_computer["id"])]
         assert row[3] == "◑ stopping"
         local_server.set_faults(None)
-        await wait_for(pilot, lambda: status_of(app, computer["id"]) == "stopped", what="stopped")
+        await wait_for(
+            pilot, lambda: status_of(app, running_computer["id"]) == "stopped", what="stopped"
+        )
         # The toast at the end comes from a poll that shows the computer stopped.
         await wait_for(
             pilot,
-            lambda: any(n.message == f"{computer['name']} is stopped." for n in app._notifications),
+            lambda: any(
+                n.message == f"{running_computer['name']} is stopped." for n in app._notifications
+            ),
             what="the toast that it stopped",
         )
         line = app.command_log.entries[-1].line
-        assert line == f"celesto-tui computer stop {computer['name']} --local"
+        assert line == f"celesto-tui computer stop {running_computer['name']} --local"
 
         await pilot.press("s")  # start needs no confirmation
-        await wait_for(pilot, lambda: status_of(app, computer["id"]) == "running", what="running")
+        await wait_for(
+            pilot, lambda: status_of(app, running_computer["id"]) == "running", what="running"
+        )
 
         # The command log lists both, newest first, and copies the line.
         await pilot.press("3")
         log_view = app.query_one(CommandLogView)
         assert log_view.table.has_focus and log_view.table.row_count == 2
         await pilot.press("y")
-        assert app.clipboard == f"celesto-tui computer start {computer['name']} --local"
+        assert app.clipboard == f"celesto-tui computer start {running_computer['name']} --local"
         assert local_server_key_absent(app)
 
 
@@ -188,8 +194,8 @@ def local_server_key_absent(app: CelestoApp) -> bool:
     return all(app.target.api_key not in entry.line for entry in app.command_log.entries)
 
 
-async def test_delete_wants_the_name_typed(make_app: AppFactory, aclient: AsyncCelesto) -> None:
-    doomed = await aclient.computers.create()
+async def test_delete_wants_the_name_typed(make_app: AppFactory, async_sdk: AsyncCelesto) -> None:
+    doomed = await async_sdk.computers.create()
     app = make_app()
     async with app.run_test(size=(160, 44)) as pilot:
         await loaded(pilot)
@@ -217,16 +223,18 @@ async def test_delete_wants_the_name_typed(make_app: AppFactory, aclient: AsyncC
         await pilot.press("enter")
         await wait_for(pilot, lambda: doomed["id"] not in app.model.items["computers"], what="gone")
     try:
-        await aclient.computers.get(doomed["id"])
+        await async_sdk.computers.get(doomed["id"])
     except CelestoNotFoundError:
         pass
     else:
         raise AssertionError("the computer still exists")
 
 
-async def test_bulk_delete_lists_every_target(make_app: AppFactory, aclient: AsyncCelesto) -> None:
-    first = await aclient.computers.create()
-    second = await aclient.computers.create()
+async def test_bulk_delete_lists_every_target(
+    make_app: AppFactory, async_sdk: AsyncCelesto
+) -> None:
+    first = await async_sdk.computers.create()
+    second = await async_sdk.computers.create()
     app = make_app()
     async with app.run_test(size=(160, 44)) as pilot:
         await loaded(pilot)
@@ -254,10 +262,10 @@ async def test_bulk_delete_lists_every_target(make_app: AppFactory, aclient: Asy
 
 
 async def test_bulk_start_asks_and_lists_targets(
-    make_app: AppFactory, aclient: AsyncCelesto, stopped_computer: dict[str, Any]
+    make_app: AppFactory, async_sdk: AsyncCelesto, stopped_computer: dict[str, Any]
 ) -> None:
-    other = await aclient.computers.create()
-    await aclient.computers.stop(other["id"])
+    other = await async_sdk.computers.create()
+    await async_sdk.computers.stop(other["id"])
     app = make_app()
     async with app.run_test(size=(160, 44)) as pilot:
         await loaded(pilot)
@@ -275,16 +283,16 @@ async def test_bulk_start_asks_and_lists_targets(
         await pilot.click("#confirm")
         for target in (stopped_computer, other):
             await wait_for(pilot, lambda t=target: status_of(app, t["id"]) == "running")
-    await aclient.computers.delete(other["id"])
+    await async_sdk.computers.delete(other["id"])
 
 
 async def test_a_failed_stop_puts_the_row_back_and_says_why(
-    make_app: AppFactory, computer: dict[str, Any], local_server: LocalServer
+    make_app: AppFactory, running_computer: dict[str, Any], local_server: LocalServer
 ) -> None:
     app = make_app(refresh=0)  # manual: no poll corrects the row behind the test's back
     async with app.run_test(size=(160, 44), notifications=True) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         local_server.set_faults("error_rate=1")  # the API fails every request for now
@@ -293,8 +301,8 @@ async def test_a_failed_stop_puts_the_row_back_and_says_why(
         await wait_for(pilot, lambda: log and log[-1].status == "failed", what="the failure")
         await pilot.pause()
         # The stop did not happen: the row must not keep saying "stopping".
-        assert status_of(app, computer["id"]) == "running"
-        row = [str(cell) for cell in computers_view(app).table.get_row(computer["id"])]
+        assert status_of(app, running_computer["id"]) == "running"
+        row = [str(cell) for cell in computers_view(app).table.get_row(running_computer["id"])]
         assert row[3] == "● running"
         messages = [n.title + " " + n.message for n in app._notifications]
         assert any("Could not stop" in m and "503" in m for m in messages)
@@ -302,7 +310,7 @@ async def test_a_failed_stop_puts_the_row_back_and_says_why(
 
 
 async def test_brackets_in_what_users_type_never_end_the_app(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     """Textual reads "[...]" in strings as markup and raises on "[/x]": nothing the user
     types or the API sends may be read that way."""
@@ -327,7 +335,7 @@ async def test_brackets_in_what_users_type_never_end_the_app(
         view.filter_bar.value = ""
         await pilot.press("enter")
 
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("e")
         view.exec_pane.prompt.value = "echo '[/x] [b]not bold'"
         await pilot.press("enter")

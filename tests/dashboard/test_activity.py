@@ -37,12 +37,12 @@ def shown(pane: ActivityPane, part: str) -> bool:
 
 
 async def test_stop_and_start_show_the_transitions_and_the_actions(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 44)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("a")
         pane = pane_of(app)
         assert pane.table.has_focus
@@ -51,7 +51,7 @@ async def test_stop_and_start_show_the_transitions_and_the_actions(
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.click("#confirm")
-        await wait_for(pilot, lambda: status_of(app, computer["id"]) == "stopped")
+        await wait_for(pilot, lambda: status_of(app, running_computer["id"]) == "stopped")
         await wait_for(pilot, lambda: shown(pane, "→ stopped"), what="the transition")
         await wait_for(pilot, lambda: shown(pane, "action stop (by you) ✔ ok"))
 
@@ -76,13 +76,14 @@ async def test_stop_and_start_show_the_transitions_and_the_actions(
 
 
 async def test_an_exec_shows_in_the_history_with_its_exit_code(
-    make_app: AppFactory, computer: dict[str, Any], client: Celesto
+    make_app: AppFactory, running_computer: dict[str, Any], sdk: Celesto
 ) -> None:
-    client.computers.exec(computer["id"], "true")  # run elsewhere: the API keeps no command text
+    # Run elsewhere: the API keeps no command text.
+    sdk.computers.exec(running_computer["id"], "true")
     app = make_app()
     async with app.run_test(size=(160, 44)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("e")
         exec_pane = computers_view(app).exec_pane
         exec_pane.prompt.value = "echo activity; exit 3"
@@ -99,13 +100,13 @@ async def test_an_exec_shows_in_the_history_with_its_exit_code(
 
 
 async def test_the_pane_reached_by_bracket_keys_fetches_the_history_without_polls(
-    make_app: AppFactory, computer: dict[str, Any], client: Celesto
+    make_app: AppFactory, running_computer: dict[str, Any], sdk: Celesto
 ) -> None:
-    client.computers.exec(computer["id"], "true")
+    sdk.computers.exec(running_computer["id"], "true")
     app = make_app(refresh=0)  # manual: no poll after the first brings the history
     async with app.run_test(size=(160, 44)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         pane = pane_of(app)
         await pilot.press("right_square_bracket", "right_square_bracket")
         assert not shown(pane, "(from exec)")
@@ -114,13 +115,13 @@ async def test_the_pane_reached_by_bracket_keys_fetches_the_history_without_poll
 
 
 async def test_search_filters_the_rows_and_escape_clears_then_leaves(
-    make_app: AppFactory, computer: dict[str, Any], client: Celesto
+    make_app: AppFactory, running_computer: dict[str, Any], sdk: Celesto
 ) -> None:
-    client.computers.exec(computer["id"], "true")
+    sdk.computers.exec(running_computer["id"], "true")
     app = make_app()
     async with app.run_test(size=(160, 44)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("a")
         pane = pane_of(app)
         await wait_for(pilot, lambda: shown(pane, "(from exec)") and shown(pane, "first seen"))
@@ -143,12 +144,12 @@ async def test_search_filters_the_rows_and_escape_clears_then_leaves(
 
 
 async def test_a_failed_history_fetch_is_a_line_in_the_pane(
-    make_app: AppFactory, computer: dict[str, Any], local_server: LocalServer
+    make_app: AppFactory, running_computer: dict[str, Any], local_server: LocalServer
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 44)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         local_server.set_faults("error_rate=1")  # every request fails for now
         await pilot.press("a")
         pane = pane_of(app)
@@ -162,7 +163,7 @@ async def test_a_failed_history_fetch_is_a_line_in_the_pane(
 
 
 async def test_it_follows_the_selection_through_a_re_sort(
-    make_app: AppFactory, computer: dict[str, Any], stopped_computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any], stopped_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 44)) as pilot:
@@ -172,14 +173,14 @@ async def test_it_follows_the_selection_through_a_re_sort(
         pane = pane_of(app)
         await wait_for(pilot, lambda: texts(pane) == ["status stopped (first seen)"])
         await pilot.press("escape")
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await wait_for(pilot, lambda: texts(pane) == ["status running (first seen)"])
         view = computers_view(app)
         await pilot.press("o", "O")  # re-sort: the selection and its activity stay
-        await wait_for(pilot, lambda: view.table.selected_key() == computer["id"])
+        await wait_for(pilot, lambda: view.table.selected_key() == running_computer["id"])
         await pilot.pause()
         assert texts(pane) == ["status running (first seen)"]
-        assert str(computer["name"]) in str(pane.query_one("#activity-hint").render())
+        assert str(running_computer["name"]) in str(pane.query_one("#activity-hint").render())
 
 
 class PaneAlone(App[None]):

@@ -78,10 +78,10 @@ def test_completion_of_phrases_options_and_names() -> None:
 
 
 async def test_colon_stop_completes_the_name_asks_first_and_logs_the_same_line(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
-    name = str(computer["name"])
+    name = str(running_computer["name"])
     async with app.run_test(size=(160, 44)) as pilot:
         await loaded(pilot)
         await pilot.press("colon")
@@ -99,7 +99,9 @@ async def test_colon_stop_completes_the_name_asks_first_and_logs_the_same_line(
         await wait_for(pilot, lambda: log and log[-1].done, what="the stop")
         assert log[-1].line == f"celesto-tui computer stop {name} --local"
         assert log[-1].status == "ok"
-        await wait_for(pilot, lambda: status_of(app, computer["id"]) == "stopped", what="stop")
+        await wait_for(
+            pilot, lambda: status_of(app, running_computer["id"]) == "stopped", what="stop"
+        )
 
 
 async def test_a_bad_line_is_explained_and_nothing_runs(make_app: AppFactory) -> None:

@@ -40,12 +40,12 @@ async def shown_result(pilot: Any, entry_index: int = 0) -> str:
 
 
 async def test_a_run_stopped_with_ctrl_g_is_cancelled_not_running(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("e")
         pane = computers_view(app).exec_pane
         pane.prompt.value = "sleep 30"
@@ -94,15 +94,15 @@ async def test_a_failed_deploy_ends_failed_in_the_log(make_app: AppFactory, tmp_
 
 async def test_a_local_line_runs_as_printed_while_the_dashboard_holds_the_data_dir(
     make_app: AppFactory,
-    computer: dict[str, Any],
+    running_computer: dict[str, Any],
     local_server: LocalServer,
-    client: Celesto,
+    sdk: Celesto,
     tmp_path: Path,
 ) -> None:
     app = make_app(target=local_target(local_server, data_dir=local_server.data_dir))
     async with app.run_test(size=(160, 44)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.click("#confirm")
@@ -110,12 +110,12 @@ async def test_a_local_line_runs_as_printed_while_the_dashboard_holds_the_data_d
         await wait_for(pilot, lambda: log and log[-1].done, what="the stop")
         line = log[-1].line
         assert line == (
-            f"celesto-tui --data-dir {local_server.data_dir} computer stop {computer['name']}"
-            " --local"
+            f"celesto-tui --data-dir {local_server.data_dir} computer stop"
+            f" {running_computer['name']} --local"
         )
-        wait_status(client, computer["id"], "stopped")
-        client.computers.start(computer["id"])
-        wait_status(client, computer["id"], "running")
+        wait_status(sdk, running_computer["id"], "stopped")
+        sdk.computers.start(running_computer["id"])
+        wait_status(sdk, running_computer["id"], "running")
         # The line, pasted into a shell while the dashboard runs, reaches its server.
         words = shlex.split(line)
         done = subprocess.run(
@@ -128,4 +128,4 @@ async def test_a_local_line_runs_as_printed_while_the_dashboard_holds_the_data_d
         )
         assert done.returncode == 0, done.stderr
         assert "already running" in done.stderr
-        wait_status(client, computer["id"], "stopped")
+        wait_status(sdk, running_computer["id"], "stopped")

@@ -25,29 +25,29 @@ from .conftest import (
 
 
 async def test_table_shows_every_column_with_glyph_and_counts(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 40)) as pilot:
         await loaded(pilot)
         view = computers_view(app)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         labels = [str(column.label) for column in view.table.columns.values()]
         assert labels[1:] == [column.label for column in COMPUTERS.columns]
-        row = [str(cell) for cell in view.table.get_row(computer["id"])]
-        assert row[1:4] == [computer["name"], computer["id"], "● running"]
-        assert row[4] == str(computer["vcpus"])
+        row = [str(cell) for cell in view.table.get_row(running_computer["id"])]
+        assert row[1:4] == [running_computer["name"], running_computer["id"], "● running"]
+        assert row[4] == str(running_computer["vcpus"])
         title = plain(view.table.border_title)
         assert "Computers" in title and "running" in title
         # The detail panes follow the cursor.
         assert view.overview.computer is not None
-        assert view.overview.computer["id"] == computer["id"]
+        assert view.overview.computer["id"] == running_computer["id"]
 
 
 async def test_polls_keep_cursor_and_marks_and_flash_changed_rows(
-    make_app: AppFactory, aclient: AsyncCelesto, computer: dict[str, Any]
+    make_app: AppFactory, async_sdk: AsyncCelesto, running_computer: dict[str, Any]
 ) -> None:
-    other = await aclient.computers.create()
+    other = await async_sdk.computers.create()
     app = make_app(refresh=0.1)
     async with app.run_test(size=(160, 40)) as pilot:
         await loaded(pilot)
@@ -55,11 +55,11 @@ async def test_polls_keep_cursor_and_marks_and_flash_changed_rows(
         await select(pilot, other["id"])
         await pilot.press("space")  # mark it (the cursor moves on)
         assert other["id"] in view.table.marks
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         polls = app.pollers["computers"].polls
-        await aclient.computers.stop(other["id"])
+        await async_sdk.computers.stop(other["id"])
         await wait_for(pilot, lambda: app.pollers["computers"].polls >= polls + 3, what="polls")
-        assert view.table.selected_key() == computer["id"]
+        assert view.table.selected_key() == running_computer["id"]
         assert other["id"] in view.table.marks
         assert "1 marked" in plain(view.table.border_title)
         await wait_for(
@@ -72,57 +72,59 @@ async def test_polls_keep_cursor_and_marks_and_flash_changed_rows(
         )
         await pilot.press("M")  # clear marks
         assert not view.table.marks
-    await aclient.computers.delete(other["id"])
+    await async_sdk.computers.delete(other["id"])
 
 
 async def test_filter_is_kept_across_refreshes_shown_and_remembered(
-    make_app: AppFactory, computer: dict[str, Any], aclient: AsyncCelesto
+    make_app: AppFactory, running_computer: dict[str, Any], async_sdk: AsyncCelesto
 ) -> None:
-    other = await aclient.computers.create()
+    other = await async_sdk.computers.create()
     app = make_app(refresh=0.1)
     async with app.run_test(size=(160, 40)) as pilot:
         await loaded(pilot)
         view = computers_view(app)
         await wait_for(pilot, lambda: other["id"] in view.table.rows)
-        await pilot.press("slash", *computer["name"])
+        await pilot.press("slash", *running_computer["name"])
         await wait_for(pilot, lambda: other["id"] not in view.table.rows, what="filtering")
-        assert computer["id"] in view.table.rows
+        assert running_computer["id"] in view.table.rows
         await pilot.press("enter")
         assert view.table.has_focus
         polls = app.pollers["computers"].polls
         await wait_for(pilot, lambda: app.pollers["computers"].polls >= polls + 2)
         assert other["id"] not in view.table.rows
-        assert f'filter "{computer["name"]}"' in plain(view.table.border_title)
+        assert f'filter "{running_computer["name"]}"' in plain(view.table.border_title)
         # Words can target a column and be negated.
-        view.filter_bar.value = f"!name:{computer['name']}"
-        await wait_for(pilot, lambda: computer["id"] not in view.table.rows)
+        view.filter_bar.value = f"!name:{running_computer['name']}"
+        await wait_for(pilot, lambda: running_computer["id"] not in view.table.rows)
         assert other["id"] in view.table.rows
-        view.filter_bar.value = computer["name"]
-        await wait_for(pilot, lambda: computer["id"] in view.table.rows)
+        view.filter_bar.value = running_computer["name"]
+        await wait_for(pilot, lambda: running_computer["id"] in view.table.rows)
         # The state is saved (off the UI thread) shortly after.
         await wait_for(
             pilot,
             lambda: (
                 saved_state().get("views", {}).get("computers", {}).get("filter")
-                == computer["name"]
+                == running_computer["name"]
             ),
             what="the filter saved",
         )
-    assert saved_state()["views"]["computers"]["filter"] == computer["name"]
+    assert saved_state()["views"]["computers"]["filter"] == running_computer["name"]
 
     again = make_app()
     async with again.run_test(size=(160, 40)) as pilot:
         await loaded(pilot)
         view = computers_view(again)
-        assert view.params.filter.text == computer["name"]
+        assert view.params.filter.text == running_computer["name"]
         assert other["id"] not in view.table.rows
         await pilot.press("slash", "escape")  # escape clears the filter
         await wait_for(pilot, lambda: other["id"] in view.table.rows)
         assert not view.filter_bar.has_class("shown")
-    await aclient.computers.delete(other["id"])
+    await async_sdk.computers.delete(other["id"])
 
 
-async def test_sort_by_column_is_remembered(make_app: AppFactory, computer: dict[str, Any]) -> None:
+async def test_sort_by_column_is_remembered(
+    make_app: AppFactory, running_computer: dict[str, Any]
+) -> None:
     app = make_app()
     async with app.run_test(size=(160, 40)) as pilot:
         await loaded(pilot)
@@ -149,7 +151,7 @@ async def test_sort_by_column_is_remembered(make_app: AppFactory, computer: dict
 
 
 async def test_clicking_a_header_sorts_by_it(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 40)) as pilot:
@@ -191,12 +193,12 @@ async def test_polls_never_overlap_even_when_the_api_is_slow(
 
 
 async def test_overview_shows_fields_raw_json_and_live_metrics(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         overview = computers_view(app).overview
         await wait_for(
             pilot,
@@ -208,18 +210,18 @@ async def test_overview_shows_fields_raw_json_and_live_metrics(
         assert overview.has_focus
         await pilot.press("j")
         assert overview.raw
-        assert computer["id"] in str(fields.render())  # rendered as JSON
+        assert running_computer["id"] in str(fields.render())  # rendered as JSON
         await pilot.press("j", "escape")
         assert not overview.raw and computers_view(app).table.has_focus
 
 
 async def test_overview_shows_how_the_computer_reaches_the_network(
-    make_app: AppFactory, computer: dict[str, Any], local_server: LocalServer
+    make_app: AppFactory, running_computer: dict[str, Any], local_server: LocalServer
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         line = str(computers_view(app).overview.query_one("#overview-egress", Static).render())
         if local_server.isolation == "bwrap":
             assert line.startswith("network: through the egress proxy · ")
@@ -262,7 +264,7 @@ def test_create_dialog_says_what_open_means_on_each_backend() -> None:
 
 
 async def test_the_overview_says_why_nothing_is_selected(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 40)) as pilot:
@@ -318,9 +320,9 @@ async def test_an_empty_account_and_the_list_limit_are_said_plainly(
 
 
 async def test_a_stopped_computer_shows_no_live_metrics(
-    make_app: AppFactory, aclient: AsyncCelesto
+    make_app: AppFactory, async_sdk: AsyncCelesto
 ) -> None:
-    created = await aclient.computers.create()
+    created = await async_sdk.computers.create()
     app = make_app(refresh=0.2)
     async with app.run_test(size=(160, 48)) as pilot:
         await loaded(pilot)
@@ -333,7 +335,7 @@ async def test_a_stopped_computer_shows_no_live_metrics(
         view = computers_view(app)
         label = view.overview.query_one("#overview-metrics", Static)
         await wait_for(pilot, lambda: "live: CPU" in str(label.render()), what="live metrics")
-        await aclient.computers.stop(created["id"])
+        await async_sdk.computers.stop(created["id"])
         await wait_for(
             pilot,
             lambda: app.model.items["computers"][created["id"]]["status"] == "stopped",
@@ -343,4 +345,4 @@ async def test_a_stopped_computer_shows_no_live_metrics(
         assert "live" not in str(label.render())
         row = [str(cell) for cell in view.table.get_row(created["id"])]
         assert row[9:11] == ["-", "-"]  # CPU%, RAM used
-    await aclient.computers.delete(created["id"])
+    await async_sdk.computers.delete(created["id"])

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import random
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from celesto_tui.app.screens.deployment_logs import DeploymentLogsScreen
 from celesto_tui.app.widgets.deployments_view import DeploymentsView
 from celesto_tui.model.target import Target
 from tests.cloud_like import CloudLikeFront
+from tests.waiting import wait_until
 
 from .conftest import AppFactory, loaded, next_poll, open_deploy_dialog, wait_for
 
@@ -126,22 +126,27 @@ http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever(
 """
 
 
+def ready(sdk: Celesto, name: str) -> Any:
+    """The deployment once it is READY (failing at once if it FAILED or STOPPED)."""
+
+    def settled(deployment: Any) -> bool:
+        assert deployment["status"] not in ("FAILED", "STOPPED"), deployment
+        return bool(deployment["status"] == "READY")
+
+    return wait_until(lambda: sdk.deployment.get(name), settled, f"{name} to be READY", 90)
+
+
 @pytest.fixture
-def ready_deployment(client: Celesto, tmp_path: Path) -> Iterator[dict[str, Any]]:
+def ready_deployment(sdk: Celesto, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """A real deployment of a tiny HTTP app, READY with a URL."""
     folder = tmp_path / "up-agent"
     folder.mkdir()
     (folder / "main.py").write_text(SERVE)
     name = f"up-{random.getrandbits(24):06x}"
-    client.deployment.deploy(folder, name, description="answers up")
-    deadline = time.monotonic() + 90
-    while (deployment := client.deployment.get(name))["status"] != "READY":
-        assert deployment["status"] not in ("FAILED", "STOPPED"), deployment
-        assert time.monotonic() < deadline, f"{name} never became READY"
-        time.sleep(0.1)
-    yield dict(deployment)
+    sdk.deployment.deploy(folder, name, description="answers up")
+    yield dict(ready(sdk, name))
     with contextlib.suppress(CelestoError):
-        client.deployment.delete(name)
+        sdk.deployment.delete(name)
 
 
 async def deployments_shown(pilot: Pilot[Any], name: str) -> DeploymentsView:
@@ -187,8 +192,7 @@ async def test_stop_then_delete_a_deployment(
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         local_server.set_faults("latency_ms=1500")  # a slow API: the row must not wait for it
         await pilot.click("#confirm")
-        await pilot.pause()
-        assert status_cell(view, name) == "◑ stopping"
+        await wait_for(pilot, lambda: status_cell(view, name) == "◑ stopping", what="◑ stopping")
         local_server.set_faults(None)
         await wait_for(
             pilot,
@@ -226,8 +230,7 @@ async def test_stop_then_delete_a_deployment(
         assert not app.screen.query_one("#confirm", Button).disabled
         local_server.set_faults("latency_ms=1500")
         await pilot.press("enter")
-        await pilot.pause()
-        assert status_cell(view, name) == "◑ deleting"
+        await wait_for(pilot, lambda: status_cell(view, name) == "◑ deleting", what="◑ deleting")
         local_server.set_faults(None)
         await wait_for(pilot, lambda: name not in view.table.rows, what="the row gone")
         await wait_for(pilot, lambda: f"Delete Deleted deployment {name}." in toasts(app))
@@ -259,8 +262,7 @@ async def test_a_failed_deployment_stop_puts_the_row_back_and_says_why(
         log = app.command_log.entries
         await wait_for(pilot, lambda: log and log[-1].status == "failed", what="the failure")
         local_server.set_faults(None)
-        await pilot.pause()
-        assert status_cell(view, name) == "● READY"
+        await wait_for(pilot, lambda: status_cell(view, name) == "● READY", what="● READY")
         assert app.model.items["deployments"][name]["status"] == "READY"
         assert not app.model.pending_deployments
         assert any(f"Could not stop {name}" in t and "503" in t for t in toasts(app))
@@ -325,7 +327,7 @@ async def test_a_missing_deployment_is_not_found_not_unoffered(
     ready_deployment: dict[str, Any],
     cloud_like: CloudLikeFront,
     local_server: LocalServer,
-    client: Celesto,
+    sdk: Celesto,
 ) -> None:
     """On the cloud, a 404 from stop means "no such endpoint" only if the deployment exists."""
     name = ready_deployment["name"]
@@ -333,7 +335,7 @@ async def test_a_missing_deployment_is_not_found_not_unoffered(
     async with app.run_test(size=(160, 44), notifications=True) as pilot:
         await loaded(pilot)
         await deployments_shown(pilot, name)
-        client.deployment.delete(name)  # gone behind the dashboard's back
+        sdk.deployment.delete(name)  # gone behind the dashboard's back
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.click("#confirm")
@@ -381,17 +383,14 @@ def ticks(screen: DeploymentLogsScreen) -> int:
 
 
 async def test_logs_follow_new_lines_pause_on_scroll_up_and_resume_with_f(
-    make_app: AppFactory, client: Celesto, tmp_path: Path
+    make_app: AppFactory, sdk: Celesto, tmp_path: Path
 ) -> None:
     folder = tmp_path / "chatty"
     folder.mkdir()
     (folder / "main.py").write_text(CHATTY)
     name = f"chatty-{random.getrandbits(24):06x}"
-    client.deployment.deploy(folder, name)
-    deadline = time.monotonic() + 90
-    while client.deployment.get(name)["status"] != "READY":
-        assert time.monotonic() < deadline, f"{name} never became READY"
-        time.sleep(0.1)
+    sdk.deployment.deploy(folder, name)
+    ready(sdk, name)
     app = make_app(refresh=0)
     try:
         async with app.run_test(size=(100, 30)) as pilot:
@@ -429,7 +428,7 @@ async def test_logs_follow_new_lines_pause_on_scroll_up_and_resume_with_f(
             assert log.following
             await pilot.press("escape")
     finally:
-        client.deployment.delete(name)
+        sdk.deployment.delete(name)
 
 
 async def test_log_polls_never_overlap(

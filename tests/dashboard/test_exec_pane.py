@@ -13,6 +13,7 @@ from celesto_api.local import LocalServer
 from celesto_tui.app.screens.confirm import ConfirmScreen
 from celesto_tui.app.widgets.exec_pane import ExecChunk, ExecPane
 from celesto_tui.app.widgets.output_log import MAX_LINES
+from tests.sandbox.helpers import host_processes_with, unique_sleep
 
 from .conftest import AppFactory, computers_view, loaded, next_poll, select, status_of, wait_for
 
@@ -22,12 +23,12 @@ def exec_pane(app: Any) -> ExecPane:
 
 
 async def test_output_streams_with_stderr_apart_and_exit_code(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("e")
         pane = exec_pane(app)
         assert pane.prompt.has_focus
@@ -41,7 +42,7 @@ async def test_output_streams_with_stderr_apart_and_exit_code(
         assert pane.last_exit == 3
         entry = app.command_log.entries[-1]
         assert entry.line == (
-            f"celesto-tui computer run {computer['name']} "
+            f"celesto-tui computer run {running_computer['name']} "
             "'echo out-line; sleep 0.1; echo err-line >&2; exit 3' --timeout 30 --local"
         )
         assert entry.status == "failed" and entry.detail == "exit 3"
@@ -74,12 +75,12 @@ async def test_output_streams_with_stderr_apart_and_exit_code(
 
 
 async def test_bad_timeout_is_explained_and_not_sent(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("e", *"true")
         pane = exec_pane(app)
         pane.query_one("#exec-timeout", Input).value = "999"
@@ -121,7 +122,7 @@ async def test_running_on_a_stopped_computer_offers_to_start_it(
 
 
 async def test_a_flood_of_output_arrives_in_pieces_and_is_capped(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     chunks: list[ExecChunk] = []
 
@@ -132,7 +133,7 @@ async def test_a_flood_of_output_arrives_in_pieces_and_is_capped(
     app = make_app()
     async with app.run_test(size=(160, 48), message_hook=hook) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("e")
         pane = exec_pane(app)
         pane.prompt.value = "seq 1 60000; printf '\\033[31mred\\033[0m\\n'"
@@ -152,25 +153,29 @@ async def test_a_flood_of_output_arrives_in_pieces_and_is_capped(
 
 
 async def test_a_computer_that_dies_under_a_command_is_reported_not_rerun(
-    make_app: AppFactory, computer: dict[str, Any], local_server: LocalServer
+    make_app: AppFactory, running_computer: dict[str, Any], local_server: LocalServer
 ) -> None:
     """The agent killed from the host (as the OOM killer does) while a command runs."""
     assert local_server.backend is not None
-    sandbox = local_server.backend.computers.sandbox(computer["id"])
+    sandbox = local_server.backend.computers.sandbox(running_computer["id"])
     assert sandbox is not None
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("e")
         pane = exec_pane(app)
-        pane.prompt.value = "sleep 30"
+        command = unique_sleep(30)
+        pane.prompt.value = command
         await pilot.press("enter")
-        await wait_for(pilot, lambda: pane.running)
-        await pilot.pause(1.0)
+        await wait_for(pilot, lambda: host_processes_with(command), what="the command to run")
         os.kill(sandbox.host_pid, signal.SIGKILL)  # type: ignore[attr-defined]
         await wait_for(pilot, lambda: not pane.running, what="the failure to arrive")
-        await pilot.pause(0.5)
+        await wait_for(
+            pilot,
+            lambda: pane.output.lines_kept and pane.output.lines_kept[-1].stream == "bad",
+            what="the failure to be shown",
+        )
         last = pane.output.lines_kept[-1]
         assert last.stream == "bad", last
         assert "failed while the command was running" in last.text, last.text

@@ -62,7 +62,17 @@ async def search_palette(pilot: Pilot[Any], query: str) -> list[str]:
     palette = pilot.app.screen
     assert isinstance(palette, CommandPalette)
     palette.query_one(Input).value = query
-    await pilot.pause(0.3)
+    await pilot.pause()  # the palette has seen the new value: its search has started
+    await wait_for(
+        pilot,
+        lambda: (
+            not any(
+                worker.group == CommandPalette._GATHER_COMMANDS_GROUP and not worker.is_finished
+                for worker in pilot.app.workers
+            )
+        ),
+        what=f"the palette's search for {query!r}",
+    )
     await wait_for(pilot, lambda: not palette._list_visible or palette.query(OptionList))
     options = palette.query_one(OptionList)
     return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
@@ -159,7 +169,7 @@ async def test_help_shows_the_terminal_keys_the_user_configured(
 
 
 async def test_palette_runs_actions_and_goes_to_a_computer(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 40)) as pilot:
@@ -168,10 +178,12 @@ async def test_palette_runs_actions_and_goes_to_a_computer(
         assert app.current_view == "deployments"
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
-        await search_palette(pilot, f"go to computer {computer['name']}")
+        await search_palette(pilot, f"go to computer {running_computer['name']}")
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.current_view == "computers")
-        await wait_for(pilot, lambda: computers_view(app).table.selected_key() == computer["id"])
+        await wait_for(
+            pilot, lambda: computers_view(app).table.selected_key() == running_computer["id"]
+        )
 
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
@@ -181,12 +193,12 @@ async def test_palette_runs_actions_and_goes_to_a_computer(
 
 
 async def test_read_only_hides_every_mutating_action(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app(read_only=True)
     async with app.run_test(size=(160, 40)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         assert "READ-ONLY" in app.status_bar.plain
         footer_actions = {
             b.action for _, b, enabled, *_ in app.screen.active_bindings.values() if enabled
@@ -206,9 +218,9 @@ async def test_read_only_hides_every_mutating_action(
         await pilot.press("escape")
         # Reading still works: filter, sort, ports, overview.
         await pilot.press("slash")
-        computers_view(app).filter_bar.value = computer["name"]
+        computers_view(app).filter_bar.value = running_computer["name"]
         await pilot.press("enter")
-        assert computers_view(app).params.filter.text == computer["name"]
+        assert computers_view(app).params.filter.text == running_computer["name"]
         # The prompt refuses to run commands, and says so.
         pane = computers_view(app).exec_pane
         assert "read-only" in pane.prompt.placeholder
@@ -236,12 +248,12 @@ async def test_views_switch_with_number_keys(make_app: AppFactory) -> None:
 
 
 async def test_zoom_cycles_table_detail_and_both(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         view = computers_view(app)
         detail = view.query_one("#detail")
         assert detail.display and view.table.display
@@ -258,15 +270,15 @@ async def test_zoom_cycles_table_detail_and_both(
 
 
 async def test_tables_take_vim_and_home_end_keys(
-    make_app: AppFactory, computer: dict[str, Any], aclient: Any
+    make_app: AppFactory, running_computer: dict[str, Any], async_sdk: Any
 ) -> None:
-    other = await aclient.computers.create()
+    other = await async_sdk.computers.create()
     app = make_app()
     async with app.run_test(size=(160, 40)) as pilot:
         await loaded(pilot)
         view = computers_view(app)
         await wait_for(pilot, lambda: other["id"] in view.table.rows)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         last = view.table.row_count - 1
         await pilot.press("G")
         assert view.table.cursor_row == last
@@ -280,7 +292,7 @@ async def test_tables_take_vim_and_home_end_keys(
         assert view.table.cursor_row == last
         await pilot.press("home")
         assert view.table.cursor_row == 0
-    await aclient.computers.delete(other["id"])
+    await async_sdk.computers.delete(other["id"])
 
 
 async def test_dialogs_fit_an_80x24_terminal(make_app: AppFactory) -> None:

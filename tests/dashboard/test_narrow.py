@@ -25,12 +25,12 @@ def on_screen(widget: Widget, width: int) -> bool:
 
 
 async def test_80x24_keeps_help_the_live_columns_and_room_for_output(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         view = computers_view(app)
         table = view.table
         await wait_for(pilot, lambda: help_key(app) is not None, what="the footer")
@@ -54,13 +54,13 @@ async def test_80x24_keeps_help_the_live_columns_and_room_for_output(
 
 
 async def test_wide_layouts_keep_the_id_column(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 40)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         table = computers_view(app).table
         assert table.hidden_columns == ()
-        row = [str(cell) for cell in table.get_row(computer["id"])]
-        assert computer["id"] in row
+        row = [str(cell) for cell in table.get_row(running_computer["id"])]
+        assert running_computer["id"] in row

@@ -20,16 +20,16 @@ PORT = 8000
 
 
 async def test_publish_probe_copy_open_and_unpublish(
-    make_app: AppFactory, client: Celesto, computer: dict[str, Any], local_server: LocalServer
+    make_app: AppFactory, sdk: Celesto, running_computer: dict[str, Any], local_server: LocalServer
 ) -> None:
-    client.computers.exec(
-        computer["id"],
+    sdk.computers.exec(
+        running_computer["id"],
         f"(python3 -m http.server {PORT} --bind 127.0.0.1 >/dev/null 2>&1 &)",
     )
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("P")
         await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
         prompt = app.screen
@@ -51,7 +51,7 @@ async def test_publish_probe_copy_open_and_unpublish(
         url = str(pane.ports[0]["url"])
         assert url.startswith("http://127.0.0.1:")
         assert app.command_log.entries[-1].line == (
-            f"celesto-tui computer port publish {computer['name']} --port {PORT} --local"
+            f"celesto-tui computer port publish {running_computer['name']} --port {PORT} --local"
         )
         await pilot.press("p")  # focus the ports table
         assert pane.table.has_focus
@@ -86,9 +86,9 @@ async def test_publish_probe_copy_open_and_unpublish(
         await pilot.click("#confirm")
         await wait_for(pilot, lambda: not pane.ports, what="unpublished")
         assert app.command_log.entries[-1].line == (
-            f"celesto-tui computer port unpublish {computer['name']} --port {PORT} --local"
+            f"celesto-tui computer port unpublish {running_computer['name']} --port {PORT} --local"
         )
-    assert client.computers.list_published_ports(computer["id"]) == []
+    assert sdk.computers.list_published_ports(running_computer["id"]) == []
 
 
 def shown_text(label: Label) -> str:
@@ -109,12 +109,12 @@ def assert_sentences_whole(screen: Screen[Any]) -> None:
 
 
 async def test_port_dialogs_fit_80x24_and_a_blank_port_is_the_default(
-    make_app: AppFactory, client: Celesto, computer: dict[str, Any]
+    make_app: AppFactory, sdk: Celesto, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("P")
         await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen))
         prompt = app.screen
@@ -135,4 +135,4 @@ async def test_port_dialogs_fit_80x24_and_a_blank_port_is_the_default(
         assert_sentences_whole(app.screen)
         await pilot.click("#confirm")
         await wait_for(pilot, lambda: not pane.ports, what="unpublished")
-    assert client.computers.list_published_ports(computer["id"]) == []
+    assert sdk.computers.list_published_ports(running_computer["id"]) == []

@@ -25,18 +25,18 @@ def notifications(app: CelestoApp) -> list[str]:
 
 
 async def test_server_errors_keep_the_data_then_recover(
-    make_app: AppFactory, local_server: LocalServer, computer: dict[str, Any]
+    make_app: AppFactory, local_server: LocalServer, running_computer: dict[str, Any]
 ) -> None:
     app = make_app(refresh=0.2)
     async with app.run_test(size=(160, 40)) as pilot:
         await loaded(pilot)
         app.pollers["deployments"].stop()
         poller, view = app.pollers["computers"], app.views["computers"]
-        await wait_for(pilot, lambda: computer["id"] in view.table.rows)
+        await wait_for(pilot, lambda: running_computer["id"] in view.table.rows)
         local_server.set_faults("error_rate=1")
         await wait_for(pilot, lambda: poller.freshness.state is State.STALE, what="stale")
         await pilot.pause()
-        assert computer["id"] in view.table.rows  # the data stays
+        assert running_computer["id"] in view.table.rows  # the data stays
         assert view.has_class("stale")  # dimmed
         text = header(app)
         assert "stale" in text and "computers" in text and "old" in text and "retry in" in text
@@ -52,7 +52,7 @@ async def test_server_errors_keep_the_data_then_recover(
 
 
 async def test_rate_limit_waits_for_retry_after(
-    make_app: AppFactory, local_server: LocalServer, computer: dict[str, Any]
+    make_app: AppFactory, local_server: LocalServer, running_computer: dict[str, Any]
 ) -> None:
     app = make_app(refresh=0.2)
     async with app.run_test(size=(160, 40)) as pilot:
@@ -93,7 +93,7 @@ async def test_unreachable_api_is_offline_with_a_retry_countdown(
 
 
 async def test_a_bug_in_a_worker_lands_in_the_errors_view(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     app = make_app(refresh=0.2)
     async with app.run_test(size=(160, 40)) as pilot:
@@ -126,7 +126,7 @@ async def test_a_bug_in_a_worker_lands_in_the_errors_view(
 
 
 async def test_a_hanging_poll_turns_the_header_stale(
-    make_app: AppFactory, local_server: LocalServer, computer: dict[str, Any]
+    make_app: AppFactory, local_server: LocalServer, running_computer: dict[str, Any]
 ) -> None:
     clock = FrozenClock(datetime.now(UTC))
     app = make_app(refresh=0.2, clock=clock)
@@ -135,7 +135,11 @@ async def test_a_hanging_poll_turns_the_header_stale(
         app.pollers["deployments"].stop()
         poller, view = app.pollers["computers"], app.views["computers"]
         local_server.set_faults("latency_ms=2000")  # the API is slow to answer, not failing
-        await wait_for(pilot, lambda: poller.in_flight, what="a poll in flight")
+        # A poll already in flight was sent before the fault and answers at once; only one
+        # started after it has finished is sure to hang.
+        polls = poller.polls
+        await wait_for(pilot, lambda: poller.polls > polls, what="the poll sent before the fault")
+        await wait_for(pilot, lambda: poller.in_flight, what="a slow poll in flight")
         clock.advance(60)  # a minute passes with no answer
         app.update_header()
         await pilot.pause()
@@ -176,7 +180,7 @@ async def test_the_header_keeps_freshness_and_retry_visible_at_80_columns(
 
 
 async def test_ages_keep_ticking_while_offline(
-    make_app: AppFactory, local_server: LocalServer, computer: dict[str, Any]
+    make_app: AppFactory, local_server: LocalServer, running_computer: dict[str, Any]
 ) -> None:
     clock = FrozenClock(datetime.now(UTC))
     app = make_app(refresh=0.2, clock=clock)
@@ -187,7 +191,7 @@ async def test_ages_keep_ticking_while_offline(
         age_column = [str(column.label) for column in table.columns.values()].index("Age")
 
         def age() -> str:
-            return str(table.get_row(computer["id"])[age_column])
+            return str(table.get_row(running_computer["id"])[age_column])
 
         local_server.set_faults("error_rate=1")
         polls = poller.polls

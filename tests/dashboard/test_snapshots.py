@@ -22,6 +22,7 @@ from celesto_tui.app.screens.create_computer import CreateComputerScreen
 from celesto_tui.app.settings import Settings
 from celesto_tui.model.clock import FrozenClock
 from celesto_tui.model.command_log import LogEntry
+from tests.waiting import wait_until
 
 from .conftest import computers_view, local_target, wait_for
 
@@ -131,9 +132,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
         server.run_coroutine(_seed(server))
         assert server.backend is not None
         metrics = server.backend.metrics
-        deadline = time.monotonic() + 10
-        while metrics._first_samples and time.monotonic() < deadline:
-            time.sleep(0.02)  # the first sample must land before metrics are switched off
+        # The first sample must land before metrics are switched off.
+        wait_until(lambda: not metrics._first_samples, what="the first metrics samples", timeout=10)
         metrics.forget(ADA)
         yield server
 

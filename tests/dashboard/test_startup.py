@@ -73,7 +73,7 @@ async def test_computers_that_are_not_isolated_are_said_to_be_so(
 
 
 async def test_explicit_local_has_no_hint_and_a_remote_target_names_its_profile(
-    make_app: AppFactory, local_server: LocalServer, computer: dict[str, Any]
+    make_app: AppFactory, local_server: LocalServer, running_computer: dict[str, Any]
 ) -> None:
     app = make_app()
     async with app.run_test(size=(160, 40)) as pilot:
@@ -88,11 +88,11 @@ async def test_explicit_local_has_no_hint_and_a_remote_target_names_its_profile(
         assert f"local server · profile prod · {host}" in header(app)
         assert "cloud" not in header(app)
         # Its command lines name the server, so pasting one reaches the same place.
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("e", *"true", "enter")
         await wait_for(pilot, lambda: app.command_log.entries, what="the log line")
         assert app.command_log.entries[-1].line == (
-            f"celesto-tui computer run {computer['name']} true --timeout 30 --profile prod "
+            f"celesto-tui computer run {running_computer['name']} true --timeout 30 --profile prod "
             f"--base-url {local_server.base_url}"
         )
         assert local_server.api_key not in app.command_log.entries[-1].line
@@ -211,18 +211,18 @@ def test_kept_terminal_ids_are_checked_and_bounded(tmp_path: Path) -> None:
 
 
 async def test_terminal_key_opens_the_terminal_screen(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     from celesto_tui.terminal.terminals_screen import TerminalsScreen
 
     app = make_app()
     async with app.run_test(size=(160, 40)) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, TerminalsScreen))
         assert app.command_log.entries[-1].line == (
-            f"celesto-tui computer ssh {computer['name']} --local"
+            f"celesto-tui computer ssh {running_computer['name']} --local"
         )
         app.pop_screen()
         await pilot.pause()
@@ -230,16 +230,16 @@ async def test_terminal_key_opens_the_terminal_screen(
 
 
 async def test_terminal_option_opens_straight_into_a_terminal(
-    make_app: AppFactory, computer: dict[str, Any]
+    make_app: AppFactory, running_computer: dict[str, Any]
 ) -> None:
     from celesto_tui.terminal.terminals_screen import TerminalsScreen
 
-    app = make_app(terminal=computer["name"])
+    app = make_app(terminal=running_computer["name"])
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, TerminalsScreen))
         screen = app.screen
         assert isinstance(screen, TerminalsScreen)
-        await wait_for(pilot, lambda: computer["id"] in screen.terminal_ids, timeout=20)
+        await wait_for(pilot, lambda: running_computer["id"] in screen.terminal_ids, timeout=20)
 
 
 async def test_terminal_option_with_an_unknown_name_says_so(make_app: AppFactory) -> None:

@@ -299,7 +299,7 @@ async def test_an_action_sent_before_a_switch_ends_on_its_target_unseen_in_the_n
     config: dict[str, Any],
     local_server: LocalServer,
     second_server: LocalServer,
-    client: Celesto,
+    sdk: Celesto,
 ) -> None:
     app = _on_profile_one(make_app, config)
     async with app.run_test(size=(140, 40), notifications=True) as pilot:
@@ -320,7 +320,7 @@ async def test_an_action_sent_before_a_switch_ends_on_its_target_unseen_in_the_n
         shown_then = set(app.model.items["computers"]) | set(computers_view(app).table.rows)
         assert entry.status == "ok", entry.message
         local_server.set_faults(None)
-        listed = client.computers.list()["computers"]
+        listed = sdk.computers.list()["computers"]
         created = next(c for c in listed if c["name"] == entry.subject)
         try:
             # ...but what it answered never shows among the second server's computers.
@@ -330,7 +330,7 @@ async def test_an_action_sent_before_a_switch_ends_on_its_target_unseen_in_the_n
             assert created["id"] not in app.model.items["computers"]
             assert created["id"] not in computers_view(app).table.rows
         finally:
-            client.computers.delete(created["id"])
+            sdk.computers.delete(created["id"])
 
 
 async def test_local_starts_on_demand_and_stops_at_quit(
@@ -382,7 +382,7 @@ async def test_an_unreachable_server_toasts_and_keeps_the_old_target(
 async def test_terminal_tabs_are_detached_and_closed_and_their_ids_kept(
     make_app: AppFactory,
     config: dict[str, Any],
-    computer: dict[str, Any],
+    running_computer: dict[str, Any],
     local_server: LocalServer,
 ) -> None:
     from celesto_tui.terminal.link import Phase
@@ -391,15 +391,15 @@ async def test_terminal_tabs_are_detached_and_closed_and_their_ids_kept(
     app = _on_profile_one(make_app, config)
     async with app.run_test(size=(140, 40), notifications=True) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, TerminalsScreen))
         terminals = app.screen
         assert isinstance(terminals, TerminalsScreen)
-        await wait_for(pilot, lambda: computer["id"] in terminals.terminal_ids, timeout=20)
+        await wait_for(pilot, lambda: running_computer["id"] in terminals.terminal_ids, timeout=20)
         pane = terminals.panes[0]
         await wait_for(pilot, lambda: pane.status.phase is Phase.CONNECTED, timeout=20)
-        terminal_id = terminals.terminal_ids[computer["id"]]
+        terminal_id = terminals.terminal_ids[running_computer["id"]]
         app.pop_screen()
         await pilot.pause()
 
@@ -415,19 +415,19 @@ async def test_terminal_tabs_are_detached_and_closed_and_their_ids_kept(
             what=f"the kept ids (saw {kept})",
         )
         saved = saved_state()["terminals"][local_server.base_url.rstrip("/")]
-        assert saved == {computer["id"]: terminal_id}
+        assert saved == {running_computer["id"]: terminal_id}
 
         # Back on one, `t` reattaches the same shell.
         app.post_message(ContextSwitchRequested("one"))
         await wait_for(pilot, lambda: app.target.profile == "one", what="back to one")
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, TerminalsScreen))
         again = app.screen
         assert isinstance(again, TerminalsScreen) and again is not terminals
         await wait_for(pilot, lambda: again.panes, what="the new tab")
         await wait_for(pilot, lambda: again.panes[0].status.phase is Phase.CONNECTED, timeout=20)
-        assert again.terminal_ids[computer["id"]] == terminal_id
+        assert again.terminal_ids[running_computer["id"]] == terminal_id
 
 
 async def test_the_picker_fits_an_80x24_terminal_and_arrows_move(
@@ -449,12 +449,12 @@ async def test_the_picker_fits_an_80x24_terminal_and_arrows_move(
 
 
 async def test_a_running_exec_is_stopped_waiting_for_on_a_switch(
-    make_app: AppFactory, config: dict[str, Any], computer: dict[str, Any]
+    make_app: AppFactory, config: dict[str, Any], running_computer: dict[str, Any]
 ) -> None:
     app = _on_profile_one(make_app, config)
     async with app.run_test(size=(160, 48), notifications=True) as pilot:
         await loaded(pilot)
-        await select(pilot, computer["id"])
+        await select(pilot, running_computer["id"])
         await pilot.press("e")
         pane = computers_view(app).exec_pane
         pane.prompt.value = "echo begun; sleep 20"

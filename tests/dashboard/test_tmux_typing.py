@@ -21,10 +21,13 @@ pytestmark = pytest.mark.skipif(
 
 
 async def test_a_create_burst_from_the_table_lands_in_its_fields(
-    computer: dict[str, Any], local_server: LocalServer, aclient: AsyncCelesto, tmp_path: Path
+    running_computer: dict[str, Any],
+    local_server: LocalServer,
+    async_sdk: AsyncCelesto,
+    tmp_path: Path,
 ) -> None:
     before = {
-        c["id"] for c in (await aclient.computers.list(limit=limits.LIST_LIMIT_MAX))["computers"]
+        c["id"] for c in (await async_sdk.computers.list(limit=limits.LIST_LIMIT_MAX))["computers"]
     }
     tmux = Tmux(120, 40)
     created: list[str] = []
@@ -33,7 +36,7 @@ async def test_a_create_burst_from_the_table_lands_in_its_fields(
             [sys.executable, "-m", "celesto_tui", "--base-url", local_server.base_url],
             {"CELESTO_API_KEY": local_server.api_key, "CELESTO_STATE_DIR": str(tmp_path)},
         )
-        await tmux.wait_for(computer["name"])
+        await tmux.wait_for(running_computer["name"])
         # One send-keys: the whole burst reaches the app in one read, as tmux delivers it.
         tmux.keys("n", "Tab", "2", "0", "4", "8", "Tab", "4", "g", "b")
         # (the disk placeholder says "e.g. 4096 or 4gb": wait for the field's own value)
@@ -49,14 +52,14 @@ async def test_a_create_burst_from_the_table_lands_in_its_fields(
         tmux.keys("Enter")
 
         async def new_ids() -> list[str]:
-            listing = await aclient.computers.list(limit=limits.LIST_LIMIT_MAX)
+            listing = await async_sdk.computers.list(limit=limits.LIST_LIMIT_MAX)
             return [str(c["id"]) for c in listing["computers"] if c["id"] not in before]
 
         created = await await_until(new_ids, what="the new computer")
         assert len(created) == 1
-        new = await aclient.computers.get(created[0])
+        new = await async_sdk.computers.get(created[0])
         assert (new["ram_mb"], new["disk_size_mb"]) == (2048, 4096)
     finally:
         tmux.close()
         for computer_id in created:
-            await aclient.computers.delete(computer_id)
+            await async_sdk.computers.delete(computer_id)

@@ -25,7 +25,7 @@ def wait_status(
 
 
 @pytest.fixture
-def running(http: httpx.Client) -> Iterator[dict[str, Any]]:
+def running_computer_via_http(http: httpx.Client) -> Iterator[dict[str, Any]]:
     created = http.post("/v1/computers", json={})
     assert created.status_code == 201, created.text
     computer = wait_status(http, created.json()["id"], "running")

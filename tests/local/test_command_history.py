@@ -26,10 +26,12 @@ def history(http: httpx.Client, computer_id: str) -> list[dict[str, Any]]:
     return list(response.json()["commands"])
 
 
-def test_a_running_command_is_listed(http: httpx.Client, running: dict[str, Any]) -> None:
+def test_a_running_command_is_listed(
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
+) -> None:
     with http.stream(
         "POST",
-        f"/v1/computers/{running['id']}/exec/stream",
+        f"/v1/computers/{running_computer_via_http['id']}/exec/stream",
         json={"command": "echo go; sleep 60"},
     ) as response:
         command_id = response.headers["x-celesto-command-id"]
@@ -39,11 +41,11 @@ def test_a_running_command_is_listed(http: httpx.Client, running: dict[str, Any]
             if line.startswith("data: ") and json.loads(line[6:]).get("data") == "go\n":
                 break
         with httpx.Client(base_url=http.base_url, headers=http.headers) as other:
-            listed = history(other, running["id"])[0]
+            listed = history(other, running_computer_via_http["id"])[0]
         assert (listed["command_id"], listed["status"]) == (command_id, "running"), listed
     # Closing the stream killed it; the row says how it ended.
     ended = wait_until(
-        lambda: history(http, running["id"])[0],
+        lambda: history(http, running_computer_via_http["id"])[0],
         lambda entry: entry["status"] != "running",
         "the abandoned command's row to be finished",
     )
@@ -51,16 +53,20 @@ def test_a_running_command_is_listed(http: httpx.Client, running: dict[str, Any]
 
 
 def test_each_exec_is_listed_with_its_exit_code_when_it_answers(
-    http: httpx.Client, running: dict[str, Any]
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
 ) -> None:
     """Concurrent execs, each followed at once by a listing on a connection of its own."""
 
     def exec_then_list(number: int) -> tuple[dict[str, Any], dict[str, Any]]:
         with httpx.Client(base_url=http.base_url, headers=http.headers, timeout=90) as own:
             result = own.post(
-                f"/v1/computers/{running['id']}/exec", json={"command": f"exit {number}"}
+                f"/v1/computers/{running_computer_via_http['id']}/exec",
+                json={"command": f"exit {number}"},
             ).json()
-            listed = {entry["command_id"]: entry for entry in history(own, running["id"])}
+            listed = {
+                entry["command_id"]: entry
+                for entry in history(own, running_computer_via_http["id"])
+            }
             return result, listed[result["command_id"]]
 
     with ThreadPoolExecutor(CONCURRENT_EXECS) as pool:
@@ -104,8 +110,12 @@ def test_a_finished_command_survives_kill_9_right_after_exec(tmp_path: Path) -> 
     assert row == ("completed", 7)
 
 
-def test_exec_says_where_its_time_went(http: httpx.Client, running: dict[str, Any]) -> None:
-    response = http.post(f"/v1/computers/{running['id']}/exec", json={"command": "true"})
+def test_exec_says_where_its_time_went(
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
+) -> None:
+    response = http.post(
+        f"/v1/computers/{running_computer_via_http['id']}/exec", json={"command": "true"}
+    )
     stages = [entry.split(";dur=")[0] for entry in response.headers["server-timing"].split(", ")]
     assert stages == ["route", "lookup", "history", "request", "spawn", "wait", "record", "respond"]
     assert http.get("/v1/health").headers["server-timing"].startswith("respond;dur=")

@@ -17,6 +17,7 @@ import pytest
 
 from celesto_api import Celesto
 from celesto_api.local import LocalServer
+from tests.waiting import wait_until
 
 APP = """\
 import http.server, json, os, sys
@@ -80,12 +81,19 @@ def deploy(
 
 
 def settle(http: httpx.Client, name: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        status = http.get(f"/v1/deploy/apps/{name}/status").json()
-        if status["status"] in ("READY", "FAILED", "STOPPED") or time.monotonic() > deadline:
-            return dict(status)
-        time.sleep(0.1)
+    """The app's status once it is READY, FAILED or STOPPED."""
+    return dict(
+        wait_until(
+            lambda: http.get(f"/v1/deploy/apps/{name}/status").json(),
+            lambda status: status["status"] in ("READY", "FAILED", "STOPPED"),
+            f"{name} to settle",
+            timeout,
+        )
+    )
+
+
+def version_at(url: str) -> str:
+    return str(httpx.get(url, timeout=30).json()["version"])
 
 
 SLOW_APP = """\
@@ -94,6 +102,7 @@ VERSION = {version!r}
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/slow":
+            print("serving /slow", flush=True)
             time.sleep(5)
         body = json.dumps({{"version": VERSION}}).encode()
         self.send_response(200)
@@ -124,12 +133,13 @@ def test_a_redeploy_lets_the_old_app_finish_its_requests(http: httpx.Client) -> 
 
     asker = threading.Thread(target=ask_slowly)
     asker.start()
-    time.sleep(0.5)  # the slow request is with v1 now
+    wait_until(
+        lambda: http.get(f"/v1/deploy/apps/{name}/logs").text,
+        lambda logs: "serving /slow" in logs,
+        "the slow request to be with v1",
+    )
     deploy(http, name, {"main.py": SLOW_APP.format(version="v2")})
-    deadline = time.monotonic() + 60
-    while httpx.get(url, timeout=30).json()["version"] != "v2":
-        assert time.monotonic() < deadline, "the new version never took over"
-        time.sleep(0.05)
+    wait_until(lambda: version_at(url), lambda version: version == "v2", "v2 to take over", 60)
     v2_at = time.monotonic()
     asker.join(30)
     assert slow["answer"] == (200, "v1")
@@ -165,19 +175,19 @@ def test_stdlib_app_becomes_ready_and_answers(http: httpx.Client) -> None:
     redeployed = deploy(http, name, {"main.py": app_source("v2")})
     assert redeployed.status_code == 201
     assert (redeployed.json()["status"], redeployed.json()["url"]) == ("PENDING", status["url"])
-    deadline = time.monotonic() + 60
-    while httpx.get(status["url"]).json()["version"] != "v2":
-        assert time.monotonic() < deadline, "the new version never took over"
-        time.sleep(0.2)
+    wait_until(
+        lambda: version_at(status["url"]), lambda version: version == "v2", "v2 to take over", 60
+    )
     assert settle(http, name)["url"] == status["url"]
 
     # A broken redeploy keeps the old version serving, and says so.
     deploy(http, name, {"main.py": "raise SystemExit('broken on purpose')"})
-    deadline = time.monotonic() + 60
-    while not (http.get(f"/v1/deploy/apps/{name}/status").json()["last_error"] or ""):
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    after = http.get(f"/v1/deploy/apps/{name}/status").json()
+    after = wait_until(
+        lambda: http.get(f"/v1/deploy/apps/{name}/status").json(),
+        lambda status: status["last_error"],
+        "the broken redeploy to be reported",
+        60,
+    )
     assert after["status"] == "READY"
     assert "Redeploy failed" in after["last_error"] and "broken on purpose" in after["last_error"]
     assert httpx.get(status["url"]).json()["version"] == "v2"
@@ -220,10 +230,11 @@ def test_crash_on_start_and_crash_after_start(http: httpx.Client) -> None:
     )
     deploy(http, late, {"main.py": app_source("v1", after_start)})
     assert settle(http, late)["status"] == "READY"
-    deadline = time.monotonic() + 30
-    while (status := http.get(f"/v1/deploy/apps/{late}/status").json())["status"] == "READY":
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    status = wait_until(
+        lambda: http.get(f"/v1/deploy/apps/{late}/status").json(),
+        lambda status: status["status"] != "READY",
+        f"{late} to crash",
+    )
     assert status["status"] == "FAILED"
     assert "after start (status 7)" in status["last_error"]
     assert "dying now" in status["last_error"]
@@ -310,7 +321,7 @@ def test_bad_uploads_create_nothing(http: httpx.Client, local_server: LocalServe
 
 
 def test_sdk_bundle_honours_celestoignore(
-    client: Celesto, local_server: LocalServer, tmp_path: Path
+    sdk: Celesto, local_server: LocalServer, tmp_path: Path
 ) -> None:
     folder = tmp_path / "agent"
     (folder / "logs").mkdir(parents=True)
@@ -320,12 +331,12 @@ def test_sdk_bundle_honours_celestoignore(
     (folder / "keep#me.txt").write_text("kept\n")
     (folder / ".celestoignore").write_text("logs/\n.env  # secrets stay home\n")
     name = unique("ignore")
-    client.deployment.deploy(folder=folder, name=name)
+    sdk.deployment.deploy(folder=folder, name=name)
     stored = next((local_server.data_dir / "deployments" / name).glob("*/bundle.tar.gz"))
     with tarfile.open(stored) as tar:
         names = sorted(tar.getnames())
     assert names == [".celestoignore", "keep#me.txt", "main.py"]
-    client.deployments.get(name)
+    sdk.deployments.get(name)
     with httpx.Client(
         base_url=local_server.base_url,
         headers={"Authorization": f"Bearer {local_server.api_key}"},

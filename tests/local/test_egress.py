@@ -23,6 +23,7 @@ import pytest
 
 from celesto_api.local import LocalServer
 from celesto_api.local.sandbox import probe
+from tests.waiting import wait_until
 
 from .conftest import wait_status
 from .egress_helpers import echo_server, egress, file_server, free_port, run
@@ -347,13 +348,12 @@ def test_200_concurrent_connections_neither_stall_the_api_nor_leak_fds(env: Env)
     assert flood["stdout"] == "ok 200\n", flood
     assert max(seen_open) >= 200  # the API answered while all 200 were open
     assert health and set(health) == {200}
-    deadline = time.monotonic() + 30
-    while egress(env.http, computer)["connections_open"] and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert egress(env.http, computer)["connections_open"] == 0
-    while fd_count() > baseline and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert fd_count() <= baseline
+    wait_until(
+        lambda: egress(env.http, computer)["connections_open"],
+        lambda still_open: still_open == 0,
+        "every tunnel to close",
+    )
+    wait_until(fd_count, lambda count: count <= baseline, f"fds back to {baseline}")
 
 
 def test_stopping_a_computer_with_open_tunnels_releases_everything(env: Env) -> None:
@@ -362,16 +362,16 @@ def test_stopping_a_computer_with_open_tunnels_releases_everything(env: Env) -> 
     env.run("short-lived", "true")  # warm-up, as in the flood test
     baseline = fd_count()
     assert env.run("short-lived", f"({flood} >/dev/null 2>&1 &)")["exit_code"] == 0
-    deadline = time.monotonic() + 60
-    while egress(env.http, computer)["connections_open"] < 50:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(
+        lambda: egress(env.http, computer)["connections_open"],
+        lambda still_open: still_open >= 50,
+        "50 tunnels open",
+        timeout=60,
+    )
     assert fd_count() >= baseline + 100  # both ends of 50 tunnels, held by the server
     env.http.post(f"/v1/computers/{computer}/stop")
     assert wait_status(env.http, computer, "stopped")["status"] == "stopped"
-    while fd_count() > baseline and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert fd_count() <= baseline
+    wait_until(fd_count, lambda count: count <= baseline, f"fds back to {baseline}")
     assert egress(env.http, computer) == {"mode": "proxy"}  # no proxy runs for it now
 
 

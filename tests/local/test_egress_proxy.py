@@ -15,6 +15,7 @@ import pytest
 from celesto_api.local.egress import EgressPolicy, EgressProxy
 from celesto_api.local.egress import proxy as proxy_module
 from celesto_api.local.egress.policy import IPAddress
+from tests.waiting import await_until
 
 
 async def refused_get(port: int, target: str) -> bytes:
@@ -38,8 +39,7 @@ async def test_connections_beyond_the_cap_are_closed_and_logged(
     await proxy.start()
     try:
         held = [await asyncio.open_connection("127.0.0.1", port) for _ in range(5)]
-        while proxy.stats.open < 5:
-            await asyncio.sleep(0.01)
+        await await_until(lambda: proxy.stats.open, lambda held: held >= 5, "5 held open")
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         assert await reader.read() == b""  # closed at once
         writer.close()
@@ -47,8 +47,7 @@ async def test_connections_beyond_the_cap_are_closed_and_logged(
         assert proxy.stats.last_refusals[-1]["kind"] == "accept"
         for _, held_writer in held:
             held_writer.close()
-        while proxy.stats.open:
-            await asyncio.sleep(0.01)
+        await await_until(lambda: proxy.stats.open, lambda held: held == 0, "all closed")
         # Room again.
         assert b" 403 " in await refused_get(port, "10.0.0.1")
     finally:
@@ -157,8 +156,7 @@ async def test_accepted_connections_send_without_nagle(tmp_path: Path) -> None:
     await proxy.start()
     try:
         client = socket.create_connection(listener.getsockname())
-        while proxy.stats.open < 1:
-            await asyncio.sleep(0.01)
+        await await_until(lambda: proxy.stats.open, lambda held: held >= 1, "the accept")
         with accepted_end(client) as accepted:
             assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
         client.close()

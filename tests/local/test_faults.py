@@ -110,17 +110,17 @@ def test_faults_switch_over_http(http: httpx.Client) -> None:
 
 
 def test_an_exec_whose_answer_was_lost_says_the_command_may_have_run(
-    local_server: LocalServer, running: dict[str, Any]
+    local_server: LocalServer, running_computer_via_http: dict[str, Any]
 ) -> None:
     with Celesto(api_key=local_server.api_key, base_url=local_server.base_url) as client:
         local_server.set_faults("lost_response=1,error_status=503,count=1")
         with pytest.raises(CelestoServerError) as lost:
-            client.computers.exec(running["id"], "echo ran > ~/lost-proof")
+            client.computers.exec(running_computer_via_http["id"], "echo ran > ~/lost-proof")
         message = str(lost.value)
         assert "The command may have run" in message
-        assert f"celesto-tui computer history {running['id']}" in message
+        assert f"celesto-tui computer history {running_computer_via_http['id']}" in message
         # ... and it did: the history and the file say so.
-        history = client.computers.list_command_history(running["id"])
+        history = client.computers.list_command_history(running_computer_via_http["id"])
         assert history["commands"][0]["status"] == "completed"
-        proof = client.computers.exec(running["id"], "cat ~/lost-proof")
+        proof = client.computers.exec(running_computer_via_http["id"], "cat ~/lost-proof")
         assert proof["stdout"] == "ran\n"

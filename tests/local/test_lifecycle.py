@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 import httpx
@@ -11,6 +10,7 @@ import pytest
 
 from celesto_api.local import LocalServer
 from tests.conftest import needs_namespaces
+from tests.waiting import wait_until
 
 from .conftest import wait_status
 
@@ -63,56 +63,80 @@ def test_exec_right_after_create_waits_for_the_computer(http: httpx.Client) -> N
     http.delete(f"/v1/computers/{computer['id']}")
 
 
-def test_timeout_kills_the_whole_process_group(http: httpx.Client, running: dict[str, Any]) -> None:
-    result = run(http, running["id"], "sleep 100 & sleep 101 & sleep 102; echo finished", timeout=1)
+def test_timeout_kills_the_whole_process_group(
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
+) -> None:
+    result = run(
+        http,
+        running_computer_via_http["id"],
+        "sleep 100 & sleep 101 & sleep 102; echo finished",
+        timeout=1,
+    )
     assert result["timed_out"] is True
     assert "finished" not in result["stdout"]
     assert result["exit_code"] != 0
-    left = run(http, running["id"], "ps -eo comm | grep -c '^sleep$' || true")
+    left = run(http, running_computer_via_http["id"], "ps -eo comm | grep -c '^sleep$' || true")
     assert left["stdout"].strip() == "0"
 
 
-def test_background_daemon_does_not_block_exec(http: httpx.Client, running: dict[str, Any]) -> None:
+def test_background_daemon_does_not_block_exec(
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
+) -> None:
     # Had exec waited for the daemon (it holds the output pipe), the 5 s timeout would
     # have killed it: timed_out would be True and the sleep gone.
-    result = run(http, running["id"], "sleep 1000 & echo started", timeout=5)
+    result = run(http, running_computer_via_http["id"], "sleep 1000 & echo started", timeout=5)
     assert result["stdout"] == "started\n"
     assert (result["exit_code"], result["timed_out"]) == (0, False)
-    left = run(http, running["id"], "ps -eo args | grep -c '^sleep 1000$' || true")
+    left = run(
+        http, running_computer_via_http["id"], "ps -eo args | grep -c '^sleep 1000$' || true"
+    )
     assert left["stdout"].strip() == "1"
 
 
-def test_exec_output_is_utf8_and_binary_safe(http: httpx.Client, running: dict[str, Any]) -> None:
-    result = run(http, running["id"], "printf 'h\\303\\251llo \\360\\237\\232\\200\\n\\377\\n'")
+def test_exec_output_is_utf8_and_binary_safe(
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
+) -> None:
+    result = run(
+        http,
+        running_computer_via_http["id"],
+        "printf 'h\\303\\251llo \\360\\237\\232\\200\\n\\377\\n'",
+    )
     assert result["stdout"] == "héllo 🚀\n\ufffd\n"
 
 
-def test_large_output_arrives_whole(http: httpx.Client, running: dict[str, Any]) -> None:
-    result = run(http, running["id"], "seq 1 200000")
+def test_large_output_arrives_whole(
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
+) -> None:
+    result = run(http, running_computer_via_http["id"], "seq 1 200000")
     assert result["stdout"].count("\n") == 200000
     assert result["stdout"].endswith("199999\n200000\n")
 
 
-def test_command_history_newest_first(http: httpx.Client, running: dict[str, Any]) -> None:
-    ids = [run(http, running["id"], f"echo {i}")["command_id"] for i in range(3)]
-    history = http.get(f"/v1/computers/{running['id']}/commands").json()["commands"]
+def test_command_history_newest_first(
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
+) -> None:
+    ids = [run(http, running_computer_via_http["id"], f"echo {i}")["command_id"] for i in range(3)]
+    history = http.get(f"/v1/computers/{running_computer_via_http['id']}/commands").json()[
+        "commands"
+    ]
     assert [entry["command_id"] for entry in history[:3]] == ids[::-1]
     assert all(entry["status"] == "completed" for entry in history[:3])
 
 
-def test_observability_has_real_samples(http: httpx.Client, running: dict[str, Any]) -> None:
-    run(http, running["id"], "head -c 3000000 /dev/urandom > ~/blob")
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        body = http.get(f"/v1/computers/{running['id']}/observability").json()
-        if body["latest"] is not None:
-            break
-        time.sleep(0.2)
+def test_observability_has_real_samples(
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
+) -> None:
+    run(http, running_computer_via_http["id"], "head -c 3000000 /dev/urandom > ~/blob")
+    body = wait_until(
+        lambda: http.get(f"/v1/computers/{running_computer_via_http['id']}/observability").json(),
+        lambda answer: answer["latest"] is not None,
+        "a metrics sample",
+        timeout=15,
+    )
     latest = body["latest"]
-    assert latest is not None
-    assert latest["ram_total_mb"] == running["ram_mb"]
+    assert latest["ram_total_mb"] == running_computer_via_http["ram_mb"]
     assert latest["ram_used_mb"] >= 1
-    assert latest["disk_total_mb"] == running["disk_size_mb"]
+    assert latest["disk_total_mb"] == running_computer_via_http["disk_size_mb"]
     assert body["samples"][-1]["observed_at"]
 
 
@@ -121,8 +145,10 @@ class TestIsolation:
     def _bwrap_only(self, local_server: LocalServer) -> None:
         needs_namespaces(local_server)
 
-    def test_only_its_own_processes(self, http: httpx.Client, running: dict[str, Any]) -> None:
-        result = run(http, running["id"], "ps -eo pid=,args=")
+    def test_only_its_own_processes(
+        self, http: httpx.Client, running_computer_via_http: dict[str, Any]
+    ) -> None:
+        result = run(http, running_computer_via_http["id"], "ps -eo pid=,args=")
         processes = {
             int(pid): args
             for pid, _, args in (
@@ -135,21 +161,34 @@ class TestIsolation:
         assert not any("pytest" in args or "uvicorn" in args for args in processes.values())
 
     def test_usr_is_read_only_and_hostname_is_the_name(
-        self, http: httpx.Client, running: dict[str, Any]
+        self, http: httpx.Client, running_computer_via_http: dict[str, Any]
     ) -> None:
-        result = run(http, running["id"], "touch /usr/x 2>&1; hostname; id -u; echo $HOME")
+        result = run(
+            http, running_computer_via_http["id"], "touch /usr/x 2>&1; hostname; id -u; echo $HOME"
+        )
         lines = result["stdout"].splitlines()
         assert "Read-only file system" in lines[0]
-        assert lines[1:] == [running["name"], "1000", "/home/user"]
+        assert lines[1:] == [running_computer_via_http["name"], "1000", "/home/user"]
 
-    def test_no_network_but_loopback(self, http: httpx.Client, running: dict[str, Any]) -> None:
-        result = run(http, running["id"], "ls /sys/class/net 2>/dev/null || cat /proc/net/dev")
+    def test_no_network_but_loopback(
+        self, http: httpx.Client, running_computer_via_http: dict[str, Any]
+    ) -> None:
+        result = run(
+            http,
+            running_computer_via_http["id"],
+            "ls /sys/class/net 2>/dev/null || cat /proc/net/dev",
+        )
         assert "eth" not in result["stdout"]
-        interfaces = run(http, running["id"], "tail -n +3 /proc/net/dev | cut -d: -f1")
+        interfaces = run(
+            http, running_computer_via_http["id"], "tail -n +3 /proc/net/dev | cut -d: -f1"
+        )
         assert [name.strip() for name in interfaces["stdout"].split()] == ["lo"]
 
     def test_host_loopback_is_not_reachable(
-        self, local_server: LocalServer, http: httpx.Client, running: dict[str, Any]
+        self,
+        local_server: LocalServer,
+        http: httpx.Client,
+        running_computer_via_http: dict[str, Any],
     ) -> None:
         """The computer's 127.0.0.1 is its own: the API server listening on the host's
         loopback cannot be reached from inside."""
@@ -163,10 +202,12 @@ class TestIsolation:
             "else:\n"
             ' print("connected")\''
         )
-        result = run(http, running["id"], probe)
+        result = run(http, running_computer_via_http["id"], probe)
         assert result["stdout"].strip() == "ConnectionRefusedError", result
 
-    def test_reports_enforced_limits(self, http: httpx.Client, running: dict[str, Any]) -> None:
-        local = http.get(f"/v1/computers/{running['id']}").json()["local"]
+    def test_reports_enforced_limits(
+        self, http: httpx.Client, running_computer_via_http: dict[str, Any]
+    ) -> None:
+        local = http.get(f"/v1/computers/{running_computer_via_http['id']}").json()["local"]
         assert local["isolation"] == "bwrap"
         assert local["enforced_limits"], "the computer says which limits hold"

@@ -5,7 +5,6 @@ wherever the mode allows."""
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 
 from celesto_api import Celesto
 from celesto_api.local import LocalServer
+from tests.waiting import wait_until
 
 from .conftest import wait_status
 
@@ -46,10 +46,7 @@ def test_process_isolation_end_to_end(process_server: LocalServer) -> None:
     with httpx.Client(base_url=process_server.base_url, headers=headers, timeout=30) as http:
         assert http.get("/v1/local/info").json()["isolation"] == "process"
         computer = http.post("/v1/computers", json={}).json()
-        deadline = time.monotonic() + 30
-        while http.get(f"/v1/computers/{computer['id']}").json()["status"] != "running":
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+        wait_status(http, computer["id"], "running")
         detail = http.get(f"/v1/computers/{computer['id']}").json()
         assert detail["local"]["isolation"] == "process"
         result = http.post(
@@ -63,13 +60,10 @@ def test_process_isolation_end_to_end(process_server: LocalServer) -> None:
             f"/v1/computers/{computer['id']}/exec",
             json={"command": f"echo kept > ~/f; setsid sleep {DAEMON_SECONDS} >/dev/null 2>&1 &"},
         )
-        while not _daemons():  # it is a plain host process, visible from here
-            assert time.monotonic() < deadline, "the daemon never appeared"
-            time.sleep(0.02)
+        # It is a plain host process, visible from here.
+        wait_until(_daemons, what="the daemon to appear")
         http.post(f"/v1/computers/{computer['id']}/stop")
-        while http.get(f"/v1/computers/{computer['id']}").json()["status"] != "stopped":
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+        wait_status(http, computer["id"], "stopped")
         assert (stored / "f").read_text() == "kept\n"
         # Stop found it although it left the computer's session.
         assert _daemons() == []
@@ -77,7 +71,7 @@ def test_process_isolation_end_to_end(process_server: LocalServer) -> None:
 
 
 @pytest.fixture(scope="module")
-def process_client(process_server: LocalServer) -> Iterator[Celesto]:
+def process_sdk(process_server: LocalServer) -> Iterator[Celesto]:
     with Celesto(api_key=process_server.api_key, base_url=process_server.base_url) as celesto:
         yield celesto
 
@@ -89,13 +83,13 @@ def start_computer(server: LocalServer) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def computer(process_server: LocalServer) -> dict[str, str]:
+def process_computer(process_server: LocalServer) -> dict[str, str]:
     return start_computer(process_server)
 
 
 @pytest.fixture(scope="module")
-def computer_id(computer: dict[str, str]) -> str:
-    return computer["id"]
+def computer_id(process_computer: dict[str, str]) -> str:
+    return process_computer["id"]
 
 
 def process_server_http(server: LocalServer) -> httpx.Client:
@@ -120,49 +114,49 @@ def test_the_api_says_computers_are_not_isolated(process_server: LocalServer) ->
 
 
 def test_the_computer_looks_the_same_as_in_bwrap(
-    process_client: Celesto, computer_id: str, computer: dict[str, str]
+    process_sdk: Celesto, computer_id: str, process_computer: dict[str, str]
 ) -> None:
-    code, out, _ = sh(process_client, computer_id, 'echo "$USER|$HOME|$(pwd)|$LANG|$SHELL"')
+    code, out, _ = sh(process_sdk, computer_id, 'echo "$USER|$HOME|$(pwd)|$LANG|$SHELL"')
     assert code == 0
     user, home, cwd, lang, shell = out.strip().split("|")
     assert lang == "C.UTF-8" and shell.endswith("sh")
     if os.geteuid() == 0:
         assert (user, home, cwd) == ("user", "/home/user", "/home/user")
-        assert sh(process_client, computer_id, "hostname")[1] == f"{computer['name']}\n"
-        assert sh(process_client, computer_id, "id -un")[1] == "user\n"
+        assert sh(process_sdk, computer_id, "hostname")[1] == f"{process_computer['name']}\n"
+        assert sh(process_sdk, computer_id, "id -un")[1] == "user\n"
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only a root server has root to give away")
 def test_a_root_server_never_runs_a_computer_as_root(
-    process_client: Celesto, computer_id: str, process_server: LocalServer
+    process_sdk: Celesto, computer_id: str, process_server: LocalServer
 ) -> None:
-    code, uid, _ = sh(process_client, computer_id, "id -u")
+    code, uid, _ = sh(process_sdk, computer_id, "id -u")
     assert code == 0 and int(uid) >= 200_000
-    code, _, err = sh(process_client, computer_id, "touch /root/x")
+    code, _, err = sh(process_sdk, computer_id, "touch /root/x")
     assert code != 0 and "Permission denied" in err
     assert not Path("/root/x").exists()
     data_dir = process_server.data_dir
     for target in (data_dir / "intruder", data_dir / "state.db"):
-        code, _, err = sh(process_client, computer_id, f"echo x >> {target}")
+        code, _, err = sh(process_sdk, computer_id, f"echo x >> {target}")
         assert code != 0, target
     assert not (data_dir / "intruder").exists()
     # Another computer is another uid: it cannot read this one's home.
     other = start_computer(process_server)
-    sh(process_client, computer_id, "echo secret > ~/mine")
+    sh(process_sdk, computer_id, "echo secret > ~/mine")
     mine = process_server.data_dir / "computers" / computer_id / "home" / "mine"
     assert mine.read_text() == "secret\n"
-    code, other_uid, _ = sh(process_client, other["id"], "id -u")
+    code, other_uid, _ = sh(process_sdk, other["id"], "id -u")
     assert int(other_uid) != int(uid)
-    code, out, _ = sh(process_client, other["id"], f"cat {mine}")
+    code, out, _ = sh(process_sdk, other["id"], f"cat {mine}")
     assert code != 0 and "secret" not in out
 
 
-def test_scratch_space_is_the_computers_own(process_client: Celesto, computer_id: str) -> None:
+def test_scratch_space_is_the_computers_own(process_sdk: Celesto, computer_id: str) -> None:
     if os.geteuid() != 0:
         pytest.skip("an ordinary server cannot give a computer its own /tmp")
-    sh(process_client, computer_id, "echo private > /tmp/own-scratch")
+    sh(process_sdk, computer_id, "echo private > /tmp/own-scratch")
     assert not Path("/tmp/own-scratch").exists()
-    assert sh(process_client, computer_id, "df --output=size -B1M /tmp | tail -1")[1].strip()
+    assert sh(process_sdk, computer_id, "df --output=size -B1M /tmp | tail -1")[1].strip()
 
 
 def test_the_agent_does_not_answer_to_python(process_server: LocalServer, computer_id: str) -> None:

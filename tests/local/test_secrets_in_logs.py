@@ -53,11 +53,11 @@ def server_logs() -> Iterator[Collect]:
 def test_logs_hide_key_and_tokens(
     local_server: LocalServer,
     http: httpx.Client,
-    running: dict[str, Any],
+    running_computer_via_http: dict[str, Any],
     server_logs: Collect,
 ) -> None:
     key = local_server.api_key
-    info = open_terminal(http, running["id"])
+    info = open_terminal(http, running_computer_via_http["id"])
     token = info["token"]
     # A token in an ordinary query string, a wrong key, a good and a bad gateway token.
     http.get("/v1/computers", params={"token": token})
@@ -69,7 +69,7 @@ def test_logs_hide_key_and_tokens(
         attach({**info, "token": token[::-1]})
     # The legacy socket: the key in a header and in the first message.
     legacy = local_server.base_url.replace("http://", "ws://") + (
-        f"/v1/computers/{running['id']}/terminal"
+        f"/v1/computers/{running_computer_via_http['id']}/terminal"
     )
     with connect(legacy, additional_headers={"Authorization": f"Bearer {key}"}) as ws:
         ws.send(json.dumps({"token": key}))

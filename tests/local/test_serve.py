@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -145,10 +144,11 @@ def test_restart_after_kill_9_keeps_everything(tmp_path: Path) -> None:
         os.kill(process.pid, signal.SIGKILL)
         process.wait(10)
     # --die-with-parent: the server's sandboxes went with it.
-    deadline = time.monotonic() + 10
-    while any(_sandbox_pids(c["name"]) for c in made):
-        assert time.monotonic() < deadline, "sandboxes outlived the killed server"
-        time.sleep(0.05)
+    wait_until(
+        lambda: not any(_sandbox_pids(c["name"]) for c in made),
+        what="the sandboxes to go with the killed server",
+        timeout=10,
+    )
 
     with (
         serve(tmp_path, "--token", "sk_a") as (_process, ready),

@@ -44,8 +44,8 @@ def read_until(ws: ClientConnection, pattern: str, timeout: float = 10) -> str:
     return seen.decode(errors="replace")
 
 
-def test_session_info_shape(http: httpx.Client, running: dict[str, Any]) -> None:
-    info = open_terminal(http, running["id"])
+def test_session_info_shape(http: httpx.Client, running_computer_via_http: dict[str, Any]) -> None:
+    info = open_terminal(http, running_computer_via_http["id"])
     assert re.fullmatch(r"term_[A-Za-z0-9_-]+", info["terminal_id"])
     assert info["gateway_url"].startswith("ws://127.0.0.1:")
     assert "token=" not in info["gateway_url"]
@@ -53,9 +53,9 @@ def test_session_info_shape(http: httpx.Client, running: dict[str, Any]) -> None
 
 
 def test_type_interrupt_resize_detach_and_reattach(
-    http: httpx.Client, running: dict[str, Any]
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
 ) -> None:
-    info = open_terminal(http, running["name"])
+    info = open_terminal(http, running_computer_via_http["name"])
     with attach(info) as ws:
         ws.send(json.dumps({"type": "resize", "cols": 100, "rows": 40}))
         ws.send(b"MARK=kept-$((6*7)); stty size\r")
@@ -68,7 +68,7 @@ def test_type_interrupt_resize_detach_and_reattach(
         read_until(ws, r"rc=130")
         ws.close(1000, "client detached")
 
-    again = open_terminal(http, running["id"], info["terminal_id"])
+    again = open_terminal(http, running_computer_via_http["id"], info["terminal_id"])
     assert again["terminal_id"] == info["terminal_id"]
     assert again["token"] != info["token"]
     with attach(again) as ws:
@@ -78,8 +78,10 @@ def test_type_interrupt_resize_detach_and_reattach(
         read_until(ws, r"kept-42")
 
 
-def test_shell_exit_closes_with_1000(http: httpx.Client, running: dict[str, Any]) -> None:
-    info = open_terminal(http, running["id"])
+def test_shell_exit_closes_with_1000(
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
+) -> None:
+    info = open_terminal(http, running_computer_via_http["id"])
     with attach(info) as ws:
         ws.send(b"exit 0\r")
         with pytest.raises(ConnectionClosed) as closed:
@@ -87,22 +89,25 @@ def test_shell_exit_closes_with_1000(http: httpx.Client, running: dict[str, Any]
                 ws.recv(timeout=10)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1000
     reattach = http.post(
-        f"/v1/computers/{running['id']}/terminals", json={"terminal_id": info["terminal_id"]}
+        f"/v1/computers/{running_computer_via_http['id']}/terminals",
+        json={"terminal_id": info["terminal_id"]},
     )
     assert reattach.status_code == 404
 
 
-def test_tokens_are_scoped_to_their_terminal(http: httpx.Client, running: dict[str, Any]) -> None:
-    first = open_terminal(http, running["id"])
-    second = open_terminal(http, running["id"])
+def test_tokens_are_scoped_to_their_terminal(
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
+) -> None:
+    first = open_terminal(http, running_computer_via_http["id"])
+    second = open_terminal(http, running_computer_via_http["id"])
     cross = {**second, "token": first["token"]}
     for bad in (cross, {**first, "token": "forged"}, {**first, "token": ""}):
         with pytest.raises(InvalidStatus):
             attach(bad)
 
 
-def test_terminal_id_edges(http: httpx.Client, running: dict[str, Any]) -> None:
-    path = f"/v1/computers/{running['id']}/terminals"
+def test_terminal_id_edges(http: httpx.Client, running_computer_via_http: dict[str, Any]) -> None:
+    path = f"/v1/computers/{running_computer_via_http['id']}/terminals"
     for bad in ("term_", "t" * 6, "term_" + "a" * 156, "term_bad id"):
         assert http.post(path, json={"terminal_id": bad}).status_code == 422, bad
     for unknown in ("term_x", "term_" + "a" * 155):
@@ -110,10 +115,10 @@ def test_terminal_id_edges(http: httpx.Client, running: dict[str, Any]) -> None:
 
 
 def test_legacy_socket_with_header_and_first_message(
-    local_server: LocalServer, http: httpx.Client, running: dict[str, Any]
+    local_server: LocalServer, http: httpx.Client, running_computer_via_http: dict[str, Any]
 ) -> None:
     url = local_server.base_url.replace("http://", "ws://") + (
-        f"/v1/computers/{running['id']}/terminal"
+        f"/v1/computers/{running_computer_via_http['id']}/terminal"
     )
     with connect(url, additional_headers={"Authorization": f"Bearer {local_server.api_key}"}) as ws:
         ws.send(json.dumps({"token": local_server.api_key}))
@@ -135,9 +140,9 @@ def test_legacy_socket_with_header_and_first_message(
 
 
 def test_oversized_frame_is_refused_and_the_shell_survives(
-    http: httpx.Client, running: dict[str, Any]
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
 ) -> None:
-    info = open_terminal(http, running["id"])
+    info = open_terminal(http, running_computer_via_http["id"])
     with attach(info) as ws:
         assert ws.ping().wait(10), "pings are answered"
         ws.send(b'MARK=survived-$((40+2)); echo "<$TERM $COLORTERM $(locale charmap)>"\r')
@@ -147,7 +152,7 @@ def test_oversized_frame_is_refused_and_the_shell_survives(
             while True:
                 ws.recv(timeout=10)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
-    again = open_terminal(http, running["id"], info["terminal_id"])
+    again = open_terminal(http, running_computer_via_http["id"], info["terminal_id"])
     with attach(again) as ws:
         ws.send(b"echo $MARK\r")
         read_until(ws, r"survived-42")

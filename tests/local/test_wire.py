@@ -72,10 +72,12 @@ def test_create_answers_201_with_every_required_field(http: httpx.Client) -> Non
     assert http.delete(f"/v1/computers/{computer['id']}").status_code == 200
 
 
-def test_lookup_by_id_or_name(http: httpx.Client, running: dict[str, Any]) -> None:
-    by_id = http.get(f"/v1/computers/{running['id']}").json()
-    by_name = http.get(f"/v1/computers/{running['name']}").json()
-    assert by_id["id"] == by_name["id"] == running["id"]
+def test_lookup_by_id_or_name(
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
+) -> None:
+    by_id = http.get(f"/v1/computers/{running_computer_via_http['id']}").json()
+    by_name = http.get(f"/v1/computers/{running_computer_via_http['name']}").json()
+    assert by_id["id"] == by_name["id"] == running_computer_via_http["id"]
 
 
 def test_unknown_computer_is_404(http: httpx.Client) -> None:
@@ -157,9 +159,11 @@ def test_templates(http: httpx.Client) -> None:
         } <= template.keys()
 
 
-def test_list_filters_and_limit_edges(http: httpx.Client, running: dict[str, Any]) -> None:
+def test_list_filters_and_limit_edges(
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
+) -> None:
     listing = http.get("/v1/computers", params={"status": "running"}).json()
-    assert running["id"] in {c["id"] for c in listing["computers"]}
+    assert running_computer_via_http["id"] in {c["id"] for c in listing["computers"]}
     assert listing["count"] == len(listing["computers"])
     assert http.get("/v1/computers", params={"status": "stopped"}).json()["computers"] == [] or all(
         c["status"] == "stopped"
@@ -186,8 +190,10 @@ def test_idempotency_key_returns_the_same_computer(http: httpx.Client) -> None:
     http.delete(f"/v1/computers/{first.json()['id']}")
 
 
-def test_exec_ranges_at_both_edges(http: httpx.Client, running: dict[str, Any]) -> None:
-    path = f"/v1/computers/{running['id']}/exec"
+def test_exec_ranges_at_both_edges(
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
+) -> None:
+    path = f"/v1/computers/{running_computer_via_http['id']}/exec"
     for body, field, error_type in (
         ({"command": ""}, "command", "string_too_short"),
         ({"command": "x" * 10_001}, "command", "string_too_long"),
@@ -207,9 +213,9 @@ def test_exec_ranges_at_both_edges(http: httpx.Client, running: dict[str, Any]) 
         assert http.post(path, json=body).status_code == 200, body
 
 
-def test_exec_result_shape(http: httpx.Client, running: dict[str, Any]) -> None:
+def test_exec_result_shape(http: httpx.Client, running_computer_via_http: dict[str, Any]) -> None:
     response = http.post(
-        f"/v1/computers/{running['name']}/exec",
+        f"/v1/computers/{running_computer_via_http['name']}/exec",
         json={"command": "echo out; echo err >&2; exit 3"},
     )
     assert response.status_code == 200
@@ -217,22 +223,26 @@ def test_exec_result_shape(http: httpx.Client, running: dict[str, Any]) -> None:
     assert result["stdout"] == "out\n" and result["stderr"] == "err\n"
     assert result["exit_code"] == 3 and result["timed_out"] is False
     assert result["command_id"].startswith("cmd_") and result["duration_ms"] >= 0
-    history = http.get(f"/v1/computers/{running['id']}/commands", params={"limit": 1}).json()
+    history = http.get(
+        f"/v1/computers/{running_computer_via_http['id']}/commands", params={"limit": 1}
+    ).json()
     assert history["count"] == 1
     entry = history["commands"][0]
     assert entry["command_id"] == result["command_id"]
     assert (entry["exit_code"], entry["stdout_bytes"], entry["stderr_bytes"]) == (3, 4, 4)
     for bad in (0, 201):
         assert (
-            http.get(f"/v1/computers/{running['id']}/commands", params={"limit": bad}).status_code
+            http.get(
+                f"/v1/computers/{running_computer_via_http['id']}/commands", params={"limit": bad}
+            ).status_code
             == 422
         )
 
 
-def test_exec_stream_is_sse(http: httpx.Client, running: dict[str, Any]) -> None:
+def test_exec_stream_is_sse(http: httpx.Client, running_computer_via_http: dict[str, Any]) -> None:
     with http.stream(
         "POST",
-        f"/v1/computers/{running['id']}/exec/stream",
+        f"/v1/computers/{running_computer_via_http['id']}/exec/stream",
         json={"command": "echo a; echo b >&2"},
         headers={"Accept": "text/event-stream"},
     ) as response:
@@ -249,23 +259,29 @@ def test_exec_stream_is_sse(http: httpx.Client, running: dict[str, Any]) -> None
     assert events[-1]["type"] == "exit" and events[-1]["exit_code"] == 0
 
 
-def test_observability_window_edges(http: httpx.Client, running: dict[str, Any]) -> None:
+def test_observability_window_edges(
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
+) -> None:
     for window in ("1h", "24h"):
         response = http.get(
-            f"/v1/computers/{running['id']}/observability", params={"window": window}
+            f"/v1/computers/{running_computer_via_http['id']}/observability",
+            params={"window": window},
         )
         assert response.status_code == 200
         assert {"latest", "samples"} <= response.json().keys()
     assert (
         http.get(
-            f"/v1/computers/{running['id']}/observability", params={"window": "2h"}
+            f"/v1/computers/{running_computer_via_http['id']}/observability",
+            params={"window": "2h"},
         ).status_code
         == 422
     )
 
 
-def test_published_port_edges_and_limit(http: httpx.Client, running: dict[str, Any]) -> None:
-    path = f"/v1/computers/{running['id']}/published-ports"
+def test_published_port_edges_and_limit(
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
+) -> None:
+    path = f"/v1/computers/{running_computer_via_http['id']}/published-ports"
     for bad in (1023, 65536):
         response = http.post(path, json={"port": bad})
         assert response.status_code == 422
@@ -320,9 +336,11 @@ def test_request_id_header(http: httpx.Client) -> None:
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-request-id"])
 
 
-def test_oversized_body_is_413(http: httpx.Client, running: dict[str, Any]) -> None:
+def test_oversized_body_is_413(
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
+) -> None:
     response = http.post(
-        f"/v1/computers/{running['id']}/exec",
+        f"/v1/computers/{running_computer_via_http['id']}/exec",
         content=b'{"command": "' + b"x" * (1024 * 1024 + 10) + b'"}',
         headers={"content-type": "application/json"},
     )
@@ -330,7 +348,7 @@ def test_oversized_body_is_413(http: httpx.Client, running: dict[str, Any]) -> N
 
 
 def test_oversized_body_without_length_is_413_and_runs_nothing(
-    http: httpx.Client, running: dict[str, Any]
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
 ) -> None:
     def chunks() -> Any:
         yield b'{"command": "touch ~/ran; echo '
@@ -338,7 +356,7 @@ def test_oversized_body_without_length_is_413_and_runs_nothing(
             yield b"x" * 65536
         yield b'"}'
 
-    path = f"/v1/computers/{running['id']}/exec"
+    path = f"/v1/computers/{running_computer_via_http['id']}/exec"
     response = http.post(path, content=chunks(), headers={"content-type": "application/json"})
     assert response.status_code == 413
     assert "content-length" not in response.request.headers
@@ -347,13 +365,15 @@ def test_oversized_body_without_length_is_413_and_runs_nothing(
 
 
 def test_browser_and_display_are_refused_with_409_not_404(
-    http: httpx.Client, running: dict[str, Any]
+    http: httpx.Client, running_computer_via_http: dict[str, Any]
 ) -> None:
     for path, body in (("browser", None), ("display", {"mode": "read_write"}), ("display", None)):
-        response = http.post(f"/v1/computers/{running['name']}/{path}", json=body)
+        response = http.post(f"/v1/computers/{running_computer_via_http['name']}/{path}", json=body)
         assert response.status_code == 409, (path, response.text)
         assert "no graphical template" in response.json()["detail"]
-    bad_mode = http.post(f"/v1/computers/{running['id']}/display", json={"mode": "full"})
+    bad_mode = http.post(
+        f"/v1/computers/{running_computer_via_http['id']}/display", json={"mode": "full"}
+    )
     assert bad_mode.status_code == 422
     assert bad_mode.json()["errors"][0]["loc"] == ["body", "mode"]
     assert http.post("/v1/computers/nope/browser").status_code == 404

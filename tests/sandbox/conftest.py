@@ -102,7 +102,7 @@ async def harness(
 
 
 @pytest.fixture
-async def bwrap(runtime_dir: Path, tmp_path: Path) -> AsyncIterator[Harness]:
+async def bwrap_harness(runtime_dir: Path, tmp_path: Path) -> AsyncIterator[Harness]:
     h = await _harness("bwrap", runtime_dir, tmp_path)
     yield h
     await h.close()
@@ -110,7 +110,7 @@ async def bwrap(runtime_dir: Path, tmp_path: Path) -> AsyncIterator[Harness]:
 
 
 @pytest.fixture
-async def bwrap_rlimits(runtime_dir: Path, tmp_path: Path) -> AsyncIterator[Harness]:
+async def bwrap_rlimits_harness(runtime_dir: Path, tmp_path: Path) -> AsyncIterator[Harness]:
     """bwrap without cgroups, as for a non-root server."""
     h = await _harness("bwrap", runtime_dir, tmp_path, use_cgroups=False)
     yield h
@@ -118,7 +118,7 @@ async def bwrap_rlimits(runtime_dir: Path, tmp_path: Path) -> AsyncIterator[Harn
 
 
 @pytest.fixture
-async def process(runtime_dir: Path, tmp_path: Path) -> AsyncIterator[Harness]:
+async def process_harness(runtime_dir: Path, tmp_path: Path) -> AsyncIterator[Harness]:
     h = await _harness("process", runtime_dir, tmp_path)
     yield h
     await h.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import socket
 import time
 from collections.abc import Callable
@@ -121,6 +122,13 @@ def host_processes_with(marker: str) -> list[int]:
         if marker.encode() in cmdline:
             found.append(int(name))
     return found
+
+
+def unique_sleep(seconds: int) -> str:
+    """``sleep`` for a little over ``seconds``, with a command line no other process has:
+    `host_processes_with` then tells when it runs (the event a test waits for before it
+    interrupts the command)."""
+    return f"sleep {seconds}.{random.randrange(10**6):06d}"
 
 
 def host_uid_of(pid: int) -> int:

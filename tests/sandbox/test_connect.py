@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from celesto_api.local.sandbox import Sandbox
+from tests.waiting import await_until
 
 from .conftest import Harness
 from .helpers import check, free_port
@@ -23,16 +24,14 @@ async def serve(sandbox: Sandbox, port: int, text: str) -> None:
 
 
 async def http_get(sandbox: Sandbox, port: int, path: str, timeout: float = 10) -> bytes:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
+
+    async def connection() -> socket.socket | None:
         try:
-            sock = await sandbox.connect(port)
-            break
+            return await sandbox.connect(port)
         except ConnectionRefusedError:
-            if loop.time() > deadline:
-                raise
-            await asyncio.sleep(0.05)
+            return None  # nothing listens yet
+
+    sock = await await_until(connection, what=f"port {port} to listen", timeout=timeout)
     reader, writer = await asyncio.open_connection(sock=sock)
     writer.write(f"GET {path} HTTP/1.0\r\nHost: x\r\n\r\n".encode())
     await writer.drain()
@@ -50,8 +49,11 @@ async def test_connect_reaches_a_server_started_by_exec(harness: Harness) -> Non
     assert response.endswith(b"hello\n")
 
 
-async def test_two_computers_each_serve_port_8000(bwrap: Harness) -> None:
-    first, second = await bwrap.start(network="off"), await bwrap.start(network="off")
+async def test_two_computers_each_serve_port_8000(bwrap_harness: Harness) -> None:
+    first, second = (
+        await bwrap_harness.start(network="off"),
+        await bwrap_harness.start(network="off"),
+    )
     await serve(first, 8000, "first")
     await serve(second, 8000, "second")
     assert (await http_get(first, 8000, "/whoami.txt")).endswith(b"first\n")

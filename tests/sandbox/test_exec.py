@@ -6,9 +6,10 @@ import asyncio
 import os
 
 from celesto_api.local.sandbox import ExecStarted, SandboxError
+from tests.waiting import await_until
 
 from .conftest import Harness
-from .helpers import check, free_port, run
+from .helpers import check, eventually, free_port, host_processes_with, run, unique_sleep
 
 
 async def test_stdout_stderr_and_exit_code(harness: Harness) -> None:
@@ -88,14 +89,15 @@ async def test_server_started_in_background_returns_at_once(harness: Harness) ->
     # The server inherits the command's stdout pipe and keeps it open.
     result = await run(sandbox, f"python3 -m http.server {port} --bind 127.0.0.1 &", timeout=5)
     assert (result.exit_code, result.timed_out) == (0, False)
-    for _ in range(200):
+
+    async def connected() -> bool:
         try:
             (await sandbox.connect(port)).close()
-            break
         except ConnectionRefusedError:
-            await asyncio.sleep(0.02)
-    else:
-        raise AssertionError("the server never came up")
+            return False
+        return True
+
+    await await_until(connected, what="the server to come up", timeout=4)
 
 
 async def test_closing_the_stream_early_kills_the_command(harness: Harness) -> None:
@@ -105,14 +107,12 @@ async def test_closing_the_stream_early_kills_the_command(harness: Harness) -> N
     assert isinstance(await anext(events), ExecStarted)
     await events.aclose()  # type: ignore[attr-defined]
 
-    async def settled() -> bool:
-        return (await sandbox.stats()).process_count == baseline
-
-    for _ in range(100):
-        if await settled():
-            break
-        await asyncio.sleep(0.02)
-    assert await settled()
+    await await_until(
+        sandbox.stats,
+        lambda stats: stats.process_count == baseline,
+        f"the process count back to {baseline}",
+        timeout=2,
+    )
 
 
 async def test_concurrent_commands(harness: Harness) -> None:
@@ -134,8 +134,9 @@ async def test_exec_on_a_stopped_sandbox_raises(harness: Harness) -> None:
 
 async def test_stop_during_exec_ends_the_stream(harness: Harness) -> None:
     sandbox = await harness.start()
-    task = asyncio.create_task(run(sandbox, "sleep 60"))
-    await asyncio.sleep(0.2)
+    command = unique_sleep(60)
+    task = asyncio.create_task(run(sandbox, command))
+    await eventually(lambda: host_processes_with(command))
     await sandbox.stop()
     try:
         await asyncio.wait_for(task, 5)

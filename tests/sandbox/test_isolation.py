@@ -13,8 +13,8 @@ from .conftest import Harness, make_driver
 from .helpers import check, host_uid_of, run
 
 
-async def test_sees_only_its_own_world(bwrap: Harness) -> None:
-    sandbox = await bwrap.start(hostname="einstein", network="off")
+async def test_sees_only_its_own_world(bwrap_harness: Harness) -> None:
+    sandbox = await bwrap_harness.start(hostname="einstein", network="off")
     assert await check(sandbox, "id -u; id -un; id -g") == "1000\nuser\n1000\n"
     assert await check(sandbox, "hostname") == "einstein\n"
     # PID 1 is the agent; besides it only this command's own processes exist.
@@ -29,8 +29,8 @@ async def test_sees_only_its_own_world(bwrap: Harness) -> None:
     assert "CapEff:\t0000000000000000" in await check(sandbox, "cat /proc/self/status")
 
 
-async def test_filesystem_is_read_only_outside_home_and_tmp(bwrap: Harness) -> None:
-    sandbox = await bwrap.start()
+async def test_filesystem_is_read_only_outside_home_and_tmp(bwrap_harness: Harness) -> None:
+    sandbox = await bwrap_harness.start()
     for path in ("/usr/x", "/etc/x", "/x", "/bin/x"):
         result = await run(sandbox, f"touch {path}")
         assert result.exit_code != 0, path
@@ -41,33 +41,35 @@ async def test_filesystem_is_read_only_outside_home_and_tmp(bwrap: Harness) -> N
     assert (await run(sandbox, "unshare -Ur true")).exit_code != 0
 
 
-async def test_scratch_filesystems_are_size_limited(bwrap: Harness) -> None:
-    sandbox = await bwrap.start(tmp_size_mb=8)
+async def test_scratch_filesystems_are_size_limited(bwrap_harness: Harness) -> None:
+    sandbox = await bwrap_harness.start(tmp_size_mb=8)
     for scratch in ("/tmp", "/var/tmp", "/dev/shm"):
         result = await run(sandbox, f"head -c 20000000 /dev/zero > {scratch}/big")
         assert result.exit_code != 0, scratch
         assert "No space left" in result.stderr, scratch
 
 
-async def test_network_open_keeps_a_loopback_only_namespace(bwrap: Harness) -> None:
+async def test_network_open_keeps_a_loopback_only_namespace(bwrap_harness: Harness) -> None:
     # "open" reaches out through the egress proxy (tests/local/test_egress*.py), never
     # through the host's interfaces.
-    sandbox = await bwrap.start(network="open")
+    sandbox = await bwrap_harness.start(network="open")
     assert sandbox.limits["network"] == "proxy"
     interfaces = await check(sandbox, "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '")
     assert interfaces.split() == ["lo"]
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only a root server drops to another uid")
-async def test_root_server_runs_sandboxes_as_an_unprivileged_host_uid(bwrap: Harness) -> None:
-    sandbox = await bwrap.start()
+async def test_root_server_runs_sandboxes_as_an_unprivileged_host_uid(
+    bwrap_harness: Harness,
+) -> None:
+    sandbox = await bwrap_harness.start()
     pid1 = sandbox.host_pid  # type: ignore[attr-defined]
     assert host_uid_of(pid1) != 0
     assert host_uid_of(pid1) == sandbox.host_uid  # type: ignore[attr-defined]
     await check(sandbox, "touch ~/mine")
     assert (sandbox.spec.home / "mine").stat().st_uid == sandbox.host_uid  # type: ignore[attr-defined]
     # Two computers get different host uids.
-    other = await bwrap.start()
+    other = await bwrap_harness.start()
     assert other.host_uid != sandbox.host_uid  # type: ignore[attr-defined]
 
 
@@ -90,8 +92,8 @@ async def test_two_servers_with_the_same_computer_id_share_nothing(
         shutil.rmtree(runtime, ignore_errors=True)
 
 
-async def test_agent_survives_kill_all_from_inside(bwrap: Harness) -> None:
-    sandbox = await bwrap.start()
+async def test_agent_survives_kill_all_from_inside(bwrap_harness: Harness) -> None:
+    sandbox = await bwrap_harness.start()
     await run(sandbox, "sleep 300 & kill -9 -1; kill -9 1")
     assert await check(sandbox, "echo alive") == "alive\n"
     assert sandbox.is_alive()

@@ -111,20 +111,20 @@ async def test_stats(harness: Harness) -> None:
     assert after.cpu_seconds > before.cpu_seconds
 
 
-async def test_failed_start_reports_the_reason_and_leaks_nothing(bwrap: Harness) -> None:
-    spec = bwrap.spec(tmp_size_mb=0)  # bwrap rejects --size 0
+async def test_failed_start_reports_the_reason_and_leaks_nothing(bwrap_harness: Harness) -> None:
+    spec = bwrap_harness.spec(tmp_size_mb=0)  # bwrap rejects --size 0
     with pytest.raises(SandboxError, match="size"):
-        await bwrap.driver.start(spec)
-    runtime = bwrap.driver.runtime.path  # type: ignore[attr-defined]
+        await bwrap_harness.driver.start(spec)
+    runtime = bwrap_harness.driver.runtime.path  # type: ignore[attr-defined]
     assert not list(runtime.glob("*.sock"))
     assert not leftover_cgroups()
-    file_home = bwrap.spec()
+    file_home = bwrap_harness.spec()
     file_home.home.parent.mkdir(parents=True, exist_ok=True)
     file_home.home.write_text("not a directory")
     with pytest.raises(SandboxError, match="home"):
-        await bwrap.driver.start(file_home)
+        await bwrap_harness.driver.start(file_home)
     # The driver is still usable.
-    await bwrap.start()
+    await bwrap_harness.start()
 
 
 def _agents_named(prefix: str) -> list[int]:
@@ -141,21 +141,21 @@ def _agents_named(prefix: str) -> list[int]:
 
 
 @pytest.mark.skipif(not HAVE_BWRAP, reason=NEED_BWRAP)
-async def test_a_cancelled_start_leaves_no_sandbox_behind(bwrap: Harness) -> None:
+async def test_a_cancelled_start_leaves_no_sandbox_behind(bwrap_harness: Harness) -> None:
     """A start cancelled at any moment (a deployment stopped while it builds) must not
     leave its agent running. Killing bwrap before it had armed --die-with-parent in its
     child did, rarely (once in 40 cancelled starts, seen once); the start now learns PID 1
     and kills it. A stress test: it catches that race only when a cancel lands in it."""
     prefix = f"cancel{os.getpid()}-"
     for attempt in range(62):
-        spec = bwrap.spec(hostname=f"{prefix}{attempt}")
-        starting = asyncio.ensure_future(bwrap.driver.start(spec))
+        spec = bwrap_harness.spec(hostname=f"{prefix}{attempt}")
+        starting = asyncio.ensure_future(bwrap_harness.driver.start(spec))
         await asyncio.sleep((attempt % 31) / 1000)
         starting.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            bwrap.started.append(await starting)  # it won the race: stopped below
-    await bwrap.close()
-    bwrap.started.clear()
+            bwrap_harness.started.append(await starting)  # it won the race: stopped below
+    await bwrap_harness.close()
+    bwrap_harness.started.clear()
     await eventually(lambda: not _agents_named(prefix))
 
 

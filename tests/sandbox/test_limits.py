@@ -14,8 +14,8 @@ NEED_CGROUPS = "needs root and writable cgroups"
 
 
 @pytest.mark.skipif(not ROOT_CGROUPS, reason=NEED_CGROUPS)
-async def test_cgroups_are_created_enforced_and_removed(bwrap: Harness) -> None:
-    sandbox = await bwrap.start(ram_mb=64, vcpus=1, nproc=40)
+async def test_cgroups_are_created_enforced_and_removed(bwrap_harness: Harness) -> None:
+    sandbox = await bwrap_harness.start(ram_mb=64, vcpus=1, nproc=40)
     assert {k: sandbox.limits[k] for k in ("memory", "cpu", "pids")} == {
         "memory": "cgroup",
         "cpu": "cgroup",
@@ -34,8 +34,8 @@ async def test_cgroups_are_created_enforced_and_removed(bwrap: Harness) -> None:
     assert not any(group.exists() for group in groups)
 
 
-async def test_rlimits_without_cgroups(bwrap_rlimits: Harness) -> None:
-    sandbox = await bwrap_rlimits.start(ram_mb=256, nproc=30)
+async def test_rlimits_without_cgroups(bwrap_rlimits_harness: Harness) -> None:
+    sandbox = await bwrap_rlimits_harness.start(ram_mb=256, nproc=30)
     assert {k: sandbox.limits[k] for k in ("memory", "cpu", "pids")} == {
         "memory": "rlimit-as",
         "cpu": "none",
@@ -50,8 +50,8 @@ async def test_rlimits_without_cgroups(bwrap_rlimits: Harness) -> None:
     assert await check(sandbox, "echo still-usable") == "still-usable\n"
 
 
-async def test_process_driver_reports_only_rlimits(process: Harness) -> None:
-    sandbox = await process.start(ram_mb=300)
+async def test_process_driver_reports_only_rlimits(process_harness: Harness) -> None:
+    sandbox = await process_harness.start(ram_mb=300)
     assert sandbox.isolation == "process"
     # Under root the computer's uid is its own, so RLIMIT_NPROC counts only its processes.
     own_uid = os.geteuid() == 0

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import os
 import struct
 import termios
 
 from .conftest import Harness
-from .helpers import Screen
+from .helpers import Screen, eventually, host_processes_with, unique_sleep
 
 
 async def test_shell_echo_ctrl_c_resize_and_exit(harness: Harness) -> None:
@@ -22,9 +21,12 @@ async def test_shell_echo_ctrl_c_resize_and_exit(harness: Harness) -> None:
         screen.write(b"stty size; tty\r")
         await screen.expect("30 100")
         await screen.expect("/dev/pts/")
-        screen.write(b"sleep 100\r")
-        await screen.expect("sleep 100")
-        await asyncio.sleep(0.3)  # let bash start it in the foreground
+        command = unique_sleep(100)
+        screen.write(f"{command}\r".encode())
+        await screen.expect(command)
+        # bash hands the terminal to the child before it execs sleep: once sleep runs, ^C
+        # goes to it.
+        await eventually(lambda: host_processes_with(command))
         screen.write(b"\x03")
         screen.write(b"echo rc=$?\r")
         await screen.expect("rc=130")

@@ -48,16 +48,16 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{random.getrandbits(32):08x}"
 
 
-def test_projects_list(client: Celesto) -> None:
-    projects = client.projects.list()
+def test_projects_list(sdk: Celesto) -> None:
+    projects = sdk.projects.list()
     assert projects["data"], "the local backend should have a default project"
     assert "total" in projects
     assert {"id", "name"} <= set(projects["data"][0])
 
 
-def test_deploy_list_and_status(client: Celesto, tmp_path: Path) -> None:
+def test_deploy_list_and_status(sdk: Celesto, tmp_path: Path) -> None:
     name = unique("sdk-agent")
-    result = client.deployment.deploy(
+    result = sdk.deployment.deploy(
         folder=agent_folder(tmp_path),
         name=name,
         description="made by the SDK tests",
@@ -67,8 +67,8 @@ def test_deploy_list_and_status(client: Celesto, tmp_path: Path) -> None:
     assert result["id"]
     assert result["status"] in limits.DEPLOYMENT_STATUSES
 
-    assert name in {d["name"] for d in client.deployments.list()}
-    status = wait_ready(client, name)
+    assert name in {d["name"] for d in sdk.deployments.list()}
+    status = wait_ready(sdk, name)
     assert status["status"] == "READY", status
     assert status.get("config", {}).get("env") == {"GREETING": "hi"}
     # The running app lists its own folder: the bundle arrived, filtered by .celestoignore.
@@ -76,32 +76,32 @@ def test_deploy_list_and_status(client: Celesto, tmp_path: Path) -> None:
     assert served == {"greeting": "hi", "files": [".celestoignore", "main.py"]}
 
 
-def test_deploy_into_named_project(client: Celesto, tmp_path: Path) -> None:
-    project = client.projects.list()["data"][0]
-    result = client.deployment.deploy(
+def test_deploy_into_named_project(sdk: Celesto, tmp_path: Path) -> None:
+    project = sdk.projects.list()["data"][0]
+    result = sdk.deployment.deploy(
         folder=agent_folder(tmp_path), name=unique("named"), project_name=project["name"]
     )
     assert result["id"]
     with pytest.raises(CelestoNotFoundError, match="Project 'no-such-project' not found"):
-        client.deployment.deploy(
+        sdk.deployment.deploy(
             folder=tmp_path / "agent", name=unique("x"), project_name="no-such-project"
         )
 
 
-def test_unknown_deployment(client: Celesto) -> None:
+def test_unknown_deployment(sdk: Celesto) -> None:
     with pytest.raises(CelestoNotFoundError):
-        client.deployment.get("no-such-deployment")
+        sdk.deployment.get("no-such-deployment")
 
 
-async def test_async_deploy(aclient: AsyncCelesto, tmp_path: Path) -> None:
+async def test_async_deploy(async_sdk: AsyncCelesto, tmp_path: Path) -> None:
     name = unique("async-agent")
-    result = await aclient.deployment.deploy(folder=agent_folder(tmp_path), name=name)
+    result = await async_sdk.deployment.deploy(folder=agent_folder(tmp_path), name=name)
     assert result["name"] == name
-    listing = await aclient.deployments.list()
+    listing = await async_sdk.deployments.list()
     assert name in {d["name"] for d in listing}
-    status = await aclient.deployment.get(name)
+    status = await async_sdk.deployment.get(name)
     assert status["status"] in limits.DEPLOYMENT_STATUSES
-    projects = await aclient.projects.list(limit=1)
+    projects = await async_sdk.projects.list(limit=1)
     assert len(projects["data"]) == 1
 
 
@@ -114,48 +114,48 @@ def wait_ready(client: Celesto, name: str) -> Any:
     )
 
 
-def test_logs_stop_and_delete(client: Celesto, tmp_path: Path) -> None:
+def test_logs_stop_and_delete(sdk: Celesto, tmp_path: Path) -> None:
     name = unique("sdk-manage")
     folder = agent_folder(tmp_path)
     (folder / "main.py").write_text("print('hello from the app', flush=True)\n" + APP)
-    client.deployment.deploy(folder=folder, name=name)
-    ready = wait_ready(client, name)
+    sdk.deployment.deploy(folder=folder, name=name)
+    ready = wait_ready(sdk, name)
     assert ready["status"] == "READY", ready
 
-    logs = client.deployment.logs(name)
+    logs = sdk.deployment.logs(name)
     assert isinstance(logs, str) and "hello from the app" in logs
 
-    stopped = client.deployment.stop(name)
+    stopped = sdk.deployment.stop(name)
     assert stopped["status"] == "STOPPED"
     assert httpx.get(ready["url"], timeout=10).status_code == 503
-    assert client.deployment.get(name)["status"] == "STOPPED"
+    assert sdk.deployment.get(name)["status"] == "STOPPED"
 
-    deleted = client.deployments.delete(name)
+    deleted = sdk.deployments.delete(name)
     assert deleted["name"] == name
     with pytest.raises(CelestoNotFoundError):
-        client.deployment.get(name)
-    for call in (client.deployment.logs, client.deployment.stop, client.deployment.delete):
+        sdk.deployment.get(name)
+    for call in (sdk.deployment.logs, sdk.deployment.stop, sdk.deployment.delete):
         with pytest.raises(CelestoNotFoundError, match=name):
             call(name)
 
 
-async def test_async_logs_stop_and_delete(aclient: AsyncCelesto, tmp_path: Path) -> None:
+async def test_async_logs_stop_and_delete(async_sdk: AsyncCelesto, tmp_path: Path) -> None:
     name = unique("async-manage")
-    await aclient.deployment.deploy(folder=agent_folder(tmp_path), name=name)
-    assert isinstance(await aclient.deployment.logs(name), str)
-    assert (await aclient.deployment.stop(name))["status"] == "STOPPED"
-    assert (await aclient.deployment.delete(name))["name"] == name
+    await async_sdk.deployment.deploy(folder=agent_folder(tmp_path), name=name)
+    assert isinstance(await async_sdk.deployment.logs(name), str)
+    assert (await async_sdk.deployment.stop(name))["status"] == "STOPPED"
+    assert (await async_sdk.deployment.delete(name))["name"] == name
     with pytest.raises(CelestoNotFoundError):
-        await aclient.deployment.get(name)
+        await async_sdk.deployment.get(name)
 
 
 def test_local_only_calls_say_the_cloud_lacks_them(
-    client: Celesto, local_server: Any, cloud_like: CloudLikeFront, tmp_path: Path
+    sdk: Celesto, local_server: Any, cloud_like: CloudLikeFront, tmp_path: Path
 ) -> None:
     """Behind the cloud's routes, stop/delete/logs of a deployment that exists name the
     missing endpoint; of one that does not, they stay a plain "not found"."""
     name = unique("cloud-only")
-    client.deployment.deploy(folder=agent_folder(tmp_path), name=name)
+    sdk.deployment.deploy(folder=agent_folder(tmp_path), name=name)
     with Celesto(api_key=local_server.api_key, base_url=cloud_like.base_url) as cloud:
         for what, call in (
             ("stop", cloud.deployment.stop),
@@ -169,17 +169,17 @@ def test_local_only_calls_say_the_cloud_lacks_them(
             with pytest.raises(CelestoNotFoundError) as missing:
                 call("no-such-deployment")
             assert missing.value.code != LOCAL_ONLY_CODE
-    assert client.deployment.get(name)["name"] == name  # nothing happened to it
-    client.deployment.delete(name)
+    assert sdk.deployment.get(name)["name"] == name  # nothing happened to it
+    sdk.deployment.delete(name)
 
 
 async def test_async_local_only_calls_say_the_cloud_lacks_them(
-    aclient: AsyncCelesto, local_server: Any, cloud_like: CloudLikeFront, tmp_path: Path
+    async_sdk: AsyncCelesto, local_server: Any, cloud_like: CloudLikeFront, tmp_path: Path
 ) -> None:
     name = unique("cloud-only-async")
-    await aclient.deployment.deploy(folder=agent_folder(tmp_path), name=name)
+    await async_sdk.deployment.deploy(folder=agent_folder(tmp_path), name=name)
     async with AsyncCelesto(api_key=local_server.api_key, base_url=cloud_like.base_url) as cloud:
         with pytest.raises(CelestoNotFoundError) as caught:
             await cloud.deployment.stop(name)
         assert caught.value.code == LOCAL_ONLY_CODE
-    await aclient.deployment.delete(name)
+    await async_sdk.deployment.delete(name)

@@ -24,9 +24,9 @@ from tests.waiting import wait_status
 from .helpers import closed_loopback_url
 
 
-def test_not_found(client: Celesto) -> None:
+def test_not_found(sdk: Celesto) -> None:
     with pytest.raises(CelestoNotFoundError) as caught:
-        client.computers.get("cmp_does_not_exist")
+        sdk.computers.get("cmp_does_not_exist")
     error = caught.value
     assert error.status_code == 404
     assert error.request_id
@@ -34,20 +34,20 @@ def test_not_found(client: Celesto) -> None:
     assert "cmp_does_not_exist" in error.message
 
 
-def test_conflict_on_stopped_computer(client: Celesto, computer: dict[str, Any]) -> None:
-    client.computers.stop(computer["id"])
-    wait_status(client, computer["id"], "stopped")
+def test_conflict_on_stopped_computer(sdk: Celesto, running_computer: dict[str, Any]) -> None:
+    sdk.computers.stop(running_computer["id"])
+    wait_status(sdk, running_computer["id"], "stopped")
     with pytest.raises(CelestoConflictError) as caught:
-        client.computers.exec(computer["name"], "true")
+        sdk.computers.exec(running_computer["name"], "true")
     assert caught.value.status_code == 409
     with pytest.raises(CelestoConflictError):
-        client.computers.terminal(computer["id"])
+        sdk.computers.terminal(running_computer["id"])
 
 
-def test_server_side_validation_envelope(client: Celesto) -> None:
+def test_server_side_validation_envelope(sdk: Celesto) -> None:
     # client.request skips client-side validation, so the server's 422 comes back.
     with pytest.raises(CelestoValidationError) as caught:
-        client.request("POST", "/v1/computers", json={"vcpus": 17})
+        sdk.request("POST", "/v1/computers", json={"vcpus": 17})
     error = caught.value
     assert error.status_code == 422
     assert error.field == "vcpus"
@@ -55,18 +55,20 @@ def test_server_side_validation_envelope(client: Celesto) -> None:
     assert error.response["detail"] == "Validation error"
 
 
-def test_server_side_validation_of_exec(client: Celesto, computer: dict[str, Any]) -> None:
+def test_server_side_validation_of_exec(sdk: Celesto, running_computer: dict[str, Any]) -> None:
     with pytest.raises(CelestoValidationError) as caught:
-        client.request(
-            "POST", f"/v1/computers/{computer['id']}/exec", json={"command": "x", "timeout": 301}
+        sdk.request(
+            "POST",
+            f"/v1/computers/{running_computer['id']}/exec",
+            json={"command": "x", "timeout": 301},
         )
     assert caught.value.field == "timeout"
     assert "between 1 and 300" in caught.value.message
 
 
-def test_server_side_validation_of_query(client: Celesto) -> None:
+def test_server_side_validation_of_query(sdk: Celesto) -> None:
     with pytest.raises(CelestoValidationError) as caught:
-        client.request("GET", "/v1/computers", params={"limit": 0})
+        sdk.request("GET", "/v1/computers", params={"limit": 0})
     assert caught.value.field == "limit"
 
 
@@ -90,10 +92,10 @@ def retries_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
     ]
 
 
-def test_payment_required(client: Celesto, local_server: Any) -> None:
+def test_payment_required(sdk: Celesto, local_server: Any) -> None:
     local_server.set_faults("error_rate=1,error_status=402,count=2")
     with pytest.raises(CelestoPaymentRequiredError) as caught:
-        client.computers.create()
+        sdk.computers.create()
     error = caught.value
     assert (error.status_code, error.code) == (402, "trial_expired")
     assert error.message.startswith("Payment required: ")
@@ -101,26 +103,26 @@ def test_payment_required(client: Celesto, local_server: Any) -> None:
     assert error.request_id
     # Not retried: the second fault is still there for the next call.
     with pytest.raises(CelestoPaymentRequiredError):
-        client.computers.list()
-    assert "computers" in client.computers.list()
+        sdk.computers.list()
+    assert "computers" in sdk.computers.list()
 
 
 def test_rate_limit_retry_after_is_honoured(
-    client: Celesto, local_server: Any, caplog: pytest.LogCaptureFixture
+    sdk: Celesto, local_server: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     local_server.set_faults("rate_limit=1,retry_after=1,count=1")
     with caplog.at_level(logging.INFO, logger="celesto_api"):
-        listing = client.computers.list()
+        listing = sdk.computers.list()
     assert "computers" in listing
     assert retries_logged(caplog) == ["retrying GET /v1/computers in 1.00s (attempt 1, HTTP 429)"]
 
 
 def test_backoff_is_jittered_and_bounded(
-    client: Celesto, local_server: Any, caplog: pytest.LogCaptureFixture
+    sdk: Celesto, local_server: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     local_server.set_faults("error_rate=1,error_status=502,count=2")
     with caplog.at_level(logging.INFO, logger="celesto_api"):
-        client.computers.list_templates()
+        sdk.computers.list_templates()
     logged = retries_logged(caplog)
     assert len(logged) == 2
     delays = [float(line.split(" in ")[1].split("s ")[0]) for line in logged]
@@ -177,27 +179,27 @@ def test_rate_limit_error_when_retries_are_off(local_server: Any) -> None:
     assert caught.value.status_code == 429
 
 
-def test_get_is_retried_on_503(client: Celesto, local_server: Any) -> None:
+def test_get_is_retried_on_503(sdk: Celesto, local_server: Any) -> None:
     local_server.set_faults("error_rate=1,error_status=503,count=2")
-    assert "computers" in client.computers.list()  # two failures, third attempt succeeds
+    assert "computers" in sdk.computers.list()  # two failures, third attempt succeeds
 
 
-def test_get_gives_up_after_max_retries(client: Celesto, local_server: Any) -> None:
+def test_get_gives_up_after_max_retries(sdk: Celesto, local_server: Any) -> None:
     local_server.set_faults("error_rate=1,error_status=503,count=3")
     with pytest.raises(CelestoServerError) as caught:
-        client.computers.list()
+        sdk.computers.list()
     assert caught.value.status_code == 503
-    assert client.computers.list()  # the three faults are used up: exactly 3 attempts
+    assert sdk.computers.list()  # the three faults are used up: exactly 3 attempts
 
 
 def test_exec_is_never_replayed(
-    client: Celesto, computer: dict[str, Any], local_server: Any
+    sdk: Celesto, running_computer: dict[str, Any], local_server: Any
 ) -> None:
     local_server.set_faults("error_rate=1,error_status=503,count=1")
     with pytest.raises(CelestoServerError):
         # Had the SDK retried, the second attempt would have succeeded.
-        client.computers.exec(computer["id"], "echo ran >> /tmp/runs")
-    result = client.computers.exec(computer["id"], "cat /tmp/runs 2>/dev/null | wc -l")
+        sdk.computers.exec(running_computer["id"], "echo ran >> /tmp/runs")
+    result = sdk.computers.exec(running_computer["id"], "cat /tmp/runs 2>/dev/null | wc -l")
     assert result["stdout"].strip() == "0"
 
 
@@ -225,8 +227,8 @@ def test_exec_is_never_replayed(
     ],
 )
 def test_mutations_are_never_replayed(
-    client: Celesto,
-    computer: dict[str, Any],
+    sdk: Celesto,
+    running_computer: dict[str, Any],
     local_server: Any,
     call: Any,
     caplog: pytest.LogCaptureFixture,
@@ -236,45 +238,45 @@ def test_mutations_are_never_replayed(
         caplog.at_level(logging.INFO, logger="celesto_api"),
         pytest.raises(CelestoServerError) as caught,
     ):
-        call(client, computer["id"])
+        call(sdk, running_computer["id"])
     assert caught.value.status_code == 502
     assert retries_logged(caplog) == []
     # Had the call been replayed, the second attempt would have done its work.
-    assert client.computers.get(computer["id"])["status"] == "running"
-    assert client.computers.list_published_ports(computer["id"]) == []
-    runs = client.computers.exec(computer["id"], "cat /tmp/runs 2>/dev/null | wc -l")
+    assert sdk.computers.get(running_computer["id"])["status"] == "running"
+    assert sdk.computers.list_published_ports(running_computer["id"]) == []
+    runs = sdk.computers.exec(running_computer["id"], "cat /tmp/runs 2>/dev/null | wc -l")
     assert runs["stdout"].strip() == "0"
     assert [
         entry["source"]
-        for entry in client.computers.list_command_history(computer["id"])["commands"]
+        for entry in sdk.computers.list_command_history(running_computer["id"])["commands"]
     ] == ["exec"]
 
 
-def test_create_is_retried_with_its_key(client: Celesto, local_server: Any) -> None:
-    before = {c["id"] for c in client.computers.list(limit=200)["computers"]}
+def test_create_is_retried_with_its_key(sdk: Celesto, local_server: Any) -> None:
+    before = {c["id"] for c in sdk.computers.list(limit=200)["computers"]}
     local_server.set_faults("error_rate=1,error_status=503,count=1")
-    created = client.computers.create()
+    created = sdk.computers.create()
     try:
-        after = {c["id"] for c in client.computers.list(limit=200)["computers"]}
+        after = {c["id"] for c in sdk.computers.list(limit=200)["computers"]}
         assert after - before == {created["id"]}
     finally:
-        client.computers.delete(created["id"])
+        sdk.computers.delete(created["id"])
 
 
 def test_create_whose_response_was_lost_is_replayed_with_the_same_key(
-    client: Celesto, local_server: Any
+    sdk: Celesto, local_server: Any
 ) -> None:
     """The first create does its work and its answer is lost (a 503 after handling): the
     retry must send the same Idempotency-Key, so the server answers with that computer
     instead of making a second one."""
-    before = {c["id"] for c in client.computers.list(limit=200)["computers"]}
+    before = {c["id"] for c in sdk.computers.list(limit=200)["computers"]}
     local_server.set_faults("lost_response=1,error_status=503,count=1")
-    created = client.computers.create()
+    created = sdk.computers.create()
     try:
-        after = {c["id"] for c in client.computers.list(limit=200)["computers"]}
+        after = {c["id"] for c in sdk.computers.list(limit=200)["computers"]}
         assert after - before == {created["id"]}
     finally:
-        client.computers.delete(created["id"])
+        sdk.computers.delete(created["id"])
 
 
 def test_network_error_on_closed_port() -> None:
@@ -290,49 +292,49 @@ def test_network_error_on_closed_port() -> None:
 # --- the same classes through the async client -------------------------------------------
 
 
-async def test_async_not_found_and_auth(aclient: AsyncCelesto, local_server: Any) -> None:
+async def test_async_not_found_and_auth(async_sdk: AsyncCelesto, local_server: Any) -> None:
     with pytest.raises(CelestoNotFoundError):
-        await aclient.computers.get("cmp_nope")
+        await async_sdk.computers.get("cmp_nope")
     async with AsyncCelesto(api_key="wrong-key", base_url=local_server.base_url) as bad:
         with pytest.raises(CelestoAuthenticationError):
             await bad.computers.list()
 
 
-async def test_async_validation_envelope(aclient: AsyncCelesto) -> None:
+async def test_async_validation_envelope(async_sdk: AsyncCelesto) -> None:
     with pytest.raises(CelestoValidationError) as caught:
-        await aclient.request("POST", "/v1/computers", json={"ram_mb": 100})
+        await async_sdk.request("POST", "/v1/computers", json={"ram_mb": 100})
     assert caught.value.field == "ram_mb"
     assert "between 512 and 32768" in caught.value.message
 
 
 async def test_async_conflict(
-    aclient: AsyncCelesto, client: Celesto, computer: dict[str, Any]
+    async_sdk: AsyncCelesto, sdk: Celesto, running_computer: dict[str, Any]
 ) -> None:
-    await aclient.computers.stop(computer["id"])
-    wait_status(client, computer["id"], "stopped")
+    await async_sdk.computers.stop(running_computer["id"])
+    wait_status(sdk, running_computer["id"], "stopped")
     with pytest.raises(CelestoConflictError):
-        await aclient.computers.exec(computer["id"], "true")
+        await async_sdk.computers.exec(running_computer["id"], "true")
 
 
 async def test_async_retries(
-    aclient: AsyncCelesto, local_server: Any, caplog: pytest.LogCaptureFixture
+    async_sdk: AsyncCelesto, local_server: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.INFO, logger="celesto_api"):
         local_server.set_faults("rate_limit=1,retry_after=1,count=1")
-        await aclient.computers.list_templates()
+        await async_sdk.computers.list_templates()
         assert retries_logged(caplog) == [
             "retrying GET /v1/computers/templates in 1.00s (attempt 1, HTTP 429)"
         ]
         caplog.clear()
         local_server.set_faults("error_rate=1,error_status=504,count=2")
-        await aclient.computers.list()
+        await async_sdk.computers.list()
         assert len(retries_logged(caplog)) == 2
 
 
-async def test_async_payment_required(aclient: AsyncCelesto, local_server: Any) -> None:
+async def test_async_payment_required(async_sdk: AsyncCelesto, local_server: Any) -> None:
     local_server.set_faults("error_rate=1,error_status=402,count=1")
     with pytest.raises(CelestoPaymentRequiredError) as caught:
-        await aclient.computers.create()
+        await async_sdk.computers.create()
     assert caught.value.code == "trial_expired"
 
 
@@ -351,14 +353,14 @@ async def test_async_connection_error_is_retried_for_reads_only(
 
 
 async def test_async_exec_not_replayed(
-    aclient: AsyncCelesto, computer: dict[str, Any], local_server: Any
+    async_sdk: AsyncCelesto, running_computer: dict[str, Any], local_server: Any
 ) -> None:
     local_server.set_faults("error_rate=1,error_status=503,count=1")
     with pytest.raises(CelestoServerError):
-        await aclient.computers.exec(computer["id"], "true")
+        await async_sdk.computers.exec(running_computer["id"], "true")
     with pytest.raises(CelestoServerError):
         local_server.set_faults("error_rate=1,error_status=503,count=1")
-        async for _ in aclient.computers.exec_stream(computer["id"], "true"):
+        async for _ in async_sdk.computers.exec_stream(running_computer["id"], "true"):
             pass
 
 
@@ -368,17 +370,17 @@ async def test_async_network_error() -> None:
             await c.computers.list()
 
 
-def test_no_error_carries_the_key(client: Celesto, local_server: Any) -> None:
+def test_no_error_carries_the_key(sdk: Celesto, local_server: Any) -> None:
     """One live error of every class: neither str() nor repr() shows the API key."""
     key = local_server.api_key
-    stopped = client.computers.create()
-    wait_status(client, stopped["id"], "running")
-    client.computers.stop(stopped["id"])
-    wait_status(client, stopped["id"], "stopped")
+    stopped = sdk.computers.create()
+    wait_status(sdk, stopped["id"], "running")
+    sdk.computers.stop(stopped["id"])
+    wait_status(sdk, stopped["id"], "stopped")
     triggers: list[tuple[type[Exception], Any]] = [
-        (CelestoValidationError, lambda: client.request("GET", "/v1/computers?limit=0")),
-        (CelestoNotFoundError, lambda: client.computers.get(f"missing-{key}")),
-        (CelestoConflictError, lambda: client.computers.exec(stopped["id"], "true")),
+        (CelestoValidationError, lambda: sdk.request("GET", "/v1/computers?limit=0")),
+        (CelestoNotFoundError, lambda: sdk.computers.get(f"missing-{key}")),
+        (CelestoConflictError, lambda: sdk.computers.exec(stopped["id"], "true")),
         (CelestoPaymentRequiredError, lambda: _with_fault("error_rate=1,error_status=402")),
         (CelestoRateLimitError, lambda: _with_fault("rate_limit=1,retry_after=0")),
         (CelestoServerError, lambda: _with_fault("error_rate=1,error_status=500")),
@@ -401,4 +403,4 @@ def test_no_error_carries_the_key(client: Celesto, local_server: Any) -> None:
             offline.computers.get(f"x-{key}")
         assert key not in str(network.value) and key not in repr(network.value)
     finally:
-        client.computers.delete(stopped["id"])
+        sdk.computers.delete(stopped["id"])

@@ -60,13 +60,13 @@ def make_client(recorder: Recorder, **kwargs: Any) -> Celesto:
 
 
 @pytest.fixture
-def client(recorder: Recorder) -> Iterator[Celesto]:
+def recorded_sdk(recorder: Recorder) -> Iterator[Celesto]:
     with make_client(recorder) as celesto:
         yield celesto
 
 
-def test_auth_headers_and_no_org_by_default(client: Celesto, recorder: Recorder) -> None:
-    client.computers.list()
+def test_auth_headers_and_no_org_by_default(recorded_sdk: Celesto, recorder: Recorder) -> None:
+    recorded_sdk.computers.list()
     request = recorder.last
     assert request.url == "http://api.test/v1/computers"
     assert request.headers["authorization"] == "Bearer sk-test-key"
@@ -80,11 +80,11 @@ def test_organization_header(recorder: Recorder) -> None:
 
 
 def test_create_sends_only_given_fields_under_wire_names(
-    client: Celesto, recorder: Recorder
+    recorded_sdk: Celesto, recorder: Recorder
 ) -> None:
-    client.computers.create()
+    recorded_sdk.computers.create()
     assert recorder.body() == {}
-    client.computers.create(
+    recorded_sdk.computers.create(
         cpus=2,
         memory=2048,
         disk="2gb",
@@ -104,7 +104,9 @@ def test_create_sends_only_given_fields_under_wire_names(
         "network_policy": {"mode": "open"},
         "external_volume_enabled": True,
     }
-    client.computers.create(vcpus=4, ram_mb=4096, disk_size_mb=1024, network_policy={"mode": "off"})
+    recorded_sdk.computers.create(
+        vcpus=4, ram_mb=4096, disk_size_mb=1024, network_policy={"mode": "off"}
+    )
     assert recorder.body() == {
         "vcpus": 4,
         "ram_mb": 4096,
@@ -113,20 +115,20 @@ def test_create_sends_only_given_fields_under_wire_names(
     }
 
 
-def test_create_idempotency_key(client: Celesto, recorder: Recorder) -> None:
-    client.computers.create()
-    client.computers.create()
+def test_create_idempotency_key(recorded_sdk: Celesto, recorder: Recorder) -> None:
+    recorded_sdk.computers.create()
+    recorded_sdk.computers.create()
     first, second = (r.headers["idempotency-key"] for r in recorder.requests)
     assert re.fullmatch(r"[0-9a-f]{32}", first)
     assert first != second
-    client.computers.create(idempotency_key="my-key")
+    recorded_sdk.computers.create(idempotency_key="my-key")
     assert recorder.last.headers["idempotency-key"] == "my-key"
 
 
-def test_names_are_url_encoded(client: Celesto, recorder: Recorder) -> None:
-    client.computers.get("my box/../x?y")
+def test_names_are_url_encoded(recorded_sdk: Celesto, recorder: Recorder) -> None:
+    recorded_sdk.computers.get("my box/../x?y")
     assert recorder.last.url.raw_path == b"/v1/computers/my%20box%2F..%2Fx%3Fy"
-    client.computers.unpublish_port("einstein", 8080)
+    recorded_sdk.computers.unpublish_port("einstein", 8080)
     assert recorder.last.method == "DELETE"
     assert recorder.last.url.raw_path == b"/v1/computers/einstein/published-ports/8080"
 
@@ -187,45 +189,47 @@ def test_names_are_url_encoded(client: Celesto, recorder: Recorder) -> None:
     ],
 )
 def test_paths_and_bodies(
-    client: Celesto,
+    recorded_sdk: Celesto,
     recorder: Recorder,
     call: Callable[[Celesto], Any],
     method: str,
     path: str,
     body: Any,
 ) -> None:
-    call(client)
+    call(recorded_sdk)
     assert recorder.last.method == method
     assert recorder.last.url.raw_path.decode() == path
     assert recorder.body() == body
 
 
-def test_query_parameters_only_when_given(client: Celesto, recorder: Recorder) -> None:
-    client.computers.list()
+def test_query_parameters_only_when_given(recorded_sdk: Celesto, recorder: Recorder) -> None:
+    recorded_sdk.computers.list()
     assert recorder.last.url.query == b""
-    client.computers.list(status="running", template_id="scratch", project_id="p1", limit=5)
+    recorded_sdk.computers.list(status="running", template_id="scratch", project_id="p1", limit=5)
     assert dict(recorder.last.url.params) == {
         "status": "running",
         "template_id": "scratch",
         "project_id": "p1",
         "limit": "5",
     }
-    client.computers.list_command_history("cmp_abc", limit=7)
+    recorded_sdk.computers.list_command_history("cmp_abc", limit=7)
     assert dict(recorder.last.url.params) == {"limit": "7"}
-    client.computers.observability("cmp_abc")
+    recorded_sdk.computers.observability("cmp_abc")
     assert dict(recorder.last.url.params) == {"window": "1h"}
 
 
-def test_exec_read_timeout_covers_the_command(client: Celesto, recorder: Recorder) -> None:
-    client.computers.exec("cmp_abc", "sleep 200", timeout=200)
+def test_exec_read_timeout_covers_the_command(recorded_sdk: Celesto, recorder: Recorder) -> None:
+    recorded_sdk.computers.exec("cmp_abc", "sleep 200", timeout=200)
     assert recorder.last.extensions["timeout"]["read"] == 215
     assert recorder.last.extensions["timeout"]["connect"] == 10
-    client.computers.list()
+    recorded_sdk.computers.list()
     assert recorder.last.extensions["timeout"]["read"] == 120
 
 
-def test_legacy_terminal_connection_resolves_the_name(client: Celesto, recorder: Recorder) -> None:
-    connection = client.computers.get_terminal_connection("einstein")
+def test_legacy_terminal_connection_resolves_the_name(
+    recorded_sdk: Celesto, recorder: Recorder
+) -> None:
+    connection = recorded_sdk.computers.get_terminal_connection("einstein")
     assert recorder.last.url.path == "/v1/computers/einstein"
     assert connection == {
         "url": "ws://api.test/v1/computers/cmp_abc/terminal",
@@ -247,11 +251,11 @@ def parse_multipart(request: httpx.Request) -> dict[str, tuple[str | None, str |
 
 
 def test_deploy_multipart_layout(
-    client: Celesto, recorder: Recorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    recorded_sdk: Celesto, recorder: Recorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("CELESTO_PROJECT_NAME", raising=False)
     (tmp_path / "main.py").write_text("print('hi')\n")
-    client.deployment.deploy(folder=tmp_path, name="agent-1", envs={"A": "1"})
+    recorded_sdk.deployment.deploy(folder=tmp_path, name="agent-1", envs={"A": "1"})
     projects, upload = recorder.requests
     assert projects.url.raw_path == b"/v1/projects/?skip=0&limit=1"
     assert upload.method == "POST"

@@ -7,7 +7,7 @@ import inspect
 
 import pytest
 
-from celesto_api import AsyncCelesto, Celesto
+from celesto_api import AsyncCelesto, Celesto, SyncTerminalSession, TerminalSession
 
 RESOURCES = ("computers", "deployment", "projects")
 
@@ -50,3 +50,18 @@ async def test_both_clients_have_the_same_documented_calls(name: str) -> None:
     finally:
         sync_client.close()
         await async_client.aclose()
+
+
+def test_both_terminal_sessions_have_the_same_documented_calls() -> None:
+    """The blocking and asyncio sessions share one declaration of every call but ``recv``
+    (which takes a timeout only when blocking) and iteration."""
+    sync_calls, async_calls = _calls(SyncTerminalSession), _calls(TerminalSession)
+    assert sync_calls.keys() == async_calls.keys()
+    assert {"connect", "connect_gateway", "connect_legacy", "send", "resize", "detach"} <= set(
+        sync_calls
+    )
+    for call, signature in sync_calls.items():
+        if call != "recv":
+            assert async_calls[call].parameters == signature.parameters, call
+        for session in (SyncTerminalSession, TerminalSession):
+            assert inspect.getdoc(getattr(session, call)), f"{session.__name__}.{call}"

@@ -138,13 +138,13 @@ ACCEPTED: list[Call] = [
 
 
 @pytest.fixture
-def offline() -> Iterator[Celesto]:
+def offline_sdk() -> Iterator[Celesto]:
     with Celesto(api_key="test-key", base_url=closed_loopback_url(), max_retries=0) as client:
         yield client
 
 
 @pytest.fixture
-async def aoffline() -> Any:
+async def offline_async_sdk() -> Any:
     async with AsyncCelesto(
         api_key="test-key", base_url=closed_loopback_url(), max_retries=0
     ) as client:
@@ -152,32 +152,34 @@ async def aoffline() -> Any:
 
 
 @pytest.mark.parametrize(("field", "call"), REJECTED)
-def test_sync_rejects_before_sending(offline: Celesto, field: str, call: Call) -> None:
+def test_sync_rejects_before_sending(offline_sdk: Celesto, field: str, call: Call) -> None:
     with pytest.raises(CelestoValidationError) as caught:
-        drive_sync(call(offline))
+        drive_sync(call(offline_sdk))
     assert caught.value.field == field
     assert field in caught.value.message
     assert caught.value.status_code is None
 
 
 @pytest.mark.parametrize(("field", "call"), REJECTED)
-async def test_async_rejects_before_sending(aoffline: AsyncCelesto, field: str, call: Call) -> None:
+async def test_async_rejects_before_sending(
+    offline_async_sdk: AsyncCelesto, field: str, call: Call
+) -> None:
     with pytest.raises(CelestoValidationError) as caught:
-        await drive_async(call(aoffline))
+        await drive_async(call(offline_async_sdk))
     assert caught.value.field == field
     assert field in caught.value.message
 
 
 @pytest.mark.parametrize("call", ACCEPTED)
-def test_sync_accepts_inside_edges(offline: Celesto, call: Call) -> None:
+def test_sync_accepts_inside_edges(offline_sdk: Celesto, call: Call) -> None:
     with pytest.raises(CelestoNetworkError):
-        drive_sync(call(offline))
+        drive_sync(call(offline_sdk))
 
 
 @pytest.mark.parametrize("call", ACCEPTED)
-async def test_async_accepts_inside_edges(aoffline: AsyncCelesto, call: Call) -> None:
+async def test_async_accepts_inside_edges(offline_async_sdk: AsyncCelesto, call: Call) -> None:
     with pytest.raises(CelestoNetworkError):
-        await drive_async(call(aoffline))
+        await drive_async(call(offline_async_sdk))
 
 
 @pytest.mark.parametrize(
@@ -206,35 +208,35 @@ async def test_async_accepts_inside_edges(aoffline: AsyncCelesto, call: Call) ->
         ),
     ],
 )
-def test_messages_name_field_and_range(offline: Celesto, call: Call, expected: str) -> None:
+def test_messages_name_field_and_range(offline_sdk: Celesto, call: Call, expected: str) -> None:
     with pytest.raises(CelestoValidationError) as caught:
-        call(offline)
+        call(offline_sdk)
     assert caught.value.message == expected
 
 
-def test_deploy_checks_folder_and_name(offline: Celesto, tmp_path: Path) -> None:
+def test_deploy_checks_folder_and_name(offline_sdk: Celesto, tmp_path: Path) -> None:
     with pytest.raises(CelestoValidationError) as caught:
-        offline.deployment.deploy(folder=tmp_path / "missing", name="app")
+        offline_sdk.deployment.deploy(folder=tmp_path / "missing", name="app")
     assert caught.value.field == "folder"
     a_file = tmp_path / "file.txt"
     a_file.write_text("x")
     with pytest.raises(CelestoValidationError) as caught:
-        offline.deployment.deploy(folder=a_file, name="app")
+        offline_sdk.deployment.deploy(folder=a_file, name="app")
     assert caught.value.field == "folder"
     with pytest.raises(CelestoValidationError) as caught:
-        offline.deployment.deploy(folder=tmp_path, name="  ")
+        offline_sdk.deployment.deploy(folder=tmp_path, name="  ")
     assert caught.value.field == "name"
     with pytest.raises(CelestoValidationError) as caught:
-        offline.deployment.deploy(folder=tmp_path, name="app", envs={"K": 1})  # type: ignore[dict-item]
+        offline_sdk.deployment.deploy(folder=tmp_path, name="app", envs={"K": 1})  # type: ignore[dict-item]
     assert caught.value.field == "envs"
     # Valid arguments get as far as resolving the project over the network.
     with pytest.raises(CelestoNetworkError):
-        offline.deployment.deploy(folder=tmp_path, name="app", envs={"K": "v"})
+        offline_sdk.deployment.deploy(folder=tmp_path, name="app", envs={"K": "v"})
 
 
-async def test_async_deploy_checks_folder(aoffline: AsyncCelesto, tmp_path: Path) -> None:
+async def test_async_deploy_checks_folder(offline_async_sdk: AsyncCelesto, tmp_path: Path) -> None:
     with pytest.raises(CelestoValidationError) as caught:
-        await aoffline.deployment.deploy(folder=tmp_path / "missing", name="app")
+        await offline_async_sdk.deployment.deploy(folder=tmp_path / "missing", name="app")
     assert caught.value.field == "folder"
     with pytest.raises(CelestoNetworkError):
-        await aoffline.deployment.deploy(folder=tmp_path, name="app")
+        await offline_async_sdk.deployment.deploy(folder=tmp_path, name="app")

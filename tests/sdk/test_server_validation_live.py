@@ -139,7 +139,7 @@ def target(local_server: LocalServer) -> Iterator[dict[str, Any]]:
     ids=[f"{case[0]}-{i}" for i, case in enumerate(REJECTED)],
 )
 def test_server_rejects_and_changes_nothing(
-    client: Celesto,
+    sdk: Celesto,
     local_server: LocalServer,
     target: dict[str, Any],
     field: str,
@@ -147,9 +147,9 @@ def test_server_rejects_and_changes_nothing(
     path: str,
     kwargs: dict[str, Any],
 ) -> None:
-    before = _state(client, local_server, target["id"])
+    before = _state(sdk, local_server, target["id"])
     with pytest.raises(CelestoValidationError) as caught:
-        client.request(method, _fill(path, target["id"]), **_fill(kwargs, target["id"]))
+        sdk.request(method, _fill(path, target["id"]), **_fill(kwargs, target["id"]))
     error = caught.value
     assert error.status_code == 422
     assert error.field == field, error.message
@@ -160,46 +160,46 @@ def test_server_rejects_and_changes_nothing(
     if path.startswith("/v1/computers"):
         assert error.response["detail"] == "Validation error"
         assert error.response["status_code"] == 422
-    assert _state(client, local_server, target["id"]) == before
+    assert _state(sdk, local_server, target["id"]) == before
 
 
-def test_server_accepts_the_edges(client: Celesto, target: dict[str, Any]) -> None:
+def test_server_accepts_the_edges(sdk: Celesto, target: dict[str, Any]) -> None:
     computer_id = target["id"]
     for limit in (1, 200):
-        assert client.request("GET", "/v1/computers", params={"limit": limit})["count"] <= limit
-        history = client.request(
+        assert sdk.request("GET", "/v1/computers", params={"limit": limit})["count"] <= limit
+        history = sdk.request(
             "GET", f"/v1/computers/{computer_id}/commands", params={"limit": limit}
         )
         assert history["count"] <= limit
     for window in ("1h", "24h"):
-        body = client.request(
+        body = sdk.request(
             "GET", f"/v1/computers/{computer_id}/observability", params={"window": window}
         )
         assert {"latest", "samples"} <= body.keys()
     for timeout in (1, 300):
-        result = client.request(
+        result = sdk.request(
             "POST",
             f"/v1/computers/{computer_id}/exec",
             json={"command": "x" * 9_990 + "; echo ok", "timeout": timeout},
         )
         assert result["stdout"].endswith("ok\n")
     for port in (1024, 65535):
-        published = client.request(
+        published = sdk.request(
             "POST", f"/v1/computers/{computer_id}/published-ports", json={"port": port}
         )
         assert published["port"] == port
-        removed = client.request("DELETE", f"/v1/computers/{computer_id}/published-ports/{port}")
+        removed = sdk.request("DELETE", f"/v1/computers/{computer_id}/published-ports/{port}")
         assert removed["status"] == "unpublished"
     # The shortest and longest well-formed terminal ids pass validation (and are unknown).
     for terminal_id in ("term_x", "term_" + "a" * 155):
         with pytest.raises(CelestoNotFoundError):
-            client.request(
+            sdk.request(
                 "POST", f"/v1/computers/{computer_id}/terminals", json={"terminal_id": terminal_id}
             )
-    one = client.request("POST", "/v1/computers/bulk-delete", json={"computer_ids": ["cmp_none"]})
+    one = sdk.request("POST", "/v1/computers/bulk-delete", json={"computer_ids": ["cmp_none"]})
     assert one == {"deleted": 0, "deleted_ids": [], "failed_ids": ["cmp_none"]}
-    hundred = client.request(
+    hundred = sdk.request(
         "POST", "/v1/computers/bulk-delete", json={"computer_ids": TOO_MANY_IDS[:100]}
     )
     assert hundred["deleted"] == 0 and len(hundred["failed_ids"]) == 100
-    assert client.computers.get(computer_id)["status"] == "running"
+    assert sdk.computers.get(computer_id)["status"] == "running"

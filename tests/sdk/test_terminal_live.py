@@ -21,8 +21,10 @@ from celesto_api import (
 from .live_helpers import aread_until, read_until
 
 
-def test_sync_round_trip_resize_detach_reattach(client: Celesto, computer: dict[str, Any]) -> None:
-    session = client.computers.open_terminal(computer["name"], cols=80, rows=24)
+def test_sync_round_trip_resize_detach_reattach(
+    sdk: Celesto, running_computer: dict[str, Any]
+) -> None:
+    session = sdk.computers.open_terminal(running_computer["name"], cols=80, rows=24)
     terminal_id = session.terminal_id
     assert terminal_id and terminal_id.startswith("term_")
     assert "token=***" in repr(session)
@@ -44,7 +46,7 @@ def test_sync_round_trip_resize_detach_reattach(client: Celesto, computer: dict[
 
     assert session.close_reason == "client detached"
 
-    again = client.computers.open_terminal(computer["id"], terminal_id=terminal_id)
+    again = sdk.computers.open_terminal(running_computer["id"], terminal_id=terminal_id)
     with again:
         assert again.terminal_id == terminal_id
         # The screen comes back: the output from before the detach is replayed first.
@@ -61,9 +63,9 @@ def test_sync_round_trip_resize_detach_reattach(client: Celesto, computer: dict[
 
 
 async def test_async_round_trip_resize_detach_reattach(
-    aclient: AsyncCelesto, computer: dict[str, Any]
+    async_sdk: AsyncCelesto, running_computer: dict[str, Any]
 ) -> None:
-    session = await aclient.computers.open_terminal(computer["id"], cols=90, rows=20)
+    session = await async_sdk.computers.open_terminal(running_computer["id"], cols=90, rows=20)
     terminal_id = session.terminal_id
     async with session:
         await session.send("echo $((7*6))\r")
@@ -78,7 +80,7 @@ async def test_async_round_trip_resize_detach_reattach(
     assert session.close_code == 1000
     assert session.close_reason == "client detached"
 
-    info = await aclient.computers.terminal(computer["id"], terminal_id)
+    info = await async_sdk.computers.terminal(running_computer["id"], terminal_id)
     again = await TerminalSession.connect_gateway(
         info["gateway_url"], info["token"], terminal_id=info["terminal_id"]
     )
@@ -89,20 +91,22 @@ async def test_async_round_trip_resize_detach_reattach(
 
 
 async def test_async_iteration_ends_when_the_shell_exits(
-    aclient: AsyncCelesto, computer: dict[str, Any]
+    async_sdk: AsyncCelesto, running_computer: dict[str, Any]
 ) -> None:
-    session = await aclient.computers.open_terminal(computer["id"])
+    session = await async_sdk.computers.open_terminal(running_computer["id"])
     await session.send(b"exit 0\r")
     chunks = [chunk async for chunk in session]
     assert chunks  # at least the echo of "exit"
     assert session.close_code in (1000, 1001)
 
 
-def test_legacy_connection_with_plain_websockets(client: Celesto, computer: dict[str, Any]) -> None:
-    connection = client.computers.get_terminal_connection(computer["name"])
-    assert connection["url"].endswith(f"/v1/computers/{computer['id']}/terminal")
+def test_legacy_connection_with_plain_websockets(
+    sdk: Celesto, running_computer: dict[str, Any]
+) -> None:
+    connection = sdk.computers.get_terminal_connection(running_computer["name"])
+    assert connection["url"].endswith(f"/v1/computers/{running_computer['id']}/terminal")
     assert connection["headers"]["Authorization"].startswith("Bearer ")
-    assert json.loads(connection["first_message"]) == {"token": client._transport.config.api_key}
+    assert json.loads(connection["first_message"]) == {"token": sdk._transport.config.api_key}
 
     with connect(connection["url"], additional_headers=connection["headers"]) as ws:
         ws.send(connection["first_message"])
@@ -115,33 +119,35 @@ def test_legacy_connection_with_plain_websockets(client: Celesto, computer: dict
 
 
 def test_legacy_connection_through_the_session_class(
-    client: Celesto, computer: dict[str, Any]
+    sdk: Celesto, running_computer: dict[str, Any]
 ) -> None:
-    connection = client.computers.get_terminal_connection(computer["id"])
+    connection = sdk.computers.get_terminal_connection(running_computer["id"])
     with SyncTerminalSession.connect_legacy(connection) as session:
         assert session.terminal_id is None
         session.send(b"echo legacy-$((2+3))\r")
         read_until(session, b"legacy-5")
 
 
-def test_bad_token_is_an_authentication_error(client: Celesto, computer: dict[str, Any]) -> None:
-    info = client.computers.terminal(computer["id"])
+def test_bad_token_is_an_authentication_error(
+    sdk: Celesto, running_computer: dict[str, Any]
+) -> None:
+    info = sdk.computers.terminal(running_computer["id"])
     with pytest.raises(CelestoAuthenticationError) as caught:
         SyncTerminalSession.connect_gateway(info["gateway_url"], "not-the-token")
     assert "not-the-token" not in str(caught.value)
     assert "token=***" in str(caught.value)
 
 
-async def test_async_bad_token(aclient: AsyncCelesto, computer: dict[str, Any]) -> None:
-    info = await aclient.computers.terminal(computer["id"])
+async def test_async_bad_token(async_sdk: AsyncCelesto, running_computer: dict[str, Any]) -> None:
+    info = await async_sdk.computers.terminal(running_computer["id"])
     with pytest.raises(CelestoAuthenticationError):
         await TerminalSession.connect_gateway(info["gateway_url"], info["token"] + "x")
 
 
 def test_dropped_socket_is_a_network_error(
-    client: Celesto, computer: dict[str, Any], local_server: Any
+    sdk: Celesto, running_computer: dict[str, Any], local_server: Any
 ) -> None:
-    session = client.computers.open_terminal(computer["id"])
+    session = sdk.computers.open_terminal(running_computer["id"])
     try:
         local_server.set_faults("ws_drop=1,count=1")
         session.send(b"echo drop-me\r")
@@ -155,15 +161,15 @@ def test_dropped_socket_is_a_network_error(
 
 
 def test_debug_logs_hide_credentials(
-    client: Celesto, computer: dict[str, Any], caplog: pytest.LogCaptureFixture
+    sdk: Celesto, running_computer: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
-    api_key = client._transport.config.api_key
+    api_key = sdk._transport.config.api_key
     with caplog.at_level(logging.DEBUG, logger="celesto_api.websocket"):
-        info = client.computers.terminal(computer["id"])
+        info = sdk.computers.terminal(running_computer["id"])
         with SyncTerminalSession.connect_gateway(info["gateway_url"], info["token"]) as session:
             session.send(b"echo logged-$((3+4))\r")
             read_until(session, b"logged-7")
-        connection = client.computers.get_terminal_connection(computer["id"])
+        connection = sdk.computers.get_terminal_connection(running_computer["id"])
         with SyncTerminalSession.connect_legacy(connection) as session:
             session.send(b"true\r")
     text = caplog.text

@@ -54,6 +54,6 @@ class Term:
 
 
 @pytest.fixture
-def term() -> Callable[..., Term]:
+def make_term() -> Callable[..., Term]:
     """Factory: `term(columns, lines, scrollback=...)`."""
     return Term

@@ -50,15 +50,17 @@ def _rendered(t: Term, y: int = 0) -> Strip:
         ("9", "strike", True),
     ],
 )
-def test_colours_and_attributes(term: MakeTerm, sgr: str, attribute: str, expected: object) -> None:
-    strip = _rendered(term(10, 2).feed(f"\x1b[{sgr}mX\x1b[0mY"))
+def test_colours_and_attributes(
+    make_term: MakeTerm, sgr: str, attribute: str, expected: object
+) -> None:
+    strip = _rendered(make_term(10, 2).feed(f"\x1b[{sgr}mX\x1b[0mY"))
     assert getattr(_style_at(strip, 0), attribute) == expected
     plain = _style_at(strip, 1)
     assert not plain.bold and plain.color is None and plain.bgcolor is None
 
 
-def test_base_style_sits_under_every_cell(term: MakeTerm) -> None:
-    t = term(6, 1).feed("\x1b[31mR\x1b[0m")
+def test_base_style_sits_under_every_cell(make_term: MakeTerm) -> None:
+    t = make_term(6, 1).feed("\x1b[31mR\x1b[0m")
     base = Style(color="white", bgcolor="black")
     t.renderer.set_base_style(base)
     strip = _rendered(t)
@@ -79,42 +81,42 @@ def test_base_style_sits_under_every_cell(term: MakeTerm) -> None:
         "abcdefghi中",  # the wide character wraps instead of being cut
     ],
 )
-def test_every_row_is_exactly_as_wide_as_the_screen(term: MakeTerm, text: str) -> None:
-    t = term(10, 3).feed(text)
+def test_every_row_is_exactly_as_wide_as_the_screen(make_term: MakeTerm, text: str) -> None:
+    t = make_term(10, 3).feed(text)
     for y in range(3):
         strip = _rendered(t, y)
         assert strip.cell_length == 10
         assert sum(cell_len(segment.text) for segment in strip) == 10
 
 
-def test_wide_character_is_drawn_once(term: MakeTerm) -> None:
-    assert _rendered(term(6, 1).feed("中x")).text == "中x   "
+def test_wide_character_is_drawn_once(make_term: MakeTerm) -> None:
+    assert _rendered(make_term(6, 1).feed("中x")).text == "中x   "
 
 
-def test_overwritten_half_of_a_wide_character_becomes_blank(term: MakeTerm) -> None:
-    t = term(6, 1).feed("中文\x1b[2Gx")  # overwrite the right half of 中
+def test_overwritten_half_of_a_wide_character_becomes_blank(make_term: MakeTerm) -> None:
+    t = make_term(6, 1).feed("中文\x1b[2Gx")  # overwrite the right half of 中
     strip = _rendered(t)
     assert strip.text == " x文  "
     assert strip.cell_length == 6
 
 
 def test_joiners_and_variation_selectors_are_not_sent_to_the_outer_terminal(
-    term: MakeTerm,
+    make_term: MakeTerm,
 ) -> None:
-    text = _rendered(term(12, 1).feed("\u2764\ufe0f\U0001f468\u200d\U0001f469|")).text
+    text = _rendered(make_term(12, 1).feed("\u2764\ufe0f\U0001f468\u200d\U0001f469|")).text
     assert text.rstrip() == "\u2764\U0001f468|"  # a ZWJ sequence shows as its first emoji
 
 
-def test_a_skin_tone_modifier_is_drawn_as_a_swatch_of_its_colour(term: MakeTerm) -> None:
-    strip = _rendered(term(8, 1).feed("\U0001f44d\U0001f3fd|"))
+def test_a_skin_tone_modifier_is_drawn_as_a_swatch_of_its_colour(make_term: MakeTerm) -> None:
+    strip = _rendered(make_term(8, 1).feed("\U0001f44d\U0001f3fd|"))
     assert strip.text == "\U0001f44d  |   "  # the modifier keeps its own two cells
     assert strip.cell_length == 8
     assert _style_at(strip, 2).bgcolor == _style_at(strip, 3).bgcolor == Color.parse("#d5ab88")
     assert _style_at(strip, 4).bgcolor is None
 
 
-def test_only_dirty_rows_are_rendered_again(term: MakeTerm) -> None:
-    t = term(20, 6).feed("one\r\ntwo\r\nthree\r\n$ ")
+def test_only_dirty_rows_are_rendered_again(make_term: MakeTerm) -> None:
+    t = make_term(20, 6).feed("one\r\ntwo\r\nthree\r\n$ ")
     renderer = t.renderer
     assert renderer.sync() is None  # first sync: everything
     for y in range(6):
@@ -133,8 +135,8 @@ def test_only_dirty_rows_are_rendered_again(term: MakeTerm) -> None:
     assert renderer.rows_rendered == 7  # nothing changed: nothing rendered
 
 
-def test_a_scroll_renders_only_the_new_row(term: MakeTerm) -> None:
-    t = term(20, 4).feed("a\r\nb\r\nc\r\nd")
+def test_a_scroll_renders_only_the_new_row(make_term: MakeTerm) -> None:
+    t = make_term(20, 4).feed("a\r\nb\r\nc\r\nd")
     renderer = t.renderer
     renderer.sync()
     for y in range(4):
@@ -147,8 +149,8 @@ def test_a_scroll_renders_only_the_new_row(term: MakeTerm) -> None:
     assert renderer.rows_rendered == before + 1  # but only the new bottom row was converted
 
 
-def test_block_cursor_reverses_and_underline_cursor_underlines(term: MakeTerm) -> None:
-    t = term(6, 1).feed("ab\x1b[7mc")
+def test_block_cursor_reverses_and_underline_cursor_underlines(make_term: MakeTerm) -> None:
+    t = make_term(6, 1).feed("ab\x1b[7mc")
     strip = _rendered(t)
     block = overlay_cursor(strip, 0, 1, "block")
     assert _style_at(block, 0).reverse
@@ -158,8 +160,8 @@ def test_block_cursor_reverses_and_underline_cursor_underlines(term: MakeTerm) -
     assert overlay_cursor(strip, 0, 1, "block").cell_length == 6
 
 
-def test_scrollback_rows_render_at_the_current_width(term: MakeTerm) -> None:
-    t = term(30, 2).feed("a wide line of thirty columns!\r\nb\r\nc")
+def test_scrollback_rows_render_at_the_current_width(make_term: MakeTerm) -> None:
+    t = make_term(30, 2).feed("a wide line of thirty columns!\r\nb\r\nc")
     t.screen.resize(columns=10)
     t.renderer.sync()
     history = t.renderer.history_row(0)

@@ -46,13 +46,13 @@ def app(local_server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 async def test_ctrl_p_and_ctrl_q_reach_the_shell_in_the_dashboard_app(
-    app: CelestoApp, computer: dict[str, Any]
+    app: CelestoApp, running_computer: dict[str, Any]
 ) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         table = app.views["computers"].table
-        await wait_until(pilot, lambda: computer["id"] in table.rows, "the computer's row")
+        await wait_until(pilot, lambda: running_computer["id"] in table.rows, "the computer's row")
         table.focus()
-        table.select_key(computer["id"])
+        table.select_key(running_computer["id"])
         await pilot.press("t")  # the dashboard's "open a terminal" key
         await wait_until(pilot, lambda: isinstance(app.screen, TerminalsScreen), "terminals")
         screen = app.screen
@@ -87,24 +87,24 @@ async def test_ctrl_p_and_ctrl_q_reach_the_shell_in_the_dashboard_app(
 
 
 async def test_a_reopened_tab_on_a_stopped_computer_starts_it_and_leaves_no_dialog_behind(
-    app: CelestoApp, computer: dict[str, Any], aclient: AsyncCelesto
+    app: CelestoApp, running_computer: dict[str, Any], async_sdk: AsyncCelesto
 ) -> None:
     """`t` on a stopped computer, Cancel, leave, Esc, `t` again: the offer comes over the
     tab (not later over the table), Enter in the tab starts it, and back on the dashboard
     the next key moves the table."""
-    other = await aclient.computers.create()  # a second row for the cursor to move to
-    await aclient.computers.stop(computer["id"])
-    await wait_for_status(aclient, computer["id"], "stopped")
+    other = await async_sdk.computers.create()  # a second row for the cursor to move to
+    await async_sdk.computers.stop(running_computer["id"])
+    await wait_for_status(async_sdk, running_computer["id"], "stopped")
     try:
         async with app.run_test(size=(120, 36)) as pilot:
             table = app.views["computers"].table
             await wait_until(
                 pilot,
-                lambda: computer["id"] in table.rows and other["id"] in table.rows,
+                lambda: running_computer["id"] in table.rows and other["id"] in table.rows,
                 "both rows",
             )
             table.focus()
-            table.select_key(computer["id"])
+            table.select_key(running_computer["id"])
             await pilot.press("t")
             await wait_until(pilot, lambda: isinstance(app.screen, StartComputerScreen), "offer")
             await pilot.press("escape")  # Cancel
@@ -138,4 +138,4 @@ async def test_a_reopened_tab_on_a_stopped_computer_starts_it_and_leaves_no_dial
             await pilot.press("up" if not last else "down")
             assert table.cursor_row == row
     finally:
-        await aclient.computers.delete(other["id"])
+        await async_sdk.computers.delete(other["id"])

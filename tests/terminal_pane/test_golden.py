@@ -160,13 +160,13 @@ class Pair:
 
 
 @pytest.fixture
-async def prepared(aclient: AsyncCelesto, computer: dict[str, Any]) -> dict[str, Any]:
-    result = await aclient.computers.exec(computer["id"], SETUP)
+async def prepared(async_sdk: AsyncCelesto, running_computer: dict[str, Any]) -> dict[str, Any]:
+    result = await async_sdk.computers.exec(running_computer["id"], SETUP)
     assert result["exit_code"] == 0, result
     script = f"cat > ~/golden/draw.py <<'PYEOF'\n{CURSES}\nPYEOF"
-    result = await aclient.computers.exec(computer["id"], script)
+    result = await async_sdk.computers.exec(running_computer["id"], script)
     assert result["exit_code"] == 0, result
-    return computer
+    return running_computer
 
 
 @contextlib.asynccontextmanager
@@ -190,17 +190,17 @@ async def pair(
 
 
 async def test_bash_prompt_and_output(
-    aclient: AsyncCelesto, prepared: dict[str, Any], local_server: LocalServer
+    async_sdk: AsyncCelesto, prepared: dict[str, Any], local_server: LocalServer
 ) -> None:
-    async with pair(aclient, prepared, local_server) as both:
+    async with pair(async_sdk, prepared, local_server) as both:
         await both.run("echo one; printf 'two\\tcols\\n'; echo $((6*7))", "42")
         both.assert_same()
 
 
 async def test_coloured_ls(
-    aclient: AsyncCelesto, prepared: dict[str, Any], local_server: LocalServer
+    async_sdk: AsyncCelesto, prepared: dict[str, Any], local_server: LocalServer
 ) -> None:
-    async with pair(aclient, prepared, local_server) as both:
+    async with pair(async_sdk, prepared, local_server) as both:
         await both.run("clear; ls --color=always -F ls; ls --color=always ls | head -3", "alpha")
         both.assert_same()
         assert both.look_of("alpha") == (4, None, True)  # directories: bold blue
@@ -208,9 +208,9 @@ async def test_coloured_ls(
 
 
 async def test_python_curses_program(
-    aclient: AsyncCelesto, prepared: dict[str, Any], local_server: LocalServer
+    async_sdk: AsyncCelesto, prepared: dict[str, Any], local_server: LocalServer
 ) -> None:
-    async with pair(aclient, prepared, local_server) as both:
+    async with pair(async_sdk, prepared, local_server) as both:
         await both.run("python3 draw.py", "an inner window")
         both.assert_same()
         assert both.look_of("red text") == (1, None, False)
@@ -221,9 +221,9 @@ async def test_python_curses_program(
 
 
 async def test_less_pages_and_restores_the_shell_screen(
-    aclient: AsyncCelesto, prepared: dict[str, Any], local_server: LocalServer
+    async_sdk: AsyncCelesto, prepared: dict[str, Any], local_server: LocalServer
 ) -> None:
-    async with pair(aclient, prepared, local_server) as both:
+    async with pair(async_sdk, prepared, local_server) as both:
         await both.run("echo before-less", "before-less")
         await both.run("less numbers.txt", "line 23:")
         both.assert_same()
@@ -240,9 +240,9 @@ async def test_less_pages_and_restores_the_shell_screen(
 
 @pytest.mark.skipif(shutil.which("vim") is None, reason="vim is not installed on this machine")
 async def test_vim_edits_and_restores_the_shell_screen(
-    aclient: AsyncCelesto, prepared: dict[str, Any], local_server: LocalServer
+    async_sdk: AsyncCelesto, prepared: dict[str, Any], local_server: LocalServer
 ) -> None:
-    async with pair(aclient, prepared, local_server) as both:
+    async with pair(async_sdk, prepared, local_server) as both:
         await both.run("echo before-vim", "before-vim")
         await both.run("vim -u NONE -i NONE -N -n numbers.txt", "numbers.txt")
         both.assert_same()
@@ -253,7 +253,7 @@ async def test_vim_edits_and_restores_the_shell_screen(
 
 
 async def test_emoji_and_wide_text(
-    aclient: AsyncCelesto, prepared: dict[str, Any], local_server: LocalServer
+    async_sdk: AsyncCelesto, prepared: dict[str, Any], local_server: LocalServer
 ) -> None:
     lines = [
         r"smile \U1F600 party \U1F389 end|",
@@ -261,7 +261,7 @@ async def test_emoji_and_wide_text(
         r"I \u2764\uFE0F you|",
         r"cafe\u0301 na\u0303o|",
     ]
-    async with pair(aclient, prepared, local_server) as both:
+    async with pair(async_sdk, prepared, local_server) as both:
         await both.run("printf '" + r"\n".join(lines) + r"\n'", "you|")
         both.assert_same()
 
@@ -272,7 +272,7 @@ async def test_emoji_and_wide_text(
     f"(checked on 3.3a); this is tmux {TMUX_VERSION}",
 )
 async def test_emoji_sequences_measured_per_code_point(
-    aclient: AsyncCelesto, prepared: dict[str, Any], local_server: LocalServer
+    async_sdk: AsyncCelesto, prepared: dict[str, Any], local_server: LocalServer
 ) -> None:
     """Skin-tone modifiers keep cells of their own, a flag is two one-column regional
     indicators, a ZWJ sequence is one cell as wide as its first emoji, as the programs'
@@ -284,6 +284,6 @@ async def test_emoji_sequences_measured_per_code_point(
         r"fire \u2764\uFE0F\u200d\U1F525 keycap 1\uFE0F\u20E3 tone-join "
         r"\U1F44D\U1F3FD\u200d\U1F4BB done|",
     ]
-    async with pair(aclient, prepared, local_server) as both:
+    async with pair(async_sdk, prepared, local_server) as both:
         await both.run("printf '" + r"\n".join(lines) + r"\n'", "done|")
         both.assert_same()

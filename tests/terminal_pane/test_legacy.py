@@ -34,9 +34,9 @@ async def old_api(local_server: LocalServer) -> AsyncIterator[AsyncCelesto]:
 
 
 async def test_without_the_gateway_the_legacy_socket_is_used(
-    old_api: AsyncCelesto, computer: dict[str, Any]
+    old_api: AsyncCelesto, running_computer: dict[str, Any]
 ) -> None:
-    app = PaneApp(old_api, computer["id"], computer["name"])
+    app = PaneApp(old_api, running_computer["id"], running_computer["name"])
     async with app.run_test(size=(80, 20)) as pilot:
         await wait_prompt(pilot, app.pane)
         assert app.pane.status.legacy

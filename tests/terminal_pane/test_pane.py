@@ -9,6 +9,7 @@ from celesto_api.local import LocalServer
 from celesto_tui.terminal.link import Phase
 from celesto_tui.terminal.start_computer_screen import StartComputerScreen
 from celesto_tui.terminal.widget import TerminalView
+from tests.sandbox.helpers import host_processes_with, unique_sleep
 
 from .conftest import (
     PaneApp,
@@ -24,9 +25,9 @@ from .conftest import (
 
 
 async def test_typed_command_is_echoed_and_its_output_rendered(
-    aclient: AsyncCelesto, computer: dict[str, Any]
+    async_sdk: AsyncCelesto, running_computer: dict[str, Any]
 ) -> None:
-    app = PaneApp(aclient, computer["id"], computer["name"])
+    app = PaneApp(async_sdk, running_computer["id"], running_computer["name"])
     async with app.run_test(size=(80, 20)) as pilot:
         await wait_prompt(pilot, app.pane)
         await type_line(pilot, "echo hi-$((40+2))")
@@ -37,9 +38,9 @@ async def test_typed_command_is_echoed_and_its_output_rendered(
 
 
 async def test_resize_reaches_the_remote_pty(
-    aclient: AsyncCelesto, computer: dict[str, Any]
+    async_sdk: AsyncCelesto, running_computer: dict[str, Any]
 ) -> None:
-    app = PaneApp(aclient, computer["id"], computer["name"])
+    app = PaneApp(async_sdk, running_computer["id"], running_computer["name"])
     async with app.run_test(size=(80, 20)) as pilot:
         await wait_prompt(pilot, app.pane)
         view = app.pane.view
@@ -53,13 +54,14 @@ async def test_resize_reaches_the_remote_pty(
 
 
 async def test_ctrl_c_interrupts_a_running_command(
-    aclient: AsyncCelesto, computer: dict[str, Any]
+    async_sdk: AsyncCelesto, running_computer: dict[str, Any]
 ) -> None:
-    app = PaneApp(aclient, computer["id"], computer["name"])
+    app = PaneApp(async_sdk, running_computer["id"], running_computer["name"])
     async with app.run_test(size=(80, 20)) as pilot:
         await wait_prompt(pilot, app.pane)
-        await type_line(pilot, "sleep 30; echo not-interrupted")
-        await pilot.pause(0.3)
+        command = unique_sleep(30)
+        await type_line(pilot, f"{command}; echo not-interrupted")
+        await wait_until(pilot, lambda: bool(host_processes_with(command)), "the sleep to run")
         await pilot.press("ctrl+c")
         await wait_for_text(pilot, app.pane.view, "^C")
         # Within the wait's timeout (well under the 30 s of sleep): the sleep was interrupted.
@@ -69,9 +71,9 @@ async def test_ctrl_c_interrupts_a_running_command(
 
 
 async def test_a_dropped_connection_reattaches_and_the_shell_survives(
-    aclient: AsyncCelesto, computer: dict[str, Any], local_server: LocalServer
+    async_sdk: AsyncCelesto, running_computer: dict[str, Any], local_server: LocalServer
 ) -> None:
-    app = PaneApp(aclient, computer["id"], computer["name"])
+    app = PaneApp(async_sdk, running_computer["id"], running_computer["name"])
     async with app.run_test(size=(80, 20)) as pilot:
         pane = app.pane
         await wait_prompt(pilot, pane)
@@ -92,11 +94,11 @@ async def test_a_dropped_connection_reattaches_and_the_shell_survives(
 
 
 async def test_a_stopped_computer_is_offered_a_start(
-    aclient: AsyncCelesto, computer: dict[str, Any]
+    async_sdk: AsyncCelesto, running_computer: dict[str, Any]
 ) -> None:
-    await aclient.computers.stop(computer["id"])
-    await wait_for_status(aclient, computer["id"], "stopped")
-    app = PaneApp(aclient, computer["id"], computer["name"])
+    await async_sdk.computers.stop(running_computer["id"])
+    await wait_for_status(async_sdk, running_computer["id"], "stopped")
+    app = PaneApp(async_sdk, running_computer["id"], running_computer["name"])
     async with app.run_test(size=(80, 20)) as pilot:
         await wait_until(
             pilot, lambda: isinstance(app.screen, StartComputerScreen), "the start offer"
@@ -110,11 +112,11 @@ async def test_a_stopped_computer_is_offered_a_start(
 
 
 async def test_cancelling_the_start_offer_leaves_it_stopped_until_enter(
-    aclient: AsyncCelesto, computer: dict[str, Any]
+    async_sdk: AsyncCelesto, running_computer: dict[str, Any]
 ) -> None:
-    await aclient.computers.stop(computer["id"])
-    await wait_for_status(aclient, computer["id"], "stopped")
-    app = PaneApp(aclient, computer["id"], computer["name"])
+    await async_sdk.computers.stop(running_computer["id"])
+    await wait_for_status(async_sdk, running_computer["id"], "stopped")
+    app = PaneApp(async_sdk, running_computer["id"], running_computer["name"])
     async with app.run_test(size=(80, 20)) as pilot:
         await wait_until(
             pilot, lambda: isinstance(app.screen, StartComputerScreen), "the start offer"
@@ -122,18 +124,18 @@ async def test_cancelling_the_start_offer_leaves_it_stopped_until_enter(
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.pane.view.has_focus, "the pane to get focus back")
         assert app.pane.status.phase is Phase.STOPPED
-        assert (await aclient.computers.get(computer["id"]))["status"] == "stopped"
+        assert (await async_sdk.computers.get(running_computer["id"]))["status"] == "stopped"
         assert "enter: start it" in str(app.pane.border_subtitle)
         await pilot.press("enter")  # as the border says: Enter starts it, no second dialog
         await wait_prompt(pilot, app.pane)
         assert not isinstance(app.screen, StartComputerScreen)
-        assert (await aclient.computers.get(computer["id"]))["status"] == "running"
+        assert (await async_sdk.computers.get(running_computer["id"]))["status"] == "running"
 
 
 async def test_the_shell_exiting_ends_the_pane_with_the_reason(
-    aclient: AsyncCelesto, computer: dict[str, Any]
+    async_sdk: AsyncCelesto, running_computer: dict[str, Any]
 ) -> None:
-    app = PaneApp(aclient, computer["id"], computer["name"])
+    app = PaneApp(async_sdk, running_computer["id"], running_computer["name"])
     async with app.run_test(size=(80, 20)) as pilot:
         await wait_prompt(pilot, app.pane)
         await type_line(pilot, "exit 3")
@@ -150,12 +152,12 @@ async def test_the_shell_exiting_ends_the_pane_with_the_reason(
 
 
 async def test_a_stop_ending_the_shell_says_the_computer_stopped(
-    aclient: AsyncCelesto, computer: dict[str, Any]
+    async_sdk: AsyncCelesto, running_computer: dict[str, Any]
 ) -> None:
-    app = PaneApp(aclient, computer["id"], computer["name"])
+    app = PaneApp(async_sdk, running_computer["id"], running_computer["name"])
     async with app.run_test(size=(80, 20)) as pilot:
         await wait_prompt(pilot, app.pane)
-        await aclient.computers.stop(computer["id"])
+        await async_sdk.computers.stop(running_computer["id"])
         await wait_until(pilot, lambda: app.pane.status.phase is Phase.STOPPED, "the stop")
         subtitle = str(app.pane.border_subtitle)
         assert "computer stopped" in subtitle and "enter: start it" in subtitle
@@ -164,9 +166,9 @@ async def test_a_stop_ending_the_shell_says_the_computer_stopped(
 
 
 async def test_a_flood_is_held_back_and_ctrl_c_still_stops_it_at_once(
-    aclient: AsyncCelesto, computer: dict[str, Any]
+    async_sdk: AsyncCelesto, running_computer: dict[str, Any]
 ) -> None:
-    app = PaneApp(aclient, computer["id"], computer["name"])
+    app = PaneApp(async_sdk, running_computer["id"], running_computer["name"])
     async with app.run_test(size=(80, 20)) as pilot:
         pane = app.pane
         await wait_prompt(pilot, pane)
@@ -207,9 +209,9 @@ async def test_a_flood_is_held_back_and_ctrl_c_still_stops_it_at_once(
 
 
 async def test_reconnecting_gives_up_after_the_last_attempt_and_enter_retries(
-    aclient: AsyncCelesto, computer: dict[str, Any], local_server: LocalServer
+    async_sdk: AsyncCelesto, running_computer: dict[str, Any], local_server: LocalServer
 ) -> None:
-    app = PaneApp(aclient, computer["id"], computer["name"])
+    app = PaneApp(async_sdk, running_computer["id"], running_computer["name"])
     async with app.run_test(size=(80, 20)) as pilot:
         pane = app.pane
         await wait_prompt(pilot, pane)
@@ -231,9 +233,9 @@ async def test_reconnecting_gives_up_after_the_last_attempt_and_enter_retries(
 
 
 async def test_selecting_output_copies_it_and_says_so(
-    aclient: AsyncCelesto, computer: dict[str, Any]
+    async_sdk: AsyncCelesto, running_computer: dict[str, Any]
 ) -> None:
-    app = PaneApp(aclient, computer["id"], computer["name"])
+    app = PaneApp(async_sdk, running_computer["id"], running_computer["name"])
     async with app.run_test(size=(80, 20)) as pilot:
         pane = app.pane
         await wait_prompt(pilot, pane)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from celesto_api.local import LocalServer
+from tests.waiting import await_until
 
 from .golden import TMUX, Tmux
 
@@ -25,7 +25,10 @@ APP = Path(__file__).with_name("assets") / "terminals_app.py"
 
 @pytest.mark.parametrize(("leave_key", "tmux_key"), [(None, "C-]"), ("ctrl+b", "C-b")])
 async def test_pop_out_hands_the_terminal_over_and_comes_back(
-    computer: dict[str, Any], local_server: LocalServer, leave_key: str | None, tmux_key: str
+    running_computer: dict[str, Any],
+    local_server: LocalServer,
+    leave_key: str | None,
+    tmux_key: str,
 ) -> None:
     tmux = Tmux(100, 30)
     try:
@@ -33,8 +36,8 @@ async def test_pop_out_hands_the_terminal_over_and_comes_back(
             [
                 sys.executable,
                 str(APP),
-                computer["id"],
-                computer["name"],
+                running_computer["id"],
+                running_computer["name"],
                 *filter(None, [leave_key]),
             ],
             {"CELESTO_BASE_URL": local_server.base_url, "CELESTO_API_KEY": local_server.api_key},
@@ -44,10 +47,11 @@ async def test_pop_out_hands_the_terminal_over_and_comes_back(
         await tmux.wait_for("in-the-pane-2")
 
         tmux.keys("C-F11")  # pop out: the app steps aside, the raw attach takes the terminal
-        deadline = time.monotonic() + 15
-        while "Pop out" in "\n".join(tmux.text()):
-            assert time.monotonic() < deadline, "the app never stepped aside"
-            await asyncio.sleep(0.05)
+        await await_until(
+            lambda: "Pop out" not in "\n".join(tmux.text()),
+            what="the app to step aside",
+            timeout=15,
+        )
         await tmux.wait_for("$")
         tmux.send("echo popped-out-$((2+2))")
         screen = "\n".join(await tmux.wait_for("popped-out-4"))

@@ -62,44 +62,47 @@ def terminal_errors(app: CelestoApp) -> list[str]:
 
 
 async def test_a_restarted_app_reattaches_the_shell_and_replaces_an_expired_id(
-    local_server: LocalServer, aclient: AsyncCelesto, computer: dict[str, Any], tmp_path: Path
+    local_server: LocalServer,
+    async_sdk: AsyncCelesto,
+    running_computer: dict[str, Any],
+    tmp_path: Path,
 ) -> None:
     state_path = tmp_path / "ui-state.json"
     base_url = local_server.base_url
 
     first = dashboard(local_server, state_path)
     async with first.run_test(size=(120, 36)) as pilot:
-        pane = await open_terminal(first, pilot, computer["id"])
+        pane = await open_terminal(first, pilot, running_computer["id"])
         terminal_id = pane.terminal_id
         assert terminal_id is not None
         await type_line(pilot, "export KEPT=run-$((6*7))")
         await wait_for_text(pilot, pane.view, "run-$((6*7))")
         await wait_until(
             pilot,
-            lambda: first.ui_state.terminals == {base_url: {computer["id"]: terminal_id}},
+            lambda: first.ui_state.terminals == {base_url: {running_computer["id"]: terminal_id}},
             "the id remembered",
         )
     # Ids only: the file has no token (nor the API key) in it.
     text = state_path.read_text()
-    assert saved_terminals(state_path) == {base_url: {computer["id"]: terminal_id}}
+    assert saved_terminals(state_path) == {base_url: {running_computer["id"]: terminal_id}}
     assert local_server.api_key not in text and "token" not in text
 
     second = dashboard(local_server, state_path)
     async with second.run_test(size=(120, 36), notifications=True) as pilot:
-        pane = await open_terminal(second, pilot, computer["id"])
+        pane = await open_terminal(second, pilot, running_computer["id"])
         assert pane.terminal_id == terminal_id  # the same shell: its variable is still set
         await type_line(pilot, 'echo "[$KEPT]"')
         await wait_for_text(pilot, pane.view, "[run-42]")
 
     # A restart of the computer ends its shells: the stored id is unknown to the server now.
-    await aclient.computers.stop(computer["id"])
-    await wait_for_status(aclient, computer["id"], "stopped")
-    await aclient.computers.start(computer["id"])
-    await wait_for_status(aclient, computer["id"], "running")
+    await async_sdk.computers.stop(running_computer["id"])
+    await wait_for_status(async_sdk, running_computer["id"], "stopped")
+    await async_sdk.computers.start(running_computer["id"])
+    await wait_for_status(async_sdk, running_computer["id"], "running")
 
     third = dashboard(local_server, state_path)
     async with third.run_test(size=(120, 36), notifications=True) as pilot:
-        pane = await open_terminal(third, pilot, computer["id"])
+        pane = await open_terminal(third, pilot, running_computer["id"])
         new_id = pane.terminal_id
         assert new_id is not None and new_id != terminal_id
         await type_line(pilot, 'echo "[$KEPT]"')
@@ -108,19 +111,19 @@ async def test_a_restarted_app_reattaches_the_shell_and_replaces_an_expired_id(
         assert pane.status.phase is Phase.CONNECTED
         await wait_until(
             pilot,
-            lambda: third.ui_state.terminals == {base_url: {computer["id"]: new_id}},
+            lambda: third.ui_state.terminals == {base_url: {running_computer["id"]: new_id}},
             "the new id remembered",
         )
-    assert saved_terminals(state_path) == {base_url: {computer["id"]: new_id}}
+    assert saved_terminals(state_path) == {base_url: {running_computer["id"]: new_id}}
 
 
 async def test_an_unknown_kept_id_opens_a_new_shell_and_is_replaced(
-    aclient: AsyncCelesto, computer: dict[str, Any]
+    async_sdk: AsyncCelesto, running_computer: dict[str, Any]
 ) -> None:
     gone = "term_0000000000gone"
-    app = TerminalsApp(aclient, kept_terminals={computer["id"]: gone})
+    app = TerminalsApp(async_sdk, kept_terminals={running_computer["id"]: gone})
     async with app.run_test(size=(90, 24), notifications=True) as pilot:
-        app.show_terminal(computer["id"], computer["name"])
+        app.show_terminal(running_computer["id"], running_computer["name"])
         await wait_until(pilot, lambda: app.terminals.active_pane is not None, "the tab")
         pane = app.terminals.active_pane
         assert pane is not None
@@ -128,7 +131,9 @@ async def test_an_unknown_kept_id_opens_a_new_shell_and_is_replaced(
         assert pane.terminal_id is not None and pane.terminal_id != gone
         await wait_until(
             pilot,
-            lambda: app.announced and app.announced[-1] == {computer["id"]: pane.terminal_id},
+            lambda: (
+                app.announced and app.announced[-1] == {running_computer["id"]: pane.terminal_id}
+            ),
             "the new id announced",
         )
         assert not [n for n in app._notifications if n.title == "Terminal"]
@@ -139,7 +144,7 @@ async def test_an_unknown_kept_id_opens_a_new_shell_and_is_replaced(
 
 
 async def test_the_embedded_backend_keeps_no_terminal_ids(
-    local_server: LocalServer, computer: dict[str, Any], tmp_path: Path
+    local_server: LocalServer, running_computer: dict[str, Any], tmp_path: Path
 ) -> None:
     """--local: the backend (and every shell) ends with the app, on a new port next time."""
     target = Target(
@@ -148,7 +153,7 @@ async def test_the_embedded_backend_keeps_no_terminal_ids(
     state_path = tmp_path / "ui-state.json"
     app = CelestoApp(target, refresh_seconds=0.25, settings=Settings(), state_path=state_path)
     async with app.run_test(size=(120, 36)) as pilot:
-        pane = await open_terminal(app, pilot, computer["id"])
+        pane = await open_terminal(app, pilot, running_computer["id"])
         await type_line(pilot, "echo opened")
         await wait_for_text(pilot, pane.view, "opened")
         assert app.ui_state.terminals == {}

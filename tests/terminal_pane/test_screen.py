@@ -26,13 +26,13 @@ from .conftest import (
 
 
 @pytest.fixture
-async def two_computers(aclient: AsyncCelesto) -> AsyncIterator[list[dict[str, Any]]]:
-    created = [await aclient.computers.create() for _ in range(2)]
+async def two_computers(async_sdk: AsyncCelesto) -> AsyncIterator[list[dict[str, Any]]]:
+    created = [await async_sdk.computers.create() for _ in range(2)]
     for computer in created:
-        await wait_for_status(aclient, computer["id"], "running")
+        await wait_for_status(async_sdk, computer["id"], "running")
     yield [dict(computer) for computer in created]
     for computer in created:
-        await aclient.computers.delete(computer["id"])
+        await async_sdk.computers.delete(computer["id"])
 
 
 def _active(app: TerminalsApp) -> TerminalPane:
@@ -51,10 +51,10 @@ async def open_tab(pilot: Pilot[None], app: TerminalsApp, computer: dict[str, An
 
 
 async def test_two_tabs_at_once_each_with_its_own_shell(
-    aclient: AsyncCelesto, two_computers: list[dict[str, Any]]
+    async_sdk: AsyncCelesto, two_computers: list[dict[str, Any]]
 ) -> None:
     first, second = two_computers
-    app = TerminalsApp(aclient)
+    app = TerminalsApp(async_sdk)
     async with app.run_test(size=(90, 24)) as pilot:
         one = await open_tab(pilot, app, first)
         await type_line(pilot, "echo on-$(hostname)")
@@ -85,11 +85,11 @@ async def test_two_tabs_at_once_each_with_its_own_shell(
 
 
 async def test_close_tab_detaches_and_reopening_reattaches_with_the_output_replayed(
-    aclient: AsyncCelesto, computer: dict[str, Any]
+    async_sdk: AsyncCelesto, running_computer: dict[str, Any]
 ) -> None:
-    app = TerminalsApp(aclient)
+    app = TerminalsApp(async_sdk)
     async with app.run_test(size=(90, 24)) as pilot:
-        pane = await open_tab(pilot, app, computer)
+        pane = await open_tab(pilot, app, running_computer)
         await type_line(pilot, "KEPT=still-$((20+1)); echo before-detach")
         await wait_for_text(pilot, pane.view, "before-detach")
         terminal_id = pane.terminal_id
@@ -97,9 +97,9 @@ async def test_close_tab_detaches_and_reopening_reattaches_with_the_output_repla
         await pilot.press("ctrl+f4")  # close the tab: detach, the shell keeps running
         await wait_until(pilot, lambda: isinstance(app.screen, Dashboard), "the dashboard")
         assert app.terminals.panes == []
-        assert app.terminals.terminal_ids == {computer["id"]: terminal_id}
+        assert app.terminals.terminal_ids == {running_computer["id"]: terminal_id}
 
-        app.show_terminal(computer["id"], computer["name"])
+        app.show_terminal(running_computer["id"], running_computer["name"])
         await wait_until(pilot, lambda: app.terminals.active_pane is not None, "the new tab")
         again = _active(app)
         await wait_for_text(pilot, again.view, "before-detach")  # replayed
@@ -109,11 +109,11 @@ async def test_close_tab_detaches_and_reopening_reattaches_with_the_output_repla
 
 
 async def test_leave_key_returns_to_the_dashboard_and_keys_reach_the_shell(
-    aclient: AsyncCelesto, computer: dict[str, Any]
+    async_sdk: AsyncCelesto, running_computer: dict[str, Any]
 ) -> None:
-    app = TerminalsApp(aclient)
+    app = TerminalsApp(async_sdk)
     async with app.run_test(size=(90, 24)) as pilot:
-        pane = await open_tab(pilot, app, computer)
+        pane = await open_tab(pilot, app, running_computer)
         await type_line(pilot, "echo history-$((2+3))")
         await wait_for_text(pilot, pane.view, "history-5")
         # ctrl+p is the app's command palette and readline's previous-history: the shell wins.
@@ -127,7 +127,7 @@ async def test_leave_key_returns_to_the_dashboard_and_keys_reach_the_shell(
         await pilot.press("ctrl+right_square_bracket")
         await wait_until(pilot, lambda: isinstance(app.screen, Dashboard), "the dashboard")
         assert pane.status.phase is Phase.CONNECTED  # leaving does not detach
-        app.show_terminal(computer["id"], computer["name"])
+        app.show_terminal(running_computer["id"], running_computer["name"])
         await wait_until(pilot, lambda: app.screen is app.terminals, "the terminals again")
         assert pane.view.has_focus
         await type_line(pilot, "echo still-here")
@@ -135,12 +135,12 @@ async def test_leave_key_returns_to_the_dashboard_and_keys_reach_the_shell(
 
 
 async def test_screen_bindings_follow_the_app_keymap(
-    aclient: AsyncCelesto, computer: dict[str, Any]
+    async_sdk: AsyncCelesto, running_computer: dict[str, Any]
 ) -> None:
-    app = TerminalsApp(aclient)
+    app = TerminalsApp(async_sdk)
     async with app.run_test(size=(90, 24)) as pilot:
         app.set_keymap({"terminals.close-tab": "f12"})
-        pane = await open_tab(pilot, app, computer)
+        pane = await open_tab(pilot, app, running_computer)
         await pilot.press("ctrl+f4")  # no longer bound: the terminal gets it (CSI 1;5S)
         assert app.terminals.active_pane is pane
         await pilot.press("f12")
@@ -149,11 +149,11 @@ async def test_screen_bindings_follow_the_app_keymap(
 
 
 async def test_pop_out_without_a_real_terminal_warns_and_keeps_the_pane(
-    aclient: AsyncCelesto, computer: dict[str, Any]
+    async_sdk: AsyncCelesto, running_computer: dict[str, Any]
 ) -> None:
-    app = TerminalsApp(aclient)
+    app = TerminalsApp(async_sdk)
     async with app.run_test(size=(90, 24)) as pilot:
-        pane = await open_tab(pilot, app, computer)
+        pane = await open_tab(pilot, app, running_computer)
         await pilot.press("ctrl+f11")  # headless: Textual cannot suspend
         await wait_until(
             pilot,
@@ -166,12 +166,12 @@ async def test_pop_out_without_a_real_terminal_warns_and_keeps_the_pane(
 
 
 async def test_the_leave_key_is_configurable_in_the_keymap_and_shown_in_the_border(
-    aclient: AsyncCelesto, computer: dict[str, Any]
+    async_sdk: AsyncCelesto, running_computer: dict[str, Any]
 ) -> None:
-    app = TerminalsApp(aclient)
+    app = TerminalsApp(async_sdk)
     async with app.run_test(size=(90, 24)) as pilot:
         app.set_keymap({"terminals.leave": "ctrl+g"})
-        pane = await open_tab(pilot, app, computer)
+        pane = await open_tab(pilot, app, running_computer)
         assert "ctrl+g: dashboard" in str(pane.border_subtitle)
         await type_line(pilot, "cat -v")
         await pilot.press("ctrl+right_square_bracket", "enter")  # now an ordinary key: ^]
