@@ -18,14 +18,14 @@ import asyncio
 from collections.abc import Callable, Coroutine, Sequence
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.screen import Screen
 from textual.worker import Worker
 
-from celesto_api import AsyncCelesto, CelestoError, Computer, Deployment, limits
+from celesto_api import CelestoError, Computer, Deployment, limits
 from celesto_api import validation as check
 
 from ..model.clock import Clock
@@ -64,6 +64,9 @@ from .screens.confirm import ConfirmScreen
 from .screens.prompt import PromptScreen
 from .target_switch import Announcer, TargetSwitcher
 from .widgets.output_log import Stream
+
+if TYPE_CHECKING:
+    from celesto_api import AsyncCelesto  # loads httpx: made after the first frame
 
 BULK_DELETE_CHUNK = 100
 PARALLEL = 8
