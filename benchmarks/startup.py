@@ -5,12 +5,16 @@
 First frame: from just before the process is spawned (on a fresh PTY) until its first
 screen refresh has been painted, with .pyc files (warmed up) and without them
 (PYTHONDONTWRITEBYTECODE and an empty PYTHONPYCACHEPREFIX, so every module is compiled
-from source). The dashboard is `celesto-tui --local --data-dir <tmp>`; both apps note the
-time of their first refresh through `CELESTO_TUI_STARTUP_PROBE=paint:<file>` and exit.
+from source). The dashboard is `celesto-tui --local --data-dir <tmp>`; the apps note the
+time of their first refresh through `CELESTO_TUI_STARTUP_PROBE=paint:<file>` and exit. A
+third app, "same widgets", is the dashboard's first-frame widget tree built from plain
+Textual widgets without any of its code: its ratio to the hello-world is what Textual
+itself costs for that tree, the dashboard's ratio to it what the dashboard adds.
 
-Quit: the same apps left running (`live:<file>`) until the dashboard's first poll of the
-embedded backend has answered (nothing running on it), then `q` is typed into the PTY;
-the figure is the time from the key to the process's exit, embedded backend stopped.
+Quit: the hello-world and the dashboard left running (`live:<file>`) until the dashboard's
+first poll of the embedded backend has answered (nothing running on it), then `q` is
+typed into the PTY; the figure is the time from the key to the process's exit, embedded
+backend stopped.
 
 Rounds are interleaved with the order rotated (benchmarks/harness.py); figures are median
 (min-max), ratios taken round by round; the machine's load is printed before and after.
@@ -43,6 +47,7 @@ PROBE_ENV = "CELESTO_TUI_STARTUP_PROBE"
 TARGET_RATIO = 1.5
 TARGET_QUIT_MS = 200.0
 TIMEOUT_S = 60.0
+QUIT_APPS = ("hello-world", "dashboard")
 
 # The reference: the smallest Textual app, with the same probe as the dashboard's.
 HELLO_WORLD = textwrap.dedent(
@@ -70,6 +75,70 @@ HELLO_WORLD = textwrap.dedent(
                 self.exit()
 
     Hello().run()
+    """
+)
+
+# Textual's own cost of the dashboard's first frame: the tree of Textual widgets it mounts
+# before that frame (its widgets are thin subclasses of these; the other views and the Exec
+# and Ports panes come after it), the same table columns, 13 footer keys, the view loading,
+# and none of the dashboard's code or data.
+SAME_WIDGETS = textwrap.dedent(
+    f"""
+    import os, time
+    from textual.app import App
+    from textual.binding import Binding
+    from textual.containers import Horizontal, Vertical, VerticalScroll
+    from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
+    from textual.widgets import TabbedContent, TabPane
+
+    class SameWidgets(App[None]):
+        BINDINGS = [Binding(key, f"noop('{{key}}')", f"key {{key}}") for key in "abcdefghijkl"]
+        BINDINGS.append(("q", "quit", "Quit"))
+
+        def compose(self):
+            with Vertical(id="status-bar"):
+                with Horizontal():
+                    yield Static("local · embedded backend · starting…")
+                    yield Static("computers · starting")
+                yield Static("hint", classes="hidden")
+            with ContentSwitcher(initial="computers"):
+                with Vertical(id="computers"):
+                    yield Input(classes="hidden")
+                    table = DataTable(id="computers-table", cursor_type="row")
+                    for number in range(12):
+                        table.add_column(f"column {{number}}")
+                    yield table
+                    with TabbedContent(initial="overview"):
+                        with TabPane("Overview", id="overview"):
+                            with VerticalScroll():
+                                yield Static("metrics")
+                                yield Static("cpu", classes="hidden")
+                                yield Static("egress")
+                                yield Static("fields")
+                        yield TabPane("Exec", id="exec")
+                        yield TabPane("Ports", id="ports")
+            yield Footer()
+
+        def on_mount(self):
+            for hidden in self.query(".hidden"):
+                hidden.display = False
+            self.query_one("#computers").loading = True
+            self.query_one("#computers-table").focus()
+            self.call_after_refresh(self.painted)
+
+        def action_noop(self, key):
+            pass
+
+        def painted(self):
+            mode, _, path = os.environ["{PROBE_ENV}"].partition(":")
+            with open(path, "a") as out:
+                out.write(f"paint {{time.time():.6f}}\\n")
+                if mode == "live":
+                    out.write(f"live {{time.time():.6f}}\\n")
+            if mode == "paint":
+                self.exit()
+
+    SameWidgets().run()
     """
 )
 
@@ -168,6 +237,8 @@ def main() -> None:
     try:
         hello = work / "hello_world.py"
         hello.write_text(HELLO_WORLD)
+        same_widgets = work / "same_widgets.py"
+        same_widgets.write_text(SAME_WIDGETS)
         base_env = {
             key: value
             for key, value in os.environ.items()
@@ -184,6 +255,7 @@ def main() -> None:
         }
         commands = {
             "hello-world": [sys.executable, str(hello)],
+            "same widgets": [sys.executable, str(same_widgets)],
             "dashboard": dashboard_command(work / "data"),
         }
         runs = {
@@ -201,7 +273,7 @@ def main() -> None:
         contenders: dict[str, Callable[[], float]] = {}
         for (app, pyc), run in runs.items():
             contenders[f"paint {app} {pyc}"] = run.first_frame
-        for app in commands:
+        for app in QUIT_APPS:
             contenders[f"quit {app}"] = runs[app, True].quit
         samples: dict[str, list[float]] = {name: [] for name in contenders}
         for order in rotations(list(contenders), args.rounds):
@@ -229,12 +301,20 @@ def report(samples: dict[str, list[float]]) -> None:
     verdict = "ok" if max(medians) <= TARGET_RATIO else "MISSED"
     print(f"{'dashboard / hello-world':32}{ratio_cells[0]:>26}{ratio_cells[1]:>26}")
     print(f"{'':32}target ≤ {TARGET_RATIO}x (median): {verdict}")
-    for app in ("hello-world", "dashboard"):
+    # Where the rest goes: Textual's cost of the same widget tree, and the dashboard's own.
+    for top, bottom in (("same widgets", "hello-world"), ("dashboard", "same widgets")):
+        cells = [
+            spread(ratio, unit="x")
+            for pyc in (True, False)
+            if (ratio := ratios(samples[f"paint {top} {pyc}"], samples[f"paint {bottom} {pyc}"]))
+        ]
+        print(f"{f'{top} / {bottom}':32}{cells[0]:>26}{cells[1]:>26}")
+    for app in ("hello-world", "same widgets", "dashboard"):
         cells = [spread(samples[f"paint {app} {pyc}"], 1000, 0, " ms") for pyc in (True, False)]
         print(f"{app:32}{cells[0]:>26}{cells[1]:>26}")
     print()
     print("quit: q typed -> process exited (with .pyc, nothing running)")
-    for app in ("hello-world", "dashboard"):
+    for app in QUIT_APPS:
         print(f"{app:32}{spread(samples[f'quit {app}'], 1000, 0, ' ms'):>26}")
     quit_ms = statistics.median(samples["quit dashboard"]) * 1000
     verdict = "ok" if quit_ms <= TARGET_QUIT_MS else "MISSED"

@@ -10,11 +10,9 @@ with Celesto() as client:
 
 from __future__ import annotations
 
-# Must run before anything imports httpx; see _bootstrap.
-from . import _bootstrap  # noqa: F401
+import importlib
+from typing import TYPE_CHECKING, Any
 
-# isort: split
-from ._client import AsyncCelesto, Celesto
 from .exceptions import (
     CelestoAuthenticationError,
     CelestoConflictError,
@@ -26,7 +24,6 @@ from .exceptions import (
     CelestoServerError,
     CelestoValidationError,
 )
-from .terminal import SyncTerminalSession, TerminalSession
 from .types import (
     BulkDeleteResult,
     CommandHistory,
@@ -47,6 +44,20 @@ from .types import (
     TerminalConnection,
     TerminalSessionInfo,
 )
+
+if TYPE_CHECKING:
+    from ._client import AsyncCelesto, Celesto
+    from .terminal import SyncTerminalSession, TerminalSession
+
+# The clients load httpx (tens of milliseconds), imported on first use: a program that
+# needs only the exceptions, types, limits or validation does not wait for it (the
+# dashboard paints its first frame before it makes a client).
+_LOADED_ON_USE = {
+    "AsyncCelesto": "._client",
+    "Celesto": "._client",
+    "SyncTerminalSession": ".terminal",
+    "TerminalSession": ".terminal",
+}
 
 __version__ = "0.1.0"
 
@@ -84,3 +95,17 @@ __all__ = [
     "TerminalSessionInfo",
     "__version__",
 ]
+
+
+if not TYPE_CHECKING:  # type checkers see the imports above, and no catch-all attribute
+
+    def __getattr__(name: str) -> Any:
+        module = _LOADED_ON_USE.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module, __name__), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(_LOADED_ON_USE))

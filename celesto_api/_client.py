@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
-import httpx
-
+from ._bootstrap import httpx
 from ._calls import AsyncResource, Call, SyncResource
 from ._transport import (
     DEFAULT_MAX_RETRIES,

@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any, Final, TypeVar
 
-import httpx
-
 from . import limits
+from ._bootstrap import httpx
 from .config import ClientConfig
 from .exceptions import (
     CelestoAuthenticationError,

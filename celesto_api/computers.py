@@ -15,10 +15,9 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, cast
 from urllib.parse import quote
 
-import httpx
-
 from . import limits
 from . import validation as check
+from ._bootstrap import httpx
 from ._calls import AsyncResource, Call, PlanCall, SyncResource, Transport
 from ._sse import ExecStreamDecoder
 from ._transport import Plan, RequestSpec, get

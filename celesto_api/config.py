@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,10 +70,12 @@ def load_config_file(path: Path | None = None) -> dict[str, Any]:
     path = path or config_path()
     try:
         with path.open("rb") as handle:
+            import tomllib  # only with a file to read: it is most of this module's import time
+
             return tomllib.load(handle)
     except FileNotFoundError:
         return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: tomllib.TOMLDecodeError, or not UTF-8
         raise CelestoError(f"Could not read the Celesto config file {path}: {exc}") from exc
 
 

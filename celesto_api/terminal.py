@@ -28,10 +28,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from urllib.parse import SplitResult, parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-import httpx
-
 from . import limits
 from . import validation as check
+from ._bootstrap import httpx
 from ._redact import RedactingFilter
 from ._transport import error_from_response
 from .exceptions import (

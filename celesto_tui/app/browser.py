@@ -10,13 +10,21 @@ browsers are never used, and when there is no graphical one the URL is copied in
 from __future__ import annotations
 
 import asyncio
-import webbrowser
+from typing import TYPE_CHECKING
 
 from textual.app import App
+
+if TYPE_CHECKING:
+    import webbrowser
+
+# webbrowser is imported when a URL is opened, not when the dashboard starts (it is several
+# milliseconds of its first frame).
 
 
 def is_console(controller: webbrowser.BaseBrowser) -> bool:
     """A browser that would run in the foreground on this terminal."""
+    import webbrowser
+
     return type(controller) is webbrowser.GenericBrowser or isinstance(
         controller, webbrowser.Elinks
     )
@@ -24,6 +32,8 @@ def is_console(controller: webbrowser.BaseBrowser) -> bool:
 
 def open_graphical(url: str) -> bool:
     """Blocking (call it from a thread): True when a graphical browser took the URL."""
+    import webbrowser
+
     try:
         controller = webbrowser.get()
     except webbrowser.Error:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import gc
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -29,6 +30,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher
 from textual.worker import Worker, WorkerState
 
@@ -104,7 +106,10 @@ class CelestoApp(App[None]):
         settings: Settings | None = None,
         theme: str | None = None,
         terminal: str | None = None,
+        collector_paused: bool = False,
     ) -> None:
+        """`collector_paused`: the caller turned the garbage collector off for start-up (see
+        commands/cli.py); it is turned back on once the first frame is painted."""
         super().__init__()
         self.target = target
         self.clock: Clock = clock or SystemClock()
@@ -149,6 +154,8 @@ class CelestoApp(App[None]):
         self.typeahead = TypeAhead(self)
         self._clashes_reported: set[str] = set()
         self._probe = FirstFrameProbe.from_env()
+        self._hidden_mounted = False
+        self._collector_paused = collector_paused
 
     def get_driver_class(self) -> type[Driver]:
         driver = super().get_driver_class()
@@ -182,10 +189,32 @@ class CelestoApp(App[None]):
         # The app keeps its widgets: `query_one` would search whatever screen is on top.
         yield self.status_bar
         with self.switcher:
-            yield from self.views.values()
-            yield self.command_log_view
-            yield self.errors_view
+            # The first frame shows this view only; the others (each node costs Textual's
+            # styling before that frame) are mounted right after it: `_mount_hidden_views`.
+            yield self.views["computers"]
         yield DashboardFooter()
+
+    @property
+    def _hidden_views(self) -> list[Widget]:
+        return [
+            *(view for name, view in self.views.items() if name != "computers"),
+            self.command_log_view,
+            self.errors_view,
+        ]
+
+    async def _mount_hidden_views(self) -> None:
+        """Mount the views the first frame did not show (once, however often called)."""
+        if self._hidden_mounted:
+            return
+        self._hidden_mounted = True
+        computers = self.views["computers"]
+        assert isinstance(computers, ComputersView)
+        hidden = [view for view in self._hidden_views if view.parent is None]
+        for view in hidden:
+            view.display = False  # as the switcher would: it shows only its current child
+        if hidden:
+            await self.switcher.mount_all(hidden)
+        await computers.mount_hidden_panes()
 
     def on_mount(self) -> None:
         self.set_keymap(self.keymap)
@@ -204,12 +233,11 @@ class CelestoApp(App[None]):
         if self._probe is not None:
             self.call_after_refresh(self._painted)
         if self.target.starting:
-            # Paint first: the backend starts once this frame is on screen.
             for view in self.views.values():
                 view.loading = True
-            self.call_after_refresh(self._start_backend)
-        else:
-            self._start_polling()
+        # Paint first: the hidden views, the backend and the polls come once this frame is
+        # on screen.
+        self.call_after_refresh(self._after_first_frame)
         self.set_interval(1.0, self.update_header)
         self.update_header()
         self.focus_table()
@@ -257,11 +285,21 @@ class CelestoApp(App[None]):
         if self._probe.exits_at_paint:
             self.exit()
 
-    def _start_backend(self) -> None:
+    async def _after_first_frame(self) -> None:
+        if self._collector_paused:
+            self._collector_paused = False
+            gc.freeze()  # what start-up made stays: later passes need not walk it again
+            gc.enable()
         if self._probe is not None and self._probe.exits_at_paint:
             return  # measuring the first frame only
-        assert self.target.startup is not None
-        self.target.startup.start(lambda: self.post_message(BackendStarted()))
+        if self.target.starting:
+            assert self.target.startup is not None
+            # Its thread starts first: the views mount while it comes up.
+            self.target.startup.start(lambda: self.post_message(BackendStarted()))
+            await self._mount_hidden_views()
+        else:
+            await self._mount_hidden_views()
+            self._start_polling()
 
     def on_backend_started(self, _message: BackendStarted) -> None:
         if not self.is_running:  # shutting down: the widgets are going away
@@ -519,6 +557,9 @@ class CelestoApp(App[None]):
             self.typeahead.dialog_opening(self.push_screen(message.screen, message.callback))
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent) and self.is_running:
+            # A key or click that came before the views were mounted may switch to one.
+            await self._mount_hidden_views()
         # Keys typed behind one that opens a dialog go to the dialog (see typeahead.py).
         if (
             isinstance(event, events.Key)
@@ -548,7 +589,8 @@ class CelestoApp(App[None]):
         poller = self.pollers[kind]
         self.status_bar.show(poller.freshness, now, kind)
         for name, view in self.views.items():
-            view.show_freshness(self.pollers[name].freshness, now)
+            if view.is_mounted:
+                view.show_freshness(self.pollers[name].freshness, now)
 
     def action_show_view(self, name: str) -> None:
         if name not in VIEWS:

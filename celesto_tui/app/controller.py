@@ -18,15 +18,14 @@ import asyncio
 from collections.abc import Callable, Coroutine, Sequence
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.message import Message
 from textual.message_pump import MessagePump
-from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker
 
-from celesto_api import AsyncCelesto, CelestoError, Computer, Deployment, PublishedPort, limits
+from celesto_api import CelestoError, Computer, Deployment, PublishedPort, limits
 from celesto_api import validation as check
 
 from ..model.clock import Clock
@@ -64,8 +63,11 @@ from .messages import (
 from .probe import probe
 from .screens.confirm import ConfirmScreen
 from .screens.prompt import PromptScreen
-from .target_switch import TargetSwitcher
+from .target_switch import Announcer, TargetSwitcher
 from .widgets.output_log import Stream
+
+if TYPE_CHECKING:
+    from celesto_api import AsyncCelesto  # loads httpx: made after the first frame
 
 BULK_DELETE_CHUNK = 100
 PARALLEL = 8
@@ -109,23 +111,12 @@ def _where(target: Target) -> Where:
     )
 
 
-class Host(Protocol):
-    """What the controller needs of the app, and nothing more."""
-
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = True,
-    ) -> None: ...
+class Host(Announcer, Protocol):
+    """What the controller needs of the app, and nothing more: `notify` and `post` as
+    `Announcer`, and these."""
 
     def show(self, screen: Screen[Any], callback: Callable[[Any], None] | None = None) -> None:
         """Push a screen; ``callback`` gets its result."""
-
-    def post(self, message: Message) -> None: ...
 
     def spawn(
         self, work: Coroutine[Any, Any, None], group: str, exclusive: bool = False

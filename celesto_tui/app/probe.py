@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import httpx
-
 PROBE_TIMEOUT_S = 5.0
 
 
@@ -25,12 +23,16 @@ class ProbeResult:
         if self.status is None:
             return f"✖ {self.error}"
         glyph = "●" if self.healthy else "✖"
+        import httpx  # the probe that made this result loaded it
+
         reason = httpx.codes.get_reason_phrase(self.status)
         return f"{glyph} {self.status} {reason} · {self.latency_ms:.0f} ms".replace("  ", " ")
 
 
 async def probe(url: str, timeout: float = PROBE_TIMEOUT_S) -> ProbeResult:
     """GET ``url`` once (no redirects followed, nothing sent but the request)."""
+    import httpx  # with the first probe, not before the dashboard's first frame
+
     started = time.perf_counter()
     try:
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:

@@ -35,8 +35,9 @@ from ..model.target import POLL_TIMEOUT_S, EmbeddedStartup, Target
 from .messages import TargetSwitching
 
 
-class Host(Protocol):
-    """What the switcher needs of the app (the controller's `Host` has it)."""
+class Announcer(Protocol):
+    """What the switcher needs of the app: toasts and messages (part of the controller's
+    `Host`)."""
 
     def notify(
         self,
@@ -54,7 +55,7 @@ class Host(Protocol):
 class TargetSwitcher:
     def __init__(
         self,
-        host: Host,
+        host: Announcer,
         start: Target,
         current: Callable[[], Target],
         retarget: Callable[[Target, str], None],

@@ -1,18 +1,21 @@
-"""The seed's CLI verbs: ``computer``, ``deploy``, ``deployments`` and ``auth``.
+"""The seed's CLI verbs: ``computer``, ``deploy``, ``deployments``, ``auth`` and ``local``.
 
-One module per concern; :func:`register` adds them to the ``celesto-tui`` group.
+One module per concern; :func:`subcommands` names them for the ``celesto-tui`` group, which
+imports each one only when it is used (the dashboard needs none of them).
 """
 
 from __future__ import annotations
 
-import click
+from .lazy import LazyCommands
 
-from .auth import auth_group
-from .computer import computer_group
-from .deploy import deploy_command
-from .deployments import deployments_group
+SUBCOMMANDS = {
+    "auth": ".auth:auth_group",
+    "computer": ".computer:computer_group",
+    "deploy": ".deploy:deploy_command",
+    "deployments": ".deployments:deployments_group",
+    "local": ".local:local_group",
+}
 
 
-def register(group: click.Group) -> None:
-    for command in (computer_group, deploy_command, deployments_group, auth_group):
-        group.add_command(command)
+def subcommands() -> LazyCommands:
+    return LazyCommands(__name__, SUBCOMMANDS)

@@ -7,11 +7,14 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from celesto_api import AsyncCelesto, CelestoAuthenticationError
+from celesto_api import CelestoAuthenticationError
 from celesto_api.config import ClientConfig, config_path, resolve_config
+
+if TYPE_CHECKING:
+    from celesto_api import AsyncCelesto
 
 NO_KEY_HINT = (
     "No API key configured, so this is the embedded local backend. For the Celesto cloud: "
@@ -63,6 +66,9 @@ class Target:
         )
 
     def client(self, max_retries: int | None = None, timeout: float | None = None) -> AsyncCelesto:
+        # Imported here: the SDK's client brings httpx, which the first frame does not need.
+        from celesto_api import AsyncCelesto
+
         options: dict[str, Any] = {}
         if max_retries is not None:
             options["max_retries"] = max_retries

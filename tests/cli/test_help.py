@@ -87,3 +87,29 @@ def test_cloud_path_skips_heavy_imports(cli: Cli) -> None:
     }
     assert "httpx" in imported
     assert not imported & set(HEAVY_MODULES)
+
+
+def test_the_command_tree_is_imported_only_when_a_subcommand_is_used() -> None:
+    # The bare command opens the dashboard: parsing its options needs click, not the verbs.
+    script = (
+        "import sys; from celesto_tui.commands.cli import main; "
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('celesto_tui.commands.'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == [
+        "celesto_tui.commands.cli",
+        "celesto_tui.commands.lazy",
+        "celesto_tui.commands.usage",
+    ]
+    assert leaf(("computer", "port", "publish")).name == "publish"  # looked up: imported
+
+
+def test_an_unknown_subcommand_is_a_one_line_usage_error() -> None:
+    done = subprocess.run(celesto_tui("nonsense"), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "Error: No such command 'nonsense'. See: celesto-tui --help"
+    ]

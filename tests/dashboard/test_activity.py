@@ -300,3 +300,29 @@ def test_times_show_the_date_when_not_today() -> None:
     assert when(T0, T0 + timedelta(hours=1)).count(":") == 2
     assert len(when(T0, T0 + timedelta(hours=1))) == 8
     assert " " in when(T0, T0 + timedelta(days=3))
+
+
+async def test_a_long_command_is_cut_to_the_pane_at_80_columns(
+    make_app: AppFactory, running_computer: dict[str, Any]
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await select(pilot, running_computer["id"])
+        await pilot.press("e")
+        exec_pane = computers_view(app).exec_pane
+        exec_pane.prompt.value = "echo " + "a-rather-long-argument " * 8
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: exec_pane.last_exit == 0, what="the exec")
+        await pilot.press("escape", "a")
+        pane = pane_of(app)
+        await wait_for(pilot, lambda: shown(pane, "exec $ echo a-rather-long"), what="the row")
+        table = pane.table
+        await wait_for(pilot, lambda: table.size.width > 0)
+        assert table.virtual_size.width <= table.size.width  # no horizontal scrollbar
+        assert not table.show_horizontal_scrollbar
+        await pilot.resize_terminal(140, 40)  # wider: the column grows with the pane
+        await wait_for(pilot, lambda: table.size.width > 100)
+        await pilot.pause()
+        assert table.virtual_size.width <= table.size.width
+        assert table.columns["what"].width > 60

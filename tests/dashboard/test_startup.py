@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -247,3 +250,67 @@ async def test_terminal_option_with_an_unknown_name_says_so(make_app: AppFactory
             lambda: any("no-such-computer" in n.message for n in app._notifications),
             what="the toast",
         )
+
+
+# Loaded only when first used, after the dashboard's first frame: the HTTP client (the SDK's
+# clients make it, on the first poll), the CLI's verbs, the deploy bundler, the browser
+# opener, the config file parser (only when there is a file).
+NOT_BEFORE_THE_FIRST_FRAME = (
+    "httpx",
+    "tarfile",
+    "webbrowser",
+    "tomllib",
+    "celesto_tui.commands.computer",
+)
+
+
+def test_the_dashboard_path_imports_no_http_client_or_cli_verbs() -> None:
+    script = (
+        "import sys\n"
+        "from celesto_tui.commands.cli import main\n"
+        "from celesto_tui.app.celesto_app import CelestoApp\n"
+        "from celesto_tui.model.target import open_target\n"
+        f"print(' '.join(m for m in {NOT_BEFORE_THE_FIRST_FRAME!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == []
+
+
+async def test_the_first_frame_mounts_only_what_it_shows(make_app: AppFactory) -> None:
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        # Run-test yields before the first refresh: the hidden views and panes come after it.
+        computers = computers_view(app)
+        hidden = [
+            app.views["deployments"],
+            app.command_log_view,
+            app.errors_view,
+            computers.exec_pane,
+            computers.ports_pane,
+            computers.activity_pane,
+        ]
+        assert computers.is_mounted and computers.overview.is_mounted
+        assert not any(widget.is_mounted for widget in hidden)
+        await wait_for(pilot, lambda: all(widget.is_mounted for widget in hidden), what="mount")
+        assert app.switcher.current == "computers"
+        assert [widget.display for widget in hidden[:3]] == [False, False, False]
+        await loaded(pilot)
+        await pilot.press("e")  # the exec pane, mounted after the first frame, works
+        await wait_for(pilot, lambda: computers.exec_pane.prompt.has_focus, what="exec focus")
+
+
+async def test_a_collector_paused_for_start_up_is_back_on_after_the_first_frame(
+    make_app: AppFactory,
+) -> None:
+    app = make_app(collector_paused=True)
+    gc.disable()  # as `celesto-tui` does before it imports the app
+    try:
+        async with app.run_test(size=(160, 40)) as pilot:
+            await wait_for(pilot, gc.isenabled, what="the collector back on")
+            await loaded(pilot)
+    finally:
+        gc.enable()
+        gc.unfreeze()

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from celesto_api import Celesto, CelestoAuthenticationError, CelestoValidationError
+from celesto_api import (
+    Celesto,
+    CelestoAuthenticationError,
+    CelestoError,
+    CelestoValidationError,
+)
 from celesto_api.config import (
     DEFAULT_BASE_URL,
     normalize_base_url,
@@ -147,6 +152,13 @@ def test_missing_key_names_all_three_ways(config_dir: Path) -> None:
 def test_broken_config_file_is_reported(config_dir: Path) -> None:
     write_config(config_dir, "this is = = not toml")
     with pytest.raises(Exception, match="config file"):
+        resolve_config()
+
+
+def test_config_file_that_is_not_utf8_is_reported(config_dir: Path) -> None:
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_bytes(b'api_key = "\xff"\n')
+    with pytest.raises(CelestoError, match="Could not read the Celesto config file"):
         resolve_config()
 
 

@@ -22,28 +22,50 @@ FORBIDDEN = ("textual", "rich", "celesto_tui", "fastapi", "uvicorn", "starlette"
 PROBE = """
 import json, sys
 import celesto_api
-loaded = sorted({name.split(".")[0] for name in sys.modules})
+{use}
+loaded = sorted({{name.split(".")[0] for name in sys.modules}})
 print(json.dumps(loaded))
 """
 
 
-def test_import_pulls_in_no_ui_or_server_stack() -> None:
+def _loaded_after(use: str) -> set[str]:
     result = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", PROBE.format(use=use)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    loaded = set(json.loads(result.stdout))
+    assert "celesto_api.local" not in result.stdout
+    return set(json.loads(result.stdout))
+
+
+def test_import_pulls_in_no_ui_or_server_stack() -> None:
+    loaded = _loaded_after("celesto_api.Celesto, celesto_api.TerminalSession")
     assert "celesto_api" in loaded and "httpx" in loaded
     assert not loaded & set(FORBIDDEN), loaded & set(FORBIDDEN)
-    assert "celesto_api.local" not in result.stdout
+
+
+def test_httpx_loads_with_the_first_client_not_with_the_package() -> None:
+    # The exceptions, types, limits and validation are all the dashboard needs before its
+    # first frame; httpx comes with the clients.
+    assert "httpx" not in _loaded_after(
+        "from celesto_api import CelestoError, Template, config, limits, validation"
+    )
+    assert "httpx" in _loaded_after("from celesto_api import AsyncCelesto")
+    assert "httpx" in _loaded_after("import celesto_api.computers")
 
 
 def test_httpx_cli_module_still_importable_afterwards() -> None:
     pytest.importorskip("click")
-    code = "import celesto_api, httpx._main, sys; print('httpx._main' in sys.modules)"
+    code = (
+        "import celesto_api, sys; celesto_api.Celesto; loaded = 'httpx._main' in sys.modules; "
+        "import httpx._main; print(loaded, 'httpx._main' in sys.modules)"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert result.stdout.strip() == "True"
+    assert result.stdout.strip() == "False True"
 
 
 def test_public_names() -> None:

@@ -43,6 +43,11 @@ def when(at: datetime, now: datetime) -> str:
     return local.strftime("%b %d %H:%M:%S")
 
 
+KIND_WIDTH = 6
+MIN_WHAT_WIDTH = 20
+VERTICAL_SCROLLBAR = 2
+
+
 class ActivityTable(DataTable[str | Text]):
     BINDINGS = bindings("table")
 
@@ -84,9 +89,20 @@ class ActivityPane(Vertical):
         yield self.table
 
     def on_mount(self) -> None:
-        self.table.add_column("Time", key="time")
-        self.table.add_column("Kind", key="kind", width=6)
-        self.table.add_column("What", key="what")
+        self._add_columns(8)
+
+    def _add_columns(self, time_width: int) -> None:
+        # "What" takes the width that is left, cut with an ellipsis: a long command would
+        # otherwise widen the table past the pane and bring in a horizontal scrollbar.
+        table = self.table
+        padding = 2 * table.cell_padding * 3 + VERTICAL_SCROLLBAR
+        what_width = max(MIN_WHAT_WIDTH, table.size.width - time_width - KIND_WIDTH - padding)
+        table.add_column("Time", key="time", width=time_width)
+        table.add_column("Kind", key="kind", width=KIND_WIDTH)
+        table.add_column("What", key="what", width=what_width)
+
+    def on_resize(self) -> None:
+        self._fill(self.shown_rows)
 
     @property
     def search(self) -> Input:
@@ -145,13 +161,14 @@ class ActivityPane(Vertical):
         styles = status_styles(self.app.get_css_variables())
         now = self.clock.now()
         table = self.table
+        times = [when(row.at, now) for row in rows]
         with self.app.batch_update():
-            table.clear()
-            for index, row in enumerate(rows):
+            table.clear(columns=True)
+            self._add_columns(max(map(len, times), default=8))
+            for index, (row, at) in enumerate(zip(rows, times, strict=True)):
                 style = styles.get(row.tone, Style()) if row.tone != "plain" else Style()
-                table.add_row(
-                    when(row.at, now), row.kind, Text(row.text, style=style), key=str(index)
-                )
+                text = Text(row.text, style=style, no_wrap=True, overflow="ellipsis")
+                table.add_row(at, row.kind, text, key=str(index))
         empty = self.query_one("#activity-empty", Static)
         empty.set_class(not rows and self.computer is not None and not self.search.value, "shown")
 

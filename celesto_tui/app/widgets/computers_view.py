@@ -62,12 +62,20 @@ class ComputersView(TableView[Computer]):
         with TabbedContent(id="detail", initial="pane-overview"):
             with TabPane("Overview", id="pane-overview"):
                 yield self.overview
-            with TabPane("Exec", id="pane-exec"):
-                yield self.exec_pane
-            with TabPane("Ports", id="pane-ports"):
-                yield self.ports_pane
-            with TabPane("Activity", id="pane-activity"):
-                yield self.activity_pane
+            # Their panes are hidden at first: mounted after the first frame, by the app.
+            yield TabPane("Exec", id="pane-exec")
+            yield TabPane("Ports", id="pane-ports")
+            yield TabPane("Activity", id="pane-activity")
+
+    async def mount_hidden_panes(self) -> None:
+        """Mount the Exec, Ports and Activity panes (once, however often called)."""
+        for pane, tab in (
+            (self.exec_pane, "#pane-exec"),
+            (self.ports_pane, "#pane-ports"),
+            (self.activity_pane, "#pane-activity"),
+        ):
+            if pane.parent is None:
+                await self.query_one(tab, TabPane).mount(pane)
 
     # --- selection -----------------------------------------------------------------------
 
