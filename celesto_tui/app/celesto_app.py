@@ -769,11 +769,7 @@ class CelestoApp(App[None]):
 
     def go_to(self, kind: str, key: str) -> None:
         self.action_show_view(kind)
-        view = self.views[kind]
-        if isinstance(view, ComputersView):
-            view.go_to(key)
-        else:
-            view.table.select_key(key)
+        self.views[kind].go_to(key)
 
     async def run_palette_action(self, spec: ActionSpec) -> None:
         if spec.scope == "app":

@@ -54,7 +54,6 @@ class ComputersView(TableView[Computer]):
         self.ports_pane = PortsPane(self.clock)
         self.activity_pane = ActivityPane(activity or ActivityLog(), self.clock)
         self._shown_key: str | None = None
-        self._pending_key: str | None = None
         self.shells: frozenset[str] = frozenset()
 
     def compose(self) -> ComposeResult:
@@ -81,8 +80,6 @@ class ComputersView(TableView[Computer]):
 
     def rows_applied(self) -> None:
         self._mark_shells()
-        if self._pending_key is not None and self.table.select_key(self._pending_key):
-            self._pending_key = None
         self.show_selected(force=True)
 
     @on(DataTable.RowHighlighted)
@@ -171,15 +168,6 @@ class ComputersView(TableView[Computer]):
             if (computer := self.items.get(key)) is not None and computer.get("status") == "running"
         )
         self.table.set_badges(dict.fromkeys(running, SHELL_MARK))
-
-    def go_to(self, key: str) -> None:
-        """Put the cursor on a computer, clearing a filter that hides it."""
-        self.table.focus()
-        if self.table.select_key(key):
-            return
-        self._pending_key = key
-        if self.params.filter:
-            self.filter_bar.value = ""
 
     # --- panes ---------------------------------------------------------------------------
 

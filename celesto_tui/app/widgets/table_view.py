@@ -89,6 +89,7 @@ class TableView(Vertical, Generic[ItemT]):
             id=f"{id}-filter",
         )
         self.on_state_changed: Callable[[], None] = lambda: None
+        self._pending_key: str | None = None  # a row to select once a poll brings it
 
     def compose(self) -> ComposeResult:
         yield self.filter_bar
@@ -120,7 +121,20 @@ class TableView(Vertical, Generic[ItemT]):
         self.rows = rows
         self.table.apply(rows)
         self.update_title()
+        if self._pending_key is not None and self.table.select_key(self._pending_key):
+            self._pending_key = None
         self.rows_applied()
+
+    def go_to(self, key: str) -> None:
+        """Put the cursor on a row, now or when the rows next bring it (a poll answered
+        before the item existed), clearing a filter that hides it."""
+        self.table.focus()
+        if self.table.select_key(key):
+            self._pending_key = None
+            return
+        self._pending_key = key
+        if self.params.filter:
+            self.filter_bar.value = ""
 
     def _tick_ages(self) -> None:
         # Ages are computed from the clock when rows are built: without polls (offline, or
