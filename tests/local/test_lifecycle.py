@@ -69,13 +69,19 @@ def test_timeout_kills_the_whole_process_group(
     result = run(
         http,
         running_computer_via_http["id"],
-        "sleep 100 & sleep 101 & sleep 102; echo finished",
+        "sleep 100.4242 & sleep 101.4242 & sleep 102.4242; echo finished",
         timeout=1,
     )
     assert result["timed_out"] is True
     assert "finished" not in result["stdout"]
     assert result["exit_code"] != 0
-    left = run(http, running_computer_via_http["id"], "ps -eo comm | grep -c '^sleep$' || true")
+    # Counted by their unique arguments: in process mode the process table is the host's,
+    # where other `sleep`s may be running.
+    left = run(
+        http,
+        running_computer_via_http["id"],
+        "ps -eo args | grep -c '^sleep 10[0-2][.]4242$' || true",
+    )
     assert left["stdout"].strip() == "0"
 
 
