@@ -267,6 +267,7 @@ DIALOG_IDS = frozenset(
         "logs-close",
         "logs-copy",
         "logs-follow",
+        "output-follow",
         "sort-picker-cancel",
         "sort-picker-down",
         "sort-picker-up",

@@ -16,6 +16,7 @@ from typing import Literal
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
+from textual.binding import Binding
 from textual.color import Color
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
@@ -41,10 +42,14 @@ def clean(text: str) -> str:
 
 
 class OutputLog(ScrollView, can_focus=True):
+    """Follows new lines while its view is at the end (k9s-style): scrolled up, it stays put
+    and its border counts the lines that came since; `f` or End follows again."""
+
     DEFAULT_CSS = """
     OutputLog { height: 1fr; border: round $primary 50%; background: $surface; }
     OutputLog:focus { border: round $primary; }
     """
+    BINDINGS = [Binding("f", "follow", "Follow", id="output-follow")]
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -55,6 +60,28 @@ class OutputLog(ScrollView, can_focus=True):
         self._widest = 0
         self._styles: dict[str, Style] = {}
         self._styles_theme = ""
+        self.unseen = 0  # lines added while scrolled up
+        # Not "is the view at the end now": lines added in one frame move the end before the
+        # view's scroll to it lands. Only scrolling up pauses; reaching the end resumes.
+        self.following = True
+
+    def action_follow(self) -> None:
+        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self._show_unseen(0)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if new_value >= self.max_scroll_y:
+            self.following = True
+            if self.unseen:
+                self._show_unseen(0)
+        elif new_value < old_value:
+            self.following = False
+
+    def _show_unseen(self, count: int) -> None:
+        self.unseen = count
+        plural = "" if count == 1 else "s"
+        self.border_subtitle = f"paused · {count} new line{plural} · f follows" if count else ""
 
     # --- adding ----------------------------------------------------------------------------
 
@@ -63,7 +90,7 @@ class OutputLog(ScrollView, can_focus=True):
 
     def add_lines(self, stream: Stream, texts: Iterable[str]) -> None:
         """Append lines; the view follows the end if it was there."""
-        follow = self.scroll_offset.y >= self.max_scroll_y
+        follow = self.following
         new = [Line(stream, clean(text)) for text in texts]
         if not new:
             return
@@ -78,9 +105,12 @@ class OutputLog(ScrollView, can_focus=True):
         self.virtual_size = Size(self._widest, len(self.lines_kept))
         if follow:
             self.scroll_end(animate=False, immediate=False, x_axis=False)
+        else:
+            self._show_unseen(self.unseen + len(new))
         self.refresh()
 
     def reset(self) -> None:
+        self._show_unseen(0)
         self.lines_kept.clear()
         self.matches, self.match_index = [], -1
         self._widest = 0
