@@ -147,6 +147,7 @@ from celesto_api.local.sandbox import probe
 from celesto_api.local.sandbox.bwrap_binary import bundled_bwrap, stage_bundled
 from celesto_api.local.sandbox.report import checks
 from celesto_tui.commands import cli
+import celesto_tui.commands.local  # the CLI imports its verbs when used: do it while we can
 # A real bwrap that uid 1000 can run, wherever the venv is (a mktemp -d clone is 0700).
 bwrap = str(stage_bundled(bundled_bwrap()))
 libc = ctypes.CDLL(None, use_errno=True)
