@@ -31,10 +31,13 @@ class HealthProbe:
         self.failures: list[str] = []
         self._stop = threading.Event()
         self._first = threading.Event()
+        # Made here, not in the thread: OpenSSL 3 can fail ("[X509] PEM lib") when two
+        # threads load the CA file at once, as the thread and the test's own client did.
+        self._http = httpx.Client(base_url=self.base_url, timeout=60)
         self._thread = threading.Thread(target=self._run, name="health-probe", daemon=True)
 
     def _run(self) -> None:
-        with httpx.Client(base_url=self.base_url, timeout=60) as http:
+        with self._http as http:
             while not self._stop.is_set():
                 started = time.perf_counter()
                 try:
