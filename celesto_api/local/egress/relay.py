@@ -17,6 +17,8 @@ from collections.abc import Callable
 CHUNK = 1 << 20
 SPLICE_FLAGS = getattr(os, "SPLICE_F_MOVE", 1) | getattr(os, "SPLICE_F_NONBLOCK", 2)
 F_SETPIPE_SZ = 1031
+# At most this many CHUNKs move per wake-up before the loop runs anything else.
+PULLS_PER_WAKE = 4
 
 Counter = Callable[[int], None]
 
@@ -98,50 +100,114 @@ async def splice(
     source: socket.socket, sink: socket.socket, count: Counter, limit: int | None = None
 ) -> int:
     """Move bytes from ``source`` to ``sink`` until EOF (or ``limit`` bytes); how many."""
-    read_end, write_end = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-    with contextlib.suppress(OSError):
-        fcntl.fcntl(write_end, F_SETPIPE_SZ, CHUNK)
-    total = 0
+    pump = _Pump(source.fileno(), sink.fileno(), count, limit)
     try:
-        while limit is None or total < limit:
-            want = CHUNK if limit is None else min(CHUNK, limit - total)
-            try:
-                moved = os.splice(source.fileno(), write_end, want, flags=SPLICE_FLAGS)
-            except BlockingIOError:
-                await _ready(source, write=False)
-                continue
-            if moved == 0:
-                break
-            count(moved)
-            total += moved
-            while moved:
-                try:
-                    moved -= os.splice(read_end, sink.fileno(), moved, flags=SPLICE_FLAGS)
-                except BlockingIOError:
-                    await _ready(sink, write=True)
+        return await pump.done
     finally:
-        os.close(read_end)
-        os.close(write_end)
-    return total
+        pump.close()
 
 
-async def _ready(sock: socket.socket, *, write: bool) -> None:
-    loop = asyncio.get_running_loop()
-    ready: asyncio.Future[None] = loop.create_future()
+class _Pump:
+    """source → pipe → sink, driven by the event loop's callbacks rather than a task: the
+    reader stays registered while bytes flow, so a wake-up costs two splices and no
+    epoll_ctl or task switch (on a short download that is a tenth of the relay's time).
+    """
 
-    def wake() -> None:
-        if not ready.done():
-            ready.set_result(None)
+    def __init__(self, source: int, sink: int, count: Counter, limit: int | None) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.source, self.sink = source, sink
+        self.count, self.limit = count, limit
+        self.done: asyncio.Future[int] = self.loop.create_future()
+        self.read_end, self.write_end = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(self.write_end, F_SETPIPE_SZ, CHUNK)
+        self.total = 0
+        self.in_pipe = 0
+        self.watching: tuple[str, int] | None = None
+        self._resume()
 
-    fd = sock.fileno()
-    if write:
-        loop.add_writer(fd, wake)
-    else:
-        loop.add_reader(fd, wake)
-    try:
-        await ready
-    finally:
-        if write:
-            loop.remove_writer(fd)
+    def _resume(self) -> None:
+        if self.limit is not None and self.total >= self.limit:
+            self._finish()
         else:
-            loop.remove_reader(fd)
+            self._watch_source()
+
+    def _watch_source(self) -> None:
+        self._unwatch()
+        self.loop.add_reader(self.source, self._readable)
+        self.watching = ("read", self.source)
+
+    def _watch_sink(self) -> None:
+        self._unwatch()
+        self.loop.add_writer(self.sink, self._writable)
+        self.watching = ("write", self.sink)
+
+    def _unwatch(self) -> None:
+        if self.watching is not None:
+            kind, fd = self.watching
+            if kind == "read":
+                self.loop.remove_reader(fd)
+            else:
+                self.loop.remove_writer(fd)
+            self.watching = None
+
+    def _readable(self) -> None:
+        try:
+            self._pull()
+        except OSError as exc:
+            self._fail(exc)
+
+    def _pull(self) -> None:
+        # Bounded, so that one fast tunnel cannot keep the loop from everything else; the
+        # reader stays registered and is called again on the next turn.
+        for _ in range(PULLS_PER_WAKE):
+            want = CHUNK if self.limit is None else min(CHUNK, self.limit - self.total)
+            try:
+                moved = os.splice(self.source, self.write_end, want, flags=SPLICE_FLAGS)
+            except BlockingIOError:
+                return
+            if moved == 0:
+                self._finish()
+                return
+            self.count(moved)
+            self.total += moved
+            self.in_pipe += moved
+            if not self._drain():
+                self._watch_sink()
+                return
+            if self.limit is not None and self.total >= self.limit:
+                self._finish()
+                return
+
+    def _writable(self) -> None:
+        try:
+            if self._drain():
+                self._resume()
+        except OSError as exc:
+            self._fail(exc)
+
+    def _drain(self) -> bool:
+        """Empty the pipe into the sink; False when the sink is full."""
+        while self.in_pipe:
+            try:
+                self.in_pipe -= os.splice(
+                    self.read_end, self.sink, self.in_pipe, flags=SPLICE_FLAGS
+                )
+            except BlockingIOError:
+                return False
+        return True
+
+    def _finish(self) -> None:
+        self._unwatch()
+        if not self.done.done():
+            self.done.set_result(self.total)
+
+    def _fail(self, exc: OSError) -> None:
+        self._unwatch()
+        if not self.done.done():
+            self.done.set_exception(exc)
+
+    def close(self) -> None:
+        self._unwatch()
+        os.close(self.read_end)
+        os.close(self.write_end)
