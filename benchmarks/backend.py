@@ -23,8 +23,8 @@ samples of all rounds, ratios are taken round by round:
                      in a cgroup like the computer's when the server uses cgroups (same
                      parent, same CPU quota: both sides are scheduled alike): connect
                      (TCP + CONNECT handshake vs TCP connect; target p50 within 1 ms) and
-                     32 MiB downloads, the median of 5 per round, as a plain proxied GET
-                     and through a CONNECT tunnel (target >= 0.8x direct)
+                     downloads of 32 and 128 MiB, the median of 5 per round, as a plain
+                     proxied GET and through a CONNECT tunnel (target >= 0.8x direct)
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ BLOB_MB = 32
 # The same client runs on the host (direct) and inside the computer (through the proxy).
 EGRESS_CLIENT = r"""
 import json, socket, statistics, sys, time
-mode, host, port, path, count, repeat = sys.argv[1:7]
+mode, host, port, count, repeat, *sizes = sys.argv[1:]
 port, count, repeat = int(port), int(count), int(repeat)
 def dial():
     if mode == "direct":
@@ -79,7 +79,7 @@ def download(s, target):
         total += n
     s.close()
     return total / (1 << 20) / (time.perf_counter() - started)
-def plain_get():
+def plain_get(path):
     if mode == "direct":
         return download(socket.create_connection((host, port)), path)
     return download(socket.create_connection(("127.0.0.1", 3128)), f"http://{host}:{port}{path}")
@@ -88,17 +88,23 @@ for _ in range(count):
     started = time.perf_counter()
     dial().close()
     connects.append((time.perf_counter() - started) * 1000)
-gets, tunnels = [], []
-for _ in range(repeat):
-    gets.append(plain_get())
-    tunnels.append(download(dial(), path))
-print(json.dumps({
-    "connect": statistics.median(connects),
-    "get": statistics.median(gets),
-    "tunnel": statistics.median(tunnels),
-}))
+result = {"connect": statistics.median(connects)}
+for size in sizes:
+    gets, tunnels = [], []
+    for _ in range(repeat):
+        gets.append(plain_get(f"/blob{size}"))
+        tunnels.append(download(dial(), f"/blob{size}"))
+    result[f"get {size}"] = statistics.median(gets)
+    result[f"tunnel {size}"] = statistics.median(tunnels)
+print(json.dumps(result))
 """
-EGRESS_ROWS = ("connect", "get", "tunnel")
+# A 32 MiB download lasts ~16 ms here, a few scheduler slices: it shows what the relay's
+# CPU costs when client and server already keep both cores busy; 128 MiB is memory-bound.
+EGRESS_SIZES_MB = (32, 128)
+EGRESS_ROWS = (
+    "connect",
+    *(f"{kind} {size}" for size in EGRESS_SIZES_MB for kind in ("get", "tunnel")),
+)
 EXEC_ROWS = ("exec `true`", "GET /v1/health", "subprocess.run(sh -c true)")
 
 
@@ -132,7 +138,7 @@ def egress_round(
 ) -> dict[str, float]:
     """One run of the client: connect p50 (ms) and the two downloads (median MiB/s)."""
     args = [mode, "127.0.0.1" if mode == "direct" else "host.celesto.internal", str(port)]
-    args += ["/blob", "100", str(EGRESS_REPEAT)]
+    args += ["100", str(EGRESS_REPEAT), *map(str, EGRESS_SIZES_MB)]
     if mode == "direct":
         with direct_group(client) as procs_files:
             process = subprocess.Popen(
@@ -340,6 +346,9 @@ def main() -> None:
         direct_dir.mkdir()
         (direct_dir / "small.txt").write_text("hello\n")
         (direct_dir / "blob").write_bytes(os.urandom(BLOB_MB << 20))
+        if not args.exec_only:
+            for size in EGRESS_SIZES_MB:
+                (direct_dir / f"blob{size}").write_bytes(os.urandom(size << 20))
         direct, direct_url = start_direct_server(direct_dir)
         direct_port = direct.server_address[1]
         server = stack.enter_context(
@@ -465,16 +474,15 @@ def report_egress(egress: dict[str, list[float]], confinement: str) -> None:
     print("egress proxy vs direct host loopback, median (min-max) of rounds:")
     print(f"  like with like: {confinement}")
     print(f"  each round: 100 connects (p50), {EGRESS_REPEAT} downloads of each kind (median)")
-    print(f"  {'measure':28} {'via the proxy':>26} {'direct':>26} {'ratio':>22}")
-    labels = {
-        "connect": "connect p50 ms",
-        "get": "MiB/s plain GET via proxy",
-        "tunnel": "MiB/s CONNECT tunnel",
-    }
+    print(f"  {'measure':30} {'via the proxy':>26} {'direct':>26} {'ratio':>22}")
+    labels = {"connect": "connect p50 ms"}
+    for size in EGRESS_SIZES_MB:
+        labels[f"get {size}"] = f"MiB/s plain GET, {size} MiB"
+        labels[f"tunnel {size}"] = f"MiB/s CONNECT tunnel, {size} MiB"
     for key in EGRESS_ROWS:
         proxy, direct = egress[f"{key} proxy"], egress[f"{key} direct"]
         ratio = spread(ratios(proxy, direct))
-        print(f"  {labels[key]:28} {spread(proxy):>26} {spread(direct):>26} {ratio:>21}x")
+        print(f"  {labels[key]:30} {spread(proxy):>26} {spread(direct):>26} {ratio:>21}x")
     extra = [p - d for p, d in zip(egress["connect proxy"], egress["connect direct"], strict=True)]
     print(f"  connect p50 difference: {spread(extra, digits=3)} ms (target within 1 ms)")
     print("  throughput target: >= 0.8x direct")
