@@ -21,7 +21,7 @@ API_ROOT = Path(celesto_api.__file__).parent
 # Which top-level package of celesto_tui may import which (besides itself).
 MAY_IMPORT = {
     "model": set(),
-    "terminal": {"model", "app.bindings"},
+    "terminal": {"model", "app.bindings", "app.widgets.key_hints"},
     "app": {"model", "terminal"},
     "commands": {"model", "terminal.attach", "app.celesto_app"},
     "__main__": {"commands"},

@@ -75,7 +75,7 @@ from .settings import Settings, load_settings
 from .typeahead import TypeAhead
 from .widgets.computers_view import ComputersView
 from .widgets.deployments_view import DeploymentsView
-from .widgets.footer import DashboardFooter
+from .widgets.key_hints import KeyHints
 from .widgets.log_views import CommandLogView, ErrorsView
 from .widgets.status_bar import StatusBar, target_text
 from .widgets.table_view import TableView
@@ -192,7 +192,8 @@ class CelestoApp(App[None]):
             # The first frame shows this view only; the others (each node costs Textual's
             # styling before that frame) are mounted right after it: `_mount_hidden_views`.
             yield self.views["computers"]
-        yield DashboardFooter()
+        # `? Keys` first: at 80 columns the focused widget's keys fill the row.
+        yield KeyHints(first_actions=("help",))
 
     @property
     def _hidden_views(self) -> list[Widget]:
@@ -547,6 +548,9 @@ class CelestoApp(App[None]):
 
     def later(self, callback: Callable[..., Any], *args: Any) -> None:
         self.call_later(callback, *args)
+
+    def on_key_hints_pressed(self, message: KeyHints.Pressed) -> None:
+        self.simulate_key(message.key)
 
     def on_navigate(self, message: Navigate) -> None:
         if self.is_running:

@@ -47,8 +47,8 @@ from textual.widgets import Static, TabbedContent, TabPane
 from celesto_api import AsyncCelesto
 
 from ..app.bindings import DEFAULT_LEAVE_KEY, LEAVE_KEY_ID, bindings, leave_key
+from ..app.widgets.key_hints import KeyHints
 from .attach import DETACH_KEY, attach_raw
-from .footer import TerminalsFooter
 from .keys import encode_key
 from .link import DEFAULT_BACKOFF, Phase
 from .pane import TerminalPane
@@ -118,7 +118,14 @@ class TerminalsScreen(Screen[None]):
             "No terminal open. Open one from the dashboard.", id="terminals-empty", markup=False
         )
         yield TabbedContent(id="terminals-tabs")
-        yield TerminalsFooter()
+        # Every hint within 80 columns: compact, help and the way back first, and neither
+        # the palette's hint (ctrl+p goes to the shell) nor polling the API now.
+        yield KeyHints(
+            compact=True,
+            show_palette=False,
+            first_actions=("help", "back"),
+            left_out_actions=("refresh",),
+        )
 
     def on_mount(self) -> None:
         self._tabs_ready = True

@@ -6,8 +6,9 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
-from textual.widgets import Footer, Tabs
+from textual.widgets import Tabs
 
+from celesto_tui.app.widgets.key_hints import KeyHints
 from celesto_tui.terminal.terminals_screen import TerminalsScreen
 
 from .conftest import AppFactory, loaded, wait_for
@@ -15,13 +16,9 @@ from .test_shell_mark import open_shell
 
 
 def footer_keys(screen: TerminalsScreen) -> list[tuple[str, int, int]]:
-    """(action, first column, past the last column) of each key hint shown."""
-    footer = screen.query_one(Footer)
-    return [
-        (str(getattr(key, "action", "")), key.region.x, key.region.right)
-        for key in footer.children
-        if key.display
-    ]
+    """(action, first column, past the last column) of each key hint."""
+    footer = screen.query_one(KeyHints)
+    return [(spot.hint.action, spot.x, spot.right) for spot in footer.placed()]
 
 
 def assert_all_within(keys: list[tuple[str, int, int]], width: int) -> None:
