@@ -142,6 +142,7 @@ class CelestoApp(App[None]):
                 exec_history=self.ui_state.exec_history,
                 create_hint="" if self.read_only else f" Press {create_key} to create one.",
                 activity=self.model.activity,
+                covered_at_start=target.starting,
             ),
             "deployments": DeploymentsView(self.ui_state.view("deployments"), clock=self.clock),
         }

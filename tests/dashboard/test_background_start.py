@@ -10,11 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from textual.widgets import Tab, TabbedContent, TabPane
+
 from celesto_api.local import DataDirBusyError, LocalServer
 from celesto_tui.app.widgets.status_bar import target_text
 from celesto_tui.model.target import Target, open_target
 
 from .conftest import AppFactory, loaded, wait_for
+
+DETAIL_TITLES = ("Overview", "Exec", "Ports", "Activity")
 
 
 def header(app: Any) -> str:
@@ -58,6 +62,18 @@ async def test_header_says_starting_then_live_and_keys_work_meanwhile(
             assert f"local · embedded backend · {startup.server.sandbox_label}" in text
             assert app.controller.target is started
             assert not app.views["computers"].loading
+            # Covered in the first frame, the detail panes came right after it, as composed.
+            detail = app.views["computers"].query_one("#detail", TabbedContent)
+            assert detail.active == "pane-overview"
+            assert [pane.id for pane in detail.query(TabPane)] == [
+                "pane-overview",
+                "pane-exec",
+                "pane-ports",
+                "pane-activity",
+            ]
+            assert [str(tab.label) for tab in detail.query(Tab)] == list(DETAIL_TITLES)
+            await pilot.press("e")
+            await wait_for(pilot, lambda: detail.active == "pane-exec", what="the exec pane")
     # Leaving the block stopped it (its thread is gone), so the data dir can be used again.
     with LocalServer(data_dir=tmp_path / "data"):
         pass

@@ -46,6 +46,7 @@ class ComputersView(TableView[Computer]):
         exec_history: Mapping[str, list[str]] | None = None,
         create_hint: str = "",
         activity: ActivityLog | None = None,
+        covered_at_start: bool = False,
     ) -> None:
         super().__init__(COMPUTERS, state, markable=True, id="computers", clock=clock)
         self.create_hint = create_hint  # " Press n to create one." unless read-only
@@ -55,19 +56,34 @@ class ComputersView(TableView[Computer]):
         self.activity_pane = ActivityPane(activity or ActivityLog(), self.clock)
         self._shown_key: str | None = None
         self.shells: frozenset[str] = frozenset()
+        # Covered by its loading indicator in the first frame (the embedded backend is
+        # starting): the detail panes are then mounted right after it, with the others.
+        self._detail_later = covered_at_start
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
-        with TabbedContent(id="detail", initial="pane-overview"):
-            with TabPane("Overview", id="pane-overview"):
-                yield self.overview
-            # Their panes are hidden at first: mounted after the first frame, by the app.
-            yield TabPane("Exec", id="pane-exec")
-            yield TabPane("Ports", id="pane-ports")
-            yield TabPane("Activity", id="pane-activity")
+        if not self._detail_later:
+            with TabbedContent(id="detail", initial="pane-overview"):
+                yield from self._detail_panes()
+
+    def _detail_panes(self) -> list[TabPane]:
+        # The Exec, Ports and Activity panes are empty at first: mount_hidden_panes fills them.
+        return [
+            TabPane("Overview", self.overview, id="pane-overview"),
+            TabPane("Exec", id="pane-exec"),
+            TabPane("Ports", id="pane-ports"),
+            TabPane("Activity", id="pane-activity"),
+        ]
 
     async def mount_hidden_panes(self) -> None:
-        """Mount the Exec, Ports and Activity panes (once, however often called)."""
+        """Mount what the first frame did not show: the detail panes when they came later,
+        then the Exec, Ports and Activity panes (once, however often called)."""
+        if self._detail_later:
+            self._detail_later = False
+            detail = TabbedContent(id="detail")  # the first pane added is the one shown
+            await self.mount(detail)
+            for tab_pane in self._detail_panes():
+                await detail.add_pane(tab_pane)
         for pane, tab in (
             (self.exec_pane, "#pane-exec"),
             (self.ports_pane, "#pane-ports"),
