@@ -14,6 +14,7 @@ from typing import Literal
 
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
+from textual.keys import format_key
 
 Scope = Literal[
     "app",
@@ -317,3 +318,13 @@ def allowed(node: DOMNode, scope: Scope, action: str) -> bool:
     """False for a mutating action in read-only mode: Textual then hides it everywhere."""
     read_only = getattr(node.app, "read_only", False) is True
     return not (read_only and action in mutating_actions(scope))
+
+
+def format_one_key(key: str) -> str:
+    """``ctrl+right_square_bracket`` -> ``ctrl+]``, ``escape`` -> ``esc``."""
+    *modifiers, base = key.strip().split("+")
+    return "+".join([*modifiers, format_key(base)]) if base else key.strip()
+
+
+def key_display(keys: str) -> str:
+    return " / ".join(format_one_key(key) for key in keys.split(","))

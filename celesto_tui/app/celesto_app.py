@@ -51,7 +51,7 @@ from ..model.target import Target
 from ..model.ui_state import StateWriter, UiState, default_state_path, load_state
 from ..model.watch import SUMMARY_AFTER, Settled, Watcher
 from . import intents
-from .bindings import ActionSpec, allowed, bindings, by_id, effective_keys
+from .bindings import ActionSpec, allowed, bindings, by_id, effective_keys, key_display
 from .controller import Controller
 from .first_frame import FirstFrameProbe
 from .messages import (
@@ -67,15 +67,14 @@ from .messages import (
 )
 from .palette import DashboardCommands
 from .poller import Poller
-from .screens.command_line import CommandLineScreen
-from .screens.context_picker import ContextPickerScreen
-from .screens.help import HelpScreen, key_display
-from .screens.quit_confirm import QuitConfirmScreen
 from .settings import Settings, load_settings
 from .typeahead import TypeAhead
 from .widgets.computers_view import ComputersView
 from .widgets.deployments_view import DeploymentsView
 from .widgets.key_hints import KeyHints
+
+# DIALOGS_WHEN_OPENED: the help, `:`, context and quit dialogs are imported when first
+# opened, not before the first frame (the help table alone brings rich.table).
 from .widgets.log_views import CommandLogView, ErrorsView
 from .widgets.status_bar import StatusBar, target_text
 from .widgets.table_view import TableView
@@ -487,6 +486,8 @@ class CelestoApp(App[None]):
         except ContextError as exc:
             self.notify(str(exc), title="Cannot list the contexts", severity="error")
             return
+        from .screens.context_picker import ContextPickerScreen  # see DIALOGS_WHEN_OPENED
+
         self.post_message(OpenScreen(ContextPickerScreen(contexts), self._context_chosen))
 
     def _context_chosen(self, name: str | None) -> None:
@@ -623,6 +624,8 @@ class CelestoApp(App[None]):
 
     async def action_quit(self) -> None:
         """Quit at once, unless that would stop computers or end shells: then ask first."""
+        from .screens.quit_confirm import QuitConfirmScreen  # see DIALOGS_WHEN_OPENED
+
         if isinstance(self.screen, QuitConfirmScreen):  # ctrl+q twice
             self.exit()
             return
@@ -648,6 +651,8 @@ class CelestoApp(App[None]):
             poller.poll_now()
 
     def action_help(self) -> None:
+        from .screens.help import HelpScreen  # see DIALOGS_WHEN_OPENED
+
         path = self.settings.path
         self.push_screen(HelpScreen(self.keymap, self.read_only, str(path) if path else None))
 
@@ -660,6 +665,8 @@ class CelestoApp(App[None]):
         return allowed(self, "app", action)
 
     def action_command_line(self) -> None:
+        from .screens.command_line import CommandLineScreen  # see DIALOGS_WHEN_OPENED
+
         def names(kind: str) -> Callable[[], list[str]]:
             return lambda: [str(item.get("name")) for item in self.model.items[kind].values()]
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 PROBE_ENV = "CELESTO_TUI_STARTUP_PROBE"
 
 
-@dataclass(frozen=True)
-class FirstFrameProbe:
+class FirstFrameProbe(NamedTuple):  # not a dataclass: ~0.5 ms less before the first frame
     path: str
     exits_at_paint: bool
 

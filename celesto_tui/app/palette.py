@@ -10,8 +10,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
 from ..model.items import Item
-from .bindings import ACTIONS, SCOPE_TITLES, ActionSpec, effective_keys
-from .screens.help import key_display
+from .bindings import ACTIONS, SCOPE_TITLES, ActionSpec, effective_keys, key_display
 
 HIDDEN = frozenset({"command-palette", "leave-pane", "history-prev", "history-next"})
 

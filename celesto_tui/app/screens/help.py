@@ -8,7 +8,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.keys import format_key
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
@@ -21,20 +20,11 @@ from ..bindings import (
     TERMINAL_LEAVE,
     ActionSpec,
     effective_keys,
+    key_display,
     leave_key,
 )
 
 FIXED = "(fixed)"  # the binding id column of keys that cannot be remapped
-
-
-def format_one_key(key: str) -> str:
-    """``ctrl+right_square_bracket`` -> ``ctrl+]``, ``escape`` -> ``esc``."""
-    *modifiers, base = key.strip().split("+")
-    return "+".join([*modifiers, format_key(base)]) if base else key.strip()
-
-
-def key_display(keys: str) -> str:
-    return " / ".join(format_one_key(key) for key in keys.split(","))
 
 
 HelpRow = tuple[str, str, str]  # keys, what it does, binding id (all but "does" empty: heading)

@@ -11,7 +11,7 @@ scrolls hints that do not fit, a hint's tooltip shows under the mouse.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rich.style import Style
 from rich.text import Text
@@ -22,10 +22,10 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 PALETTE_BORDER = "▏"
+# Records are NamedTuples: a frozen dataclass costs ~0.5 ms to define, before the first frame.
 
 
-@dataclass(frozen=True)
-class KeyHint:
+class KeyHint(NamedTuple):
     key: str
     key_display: str
     description: str
@@ -49,8 +49,7 @@ class KeyHint:
         return len(self.key_text) + len(self.description_text)
 
 
-@dataclass(frozen=True)
-class PlacedHint:
+class PlacedHint(NamedTuple):
     hint: KeyHint
     x: int  # in the widget, after scrolling; may be off either edge
 

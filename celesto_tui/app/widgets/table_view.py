@@ -25,7 +25,6 @@ from ...model.table_rows import Rows, TableSpec, ViewParams, build_rows, sort_ar
 from ...model.ui_state import ViewState
 from ..bindings import Scope, allowed, bindings
 from ..messages import OpenScreen, RowsBuilt
-from ..screens.sort_picker import SortPickerScreen
 from .resource_table import ResourceTable
 
 ZOOMS = ("", "table", "detail")
@@ -244,6 +243,9 @@ class TableView(Vertical, Generic[ItemT]):
 
     def action_pick_sort(self) -> None:
         """A list of the columns on screen to sort by (`SortPickerScreen`)."""
+        # Imported when first opened: its OptionList is not worth loading before the first frame.
+        from ..screens.sort_picker import SortPickerScreen
+
         hidden = set(self.table.hidden_columns)
         columns = [(c.key, c.label) for c in self.spec.columns if c.key not in hidden]
         picker = SortPickerScreen(
