@@ -7,7 +7,6 @@ or as new data set on the widgets. ``reply_to`` is the widget a result goes back
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 from textual.message import Message
@@ -15,13 +14,14 @@ from textual.message_pump import MessagePump
 
 from celesto_api import Computer, Deployment
 
+from .message_fields import message_fields
 
-@dataclass
+
 class CreateRequested(Message):
     """Open the create dialog, then create a computer."""
 
 
-@dataclass
+@message_fields
 class LifecycleRequested(Message):
     """Start, stop or delete these computers (asking first when that is destructive)."""
 
@@ -29,7 +29,7 @@ class LifecycleRequested(Message):
     targets: list[Computer]
 
 
-@dataclass
+@message_fields
 class PublishRequested(Message):
     """Publish ``port`` of this computer; without one, ask which first."""
 
@@ -37,34 +37,33 @@ class PublishRequested(Message):
     port: int | None = None
 
 
-@dataclass
+@message_fields
 class UnpublishRequested(Message):
     computer: Computer
     port: int
 
 
-@dataclass
+@message_fields
 class TerminalRequested(Message):
     computer: Computer
 
 
-@dataclass
 class DeployRequested(Message):
     """Open the deploy dialog, then deploy."""
 
 
-@dataclass
+@message_fields
 class DeploymentChangeRequested(Message):
     verb: Literal["stop", "delete"]
     deployment: Deployment
 
 
-@dataclass
+@message_fields
 class DeploymentLogsRequested(Message):
     deployment: Deployment
 
 
-@dataclass
+@message_fields
 class DeploymentLogsPollRequested(Message):
     """The logs of deployment ``name`` now, for ``reply_to`` (`messages.DeploymentLogsFetched`);
     ignored while a request for the same ``reply_to`` is out."""
@@ -73,7 +72,7 @@ class DeploymentLogsPollRequested(Message):
     name: str
 
 
-@dataclass
+@message_fields
 class RunRequested(Message):
     """Run a command once the computer runs; output goes back to ``reply_to``.
 
@@ -87,12 +86,11 @@ class RunRequested(Message):
     purpose: str = "run a command"  # for "Start it and {purpose}?"
 
 
-@dataclass
 class ExecCancelRequested(Message):
     """Stop waiting for the running command (it may run on until its timeout)."""
 
 
-@dataclass
+@message_fields
 class MetricsRequested(Message):
     """Live metrics of a running computer, for ``reply_to`` (`messages.MetricsFetched`)."""
 
@@ -100,7 +98,7 @@ class MetricsRequested(Message):
     computer_id: str
 
 
-@dataclass
+@message_fields
 class ProbeRequested(Message):
     """Probe a URL's health, for ``reply_to`` (`messages.Probed`)."""
 
@@ -108,12 +106,11 @@ class ProbeRequested(Message):
     url: str
 
 
-@dataclass
 class FocusTableRequested(Message):
     """Leave a pane: the current view's table takes the focus."""
 
 
-@dataclass
+@message_fields
 class ActivityRequested(Message):
     """Fetch the command history of a computer into the activity log, then tell
     ``reply_to`` (`messages.ActivityFetched`); ignored while a fetch for it is out."""
@@ -122,12 +119,11 @@ class ActivityRequested(Message):
     computer_id: str
 
 
-@dataclass
 class ContextPickRequested(Message):
     """Open the context picker (profiles, servers, the embedded backend)."""
 
 
-@dataclass
+@message_fields
 class ContextSwitchRequested(Message):
     """Switch the dashboard to context ``name`` (a profile, ``local``, or a server)."""
 

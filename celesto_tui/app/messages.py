@@ -4,7 +4,6 @@ widget that asked (its ``reply_to``). Never widget calls."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from textual.message import Message
@@ -16,11 +15,12 @@ from ..model.command_log import LogEntry, Status
 from ..model.items import Item
 from ..model.table_rows import Rows
 from ..model.target import Target
+from .message_fields import message_fields
 from .probe import ProbeResult
 from .widgets.output_log import Stream
 
 
-@dataclass
+@message_fields
 class Polled(Message):
     """A poll of one resource kind succeeded; ``rows`` is already built for its view."""
 
@@ -36,7 +36,7 @@ class BackendStarted(Message):
     """The embedded backend came up, or failed to (its `EmbeddedStartup.error` says why)."""
 
 
-@dataclass
+@message_fields
 class TargetSwitched(Message):
     """The controller now talks to another target (its clients, generation and model are
     reset): the app restarts its polls and shows it."""
@@ -45,21 +45,21 @@ class TargetSwitched(Message):
     context: str
 
 
-@dataclass
+@message_fields
 class TargetSwitching(Message):
     """A switch is under way (``text`` for the header), or ended without switching ("")."""
 
     text: str
 
 
-@dataclass
+@message_fields
 class PollFailed(Message):
     kind: str
     error: BaseException
     generation: int = 0
 
 
-@dataclass
+@message_fields
 class RowsBuilt(Message):
     """Rows rebuilt off the UI thread after the filter or sort changed."""
 
@@ -67,17 +67,17 @@ class RowsBuilt(Message):
     rows: Rows
 
 
-@dataclass
+@message_fields
 class ItemsChanged(Message):
     """An action's response: show the new state of these objects at once."""
 
     kind: str
     items: Sequence[Item]
-    removed: list[str] = field(default_factory=list)
+    removed: Sequence[str] = ()
     generation: int = 0
 
 
-@dataclass
+@message_fields
 class ActionFinished(Message):
     """A mutating action ended (or, ``running``, got as far as it can tell for now);
     ``entry`` is its command-log line."""
@@ -88,7 +88,7 @@ class ActionFinished(Message):
     kind: str = "computers"
 
 
-@dataclass
+@message_fields
 class UnexpectedError(Message):
     """Something that is not an API error went wrong in a worker (a bug): errors view."""
 
@@ -96,7 +96,7 @@ class UnexpectedError(Message):
     error: BaseException
 
 
-@dataclass
+@message_fields
 class Navigate(Message):
     """Show this row of this view (e.g. the computer an action just created)."""
 
@@ -104,7 +104,7 @@ class Navigate(Message):
     key: str
 
 
-@dataclass
+@message_fields
 class OpenScreen(Message):
     """A worker has what a dialog needs: the app pushes it."""
 
@@ -112,7 +112,7 @@ class OpenScreen(Message):
     callback: Callable[[Any], None] | None = None
 
 
-@dataclass
+@message_fields
 class ExecStarted(Message):
     """The controller runs ``command`` (after any start of the computer); ``history`` is the
     computer's command history with it."""
@@ -123,12 +123,11 @@ class ExecStarted(Message):
     history: list[str]
 
 
-@dataclass
 class ExecBusy(Message):
     """A command is still running: this one was not started."""
 
 
-@dataclass
+@message_fields
 class ExecChunk(Message):
     """The complete lines of one piece of streamed output (one message per piece, not per
     line: a command printing 200,000 lines must not flood the message queue)."""
@@ -137,7 +136,7 @@ class ExecChunk(Message):
     lines: list[str]
 
 
-@dataclass
+@message_fields
 class ExecEnded(Message):
     computer: Computer
     command: str
@@ -149,14 +148,14 @@ class ExecEnded(Message):
     started: bool = False
 
 
-@dataclass
+@message_fields
 class MetricsFetched(Message):
     computer_id: str
     observability: Observability | None
     error: str = ""
 
 
-@dataclass
+@message_fields
 class DeploymentLogsFetched(Message):
     name: str
     text: str
@@ -164,12 +163,12 @@ class DeploymentLogsFetched(Message):
     final: bool = False  # the target will never give these logs: stop asking
 
 
-@dataclass
+@message_fields
 class Probed(Message):
     result: ProbeResult
 
 
-@dataclass
+@message_fields
 class ActivityFetched(Message):
     """The activity log has a computer's command history (or the error fetching it)."""
 
