@@ -12,8 +12,10 @@ import os
 import socket
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
+
+import pytest
 
 from celesto_api.local.egress.relay import Channel, relay, splice
 
@@ -29,6 +31,26 @@ def connected_pair() -> tuple[socket.socket, socket.socket]:
         outer = socket.create_connection(listener.getsockname())
         inner, _ = listener.accept()
     return outer, inner
+
+
+Pair = Callable[..., tuple[socket.socket, socket.socket]]
+
+
+@pytest.fixture
+def pair() -> Iterator[Pair]:
+    """Makes connected pairs (the end a test drives; the end the relay holds, non-blocking
+    with ``relay_end_blocking=False``), all closed after the test."""
+    made: list[socket.socket] = []
+
+    def make(*, relay_end_blocking: bool = True) -> tuple[socket.socket, socket.socket]:
+        outer, inner = connected_pair()
+        inner.setblocking(relay_end_blocking)
+        made.extend((outer, inner))
+        return outer, inner
+
+    yield make
+    for sock in made:
+        sock.close()
 
 
 def read_all(sock: socket.socket) -> bytes:
@@ -61,9 +83,9 @@ class Counts:
         self.b_to_a += size
 
 
-async def test_a_tunnel_moves_every_byte_both_ways_at_once() -> None:
-    a_end, a = connected_pair()
-    b_end, b = connected_pair()
+async def test_a_tunnel_moves_every_byte_both_ways_at_once(pair: Pair) -> None:
+    a_end, a = pair()
+    b_end, b = pair()
     up, down = os.urandom(8 * MIB + 123), os.urandom(5 * MIB + 7)
 
     def talk(sock: socket.socket, payload: bytes) -> bytes:
@@ -88,13 +110,11 @@ async def test_a_tunnel_moves_every_byte_both_ways_at_once() -> None:
     assert hashlib.sha256(from_a[0]).digest() == hashlib.sha256(up).digest()
     assert hashlib.sha256(from_b[0]).digest() == hashlib.sha256(down).digest()
     assert (counts.a_to_b, counts.b_to_a) == (len(up), len(down))
-    for sock in (a_end, a, b_end, b):
-        sock.close()
 
 
-async def test_bytes_read_ahead_by_a_parser_go_first() -> None:
-    a_end, a = connected_pair()
-    b_end, b = connected_pair()
+async def test_bytes_read_ahead_by_a_parser_go_first(pair: Pair) -> None:
+    a_end, a = pair()
+    b_end, b = pair()
     client = Channel(a)
     client.buffer += b"early "
     a_end.sendall(b"late")
@@ -104,13 +124,11 @@ async def test_bytes_read_ahead_by_a_parser_go_first() -> None:
     await asyncio.wait_for(relay(client, Channel(b), counts.count_a_to_b, counts.count_b_to_a), 30)
     assert read_all(b_end) == b"early late"
     assert counts.a_to_b == len(b"early late")
-    for sock in (a_end, a, b_end, b):
-        sock.close()
 
 
-async def test_a_half_close_is_passed_on_and_the_answer_still_comes_back() -> None:
-    a_end, a = connected_pair()
-    b_end, b = connected_pair()
+async def test_a_half_close_is_passed_on_and_the_answer_still_comes_back(pair: Pair) -> None:
+    a_end, a = pair()
+    b_end, b = pair()
 
     def server() -> bytes:
         request = read_all(b_end)  # ends when the client's half-close comes through
@@ -127,15 +145,11 @@ async def test_a_half_close_is_passed_on_and_the_answer_still_comes_back() -> No
     await asyncio.to_thread(server_thread.join, 30)
     assert seen == [b"question"]
     assert answer == b"answer to question"
-    for sock in (a_end, a, b):
-        sock.close()
 
 
-async def test_a_limited_splice_stops_at_the_limit_and_leaves_the_rest() -> None:
-    source_end, source = connected_pair()
-    sink_end, sink = connected_pair()
-    for sock in (source, sink):
-        sock.setblocking(False)
+async def test_a_limited_splice_stops_at_the_limit_and_leaves_the_rest(pair: Pair) -> None:
+    source_end, source = pair(relay_end_blocking=False)
+    sink_end, sink = pair(relay_end_blocking=False)
     body = os.urandom(3 * MIB + 5)
     writer, _ = in_thread(lambda: source_end.sendall(body + b"next request"))
     # The source stays open: the pump must stop at the length, not wait for an EOF.
@@ -146,15 +160,11 @@ async def test_a_limited_splice_stops_at_the_limit_and_leaves_the_rest() -> None
     assert await asyncio.to_thread(read_all, sink_end) == body
     assert source.recv(100) == b"next request"
     assert await splice(source, sink_end, lambda _: None, 0) == 0
-    for sock in (source_end, source, sink_end, sink):
-        sock.close()
 
 
-async def test_a_slow_reader_holds_the_pump_back_without_loss() -> None:
-    source_end, source = connected_pair()
-    sink_end, sink = connected_pair()
-    for sock in (source, sink):
-        sock.setblocking(False)
+async def test_a_slow_reader_holds_the_pump_back_without_loss(pair: Pair) -> None:
+    source_end, source = pair(relay_end_blocking=False)
+    sink_end, sink = pair(relay_end_blocking=False)
     body = os.urandom(48 * MIB)
     sent = threading.Event()
 
@@ -173,8 +183,6 @@ async def test_a_slow_reader_holds_the_pump_back_without_loss() -> None:
     await asyncio.to_thread(writer.join, 30)
     assert await pump == len(body)
     assert hashlib.sha256(received).digest() == hashlib.sha256(body).digest()
-    for sock in (source, sink_end, sink):
-        sock.close()
 
 
 def read_all_after_shutdown(sock: socket.socket, pump: asyncio.Future[int]) -> bytes:
@@ -193,9 +201,9 @@ def read_all_after_shutdown(sock: socket.socket, pump: asyncio.Future[int]) -> b
     return b"".join(chunks)
 
 
-async def test_a_reset_on_one_side_ends_both_directions() -> None:
-    a_end, a = connected_pair()
-    b_end, b = connected_pair()
+async def test_a_reset_on_one_side_ends_both_directions(pair: Pair) -> None:
+    a_end, a = pair()
+    b_end, b = pair()
     tunnel = asyncio.ensure_future(relay(Channel(a), Channel(b), lambda _: None, lambda _: None))
     a_end.sendall(b"hello")
     assert await asyncio.to_thread(b_end.recv, 5) == b"hello"
@@ -205,14 +213,12 @@ async def test_a_reset_on_one_side_ends_both_directions() -> None:
     a_end.settimeout(10)
     with contextlib.suppress(ConnectionResetError):  # a reset passed on is an end too
         assert a_end.recv(10) == b""
-    for sock in (a_end, a, b):
-        sock.close()
 
 
-async def test_a_cancelled_pump_leaves_no_pipe_and_no_watcher() -> None:
+async def test_a_cancelled_pump_leaves_no_pipe_and_no_watcher(pair: Pair) -> None:
     loop = asyncio.get_running_loop()
-    source_end, source = connected_pair()
-    sink_end, sink = connected_pair()
+    _, source = pair(relay_end_blocking=False)
+    _, sink = pair(relay_end_blocking=False)
     before = open_fds()
     pump = asyncio.ensure_future(splice(source, sink, lambda _: None))
     await asyncio.sleep(0)
@@ -222,5 +228,3 @@ async def test_a_cancelled_pump_leaves_no_pipe_and_no_watcher() -> None:
     assert open_fds() == before
     assert not loop.remove_reader(source.fileno())
     assert not loop.remove_writer(sink.fileno())
-    for sock in (source_end, source, sink_end, sink):
-        sock.close()
