@@ -82,8 +82,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     A("help", "question_mark,f1", "help", "Keys", "Show every key binding", "app"),
     A("command-line", "colon", "command_line", "Command",
       "Type a command in the command log's syntax (computer stop NAME, computer run NAME "
-      "'CMD', computer port publish NAME --port N, deploy DIR --name N)",
-      "app", mutating=True, show=False),
+      "'CMD', computer port publish NAME --port N, deploy DIR --name N, ctx NAME; "
+      "read-only: ctx and deployments logs)",
+      "app", show=False),
     A("command-palette", "ctrl+p", "command_palette", "Palette", "Open the command palette",
       "app", show=False, priority=True),
     A("view-computers", "1", "show_view('computers')", "Computers", "Show the computers",

@@ -675,6 +675,7 @@ class CelestoApp(App[None]):
             names("deployments"),
             self.controller.where,
             self.controller.switcher.names,
+            read_only=self.read_only,
         )
         # As the other dialogs open: through a message, so keys typed behind `:` are held
         # for it first (typeahead.py).

@@ -40,6 +40,8 @@ PHRASES: tuple[str, ...] = (
 )
 # Phrases of the dashboard itself (no CLI command): switch to a context (see contexts.py).
 CONTEXT_PHRASES = ("context", "ctx")
+# What the command line does in read-only mode (--read-only): look, never change.
+READ_ONLY_PHRASES: tuple[str, ...] = ("deployments logs", "context", "ctx")
 # Options each phrase takes: name -> takes a value.
 OPTIONS: dict[str, dict[str, bool]] = {
     "computer create": {
@@ -224,13 +226,19 @@ def _port_arguments(phrase: str, names: list[str], options: dict[str, list[str]]
     return {"port": _validated(lambda: check.port(_int(raw)))}
 
 
-def parse_command(text: str, where: Where | None = None) -> Command:
+def parse_command(text: str, where: Where | None = None, *, read_only: bool = False) -> Command:
     """``text`` as a `Command`, or `CommandInputError` saying what is wrong; ``where`` is
-    the dashboard's target (its options in a pasted line are dropped)."""
+    the dashboard's target (its options in a pasted line are dropped); ``read_only`` takes
+    only `READ_ONLY_PHRASES`."""
     words = _words(text, where or Where())
     if not words:
-        raise CommandInputError("Type a command, e.g. computer stop NAME.")
+        example = "ctx NAME" if read_only else "computer stop NAME"
+        raise CommandInputError(f"Type a command, e.g. {example}.")
     phrase, rest = _phrase(words)
+    if read_only and phrase not in READ_ONLY_PHRASES:
+        raise CommandInputError(
+            f"{phrase} is off in read-only mode; here: {', '.join(READ_ONLY_PHRASES)}."
+        )
     names, options = _split_options(phrase, rest)
     if phrase == "computer create":
         if names:
@@ -258,9 +266,10 @@ def _candidates(
     computers: Iterable[str],
     deployments: Iterable[str],
     contexts: Iterable[str] = (),
+    phrases: Sequence[str] = PHRASES,
 ) -> list[str]:
     typed = " ".join(done)
-    for phrase in sorted(PHRASES, key=len, reverse=True):
+    for phrase in sorted(phrases, key=len, reverse=True):
         if typed == phrase or typed.startswith(phrase + " "):
             if phrase in ("deploy", "computer create"):
                 return list(OPTIONS[phrase])
@@ -273,7 +282,7 @@ def _candidates(
         return []
     following = {
         phrase.split()[len(done)]
-        for phrase in PHRASES
+        for phrase in phrases
         if phrase.split()[: len(done)] == list(done) and len(phrase.split()) > len(done)
     }
     return sorted(following)
@@ -284,15 +293,17 @@ def complete(
     computers: Iterable[str],
     deployments: Iterable[str],
     contexts: Iterable[str] = (),
+    phrases: Sequence[str] = PHRASES,
 ) -> str | None:
-    """``text`` with its last word completed (the first match, in order), or None."""
+    """``text`` with its last word completed (the first match, in order), or None;
+    ``phrases``: the ones to offer (`READ_ONLY_PHRASES` in read-only mode)."""
     words = text.split(" ")
     done, last = [word for word in words[:-1] if word], words[-1]
     if done[:1] == [PROGRAM]:
         done = done[1:]
     if not last:
         return None
-    for candidate in _candidates(done, computers, deployments, contexts):
+    for candidate in _candidates(done, computers, deployments, contexts, phrases):
         if candidate.startswith(last) and candidate != last:
             return text + candidate[len(last) :]
     return None

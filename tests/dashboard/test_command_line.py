@@ -12,7 +12,13 @@ from textual.widgets import Input, Static
 
 from celesto_tui.app.screens.command_line import CommandLineScreen
 from celesto_tui.app.screens.confirm import ConfirmScreen
-from celesto_tui.model.command_input import CommandInputError, complete, parse_command
+from celesto_tui.app.screens.context_picker import ContextPickerScreen
+from celesto_tui.model.command_input import (
+    READ_ONLY_PHRASES,
+    CommandInputError,
+    complete,
+    parse_command,
+)
 from celesto_tui.model.command_log import Where, computer_line, deploy_line
 
 from .conftest import AppFactory, loaded, status_of, wait_for
@@ -149,13 +155,39 @@ async def test_colon_deploy_runs_the_deploy_without_the_dialog(
         assert app.model.items["deployments"][name]["status"] == "READY"
 
 
-async def test_read_only_has_no_command_line(make_app: AppFactory) -> None:
+def test_read_only_takes_only_the_commands_that_change_nothing() -> None:
+    for line in ("ctx", "context other", "deployments logs web"):
+        assert parse_command(line, read_only=True).phrase in ("context", "deployments logs")
+    for line in ("computer stop ada", "computer run ada 'ls'", "deploy ./x --name y"):
+        with pytest.raises(CommandInputError, match="off in read-only mode; here: deployments"):
+            parse_command(line, read_only=True)
+    assert complete("c", [], [], phrases=READ_ONLY_PHRASES) == "context"
+    assert complete("c", [], []) == "computer"
+
+
+async def test_read_only_command_line_switches_context_and_refuses_changes(
+    make_app: AppFactory, running_computer: dict[str, Any]
+) -> None:
     app = make_app(read_only=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
         await pilot.press("colon")
-        await pilot.pause()
-        assert not isinstance(app.screen, CommandLineScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandLineScreen))
+        field = app.screen.query_one("#command-input", Input)
+        assert "read-only" in str(field.placeholder)
+        field.value = f"computer stop {running_computer['name']}"
+        await pilot.press("enter")
+        error = app.screen.query_one("#command-error", Static)
+        await wait_for(pilot, lambda: "read-only" in str(error.render()), what="the refusal")
+        assert isinstance(app.screen, CommandLineScreen)  # still open, the line kept
+        assert field.value == f"computer stop {running_computer['name']}"
+        assert not app.command_log.entries
+        field.value = "ctx"
+        await pilot.press("enter")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ContextPickerScreen), what="the picker"
+        )
+        assert status_of(app, running_computer["id"]) == "running"
 
 
 async def test_keys_typed_right_behind_the_colon_reach_the_command_line(

@@ -16,7 +16,14 @@ from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
-from ...model.command_input import Command, CommandInputError, complete, parse_command
+from ...model.command_input import (
+    PHRASES,
+    READ_ONLY_PHRASES,
+    Command,
+    CommandInputError,
+    complete,
+    parse_command,
+)
 from ...model.command_log import Where
 
 
@@ -29,14 +36,16 @@ class CommandSuggester(Suggester):
         computers: Callable[[], Iterable[str]],
         deployments: Callable[[], Iterable[str]],
         contexts: Callable[[], Iterable[str]] = tuple,
+        phrases: tuple[str, ...] = PHRASES,
     ) -> None:
         super().__init__(use_cache=False, case_sensitive=True)
         self.computers = computers
         self.deployments = deployments
         self.contexts = contexts
+        self.phrases = phrases
 
     async def get_suggestion(self, value: str) -> str | None:
-        return complete(value, self.computers(), self.deployments(), self.contexts())
+        return complete(value, self.computers(), self.deployments(), self.contexts(), self.phrases)
 
 
 class CommandLineScreen(ModalScreen[Command | None]):
@@ -57,18 +66,24 @@ class CommandLineScreen(ModalScreen[Command | None]):
         deployments: Callable[[], Iterable[str]],
         where: Where,
         contexts: Callable[[], Iterable[str]] = tuple,
+        *,
+        read_only: bool = False,
     ) -> None:
         super().__init__()
         self.where = where
-        self.suggester = CommandSuggester(computers, deployments, contexts)
+        self.read_only = read_only
+        phrases = READ_ONLY_PHRASES if read_only else PHRASES
+        self.suggester = CommandSuggester(computers, deployments, contexts, phrases)
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("", id="command-error", classes="-empty", markup=False)
             yield Input(
                 placeholder=(
-                    "computer stop NAME · computer run NAME 'CMD' · deploy ./folder --name NAME"
-                    " · Tab completes"
+                    "read-only: ctx NAME · deployments logs NAME · Tab completes"
+                    if self.read_only
+                    else "computer stop NAME · computer run NAME 'CMD' · deploy ./folder "
+                    "--name NAME · Tab completes"
                 ),
                 id="command-input",
                 suggester=self.suggester,
@@ -89,7 +104,7 @@ class CommandLineScreen(ModalScreen[Command | None]):
     def _run(self, event: Input.Submitted) -> None:
         error = self.query_one("#command-error", Static)
         try:
-            command = parse_command(event.value, self.where)
+            command = parse_command(event.value, self.where, read_only=self.read_only)
         except CommandInputError as exc:
             error.update(f"✖ {exc}")
             error.remove_class("-empty")
