@@ -88,6 +88,15 @@ async def test_the_wheel_scrolls_hints_that_do_not_fit(make_app: AppFactory) -> 
             hints.post_message(wheel(events.MouseScrollUp, hints))
         await pilot.pause()
         assert hints.placed()[0].x == 0
+        # Scrolled, then room for every hint: none stays scrolled out of view.
+        for _ in range(40):
+            hints.post_message(wheel(events.MouseScrollDown, hints))
+        await pilot.pause()
+        assert hints.placed()[0].x < 0
+        await pilot.resize_terminal(200, 24)
+        await pilot.pause()
+        assert hints.placed()[0].x == 0
+        assert hints.render().plain.startswith(" ? Keys ")
 
 
 class WithDisabledKey(App[None]):

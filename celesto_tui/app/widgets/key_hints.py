@@ -180,7 +180,7 @@ class KeyHints(Widget, can_focus=False):
 
     def placed(self) -> list[PlacedHint]:
         """Every hint with where it is drawn, the palette's last (scrolling moves the rest)."""
-        placed, x = [], -self._scroll
+        placed, x = [], -self._shown_scroll
         for hint in self.hints:
             placed.append(PlacedHint(hint, x))
             x += hint.width + self._gap
@@ -208,7 +208,7 @@ class KeyHints(Widget, can_focus=False):
             if index and self._gap:
                 line.append(" " * self._gap)
             line.append_text(self._draw(hint))
-        line = line[self._scroll :]
+        line = line[self._shown_scroll :]
         line.truncate(self._keys_width)
         if self.palette is not None:
             # Blank cells carry a background only, as the empty parts of Textual's footer.
@@ -264,9 +264,19 @@ class KeyHints(Widget, can_focus=False):
         self._scroll_by(-1, event)
 
     def _scroll_by(self, step: int, event: events.MouseEvent) -> None:
-        overflow = sum(h.width + self._gap for h in self.hints) - self._gap - self._keys_width
-        scroll = min(max(0, self._scroll + step * 4), max(0, overflow))
-        if scroll != self._scroll:
+        scroll = min(max(0, self._shown_scroll + step * 4), self._overflow)
+        if scroll != self._shown_scroll:
             self._scroll = scroll
             self.refresh()
             event.stop()
+
+    @property
+    def _overflow(self) -> int:
+        """How many cells of hints do not fit beside the palette key."""
+        drawn = sum(hint.width + self._gap for hint in self.hints) - self._gap
+        return max(0, drawn - self._keys_width)
+
+    @property
+    def _shown_scroll(self) -> int:
+        # Within what overflows now: the hints or the width change after a scroll.
+        return min(self._scroll, self._overflow)
