@@ -26,12 +26,18 @@ DEFAULTS = "__message_defaults__"
 @dataclass_transform(eq_default=False)
 def message_fields(cls: MessageType) -> MessageType:
     """Read ``cls``'s annotated fields (and their defaults) and give it their ``__init__``."""
-    names = [
+    own = [
         name
         for name, annotation in inspect.get_annotations(cls).items()
         if not str(annotation).startswith(("ClassVar", "typing.ClassVar"))
     ]
-    defaults = {name: cls.__dict__[name] for name in names if name in cls.__dict__}
+    # A base class's fields come first, as with dataclasses.
+    inherited: tuple[str, ...] = getattr(cls, FIELDS, ())
+    names = [*inherited, *(name for name in own if name not in inherited)]
+    defaults = {
+        **getattr(cls, DEFAULTS, {}),
+        **{name: cls.__dict__[name] for name in own if name in cls.__dict__},
+    }
     for earlier, later in itertools.pairwise(names):
         if earlier in defaults and later not in defaults:
             raise TypeError(f"{cls.__name__}: field {later!r} without a default follows one with")

@@ -11,7 +11,7 @@ from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.widgets import Static
 
-from celesto_tui.app.message_fields import message_fields
+from celesto_tui.app.message_fields import FIELDS, message_fields
 
 
 @message_fields
@@ -47,6 +47,24 @@ def test_wrong_calls_fail_as_a_dataclass_would(
 ) -> None:
     with pytest.raises(TypeError, match=error):
         Sample(*args, **kwargs)
+
+
+@message_fields
+class DetailedSample(Sample):
+    detail: str = "none"
+
+
+def test_a_subclass_takes_its_bases_fields_first() -> None:
+    message = DetailedSample("a", 1, detail="more")
+    assert (message.kind, message.count, message.note, message.detail) == ("a", 1, "", "more")
+    assert getattr(DetailedSample, FIELDS) == (
+        "kind",
+        "count",
+        "note",
+        "tags",
+        "detail",
+    )
+    assert getattr(Sample, FIELDS) == ("kind", "count", "note", "tags")
 
 
 def test_a_mutable_default_or_a_required_field_after_a_default_is_refused() -> None:
