@@ -49,22 +49,13 @@ TARGET_QUIT_MS = 200.0
 TIMEOUT_S = 60.0
 QUIT_APPS = ("hello-world", "dashboard")
 
-# The reference: the smallest Textual app, with the same probe as the dashboard's.
-HELLO_WORLD = textwrap.dedent(
+# Both reference apps note their first painted frame as the dashboard's probe does
+# (celesto_tui/app/first_frame.py), and exit then unless the mode is "live".
+PAINT_PROBE = textwrap.dedent(
     f"""
     import os, time
-    from textual.app import App
-    from textual.widgets import Static
 
-    class Hello(App[None]):
-        BINDINGS = [("q", "quit", "Quit")]
-
-        def compose(self):
-            yield Static("Hello, world")
-
-        def on_mount(self):
-            self.call_after_refresh(self.painted)
-
+    class PaintProbe:
         def painted(self):
             mode, _, path = os.environ["{PROBE_ENV}"].partition(":")
             with open(path, "a") as out:
@@ -73,6 +64,23 @@ HELLO_WORLD = textwrap.dedent(
                     out.write(f"live {{time.time():.6f}}\\n")
             if mode == "paint":
                 self.exit()
+    """
+)
+
+# The reference: the smallest Textual app, with the same probe as the dashboard's.
+HELLO_WORLD = PAINT_PROBE + textwrap.dedent(
+    """
+    from textual.app import App
+    from textual.widgets import Static
+
+    class Hello(PaintProbe, App[None]):
+        BINDINGS = [("q", "quit", "Quit")]
+
+        def compose(self):
+            yield Static("Hello, world")
+
+        def on_mount(self):
+            self.call_after_refresh(self.painted)
 
     Hello().run()
     """
@@ -82,17 +90,16 @@ HELLO_WORLD = textwrap.dedent(
 # before that frame (its widgets are thin subclasses of these; the other views and the Exec
 # and Ports panes come after it), the same table columns, 13 footer keys, the view loading,
 # and none of the dashboard's code or data.
-SAME_WIDGETS = textwrap.dedent(
-    f"""
-    import os, time
+SAME_WIDGETS = PAINT_PROBE + textwrap.dedent(
+    """
     from textual.app import App
     from textual.binding import Binding
     from textual.containers import Horizontal, Vertical, VerticalScroll
     from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
     from textual.widgets import TabbedContent, TabPane
 
-    class SameWidgets(App[None]):
-        BINDINGS = [Binding(key, f"noop('{{key}}')", f"key {{key}}") for key in "abcdefghijkl"]
+    class SameWidgets(PaintProbe, App[None]):
+        BINDINGS = [Binding(key, f"noop('{key}')", f"key {key}") for key in "abcdefghijkl"]
         BINDINGS.append(("q", "quit", "Quit"))
 
         def compose(self):
@@ -106,7 +113,7 @@ SAME_WIDGETS = textwrap.dedent(
                     yield Input(classes="hidden")
                     table = DataTable(id="computers-table", cursor_type="row")
                     for number in range(12):
-                        table.add_column(f"column {{number}}")
+                        table.add_column(f"column {number}")
                     yield table
                     with TabbedContent(initial="overview"):
                         with TabPane("Overview", id="overview"):
@@ -128,15 +135,6 @@ SAME_WIDGETS = textwrap.dedent(
 
         def action_noop(self, key):
             pass
-
-        def painted(self):
-            mode, _, path = os.environ["{PROBE_ENV}"].partition(":")
-            with open(path, "a") as out:
-                out.write(f"paint {{time.time():.6f}}\\n")
-                if mode == "live":
-                    out.write(f"live {{time.time():.6f}}\\n")
-            if mode == "paint":
-                self.exit()
 
     SameWidgets().run()
     """
