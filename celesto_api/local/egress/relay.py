@@ -110,7 +110,8 @@ async def splice(
 class _Pump:
     """source → pipe → sink, driven by the event loop's callbacks rather than a task: the
     reader stays registered while bytes flow, so a wake-up costs two splices and no
-    epoll_ctl or task switch (on a short download that is a tenth of the relay's time).
+    epoll_ctl or task switch (32 MiB downloads went from 0.78-0.89x to 0.93-1.06x direct;
+    see the README's "Egress proxy").
     """
 
     def __init__(self, source: int, sink: int, count: Counter, limit: int | None) -> None:
