@@ -72,12 +72,12 @@ from .typeahead import TypeAhead
 from .widgets.computers_view import ComputersView
 from .widgets.deployments_view import DeploymentsView
 from .widgets.key_hints import KeyHints
-
-# DIALOGS_WHEN_OPENED: the help, `:`, context and quit dialogs are imported when first
-# opened, not before the first frame (the help table alone brings rich.table).
 from .widgets.log_views import CommandLogView, ErrorsView
 from .widgets.status_bar import StatusBar, target_text
 from .widgets.table_view import TableView
+
+# DIALOGS_WHEN_OPENED: the help, `:`, context and quit dialogs are imported when first
+# opened: the first frame does not show them, so it does not wait for their modules.
 
 ItemT = TypeVar("ItemT", bound=Item)
 VIEWS = ("computers", "deployments", "commands", "errors")
