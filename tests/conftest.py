@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import ssl
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,11 @@ def cloud_like(local_server: LocalServer) -> Iterator[CloudLikeFront]:
         yield front
 
 
+# The CA bundle loaded once, at import, before any test thread: OpenSSL 3 failed here now and
+# then ("[X509] PEM lib") when two threads loaded it at once, each for a new httpx client.
+TLS = ssl.create_default_context()
+
+
 @pytest.fixture
 def http(local_server: LocalServer) -> Iterator[httpx.Client]:
     """A raw HTTP client on the (nearest) local server: wire-level checks without the SDK."""
@@ -95,6 +101,7 @@ def http(local_server: LocalServer) -> Iterator[httpx.Client]:
         base_url=local_server.base_url,
         headers={"Authorization": f"Bearer {local_server.api_key}"},
         timeout=90,
+        verify=TLS,
     ) as client:
         yield client
 

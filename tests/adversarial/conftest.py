@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from celesto_api.local import LocalServer
+from tests.conftest import TLS
 from tests.waiting import wait_until
 
 HEALTH_CEILING_S = 5.0
@@ -31,9 +32,8 @@ class HealthProbe:
         self.failures: list[str] = []
         self._stop = threading.Event()
         self._first = threading.Event()
-        # Made here, not in the thread: OpenSSL 3 can fail ("[X509] PEM lib") when two
-        # threads load the CA file at once, as the thread and the test's own client did.
-        self._http = httpx.Client(base_url=self.base_url, timeout=60)
+        # With the session's CA context, not a new load of the CA file (see tests/conftest).
+        self._http = httpx.Client(base_url=self.base_url, timeout=60, verify=TLS)
         self._thread = threading.Thread(target=self._run, name="health-probe", daemon=True)
 
     def _run(self) -> None:
